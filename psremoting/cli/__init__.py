@@ -1,0 +1,1 @@
+"""The `psremoting` command line: the shell, enter, invoke, copy and the emulator."""

@@ -1,0 +1,63 @@
+"""Entry point of the `psremoting` console script.
+
+Each sub-command lives in its own module, imported only when chosen, so that
+`psremoting --version` starts without loading pypsrp, prompt_toolkit or the emulator.
+A sub-command module exposes `add_arguments(parser)` and `run(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from psremoting._version import __version__
+
+# name -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "shell": ("psremoting.cli.shell", "a local shell where the PSSession cmdlets work (the default)"),
+    "enter": ("psremoting.cli.enter", "Enter-PSSession -ComputerName HOST: an interactive remote session"),
+    "invoke": ("psremoting.cli.invoke", "Invoke-Command on one or more hosts, for scripts and CI"),
+    "copy": ("psremoting.cli.copy", "copy files to or from a host (HOST:PATH on one side)"),
+    "emulator": ("psremoting.cli.emulator", "run the WinRM endpoint emulator (a test double of a Windows host)"),
+}
+
+
+def build_parser(chosen: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="psremoting",
+        description="PowerShell Remoting from Python: PSSessions over WinRM, as in PowerShell.",
+    )
+    parser.add_argument("--version", action="version", version=f"psremoting {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in args_list if not a.startswith("-")), None)
+    if chosen not in SUBCOMMANDS:
+        if chosen is None and not any(a in ("-h", "--help", "--version") for a in args_list):
+            # `psremoting` alone, or `psremoting --emulator`: the shell.
+            args_list = ["shell", *args_list]
+            chosen = "shell"
+    parser = build_parser(chosen)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(SUBCOMMANDS[args.command][0])
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
