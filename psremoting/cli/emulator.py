@@ -1,0 +1,116 @@
+"""``psremoting emulator``: run the WinRM endpoint emulator until interrupted.
+
+The first line on stdout is exactly ``listening on http://ADDR:PORT/wsman`` (or https), so a
+script or a benchmark can start it as a subprocess and read where to connect. The password
+comes from ``--password`` or, better (argv is visible to other users), ``PSREMOTING_PASSWORD``;
+with no user at all the emulator accepts ``user``/``password`` and says so on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+DEFAULT_USER = ("user", "password")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--listen",
+        default="127.0.0.1:0",
+        metavar="ADDR:PORT",
+        help="address to listen on (port 0: any free port)",
+    )
+    parser.add_argument("--https", action="store_true", help="serve HTTPS with a generated certificate")
+    parser.add_argument(
+        "--auth",
+        default="basic,ntlm,negotiate",
+        metavar="LIST",
+        help="comma-separated: basic, ntlm, negotiate",
+    )
+    parser.add_argument("--user", "-u", metavar="U", help="the user name clients log on with")
+    parser.add_argument(
+        "--password", metavar="P", help="its password (prefer the PSREMOTING_PASSWORD environment variable)"
+    )
+    parser.add_argument(
+        "--computer-name", default="SERVER01", metavar="NAME", help="the name the host answers as"
+    )
+    parser.add_argument("--root", metavar="DIR", help="folder shown as C:\\ (default: a temporary folder)")
+    parser.add_argument(
+        "--allow-unencrypted", action="store_true", help="accept unencrypted SOAP over HTTP (Basic over HTTP)"
+    )
+
+
+def _parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        host, port = value, "0"
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        number = int(port)
+    except ValueError:
+        raise SystemExit(
+            f"psremoting emulator: --listen {value!r}: the port must be a number (ADDR:PORT)"
+        ) from None
+    if not 0 <= number <= 65535:
+        raise SystemExit(f"psremoting emulator: --listen {value!r}: the port must be 0..65535")
+    return host, number
+
+
+def run(args: Any) -> int:
+    from psremoting.emulator import Emulator
+
+    host, port = _parse_listen(args.listen)
+    methods = [m.strip() for m in str(args.auth).split(",") if m.strip()]
+    password = args.password if args.password is not None else os.environ.get("PSREMOTING_PASSWORD")
+    if args.user:
+        if password is None:
+            print(
+                f"psremoting emulator: no password for {args.user}: set PSREMOTING_PASSWORD (or --password)",
+                file=sys.stderr,
+            )
+            return 2
+        users = {args.user: password}
+    else:
+        users = {DEFAULT_USER[0]: DEFAULT_USER[1]}
+        print(
+            f"psremoting emulator: no --user given: accepting user '{DEFAULT_USER[0]}' "
+            f"with password '{DEFAULT_USER[1]}'",
+            file=sys.stderr,
+        )
+    try:
+        emulator = Emulator(
+            host=host,
+            port=port,
+            https=args.https,
+            auth=methods,
+            users=users,
+            computer_name=args.computer_name,
+            root=args.root,
+            allow_unencrypted=args.allow_unencrypted,
+        )
+        emulator.start()
+    except (OSError, ValueError) as exc:
+        print(f"psremoting emulator: cannot start: {exc}", file=sys.stderr)
+        return 1
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        done.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(f"listening on {emulator.url}", flush=True)
+        if emulator.ca_file:
+            print(f"psremoting emulator: CA certificate: {emulator.ca_file}", file=sys.stderr, flush=True)
+        while not done.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        emulator.stop()
+    return 0

@@ -1,0 +1,240 @@
+"""`psremoting invoke`: Invoke-Command on many hosts, for scripts and CI jobs.
+
+    psremoting invoke -H vm1 -H vm2 -f deploy.ps1 --arg prod --timeout 600 --output json
+
+Hosts come from `-H` (repeatable), `--hosts-file` (one a line) or stdin (`-H -`). The script
+is `-c TEXT` or `-f FILE`; `--arg` values are passed as real positional arguments to its
+`param()` block. Credentials come from `-u`/PSREMOTING_USERNAME and PSREMOTING_PASSWORD or
+`--password-stdin`, never from an argument. The exit code says how it went (EXIT_CODES_HELP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from psremoting.cli.invoke_output import (
+    EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    JsonLinesWriter,
+    JsonWriter,
+    TextWriter,
+)
+
+EPILOG = f"""\
+credentials:
+  user name from -u/--username or PSREMOTING_USERNAME; password from PSREMOTING_PASSWORD or
+  --password-stdin (the first line of stdin). Passwords are never taken from arguments.
+  Without a password, a Kerberos ticket is used (kinit) if there is one.
+  With --password-stdin and -H -, the first line of stdin is the password, the rest hosts.
+
+{EXIT_CODES_HELP}"""
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its inputs; reported with exit code 2."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    hosts = parser.add_argument_group("hosts")
+    hosts.add_argument("-H", "--host", dest="hosts", action="append", default=[], metavar="HOST",
+                       help="a computer to run on (repeatable); `-H -` reads hosts from stdin, one a line")
+    hosts.add_argument("--hosts-file", type=Path, metavar="FILE",
+                       help="a file of computer names, one a line (blank lines and # comments ignored)")
+    script = parser.add_argument_group("script").add_mutually_exclusive_group(required=True)
+    script.add_argument("-c", "--command", dest="script_text", metavar="SCRIPT", help="the script block to run, as text")
+    script.add_argument("-f", "--file", type=Path, metavar="FILE",
+                        help="a local .ps1 file to run (its content is sent, as Invoke-Command -FilePath does)")
+    run = parser.add_argument_group("running")
+    run.add_argument("--arg", dest="args", action="append", default=[], metavar="VALUE",
+                     help="a positional argument for the script's param() block (repeatable)")
+    run.add_argument("--throttle", type=_non_negative_int, default=32, metavar="N",
+                     help="how many hosts run at once (default 32, as Invoke-Command -ThrottleLimit)")
+    run.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                     help="deadline for the whole run; hosts not finished are stopped and reported")
+    run.add_argument("--output", choices=("text", "json", "jsonl"), default="text",
+                     help="text: as PowerShell prints it; json: one document with a result per host; "
+                          "jsonl: one host result per line as each host finishes")
+    run.add_argument("--hide-computer-name", action="store_true",
+                     help="do not show the PSComputerName column in text output (-HideComputerName)")
+    conn = parser.add_argument_group("connection")
+    conn.add_argument("-u", "--username", metavar="USER", help="user name (default: PSREMOTING_USERNAME)")
+    conn.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    conn.add_argument("--port", type=int, metavar="N", help="WinRM port (default 5985, or 5986 with --ssl)")
+    conn.add_argument("--ssl", action="store_true", help="use HTTPS")
+    conn.add_argument("--auth", default="negotiate", choices=("negotiate", "ntlm", "kerberos", "basic", "credssp"),
+                      help="authentication method (default negotiate)")
+    conn.add_argument("--configuration-name", default="Microsoft.PowerShell", metavar="NAME",
+                      help="session configuration (endpoint) name")
+    conn.add_argument("--skip-ca-check", action="store_true", help="do not verify the server certificate's CA")
+    conn.add_argument("--skip-cn-check", action="store_true", help="do not verify the certificate's host name")
+    conn.add_argument("--emulator", action="store_true",
+                      help="serve every host from an embedded emulator (no Windows needed; a test double)")
+
+
+def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
+        stderr: TextIO | None = None) -> int:
+    """Run the command; returns the process exit code."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    try:
+        request = _prepare(args, stdin)
+    except UsageError as exc:
+        stderr.write(f"psremoting invoke: error: {exc}\n")
+        return EXIT_USAGE
+    writer: TextWriter | JsonWriter | JsonLinesWriter
+    if args.output == "json":
+        writer = JsonWriter(stdout)
+    elif args.output == "jsonl":
+        writer = JsonLinesWriter(stdout)
+    else:
+        writer = TextWriter(stdout, stderr, hide_computer_name=args.hide_computer_name)
+
+    from psremoting.invoke import iter_invoke_command
+
+    started = time.monotonic()
+    results = {}
+    with _emulator_fleet(args.emulator, request):
+        events = iter_invoke_command(**request)
+        try:
+            for event in events:
+                writer.event(event)
+                if event.kind == "finished":
+                    results[event.value.computer_name] = event.value
+        except KeyboardInterrupt:
+            events.close()
+            stderr.write("psremoting invoke: interrupted; remote pipelines were stopped\n")
+            return EXIT_INTERRUPTED
+    ordered = [results[h] for h in request["computer_name"] if h in results]
+    return writer.finish(ordered, time.monotonic() - started)
+
+
+def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
+    """Turn the parsed flags into keyword arguments for `iter_invoke_command`."""
+    password = None
+    if args.password_stdin:
+        password = stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin was given but the first line of stdin is empty")
+    hosts = _read_hosts(args, stdin)
+    if not hosts:
+        raise UsageError("no hosts: give -H HOST (repeatable), --hosts-file FILE, or -H - with hosts on stdin")
+    if args.file is not None:
+        try:
+            script = args.file.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise UsageError(f"cannot read the script file {args.file}: {exc.strerror or exc}") from exc
+    else:
+        script = args.script_text
+    username = args.username or os.environ.get("PSREMOTING_USERNAME")
+    if password is None:
+        password = os.environ.get("PSREMOTING_PASSWORD")
+    if username and password is None and not args.emulator and stdin.isatty():
+        password = getpass.getpass(f"Password for {username}: ")
+    if password is not None and not username and not args.emulator:
+        raise UsageError("a password was given but no user name: use -u USER or PSREMOTING_USERNAME")
+    request: dict[str, Any] = {
+        "script_block": script,
+        "computer_name": hosts,
+        "argument_list": list(args.args),
+        "throttle_limit": args.throttle,
+        "timeout": args.timeout,
+        "hide_computer_name": args.hide_computer_name,
+        "port": args.port,
+        "use_ssl": args.ssl,
+        "authentication": args.auth,
+        "configuration_name": args.configuration_name,
+    }
+    if username and password is not None:
+        request["credential"] = (username, password)
+    if args.skip_ca_check or args.skip_cn_check:
+        from psremoting.options import SessionOption
+
+        request["session_option"] = SessionOption(skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check)
+    return request
+
+
+def _read_hosts(args: argparse.Namespace, stdin: TextIO) -> list[str]:
+    names: list[str] = []
+    for host in args.hosts:
+        if host == "-":
+            names.extend(_host_lines(stdin.read().splitlines()))
+        else:
+            names.extend(h.strip() for h in host.split(",") if h.strip())
+    if args.hosts_file is not None:
+        try:
+            names.extend(_host_lines(args.hosts_file.read_text(encoding="utf-8").splitlines()))
+        except OSError as exc:
+            raise UsageError(f"cannot read the hosts file {args.hosts_file}: {exc.strerror or exc}") from exc
+    seen: set[str] = set()
+    unique = []
+    for name in names:  # a host listed twice runs once
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            unique.append(name)
+    return unique
+
+
+def _host_lines(lines: list[str]) -> Iterator[str]:
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            yield line
+
+
+@contextlib.contextmanager
+def _emulator_fleet(enabled: bool, request: dict[str, Any]) -> Iterator[None]:
+    """With --emulator, answer every computer name from an embedded EmulatorFleet."""
+    if not enabled:
+        yield
+        return
+    from psremoting.emulator import EmulatorFleet
+    from psremoting.options import EndpointOverride, set_endpoint_override
+
+    username, password = request.pop("credential", None) or ("user", "password")
+    # The emulator speaks NTLM/Negotiate with message encryption over HTTP.
+    auth = request["authentication"] = "ntlm" if request.get("authentication") == "ntlm" else "negotiate"
+    with EmulatorFleet(users={username: password}, auth=("basic", "ntlm", "negotiate")) as fleet:
+        request["use_ssl"] = False
+        request["port"] = None
+
+        def override(computer_name: str) -> EndpointOverride:
+            return EndpointOverride(url=fleet.url_for(computer_name), username=username, password=password,
+                                    authentication=auth, ca_file=None)
+
+        set_endpoint_override(override)
+        try:
+            yield
+        finally:
+            set_endpoint_override(None)
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (meaning 32) or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value

@@ -1,0 +1,375 @@
+"""What the local shell's cmdlets do, on top of the `psremoting` Python API.
+
+Each function takes a `Call`: the cmdlet's bound parameters (canonical names, as in
+`cmdlets.SPECS`), its pipeline input and the shell `context`; it returns the objects it
+outputs (or raises; errors are shown by the interpreter in PowerShell's concise view).
+Non-terminating errors (one computer out of several failing) go to `context.error`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from psremoting.console.errors import ShellError
+
+
+class ShellContext(Protocol):
+    """What a cmdlet can use of the shell: the host UI, errors, variables, history."""
+
+    ui: Any
+
+    def error(self, message: str, command: str) -> None: ...
+
+    def history(self) -> list[str]: ...
+
+    def variable_names(self) -> list[str]: ...
+
+
+@dataclass
+class Call:
+    """One cmdlet invocation after binding."""
+
+    name: str  # the canonical cmdlet name
+    params: dict[str, Any]
+    input: list[Any] = field(default_factory=list)
+    context: Any = None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return name in self.params
+
+
+def _list(value: Any) -> list[Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _credential(call: Call) -> Any:
+    """-Credential: a PSCredential as is; a user name prompts for its password, as PowerShell does."""
+    from psremoting.options import PSCredential
+
+    value = call.get("Credential")
+    if value is None or isinstance(value, PSCredential):
+        return value
+    if isinstance(value, tuple) and len(value) == 2:
+        return PSCredential(str(value[0]), str(value[1]))
+    return _prompt_credential(call.context.ui, str(value), None, None)
+
+
+def _prompt_credential(ui: Any, user: str | None, message: str | None, title: str | None) -> Any:
+    from psremoting.options import PSCredential
+
+    caption = title or "PowerShell credential request"
+    text = message or "Enter your credentials."
+    username, password = ui.prompt_for_credential(caption, text, user or "", "")
+    if not username:
+        raise ShellError("A credential needs a user name.", "Get-Credential")
+    return PSCredential(username, password)
+
+
+def _connection_kwargs(call: Call) -> dict[str, Any]:
+    """The connection parameters shared by New-PSSession, Enter-PSSession, Invoke-Command."""
+    kwargs: dict[str, Any] = {}
+    if call.has("Credential"):
+        kwargs["credential"] = _credential(call)
+    if call.has("Port"):
+        kwargs["port"] = int(call.get("Port"))
+    if call.get("UseSSL"):
+        kwargs["use_ssl"] = True
+    if call.has("Authentication"):
+        kwargs["authentication"] = str(call.get("Authentication")).lower()
+    if call.has("ConfigurationName"):
+        kwargs["configuration_name"] = str(call.get("ConfigurationName"))
+    if call.has("SessionOption"):
+        kwargs["session_option"] = call.get("SessionOption")
+    return kwargs
+
+
+def new_pssession(call: Call) -> list[Any]:
+    from psremoting import session as api
+
+    kwargs = _connection_kwargs(call)
+    if call.has("Name"):
+        kwargs["name"] = [str(n) for n in _list(call.get("Name")) or []]
+    if call.has("ThrottleLimit"):
+        kwargs["throttle_limit"] = int(call.get("ThrottleLimit")) or 32
+    if call.has("Session"):
+        raise ShellError(
+            "New-PSSession -Session is not supported by psremoting yet; use -ComputerName with the "
+            "sessions' computer names.",
+            "New-PSSession",
+        )
+    if call.has("ConnectionUri"):
+        targets: dict[str, Any] = {"connection_uri": [str(u) for u in _list(call.get("ConnectionUri")) or []]}
+    else:
+        computers = _list(call.get("ComputerName")) or _list(call.input or None) or ["localhost"]
+        targets = {"computer_name": [str(c) for c in computers]}
+    result = api.new_pssession(**targets, **kwargs)
+    for error in getattr(result, "errors", ()):
+        call.context.error(str(error), "New-PSSession")
+    return _as_list(result)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def get_pssession(call: Call) -> list[Any]:
+    from psremoting import session as api
+
+    if call.has("ComputerName"):
+        wanted = [str(c).lower() for c in _list(call.get("ComputerName")) or []]
+        return [s for s in api.get_pssession() if str(s.computer_name).lower() in wanted]
+    kwargs: dict[str, Any] = {}
+    if call.has("Id"):
+        kwargs["id"] = [int(i) for i in _list(call.get("Id")) or []]
+    if call.has("Name"):
+        kwargs["name"] = [str(n) for n in _list(call.get("Name")) or []]
+    if call.has("InstanceId"):
+        kwargs["instance_id"] = [str(i) for i in _list(call.get("InstanceId")) or []]
+    if call.has("State"):
+        kwargs["state"] = str(call.get("State"))
+    return _with_lookup_errors(call, lambda: api.get_pssession(**kwargs))
+
+
+def _with_lookup_errors(call: Call, action: Callable[[], Any]) -> list[Any]:
+    """Run a lookup; ids or names that matched nothing are non-terminating errors, as in PowerShell."""
+    from psremoting.errors import SessionNotFoundError
+
+    try:
+        return _as_list(action())
+    except SessionNotFoundError as error:
+        call.context.error(error.message, call.name)
+        return list(error.sessions)
+
+
+def enter_pssession(call: Call) -> list[Any]:
+    from psremoting import interactive as api
+
+    kwargs = _connection_kwargs(call)
+    ui = call.context.ui
+    if call.has("Session"):
+        session = call.get("Session")
+        if isinstance(session, (list, tuple)):
+            if len(session) != 1:
+                raise ShellError(
+                    "Cannot convert the value to type PSSession: Enter-PSSession takes one session, "
+                    f"not {len(session)}. Pick one, for example -Session $s[0].",
+                    "Enter-PSSession",
+                )
+            session = session[0]
+        api.enter_pssession(session=session, ui=ui)
+    elif call.has("Id"):
+        api.enter_pssession(id=int(call.get("Id")), ui=ui)
+    elif call.has("Name"):
+        api.enter_pssession(name=str(call.get("Name")), ui=ui)
+    elif call.has("InstanceId"):
+        api.enter_pssession(instance_id=str(call.get("InstanceId")), ui=ui)
+    elif call.has("ConnectionUri"):
+        api.enter_pssession(connection_uri=str(call.get("ConnectionUri")), ui=ui, **kwargs)
+    else:
+        computer = call.get("ComputerName")
+        if computer is None and call.input:
+            computer = call.input[0]
+        if computer is None:
+            raise ShellError(
+                "Cannot process command because of one or more missing mandatory parameters: ComputerName. "
+                "Give the computer to enter, for example: Enter-PSSession -ComputerName Server01.",
+                "Enter-PSSession",
+            )
+        if isinstance(computer, (list, tuple)):
+            if len(computer) != 1:
+                raise ShellError(
+                    "Cannot convert 'System.Object[]' to the type 'System.String' required by parameter "
+                    "'ComputerName'. Enter-PSSession connects to one computer at a time.",
+                    "Enter-PSSession",
+                )
+            computer = computer[0]
+        api.enter_pssession(str(computer), ui=ui, **kwargs)
+    return []
+
+
+def exit_pssession(call: Call) -> list[Any]:
+    """At the local prompt Exit-PSSession does nothing, silently, as in PowerShell."""
+    from psremoting.interactive import exit_pssession as leave
+
+    leave()
+    return []
+
+
+def remove_pssession(call: Call) -> list[Any]:
+    from psremoting import session as api
+
+    kwargs: dict[str, Any] = {}
+    if call.has("Session") or call.input:
+        sessions = _list(call.get("Session")) or []
+        sessions += [i for i in call.input if i is not None]
+        kwargs["session"] = sessions
+    if call.has("Id"):
+        kwargs["id"] = [int(i) for i in _list(call.get("Id")) or []]
+    if call.has("Name"):
+        kwargs["name"] = [str(n) for n in _list(call.get("Name")) or []]
+    if call.has("InstanceId"):
+        kwargs["instance_id"] = [str(i) for i in _list(call.get("InstanceId")) or []]
+    if call.has("ComputerName"):
+        kwargs["computer_name"] = [str(c) for c in _list(call.get("ComputerName")) or []]
+    if call.get("WhatIf"):
+        targets = kwargs.get("session") or api.get_pssession()
+        for s in targets:
+            call.context.ui.write_line(
+                f'What if: Performing the operation "Remove" on target "{getattr(s, "computer_name", s)}".'
+            )
+        return []
+    if not kwargs:
+        raise ShellError(
+            "Cannot process command because of one or more missing mandatory parameters: Id. "
+            "Say which sessions to close, for example: Get-PSSession | Remove-PSSession.",
+            "Remove-PSSession",
+        )
+    try:
+        api.remove_pssession(**kwargs)
+    except Exception as error:
+        from psremoting.errors import SessionNotFoundError
+
+        if not isinstance(error, SessionNotFoundError):
+            raise
+        call.context.error(error.message, "Remove-PSSession")
+        if error.sessions:
+            api.remove_pssession(session=error.sessions)
+    return []
+
+
+def invoke_command(call: Call) -> list[Any]:
+    """Invoke-Command: errors, warnings and progress are shown as they arrive; output is returned."""
+    from psremoting.invoke import iter_invoke_command
+
+    script = call.get("ScriptBlock")
+    kwargs: dict[str, Any] = {}
+    if script is not None:
+        kwargs["script_block"] = str(getattr(script, "text", script))
+    elif call.has("FilePath"):
+        kwargs["file_path"] = Path(os.path.expanduser(str(call.get("FilePath"))))
+    else:
+        raise ShellError(
+            "Cannot process command because of one or more missing mandatory parameters: ScriptBlock. "
+            "Give the commands in braces, for example: Invoke-Command -ComputerName Server01 { Get-Date }.",
+            "Invoke-Command",
+        )
+    if call.has("Session"):
+        kwargs["session"] = _list(call.get("Session"))
+    elif call.has("ComputerName"):
+        kwargs["computer_name"] = [str(c) for c in _list(call.get("ComputerName")) or []]
+        kwargs.update(_connection_kwargs(call))
+    else:
+        raise ShellError(
+            "The local shell runs script blocks on remote computers only: give -ComputerName or -Session, "
+            "for example: Invoke-Command -ComputerName Server01 { Get-Date }.",
+            "Invoke-Command",
+        )
+    if call.has("ArgumentList"):
+        kwargs["argument_list"] = _list(call.get("ArgumentList")) or []
+    if call.has("ThrottleLimit"):
+        kwargs["throttle_limit"] = int(call.get("ThrottleLimit")) or 32
+    if call.get("HideComputerName"):
+        kwargs["hide_computer_name"] = True
+    using = getattr(call.context, "using_values", None)
+    if callable(using) and "script_block" in kwargs:
+        kwargs["using"] = using(kwargs["script_block"])
+    action = str(call.get("ErrorAction") or "continue").lower()
+    ui = call.context.ui
+    output: list[Any] = []
+    events = iter_invoke_command(**kwargs)
+    try:
+        for event in events:
+            if event.kind == "output":
+                output.append(event.value)
+            elif event.kind == "error":
+                if action == "stop":
+                    raise ShellError(_error_text(event.value), "Invoke-Command")
+                if action not in ("silentlycontinue", "ignore"):
+                    call.context.error(_error_text(event.value), "")
+            elif event.kind == "warning":
+                ui.write_warning_line(str(event.value))
+            elif event.kind == "verbose":
+                ui.write_verbose_line(str(event.value))
+            elif event.kind == "debug":
+                ui.write_debug_line(str(event.value))
+            elif event.kind == "information":
+                ui.write_line(str(event.value))
+            elif event.kind == "progress":
+                ui.write_progress(0, event.value)
+    finally:
+        events.close()
+        end = getattr(ui, "end_command", None)
+        if callable(end):
+            end()
+    return output
+
+
+def _error_text(record: Any) -> str:
+    formatter = getattr(record, "format", None)
+    return str(formatter()) if callable(formatter) else str(record)
+
+
+def new_pssessionoption(call: Call) -> list[Any]:
+    from psremoting.options import SessionOption
+
+    known = {
+        k: v for k, v in call.params.items() if k not in {"Verbose", "Debug", "ErrorAction", "OutVariable"}
+    }
+    return [SessionOption.from_powershell(**known)]
+
+
+def get_credential(call: Call) -> list[Any]:
+    user = call.get("UserName") or call.get("Credential")
+    user_name = getattr(user, "username", user)
+    return [_prompt_credential(call.context.ui, user_name, call.get("Message"), call.get("Title"))]
+
+
+def _optional_api(name: str, label: str) -> Callable[[Call], list[Any]]:
+    """Disconnect/Connect/Receive-PSSession: pick the sessions, then call the API if it exists."""
+
+    def run(call: Call) -> list[Any]:
+        from psremoting import session as api
+
+        function = getattr(api, name, None)
+        if function is None:
+            raise ShellError(f"{label} is not available in this version of psremoting.", label)
+        sessions = (_list(call.get("Session")) or []) + [i for i in call.input if i is not None]
+        lookup: dict[str, Any] = {}
+        for param, key, convert in (("Id", "id", int), ("Name", "name", str), ("InstanceId", "instance_id", str)):
+            if call.has(param):
+                lookup[key] = [convert(v) for v in _list(call.get(param)) or []]
+        if lookup:
+            sessions += _with_lookup_errors(call, lambda: api.get_pssession(**lookup))
+        if not sessions:
+            raise ShellError(f"Say which sessions, for example: {label} -Session $s.", label)
+        return _as_list(function(sessions if len(sessions) != 1 or name != "receive_pssession" else sessions[0]))
+
+    return run
+
+
+IMPLEMENTATIONS: dict[str, Callable[[Call], list[Any]]] = {
+    "New-PSSession": new_pssession,
+    "Get-PSSession": get_pssession,
+    "Enter-PSSession": enter_pssession,
+    "Exit-PSSession": exit_pssession,
+    "Remove-PSSession": remove_pssession,
+    "Invoke-Command": invoke_command,
+    "New-PSSessionOption": new_pssessionoption,
+    "Get-Credential": get_credential,
+    "Disconnect-PSSession": _optional_api("disconnect_pssession", "Disconnect-PSSession"),
+    "Connect-PSSession": _optional_api("connect_pssession", "Connect-PSSession"),
+    "Receive-PSSession": _optional_api("receive_pssession", "Receive-PSSession"),
+}

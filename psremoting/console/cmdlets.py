@@ -1,0 +1,356 @@
+"""The local shell's cmdlets: signatures (parameters, aliases, positions) and cmdlet aliases.
+
+Names, parameter aliases and positions follow PowerShell 7's cmdlets
+(reference/pssession-semantics.md §1-§3): `-Cn` for ComputerName, `-URI`/`-CU` for
+ConnectionUri, `-Command` for Invoke-Command's ScriptBlock, and so on. A parameter that
+exists in several parameter sets at the same position (ComputerName / Session / Id at
+position 0) is told apart by the value's type (`kinds`). What each cmdlet does lives in
+`builtins`; the help texts in `helptext`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: `kind` is the value type (`string`, `string[]`, `int`, `switch`, `session`...)."""
+
+    name: str
+    kind: str = "string"
+    aliases: tuple[str, ...] = ()
+    position: int | None = None
+    mandatory: bool = False
+    pipeline: bool = False
+    help: str = ""
+    sets: tuple[str, ...] = ()  # parameter sets; empty = all of them
+
+    @property
+    def is_switch(self) -> bool:
+        return self.kind == "switch"
+
+
+@dataclass(frozen=True)
+class CmdletSpec:
+    """A cmdlet's name, aliases, parameters and one-line synopsis."""
+
+    name: str
+    synopsis: str
+    params: tuple[Param, ...] = ()
+    aliases: tuple[str, ...] = ()
+    remaining: str | None = None  # parameter taking any extra positional arguments
+    api: str | None = None  # psremoting attribute the cmdlet needs; absent -> not available
+    common: bool = True  # takes the common parameters (-Verbose, -ErrorAction, ...)
+    default_set: str | None = None
+
+
+COMMON_PARAMS: tuple[Param, ...] = (
+    Param("Verbose", "switch", ("vb",)),
+    Param("Debug", "switch", ("db",)),
+    Param("ErrorAction", "string", ("ea",)),
+    Param("WarningAction", "string", ("wa",)),
+    Param("InformationAction", "string", ("infa",)),
+    Param("ProgressAction", "string", ("proga",)),
+    Param("ErrorVariable", "string", ("ev",)),
+    Param("WarningVariable", "string", ("wv",)),
+    Param("InformationVariable", "string", ("iv",)),
+    Param("OutVariable", "string", ("ov",)),
+    Param("OutBuffer", "int", ("ob",)),
+    Param("PipelineVariable", "string", ("pv",)),
+)
+
+_CONNECTION_ALL: tuple[Param, ...] = (
+    Param("Credential", "credential", help="A user account (user name or PSCredential); prompts for the password."),
+    Param("Port", "int", help="The port on the remote computer (default 5985, or 5986 with -UseSSL)."),
+    Param("UseSSL", "switch", help="Use HTTPS."),
+    Param(
+        "Authentication",
+        "string",
+        help="Default, Basic, Negotiate, NegotiateWithImplicitCredential, Kerberos, CredSSP.",
+    ),
+    Param("ConfigurationName", "string", help="The session configuration (default Microsoft.PowerShell)."),
+    Param("SessionOption", "option", help="Advanced options, from New-PSSessionOption."),
+    Param("ApplicationName", "string", help="The application name in the URI (default WSMan)."),
+    Param("CertificateThumbprint", "string"),
+    Param("EnableNetworkAccess", "switch"),
+    Param("AllowRedirection", "switch"),
+)
+
+_CONNECTION = _CONNECTION_ALL
+
+
+def _in_sets(params: tuple[Param, ...], *sets: str) -> tuple[Param, ...]:
+    return tuple(replace(p, sets=sets) for p in params)
+
+
+SPECS: tuple[CmdletSpec, ...] = (
+    CmdletSpec(
+        "New-PSSession",
+        "Creates a persistent connection to a local or remote computer.",
+        (
+            Param("ComputerName", "string[]", ("Cn",), 0, pipeline=True, help="The computers to connect to.",
+                  sets=("ComputerName",)),
+            Param("Session", "session[]", (), 0, help="Creates new sessions like these ones.", sets=("Session",)),
+            Param("ConnectionUri", "string[]", ("URI", "CU"), 0, True, help="URIs of the connection endpoints.",
+                  sets=("Uri",)),
+            Param("Name", "string[]", help="Friendly names for the sessions."),
+            Param("ThrottleLimit", "int"),
+            *_in_sets(_CONNECTION, "ComputerName", "Uri"),
+        ),
+        ("nsn",),
+        api="new_pssession",
+        default_set="ComputerName",
+    ),
+    CmdletSpec(
+        "Get-PSSession",
+        "Gets the PowerShell sessions on local and remote computers.",
+        (
+            Param("Name", "string[]", help="Session names; wildcards allowed.", sets=("Name",)),
+            Param("Id", "int[]", (), 0, True, help="Session ids.", sets=("Id",)),
+            Param("InstanceId", "string[]", (), None, True, help="Session instance ids (GUIDs).",
+                  sets=("InstanceId",)),
+            Param("ComputerName", "string[]", ("Cn",), 0, True, help="Sessions connected to these computers.",
+                  sets=("ComputerName",)),
+            Param("State", "string"),
+            Param("ConfigurationName", "string", sets=("ComputerName",)),
+        ),
+        ("gsn",),
+        api="get_pssession",
+        default_set="Name",
+    ),
+    CmdletSpec(
+        "Enter-PSSession",
+        "Starts an interactive session with a remote computer.",
+        (
+            Param("ComputerName", "string", ("Cn",), 0, True, True, help="The computer to connect to.",
+                  sets=("ComputerName",)),
+            Param("Session", "session", (), 0, pipeline=True, help="The session to use.", sets=("Session",)),
+            Param("Id", "int", (), 0, help="The id of a session from Get-PSSession.", sets=("Id",)),
+            Param("Name", "string", (), None, True, help="The name of a session from Get-PSSession.",
+                  sets=("Name",)),
+            Param("InstanceId", "string", (), None, True, help="The instance id of a session from Get-PSSession.",
+                  sets=("InstanceId",)),
+            Param("ConnectionUri", "string", ("URI", "CU"), 1, help="The URI of the connection endpoint.",
+                  sets=("Uri",)),
+            *_in_sets(_CONNECTION, "ComputerName", "Uri"),
+        ),
+        ("etsn",),
+        api="enter_pssession",
+        default_set="ComputerName",
+    ),
+    CmdletSpec(
+        "Exit-PSSession",
+        "Ends an interactive session with a remote computer.",
+        (),
+        ("exsn",),
+        api="exit_pssession",
+    ),
+    CmdletSpec(
+        "Remove-PSSession",
+        "Closes one or more PowerShell sessions (PSSessions).",
+        (
+            Param("Id", "int[]", (), 0, True, help="Session ids.", sets=("Id",)),
+            Param("Session", "session[]", (), 0, True, True, help="The sessions to close.", sets=("Session",)),
+            Param("Name", "string[]", (), None, True, help="Session names; wildcards allowed.", sets=("Name",)),
+            Param("InstanceId", "string[]", (), None, True, help="Session instance ids.", sets=("InstanceId",)),
+            Param("ComputerName", "string[]", ("Cn",), 0, True, help="Sessions connected to these computers.",
+                  sets=("ComputerName",)),
+            Param("WhatIf", "switch", ("wi",)),
+            Param("Confirm", "switch", ("cf",)),
+        ),
+        ("rsn",),
+        api="remove_pssession",
+        default_set="Id",
+    ),
+    CmdletSpec(
+        "Invoke-Command",
+        "Runs commands on local and remote computers.",
+        (
+            Param("ComputerName", "string[]", ("Cn",), 0, help="The computers to run the command on.",
+                  sets=("ComputerName", "FilePathComputerName")),
+            Param("Session", "session[]", (), 0, help="The sessions to run the command in.",
+                  sets=("Session", "FilePathRunspace")),
+            Param("ScriptBlock", "scriptblock", ("Command",), 1, True, help="The commands to run.",
+                  sets=("ComputerName", "Session")),
+            Param("FilePath", "string", ("PSPath",), 1, True, help="A local script file to run remotely.",
+                  sets=("FilePathComputerName", "FilePathRunspace")),
+            Param("ArgumentList", "object[]", ("Args",), help="Values for the script block's parameters."),
+            Param("ThrottleLimit", "int", help="Concurrent connections (default 32)."),
+            Param("HideComputerName", "switch", ("HCN",), help="Omit PSComputerName from the output."),
+            Param("SessionName", "string[]", sets=("ComputerName", "FilePathComputerName")),
+            Param("InputObject", "object", pipeline=True),
+            *_in_sets(_CONNECTION, "ComputerName", "FilePathComputerName"),
+        ),
+        ("icm",),
+        api="invoke_command",
+        default_set="ComputerName",
+    ),
+    CmdletSpec(
+        "New-PSSessionOption",
+        "Creates an object that contains advanced options for a PSSession.",
+        (
+            Param("SkipCACheck", "switch", help="Do not check that a certificate authority signed the certificate."),
+            Param("SkipCNCheck", "switch", help="Do not check the certificate's name against the computer name."),
+            Param("SkipRevocationCheck", "switch"),
+            Param("NoEncryption", "switch"),
+            Param("NoCompression", "switch"),
+            Param("UseUTF16", "switch"),
+            Param("IncludePortInSPN", "switch"),
+            Param("OpenTimeout", "int", ("OpenTimeoutMSec",)),
+            Param("OperationTimeout", "int", ("OperationTimeoutMSec",)),
+            Param("CancelTimeout", "int", ("CancelTimeoutMSec",)),
+            Param("IdleTimeout", "int", ("IdleTimeoutMSec",)),
+            Param("MaximumRedirection", "int"),
+            Param("MaximumReceivedDataSizePerCommand", "int"),
+            Param("MaximumReceivedObjectSize", "int"),
+            Param("MaxConnectionRetryCount", "int"),
+            Param("OutputBufferingMode", "string"),
+            Param("ProxyAccessType", "string"),
+            Param("Culture", "string"),
+            Param("UICulture", "string"),
+        ),
+        (),
+        api="SessionOption",
+    ),
+    CmdletSpec(
+        "Get-Credential",
+        "Gets a credential object based on a user name and password.",
+        (
+            Param("Credential", "string", (), 0, help="A user name (prompts for the password)."),
+            Param("UserName", "string"),
+            Param("Message", "string"),
+            Param("Title", "string"),
+        ),
+    ),
+    CmdletSpec(
+        "Disconnect-PSSession",
+        "Disconnects from a session.",
+        (
+            Param("Session", "session[]", (), 0, True, True, sets=("Session",)),
+            Param("Id", "int[]", (), 0, True, sets=("Id",)),
+            Param("Name", "string[]", (), None, True, sets=("Name",)),
+            Param("InstanceId", "string[]", (), None, True, sets=("InstanceId",)),
+            Param("IdleTimeoutSec", "int"),
+            Param("OutputBufferingMode", "string"),
+            Param("ThrottleLimit", "int"),
+        ),
+        ("dnsn",),
+        api="disconnect_pssession",
+        default_set="Session",
+    ),
+    CmdletSpec(
+        "Connect-PSSession",
+        "Reconnects to disconnected sessions.",
+        (
+            Param("Session", "session[]", (), 0, True, True, sets=("Session",)),
+            Param("Id", "int[]", (), 0, True, sets=("Id",)),
+            Param("Name", "string[]", (), None, True, sets=("Name",)),
+            Param("InstanceId", "string[]", (), None, True, sets=("InstanceId",)),
+            Param("ThrottleLimit", "int"),
+        ),
+        ("cnsn",),
+        api="connect_pssession",
+        default_set="Session",
+    ),
+    CmdletSpec(
+        "Receive-PSSession",
+        "Gets results of commands in disconnected sessions.",
+        (
+            Param("Session", "session", (), 0, True, True, sets=("Session",)),
+            Param("Id", "int", (), 0, True, sets=("Id",)),
+            Param("Name", "string", (), None, True, sets=("Name",)),
+            Param("InstanceId", "string", (), None, True, sets=("InstanceId",)),
+            Param("OutTarget", "string"),
+        ),
+        ("rcsn",),
+        api="receive_pssession",
+        default_set="Session",
+    ),
+    CmdletSpec(
+        "Get-Help",
+        "Displays information about the session cmdlets.",
+        (
+            Param("Name", "string", (), 0),
+            Param("Full", "switch"),
+            Param("Detailed", "switch"),
+            Param("Examples", "switch"),
+            Param("Parameter", "string"),
+        ),
+        ("help", "man"),
+    ),
+    CmdletSpec(
+        "Get-Command",
+        "Lists the commands the local shell runs.",
+        (Param("Name", "string[]", (), 0),),
+        ("gcm",),
+    ),
+    CmdletSpec(
+        "Set-Location",
+        "Sets the local working folder.",
+        (Param("Path", "string", ("PSPath", "LiteralPath"), 0),),
+        ("cd", "sl", "chdir"),
+    ),
+    CmdletSpec("Get-Location", "Gets the local working folder.", (), ("gl", "pwd")),
+    CmdletSpec("Clear-Host", "Clears the screen.", (), ("cls", "clear"), common=False),
+    CmdletSpec(
+        "Write-Output",
+        "Writes objects to the output.",
+        (Param("InputObject", "object[]", (), 0, pipeline=True),),
+        ("echo", "write"),
+        remaining="InputObject",
+    ),
+    CmdletSpec(
+        "Write-Host",
+        "Writes text to the screen.",
+        (
+            Param("Object", "object[]", (), 0),
+            Param("NoNewline", "switch"),
+            Param("ForegroundColor", "string"),
+            Param("BackgroundColor", "string"),
+            Param("Separator", "string"),
+        ),
+        (),
+        remaining="Object",
+    ),
+    CmdletSpec(
+        "Format-Table",
+        "Formats the output as a table.",
+        (Param("InputObject", "object", pipeline=True), Param("Property", "string[]", (), 0)),
+        ("ft",),
+    ),
+    CmdletSpec(
+        "Format-List",
+        "Formats the output as a list of properties.",
+        (Param("InputObject", "object", pipeline=True), Param("Property", "string[]", (), 0)),
+        ("fl",),
+    ),
+    CmdletSpec("Get-History", "Lists the commands typed at this prompt.", (), ("h", "history", "ghy")),
+)
+
+_BY_NAME: dict[str, CmdletSpec] = {}
+for _spec in SPECS:
+    _BY_NAME[_spec.name.lower()] = _spec
+    for _alias in _spec.aliases:
+        _BY_NAME[_alias.lower()] = _spec
+
+#: What PowerShell users type that only makes sense on the remote computer, and is a
+#: well-known cmdlet: the error for these says so explicitly.
+KNOWN_REMOTE_HINT = "Run it in a remote session (Enter-PSSession) or with Invoke-Command."
+
+
+def lookup(name: str) -> CmdletSpec | None:
+    """The cmdlet called `name` (or an alias of it), case-insensitively."""
+    return _BY_NAME.get(name.lower())
+
+
+def all_names() -> list[str]:
+    """Every cmdlet name and alias the local shell knows (for completion)."""
+    names = [s.name for s in SPECS]
+    names += [a for s in SPECS for a in s.aliases]
+    return names
+
+
+def parameters_of(spec: CmdletSpec) -> tuple[Param, ...]:
+    """A cmdlet's own parameters, then the common parameters it takes."""
+    return spec.params + (COMMON_PARAMS if spec.common else ())

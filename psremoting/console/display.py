@@ -1,0 +1,130 @@
+"""How the local shell shows values, as PowerShell's Out-Default would.
+
+PSSessions are grouped into PowerShell's PSSession table (`psremoting.format_table`);
+scalars print as text (`True`/`False` for booleans); lists print one item a line;
+records (a credential, a session option, remote objects) print as `Name : Value` lists
+or as their text. Consecutive values of one kind share one table, as in PowerShell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+
+def is_session(value: Any) -> bool:
+    """A PSSession (duck-typed: the client's class has these attributes)."""
+    return all(hasattr(value, a) for a in ("computer_name", "state", "instance_id", "availability"))
+
+
+def flatten(values: Iterable[Any]) -> Iterator[Any]:
+    """Items of lists and tuples one by one, as the pipeline unrolls them."""
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            yield from flatten(value)
+        elif value is not None:
+            yield value
+
+
+def scalar_text(value: Any) -> str:
+    """A value as PowerShell prints it on its own: booleans `True`/`False`, enums by name."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    name = getattr(value, "name", None)
+    if hasattr(value, "value") and isinstance(name, str) and type(value).__module__ != "builtins":
+        # Enum members (SessionState.Opened) print their name, as .NET enums do.
+        import enum
+
+        if isinstance(value, enum.Enum):
+            return str(getattr(value, "value", name)) if isinstance(value.value, str) else name
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _properties(value: Any) -> list[tuple[str, Any]] | None:
+    """The (name, value) pairs of a record-like value, or None for plain values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [(_pascal(f.name), getattr(value, f.name)) for f in dataclasses.fields(value)]
+    props = getattr(value, "properties", None)
+    if isinstance(props, dict):
+        return list(props.items())
+    if callable(getattr(value, "items", None)) and isinstance(value, dict):
+        return list(value.items())
+    return None
+
+
+def _pascal(name: str) -> str:
+    special = {"ca": "CA", "cn": "CN", "id": "Id", "ui": "UI", "ssl": "SSL"}
+    return "".join(special.get(p, p[:1].upper() + p[1:]) for p in name.split("_"))
+
+
+def format_list(value: Any) -> str:
+    """`Name : Value` lines for a record, names padded as Format-List pads them."""
+    props = _properties(value) or []
+    if not props:
+        return scalar_text(value)
+    width = max(len(str(k)) for k, _ in props)
+    lines = [f"{str(k).ljust(width)} : {_cell(v)}" for k, v in props]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(_cell(v) for v in value) + "}"
+    return scalar_text(value)
+
+
+def credential_table(credentials: list[Any]) -> str:
+    """PSCredential objects as PowerShell shows them (the password is never shown)."""
+    width = max([len("UserName"), *(len(c.username) for c in credentials)])
+    lines = [f"{'UserName'.ljust(width)} Password", f"{'--------'.ljust(width)} --------"]
+    lines += [f"{c.username.ljust(width)} System.Security.SecureString" for c in credentials]
+    return "\n".join(lines)
+
+
+def _kind(value: Any) -> str:
+    if is_session(value):
+        return "session"
+    if type(value).__name__ == "PSCredential":
+        return "credential"
+    if _properties(value) is not None:
+        return "record"
+    return "scalar"
+
+
+def render(values: Iterable[Any]) -> str:
+    """The text Out-Default would print for `values` (no trailing newline; "" for nothing)."""
+    items = list(flatten(values))
+    if not items:
+        return ""
+    blocks: list[str] = []
+    group: list[Any] = []
+    group_kind = ""
+
+    def close_group() -> None:
+        if not group:
+            return
+        if group_kind == "session":
+            from psremoting.formatting import format_table
+
+            blocks.append("\n" + format_table(list(group)).strip("\n") + "\n")
+        elif group_kind == "credential":
+            blocks.append("\n" + credential_table(group) + "\n")
+        elif group_kind == "record":
+            blocks.append("\n" + "\n\n".join(format_list(v) for v in group) + "\n")
+        else:
+            blocks.append("\n".join(scalar_text(v) for v in group))
+        group.clear()
+
+    for item in items:
+        kind = _kind(item)
+        if kind != group_kind:
+            close_group()
+            group_kind = kind
+        group.append(item)
+    close_group()
+    return "\n".join(blocks)

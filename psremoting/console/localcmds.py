@@ -1,0 +1,134 @@
+"""The few local helper cmdlets of the shell: Get-Help, Get-Command, Set-Location, ...
+
+They are what a user reaches for at any PowerShell prompt (help, cd, pwd, cls, echo);
+everything else runs remotely. Same calling convention as `builtins`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from psremoting.console import cmdlets, display
+from psremoting.console.builtins import Call
+from psremoting.console.errors import ShellError
+
+
+def get_help(call: Call) -> list[Any]:
+    from psremoting.console.helptext import help_for
+
+    name = call.get("Name")
+    if not name:
+        lines = ["", "The psremoting shell runs these cmdlets locally; type Get-Help NAME for one of them:", ""]
+        width = max(len(s.name) for s in cmdlets.SPECS)
+        lines += [f"    {s.name.ljust(width)}  {s.synopsis}" for s in cmdlets.SPECS]
+        lines += [
+            "",
+            "Anything else runs on a remote computer: Enter-PSSession -ComputerName HOST for an",
+            "interactive session, or Invoke-Command -ComputerName HOST -ScriptBlock { ... }.",
+            "",
+        ]
+        return ["\n".join(lines)]
+    text = help_for(
+        str(name),
+        full=bool(call.get("Full") or call.get("Detailed")),
+        examples=bool(call.get("Examples")),
+        parameter=call.get("Parameter"),
+    )
+    if text is None:
+        raise ShellError(
+            f"Get-Help could not find {name} in a help file in this session. The local shell has help for "
+            "its own cmdlets (Get-Command lists them); for remote commands, run Get-Help in a remote session.",
+            "Get-Help",
+        )
+    return [text]
+
+
+def get_command(call: Call) -> list[Any]:
+    import fnmatch
+
+    patterns = [str(p).lower() for p in (call.get("Name") or ["*"])] if call.has("Name") else ["*"]
+    if isinstance(call.get("Name"), str):
+        patterns = [str(call.get("Name")).lower()]
+    rows = []
+    for spec in cmdlets.SPECS:
+        names = [spec.name, *spec.aliases]
+        if any(fnmatch.fnmatch(n.lower(), p) for n in names for p in patterns):
+            rows.append(spec)
+    if not rows:
+        raise ShellError(
+            f"The term '{call.get('Name')}' is not a command of the local shell. Get-Command lists them.",
+            "Get-Command",
+        )
+    width = max(len(s.name) for s in rows)
+    lines = ["", f"{'CommandType':<12}{'Name'.ljust(width)}  Alias", f"{'-----------':<12}{'----'.ljust(width)}  -----"]
+    lines += [f"{'Cmdlet':<12}{s.name.ljust(width)}  {', '.join(s.aliases)}" for s in rows]
+    return ["\n".join(lines) + "\n"]
+
+
+def set_location(call: Call) -> list[Any]:
+    path = os.path.expanduser(str(call.get("Path") or "~"))
+    try:
+        os.chdir(path)
+    except OSError:
+        raise ShellError(f"Cannot find path '{path}' because it does not exist.", "Set-Location") from None
+    return []
+
+
+def get_location(call: Call) -> list[Any]:
+    cwd = os.getcwd()
+    return [f"\nPath\n----\n{cwd}\n"]
+
+
+def clear_host(call: Call) -> list[Any]:
+    call.context.ui.write("\x1b[H\x1b[2J")
+    return []
+
+
+def write_output(call: Call) -> list[Any]:
+    return list(display.flatten([call.get("InputObject"), *call.input]))
+
+
+def write_host(call: Call) -> list[Any]:
+    values = list(display.flatten([call.get("Object")]))
+    separator = str(call.get("Separator", " "))
+    text = separator.join(display.scalar_text(v) for v in values)
+    ui = call.context.ui
+    fg, bg = call.get("ForegroundColor"), call.get("BackgroundColor")
+    if call.get("NoNewline"):
+        ui.write(text, fg, bg)
+    else:
+        ui.write_line(text, fg, bg)
+    return []
+
+
+def format_table(call: Call) -> list[Any]:
+    items = list(display.flatten(call.input or [call.get("InputObject")]))
+    return [display.render(items)] if items else []
+
+
+def format_list(call: Call) -> list[Any]:
+    items = list(display.flatten(call.input or [call.get("InputObject")]))
+    return ["\n" + "\n\n".join(display.format_list(v) for v in items) + "\n"] if items else []
+
+
+def get_history(call: Call) -> list[Any]:
+    lines = call.context.history()
+    width = len(str(len(lines)))
+    body = [f"{str(i).rjust(max(2, width))} {line}" for i, line in enumerate(lines, 1)]
+    return ["\n  Id CommandLine\n  -- -----------\n" + "\n".join(body) + "\n"] if body else []
+
+
+IMPLEMENTATIONS: dict[str, Callable[[Call], list[Any]]] = {
+    "Get-Help": get_help,
+    "Get-Command": get_command,
+    "Set-Location": set_location,
+    "Get-Location": get_location,
+    "Clear-Host": clear_host,
+    "Write-Output": write_output,
+    "Write-Host": write_host,
+    "Format-Table": format_table,
+    "Format-List": format_list,
+    "Get-History": get_history,
+}

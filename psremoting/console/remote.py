@@ -1,0 +1,160 @@
+"""The remote prompt: `[Server01]: PS C:\\Users\\user\\Documents> ` and one pipeline a line.
+
+Each line runs remotely (the client adds Out-Default), on a worker thread, its output
+printed by the host UI as it arrives; the main thread waits and turns Ctrl+C into
+`InteractiveSession.stop()`: the command stops, the session stays. Ctrl+D at the remote
+prompt leaves the remote session (like `exit`); Ctrl+C at the prompt clears the line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import logging
+
+from psremoting.console.host_ui import ConsoleHostUI
+from psremoting.console.lineinput import LineInput
+
+log = logging.getLogger(__name__)
+
+#: After Ctrl+C, how long to wait for the stopped command to end before giving up on it.
+STOP_GRACE_SECONDS = 15.0
+FALLBACK_PROMPT = "PS>"
+
+
+def remote_prompt(session: Any) -> str:
+    """The session's prompt (its remote `prompt` function), or `[HOST]: PS>` if that fails."""
+    try:
+        text = session.prompt()
+    except Exception:  # noqa: BLE001 - PowerShell falls back to PS> when prompt fails
+        text = ""
+    if text:
+        return str(text)
+    return f"[{getattr(session, 'computer_name', '?')}]: {FALLBACK_PROMPT} "
+
+
+class RemoteRunner:
+    """Runs lines in an interactive session, with Ctrl+C stopping the running command."""
+
+    def __init__(self, ui: ConsoleHostUI, line_input: LineInput) -> None:
+        self.ui = ui
+        self.input = line_input
+        #: Set when an interactive session ended because its connection broke.
+        self.lost_connection = False
+        self._interrupted = threading.Event()
+
+    @contextlib.contextmanager
+    def _ctrl_c_sets_a_flag(self) -> Iterator[None]:
+        """While at the remote prompt, Ctrl+C (SIGINT) only raises a flag that `run_line`
+        polls, so it can never land in the middle of the client's network code."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def on_sigint(_signum: int, _frame: Any) -> None:
+            self._interrupted.set()
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def run_line(self, session: Any, text: str) -> None:
+        """Run `text` remotely; return when it ends, or soon after Ctrl+C stopped it."""
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                session.run(text, ui=self.ui)
+            except BaseException as error:  # noqa: BLE001 - reported on the main thread
+                failure.append(error)
+            finally:
+                done.set()
+
+        self.ui.reader.cancel.clear()
+        self._interrupted.clear()
+        worker = threading.Thread(target=work, name="psremoting-remote-line", daemon=True)
+        worker.start()
+        stopped_at: float | None = None
+        while not done.is_set():
+            try:
+                done.wait(0.05)
+            except KeyboardInterrupt:  # SIGINT with the default handler (not at the remote prompt)
+                self._interrupted.set()
+            if self._interrupted.is_set() and stopped_at is None:
+                stopped_at = time.monotonic()
+                log.debug("Ctrl+C: stopping the remote command")
+                self._stop(session)
+                continue
+            if stopped_at is not None and time.monotonic() - stopped_at > STOP_GRACE_SECONDS:
+                self.ui.write_warning_line(
+                    "The remote command did not stop in time; it keeps running on the server, "
+                    "and its output is no longer shown."
+                )
+                break
+        log.debug("remote command ended")
+        self.ui.end_command()
+        if failure and stopped_at is None:
+            self._report(failure[0])
+        state = getattr(getattr(getattr(session, "session", None), "state", None), "value", "Opened")
+        if not getattr(session, "is_active", True) and state == "Broken":
+            self.lost_connection = True
+
+    def _stop(self, session: Any) -> None:
+        """Ctrl+C: abandon any pending Read-Host, and stop the remote pipeline."""
+        self.ui.reader.cancel.set()
+        try:
+            session.stop()
+        except Exception as error:  # noqa: BLE001
+            self.ui.write_error_line(f"Could not stop the remote command: {error}")
+
+    def _report(self, error: BaseException) -> None:
+        from psremoting.console.errors import describe
+
+        self.ui.write_error_line(describe(error))
+
+    def loop(self) -> None:
+        """Prompt and run lines while an interactive session is on the stack."""
+        from psremoting.console.completion import RemoteCompleter
+        from psremoting.interactive import current
+
+        with self._ctrl_c_sets_a_flag():
+            self._loop(current, RemoteCompleter)
+
+    def _loop(self, current: Any, completer_class: Any) -> None:
+        while True:
+            session = current()
+            if session is None or not getattr(session, "is_active", True):
+                return
+            try:
+                prompt = remote_prompt(session)
+                log.debug("prompting")
+                text = self.input.read(prompt, str(session.computer_name), completer_class(session))
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                self._leave(session)
+                continue
+            if not text.strip():
+                continue
+            try:
+                self.run_line(session, text)
+            except KeyboardInterrupt:
+                continue
+
+    def _leave(self, session: Any) -> None:
+        """Ctrl+D at the remote prompt: leave as Exit-PSSession would (locally, no server trip)."""
+        from psremoting.interactive import exit_pssession
+
+        self.ui.write_line()
+        try:
+            exit_pssession()
+        except Exception as error:  # noqa: BLE001
+            self.ui.write_error_line(f"Leaving the session failed: {error}")

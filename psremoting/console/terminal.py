@@ -1,0 +1,156 @@
+"""Reading a line (or a secret) from the terminal while a remote command runs.
+
+Read-Host, Read-Host -AsSecureString and Get-Credential arrive as host calls during a
+pipeline, on the thread that runs it, while the main thread waits for Ctrl+C. A blocking
+`input()` could not be abandoned when the user presses Ctrl+C, so these readers poll the
+terminal with `select` and give up with `InputCancelled` as soon as `cancel` is set.
+Secrets are read with echo off, one character at a time, showing `*` as PowerShell does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import sys
+import threading
+from collections.abc import Iterator
+from typing import IO
+
+_POLL_SECONDS = 0.05
+
+
+class InputCancelled(Exception):
+    """The user pressed Ctrl+C (or the command was stopped) while input was being read."""
+
+
+class TerminalReader:
+    """Reads from `stdin` (a terminal or a pipe), writing echoes to `stdout`."""
+
+    def __init__(self, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
+        self._stdin = stdin if stdin is not None else sys.stdin
+        self._stdout = stdout if stdout is not None else sys.stdout
+        self.cancel = threading.Event()
+
+    def _fd(self) -> int | None:
+        try:
+            return self._stdin.fileno()
+        except (AttributeError, OSError, ValueError):
+            return None
+
+    def _is_tty(self) -> bool:
+        fd = self._fd()
+        return fd is not None and os.isatty(fd)
+
+    def _wait_readable(self, fd: int) -> None:
+        while not self.cancel.is_set():
+            ready, _, _ = select.select([fd], [], [], _POLL_SECONDS)
+            if ready:
+                return
+        raise InputCancelled()
+
+    def read_line(self) -> str:
+        """One line, without its newline; `InputCancelled` if cancelled first; "" at end of input."""
+        fd = self._fd()
+        if fd is None:
+            line = self._stdin.readline()
+            return line.rstrip("\r\n")
+        if self._is_tty():
+            return self._read_typed(fd, secret=False)
+        data = bytearray()
+        while True:
+            self._wait_readable(fd)
+            chunk = os.read(fd, 1)
+            if not chunk or chunk in (b"\n", b"\r"):
+                break
+            data += chunk
+        return data.decode("utf-8", "replace")
+
+    def read_secret(self) -> str:
+        """A line typed without echo, shown as `*` per character; backspace works."""
+        fd = self._fd()
+        if fd is None or not self._is_tty():
+            return self.read_line()
+        return self._read_typed(fd, secret=True)
+
+    def _read_typed(self, fd: int, secret: bool) -> str:
+        """Read keys one by one with the terminal's echo off, echoing them (or `*`) ourselves.
+
+        Echoing here, not in the terminal, means keys typed early (before the question
+        showed) are neither lost nor shown twice, and a secret never appears.
+        """
+        chars: list[str] = []
+        pending = bytearray()
+        with _no_echo(fd):
+            while True:
+                self._wait_readable(fd)
+                byte = os.read(fd, 1)
+                if not byte or byte in (b"\n", b"\r"):
+                    break
+                if byte == b"\x04" and not chars:  # Ctrl+D on an empty answer
+                    break
+                if byte in (b"\x7f", b"\x08"):
+                    if chars:
+                        chars.pop()
+                        self._echo("\b \b")
+                    continue
+                if byte == b"\x15":  # Ctrl+U: clear the answer
+                    self._echo("\b \b" * len(chars))
+                    chars.clear()
+                    continue
+                if byte == b"\x1b" or (byte < b" " and byte != b"\t"):
+                    continue  # escape sequences and control keys are not part of an answer
+                pending += byte
+                try:
+                    text = pending.decode("utf-8")
+                except UnicodeDecodeError:
+                    if len(pending) < 4:
+                        continue
+                    text = pending.decode("utf-8", "replace")
+                pending.clear()
+                chars.append(text)
+                self._echo("*" if secret else text)
+        self._echo("\n")
+        return "".join(chars)
+
+    def _echo(self, text: str) -> None:
+        self._stdout.write(text)
+        self._stdout.flush()
+
+
+@contextlib.contextmanager
+def command_mode(stream: IO[str] | None = None) -> Iterator[None]:
+    """While the shell runs (outside its prompts): the terminal neither echoes nor edits lines.
+
+    Keys typed ahead while a command runs stay queued, unseen, for the next prompt (as in
+    PowerShell's console), instead of being echoed in the middle of the output; answers to
+    Read-Host are echoed by `TerminalReader`. Ctrl+C still interrupts. The terminal's
+    settings are restored on the way out. Does nothing when `stream` is not a terminal.
+    """
+    target = stream if stream is not None else sys.stdin
+    try:
+        fd = target.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = -1
+    if fd < 0 or not os.isatty(fd):
+        yield
+        return
+    with _no_echo(fd):
+        yield
+
+
+@contextlib.contextmanager
+def _no_echo(fd: int) -> Iterator[None]:
+    """Terminal in non-canonical mode without echo (signals still work), restored after."""
+    import termios
+
+    old = termios.tcgetattr(fd)
+    new = termios.tcgetattr(fd)
+    new[3] &= ~(termios.ECHO | termios.ICANON)
+    new[6][termios.VMIN] = 1
+    new[6][termios.VTIME] = 0
+    termios.tcsetattr(fd, termios.TCSADRAIN, new)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)

@@ -1,0 +1,396 @@
+"""The WinRM endpoint emulator: a test double of a Windows host, on loopback.
+
+:class:`Emulator` is a real HTTP(S) server that speaks WS-Management and PSRP the way a
+Windows WinRM service does, so an unmodified client (pypsrp, pywinrm, psremoting) runs
+against it end to end: authentication (Basic, NTLM and Negotiate with message encryption,
+HTTPS with a generated certificate), runspace pools, pipelines and their six streams, host
+calls, Windows' faults. Commands run in a small PowerShell subset
+(:mod:`psremoting.emulator.engine`); Python handlers added with :meth:`Emulator.register`
+extend it. It is a test double, not PowerShell: see docs/internals.md for what it covers.
+
+    with Emulator(users={"user": "password"}, allow_unencrypted=True) as emu:
+        wsman = WSMan("127.0.0.1", port=emu.port, ssl=False, auth="basic", encryption="never",
+                      username="user", password="password")
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from psremoting.emulator.faults import FaultKnobs, WSManFault
+from psremoting.emulator.server import HTTPRequest, HTTPResponse, Listener, RequestHandler
+from psremoting.emulator.shells import ShellRegistry
+from psremoting.emulator.wsman import Stats, WSManService
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Emulator", "EmulatorFleet", "FaultKnobs", "Stats", "WSManFault"]
+
+Handler = Callable[[Any], Any]
+
+
+def _default_engine_factory() -> Callable[..., Any]:
+    from psremoting.emulator.engine import Engine
+
+    return Engine
+
+
+class _Computer(RequestHandler):
+    """One emulated computer: its WinRM service, shells and listener."""
+
+    def __init__(self, emulator: Emulator, name: str, root: Path) -> None:
+        self.emulator = emulator
+        self.name = name
+        self.root = root
+        self.registry = ShellRegistry(
+            idle_timeout=emulator.idle_timeout, max_shells_per_user=emulator.max_shells_per_user
+        )
+        self.service = WSManService(
+            computer_name=name,
+            registry=self.registry,
+            stats=emulator.stats,
+            engine_factory=emulator._resolve_engine_factory,
+            engine_kwargs=lambda: {
+                "computer_name": self.name,
+                "root": self.root,
+                "commands": emulator._handlers,
+            },
+            knobs=emulator.faults,
+            max_envelope_size=emulator.max_envelope_size,
+            run_cmd_script=self._run_cmd_script,
+            auth_methods=emulator.auth,
+            allow_unencrypted=emulator.allow_unencrypted,
+        )
+        self.listener: Listener | None = None
+
+    def start(self, host: str, port: int) -> str:
+        from psremoting.emulator.auth import AuthPolicy
+
+        emu = self.emulator
+        self.policy = AuthPolicy(
+            emu.auth, emu.users, https=emu.https, allow_unencrypted=emu.allow_unencrypted
+        )
+        ssl_context = None
+        cert_der = None
+        if emu.https:
+            ssl_context, cert_der = emu._tls_for(self.name)
+        self.registry.start()
+        self.listener = Listener(
+            host, port, self, ssl_context=ssl_context, certificate_der=cert_der, name=self.name
+        )
+        self.listener.start()
+        scheme = "https" if emu.https else "http"
+        shown = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{shown}:{self.listener.port}/wsman"
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+        self.registry.stop()
+
+    # -- RequestHandler --------------------------------------------------------------------
+    def new_connection(self, certificate_der: bytes | None) -> Callable[[HTTPRequest], HTTPResponse]:
+        auth = self.policy.new_connection(certificate_der)
+        knobs = self.emulator.faults
+        service = self.service
+
+        def answer(request: HTTPRequest) -> HTTPResponse:
+            if knobs.should_drop():
+                return HTTPResponse(0, drop=True)
+            if request.path.split("?")[0].rstrip("/").lower() != "/wsman":
+                return HTTPResponse(404, close=False)
+            if request.method != "POST":
+                return HTTPResponse(405, headers=[("Allow", "POST")])
+            outcome = auth.accept(request.headers, request.body)
+            if not outcome.accepted:
+                return HTTPResponse(outcome.status, headers=list(outcome.headers))
+            if not outcome.body:
+                return HTTPResponse(200, headers=list(outcome.headers))
+            status, body = service.handle(
+                outcome.body, username=outcome.username or "", client_ip=request.client_ip
+            )
+            delay = knobs.delay_for(_action_of(outcome.body))
+            if delay > 0:
+                threading.Event().wait(delay)
+            wrapped, content_type = auth.wrap(body)
+            return HTTPResponse(status, wrapped, [*outcome.headers, ("Content-Type", content_type)])
+
+        return answer
+
+    def _run_cmd_script(self, script: str, username: str) -> tuple[bytes, bytes, int]:
+        from psremoting.emulator.shells import run_cmd_script
+
+        engine = self.emulator._resolve_engine_factory()(
+            computer_name=self.name, username=username, root=self.root, commands=self.emulator._handlers
+        )
+        return run_cmd_script(engine, script)
+
+
+def _action_of(body: bytes) -> str | None:
+    start = body.find(b"Action")
+    if start < 0:
+        return None
+    gt = body.find(b">", start)
+    lt = body.find(b"<", gt)
+    if gt < 0 or lt < 0:
+        return None
+    return body[gt + 1 : lt].decode("utf-8", "replace").strip()
+
+
+class Emulator:
+    """A Windows host's WinRM endpoint on loopback (see the module docstring).
+
+    ``auth``: any of ``basic``, ``ntlm``, ``negotiate``. ``users``: name -> password.
+    ``allow_unencrypted``: Windows' AllowUnencrypted (needed for Basic over plain HTTP).
+    ``root``: the folder shown as ``C:\\``; None makes a temporary one, removed on stop.
+    ``idle_timeout``: seconds without a request after which a shell is closed.
+    ``max_shells_per_user`` and ``max_envelope_size`` (bytes): Windows' quotas.
+    ``certfile``/``keyfile``: serve this certificate instead of a generated one (https).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        https: bool = False,
+        auth: Sequence[str] = ("basic", "ntlm", "negotiate"),
+        users: Mapping[str, str] | None = None,
+        computer_name: str = "SERVER01",
+        root: str | Path | None = None,
+        *,
+        allow_unencrypted: bool = False,
+        idle_timeout: float = 7200.0,
+        max_shells_per_user: int = 30,
+        max_envelope_size: int = 512000,
+        certfile: str | Path | None = None,
+        keyfile: str | Path | None = None,
+    ) -> None:
+        self.host = host
+        self._port = port
+        self.https = https
+        self.auth: tuple[str, ...] = tuple(auth)
+        self.users: dict[str, str] = dict(users if users is not None else {"user": "password"})
+        self.computer_name = computer_name
+        self.allow_unencrypted = allow_unencrypted
+        self.idle_timeout = idle_timeout
+        self.max_shells_per_user = max_shells_per_user
+        self.max_envelope_size = max_envelope_size
+        self._certfile = Path(certfile) if certfile else None
+        self._keyfile = Path(keyfile) if keyfile else None
+        self._root_arg = Path(root) if root is not None else None
+        self._handlers: dict[str, Handler] = {}
+        self.faults = FaultKnobs()
+        self.faults.lose_shells_hook = self.lose_shells
+        self._computers: dict[str, _Computer] = {}
+        self.stats = Stats(lambda: sum(len(c.registry) for c in self._computers.values()))
+        #: The command engine class (``Engine(computer_name=, username=, root=, commands=)``);
+        #: None means :class:`psremoting.emulator.engine.Engine`. Tests may swap it.
+        self.engine_factory: Callable[..., Any] | None = None
+        self._workdir: Path | None = None
+        self._ca_file: Path | None = None
+        self._tls_cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._started = False
+        self.url = ""
+        self.port = 0
+
+    def __repr__(self) -> str:
+        state = self.url if self._started else "stopped"
+        return f"Emulator({self.computer_name!r}, {state}, users=<{len(self.users)} user(s)>, auth={self.auth!r})"
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Open the listener (idempotent) and return self."""
+        with self._lock:
+            if self._started:
+                return self
+            self._workdir = Path(tempfile.mkdtemp(prefix="psremoting-emulator-"))
+            root = self._root_arg if self._root_arg is not None else self._workdir / "C"
+            root.mkdir(parents=True, exist_ok=True)
+            computer = _Computer(self, self.computer_name, root)
+            try:
+                self.url = computer.start(self.host, self._port)
+            except BaseException:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+                raise
+            assert computer.listener is not None
+            self.port = computer.listener.port
+            self._computers[self.computer_name.lower()] = computer
+            self._started = True
+            return self
+
+    def stop(self) -> None:
+        """Close every listener and shell; remove the temporary folders."""
+        with self._lock:
+            if not self._started:
+                return
+            computers = list(self._computers.values())
+            self._computers.clear()
+            self._started = False
+        for computer in computers:
+            try:
+                computer.stop()
+            except Exception:
+                log.exception("stopping the emulated computer %s failed", computer.name)
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def register(self, name: str, handler: Handler) -> None:
+        """Add (or replace) a command: ``handler(ctx)`` returns the items to output."""
+        self._handlers[name] = handler
+
+    def add_computer(self, name: str) -> str:
+        """Open another listener that answers as computer ``name``; returns its URL."""
+        if not self._started:
+            self.start()
+        with self._lock:
+            existing = self._computers.get(name.lower())
+            if existing is not None and existing.listener is not None:
+                return self._url_of(existing)
+            assert self._workdir is not None
+            root = self._workdir / "computers" / name.upper()
+            root.mkdir(parents=True, exist_ok=True)
+            computer = _Computer(self, name, root)
+            url = computer.start(self.host, 0)
+            self._computers[name.lower()] = computer
+            return url
+
+    def _url_of(self, computer: _Computer) -> str:
+        assert computer.listener is not None
+        scheme = "https" if self.https else "http"
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{shown}:{computer.listener.port}/wsman"
+
+    def url_for(self, name: str) -> str:
+        """The URL of computer ``name`` (this emulator's own name included), adding it if new."""
+        if name.lower() == self.computer_name.lower():
+            if not self._started:
+                self.start()
+            return self.url
+        return self.add_computer(name)
+
+    @property
+    def computers(self) -> list[str]:
+        """Names of the computers this emulator answers as."""
+        return [c.name for c in self._computers.values()]
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA certificate a client verifies the HTTPS listener against (None over HTTP)."""
+        return str(self._ca_file) if self._ca_file is not None else None
+
+    def lose_shells(self) -> None:
+        """Forget every shell of every computer (as a restart of the WinRM service does)."""
+        for computer in list(self._computers.values()):
+            computer.registry.forget_all()
+
+    def service(self, computer: str | None = None) -> WSManService:
+        """The WinRM service of a computer (default: this one), to call without sockets:
+        ``emu.service().handle(soap_bytes, username="user")`` -> ``(status, envelope)``."""
+        if not self._started:
+            self.start()
+        found = self._computers.get((computer or self.computer_name).lower())
+        if found is None:
+            raise KeyError(f"this emulator does not answer as {computer!r}; add it with add_computer()")
+        return found.service
+
+    def shells(self, computer: str | None = None) -> int:
+        """How many shells are open (on one computer, or all)."""
+        if computer is not None:
+            found = self._computers.get(computer.lower())
+            return len(found.registry) if found else 0
+        return self.stats.open_shells
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _resolve_engine_factory(self) -> Callable[..., Any]:
+        return self.engine_factory if self.engine_factory is not None else _default_engine_factory()
+
+    def _tls_for(self, name: str) -> tuple[Any, bytes]:
+        import ssl
+
+        from psremoting.emulator.tls import ServerCertificate, make_server_certificate, server_ssl_context
+
+        if self._certfile is not None:
+            key = self._keyfile or self._certfile
+            cert = ServerCertificate(ca_file=self._certfile, cert_file=self._certfile, key_file=key)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(self._certfile), str(key))
+            return context, cert.certificate_der()
+        assert self._workdir is not None
+        directory = self._workdir / "tls" / f"{name.lower()}-{uuid.uuid4().hex[:6]}"
+        cert = make_server_certificate(name, directory)
+        if self._ca_file is None:
+            # One CA file for every computer: the clients trust a bundle of all of them.
+            self._ca_file = self._workdir / "tls" / "ca-bundle.pem"
+        with open(self._ca_file, "ab") as bundle:
+            bundle.write(Path(cert.ca_file).read_bytes())
+        return server_ssl_context(cert), cert.certificate_der()
+
+
+class EmulatorFleet:
+    """Many emulated computers behind one object: ``fleet.url_for(name)`` starts them on demand.
+
+    Names are case-insensitive; all computers share users, auth, handlers, faults and stats.
+    """
+
+    def __init__(
+        self,
+        users: Mapping[str, str] | None = None,
+        auth: Sequence[str] = ("basic", "ntlm", "negotiate"),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("computer_name", "SERVER01")
+        self.emulator = Emulator(users=users, auth=auth, **kwargs)
+
+    def url_for(self, name: str) -> str:
+        return self.emulator.url_for(name)
+
+    def register(self, name: str, handler: Handler) -> None:
+        self.emulator.register(name, handler)
+
+    @property
+    def faults(self) -> FaultKnobs:
+        return self.emulator.faults
+
+    @property
+    def stats(self) -> Stats:
+        return self.emulator.stats
+
+    @property
+    def ca_file(self) -> str | None:
+        return self.emulator.ca_file
+
+    @property
+    def users(self) -> dict[str, str]:
+        return self.emulator.users
+
+    def start(self) -> EmulatorFleet:
+        self.emulator.start()
+        return self
+
+    def stop(self) -> None:
+        self.emulator.stop()
+
+    def __enter__(self) -> EmulatorFleet:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,425 @@
+"""Authentication and WinRM message encryption for the endpoint emulator.
+
+The emulator is a test double of a Windows WinRM listener, so this module answers the way
+Windows does:
+
+* ``Basic``: the ``Authorization: Basic`` header on every request. Refused over plain HTTP
+  unless the listener allows unencrypted traffic (Windows' ``AllowUnencrypted=false``).
+* ``Negotiate`` (SPNEGO, or a raw NTLM token sent under the ``Negotiate`` scheme, as pypsrp
+  does with ``auth="ntlm"``): a multi-leg exchange on one keep-alive TCP connection, done by
+  pyspnego's *acceptor*. Once the connection is authenticated, over HTTP every SOAP body travels
+  as ``multipart/encrypted`` (``application/HTTP-SPNEGO-session-encrypted``), sealed with the
+  security context; over HTTPS the body is plain and TLS protects it, and the channel bindings
+  (``tls-server-end-point``, RFC 5929) tie the authentication to the server certificate.
+* ``Kerberos`` (raw, or inside SPNEGO): accepted through the same acceptor when the Python
+  Kerberos bindings are installed and the process has a service keytab (``KRB5_KTNAME``), as
+  for any GSSAPI service; :mod:`psremoting.emulator.kerberos` makes a test realm for that.
+
+The server creates one :class:`AuthPolicy` per listener and one :class:`ConnectionAuth` per
+TCP connection: :meth:`ConnectionAuth.accept` turns a request's headers and body into an
+:class:`AuthOutcome` (status, headers and the plaintext SOAP), and :meth:`ConnectionAuth.wrap`
+seals the response the same way the request was sealed.
+
+Passwords never leave memory: pyspnego's NTLM acceptor normally reads users from a file named by
+the ``NTLM_USER_FILE`` environment variable; this module instead hands it the users of the
+listener that is stepping the context, through a context variable read by two small hooks
+installed once in ``spnego._ntlm`` (see :func:`user_scope`): thread-safe, no environment
+variable, no file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import contextvars
+import re
+import struct
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import spnego
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from spnego.channel_bindings import GssChannelBindings
+from spnego.exceptions import ErrorCode, SpnegoError
+
+__all__ = ["AuthOutcome", "AuthPolicy", "ConnectionAuth", "SOAP_CONTENT_TYPE", "certificate_channel_bindings"]
+
+SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+_BOUNDARY = "Encrypted Boundary"
+_SPNEGO_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+_KERBEROS_PROTOCOL = "application/HTTP-Kerberos-session-encrypted"
+_KNOWN_METHODS = ("basic", "ntlm", "negotiate", "kerberos")
+_MAX_AUTH_HEADER = 64 * 1024
+
+
+PasswordLookup = Callable[[str], "str | None"]
+_current_lookup: contextvars.ContextVar[PasswordLookup | None] = contextvars.ContextVar(
+    "psremoting_emulator_ntlm_users", default=None
+)
+_hooks_lock = threading.Lock()
+_hooks_installed = False
+_STORE_SENTINEL = "<psremoting emulator users>"
+
+
+def bare_user_name(username: str) -> str:
+    """The user part of ``user``, ``.\\user``, ``COMPUTER\\user`` or ``user@domain``."""
+    name = username.rpartition("\\")[2]
+    return name.partition("@")[0] if "@" in name else name
+
+
+def _install_ntlm_hooks() -> None:
+    """Let pyspnego's NTLM acceptor find users through :data:`_current_lookup`.
+
+    pyspnego (0.11/0.12) looks users up with two module functions of ``spnego._ntlm``:
+    ``_get_credential_file()`` (is there a store?) and ``_get_credential(store, domain, user)``
+    (the LM and NT hashes). The hooks answer from the lookup of the listener that is stepping
+    the context in this thread, and defer to the originals everywhere else, so other users of
+    pyspnego in the process are not affected. Installed once, under a lock.
+    """
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        from spnego import _ntlm
+        from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
+
+        original_file = _ntlm._get_credential_file
+        original_credential = _ntlm._get_credential
+
+        def get_credential_file() -> str | None:
+            if _current_lookup.get() is not None:
+                return _STORE_SENTINEL
+            return original_file()
+
+        def get_credential(
+            store: str | None, domain: str | None = None, username: str | None = None
+        ) -> tuple[str | None, str | None, bytes, bytes]:
+            lookup = _current_lookup.get()
+            if store != _STORE_SENTINEL or lookup is None:
+                return original_credential(store, domain, username)
+            password = lookup(username or "")
+            if password is None:
+                raise SpnegoError(ErrorCode.failure, context_msg="the user is not known to this emulator")
+            return domain or None, username, lmowfv1(password), ntowfv1(password)
+
+        _ntlm._get_credential_file = get_credential_file
+        _ntlm._get_credential = get_credential
+        _hooks_installed = True
+
+
+@contextlib.contextmanager
+def user_scope(lookup: PasswordLookup) -> Iterator[None]:
+    """Within this block (and thread), pyspnego's NTLM acceptor resolves users with ``lookup``."""
+    _install_ntlm_hooks()
+    token = _current_lookup.set(lookup)
+    try:
+        yield
+    finally:
+        _current_lookup.reset(token)
+
+
+@dataclass
+class AuthOutcome:
+    """What the server should do with one HTTP request.
+
+    ``accepted`` requests carry the plaintext SOAP in ``body`` (``b""`` for a bare
+    authentication round trip, which is answered with an empty 200). Others are answered with
+    ``status`` (401 to challenge or deny, 400/415 for bodies that cannot be used) and ``headers``.
+    """
+
+    accepted: bool
+    username: str | None
+    body: bytes
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def certificate_channel_bindings(certificate_der: bytes) -> bytes:
+    """Return the ``tls-server-end-point`` channel binding data of a DER certificate.
+
+    RFC 5929 section 4.1: the certificate is hashed with the hash of its signature algorithm,
+    except that MD5 and SHA-1 (and unknown algorithms) are replaced by SHA-256. This is what
+    pypsrp computes from the certificate it sees, so both sides bind to the same value.
+    """
+    cert = x509.load_der_x509_certificate(certificate_der)
+    try:
+        algorithm: hashes.HashAlgorithm | None = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        algorithm = None
+    if algorithm is None or algorithm.name in ("md5", "sha1"):
+        algorithm = hashes.SHA256()
+    digest = hashes.Hash(algorithm)
+    digest.update(certificate_der)
+    return b"tls-server-end-point:" + digest.finalize()
+
+
+class AuthPolicy:
+    """The authentication settings of one listener (Windows' ``winrm/config/service/auth``).
+
+    ``methods``: any of ``basic``, ``ntlm``, ``negotiate``, ``kerberos`` (case-insensitive).
+    ``users``: user name -> password. ``https``: whether the listener is TLS.
+    ``allow_unencrypted``: Windows' ``AllowUnencrypted``; when False, plain SOAP over HTTP is
+    refused (Basic included), so HTTP clients must seal their messages.
+    """
+
+    def __init__(
+        self,
+        methods: Sequence[str],
+        users: Mapping[str, str],
+        *,
+        https: bool,
+        allow_unencrypted: bool,
+    ) -> None:
+        wanted = [m.strip().lower() for m in methods]
+        unknown = [m for m in wanted if m not in _KNOWN_METHODS]
+        if unknown:
+            raise ValueError(
+                f"unknown authentication method(s) {', '.join(unknown)}: choose from {', '.join(_KNOWN_METHODS)}"
+            )
+        if not wanted:
+            raise ValueError(
+                "at least one authentication method is needed (basic, ntlm, negotiate, kerberos)"
+            )
+        self.methods: tuple[str, ...] = tuple(dict.fromkeys(wanted))
+        self._users: dict[str, tuple[str, str]] = {
+            bare_user_name(u).lower(): (u, p) for u, p in users.items()
+        }
+        self.https = https
+        self.allow_unencrypted = allow_unencrypted
+
+    def __repr__(self) -> str:
+        return (
+            f"AuthPolicy(methods={self.methods!r}, users=<{len(self._users)} user(s)>, https={self.https}, "
+            f"allow_unencrypted={self.allow_unencrypted})"
+        )
+
+    @property
+    def negotiate_enabled(self) -> bool:
+        """Whether the ``Negotiate`` scheme (NTLM and/or Kerberos) is offered."""
+        return any(m in self.methods for m in ("ntlm", "negotiate", "kerberos"))
+
+    def challenge_headers(self) -> list[tuple[str, str]]:
+        """The ``WWW-Authenticate`` headers of a 401, one per enabled scheme, as Windows sends them."""
+        headers: list[tuple[str, str]] = []
+        if self.negotiate_enabled:
+            headers.append(("WWW-Authenticate", "Negotiate"))
+        if "kerberos" in self.methods:
+            headers.append(("WWW-Authenticate", "Kerberos"))
+        if "basic" in self.methods:
+            headers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
+        return headers
+
+    def lookup(self, username: str) -> tuple[str, str] | None:
+        """Return ``(configured name, password)`` for a user name in any Windows form, or None."""
+        return self._users.get(bare_user_name(username).lower())
+
+    def password_for(self, username: str) -> str | None:
+        """The password of ``username`` (any form), for the NTLM acceptor; None for strangers."""
+        found = self.lookup(username)
+        return found[1] if found else None
+
+    def new_connection(self, peer_certificate_der: bytes | None = None) -> ConnectionAuth:
+        """Start the authentication state of a new TCP connection.
+
+        ``peer_certificate_der`` is the server's own certificate on an HTTPS listener; it gives
+        the channel bindings that NTLM clients send over TLS.
+        """
+        bindings = certificate_channel_bindings(peer_certificate_der) if peer_certificate_der else None
+        return ConnectionAuth(self, bindings)
+
+
+class ConnectionAuth:
+    """The authentication state of one TCP connection (requests on it arrive one at a time)."""
+
+    def __init__(self, policy: AuthPolicy, channel_binding_data: bytes | None) -> None:
+        self._policy = policy
+        self._bindings = channel_binding_data
+        self._context: Any = None  # spnego ContextProxy while a handshake runs or after it
+        self._scheme = "Negotiate"
+        self._session_user: str | None = None  # set once Negotiate completed on this connection
+        self._sealed_protocol: str | None = None  # protocol of the last sealed request, None if plain
+
+    def __repr__(self) -> str:
+        return f"ConnectionAuth(user={self._session_user!r}, sealed={self._sealed_protocol is not None})"
+
+    # -- the request side -------------------------------------------------------------------
+    def accept(self, headers: Mapping[str, str], body: bytes) -> AuthOutcome:
+        """Authenticate one request and return its plaintext SOAP, or the answer to send instead."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        self._sealed_protocol = None
+        authorization = lowered.get("authorization", "").strip()
+        if authorization:
+            scheme, _, credentials = authorization.partition(" ")
+            scheme_l = scheme.lower()
+            if scheme_l == "basic" and "basic" in self._policy.methods:
+                return self._accept_basic(credentials.strip(), lowered, body)
+            if scheme_l in ("negotiate", "kerberos", "ntlm") and self._policy.negotiate_enabled:
+                return self._accept_negotiate(scheme, credentials.strip(), lowered, body)
+            return self._challenge()
+        if self._session_user is not None:
+            return self._accept_body(self._session_user, lowered, body, sealable=True)
+        return self._challenge()
+
+    def _challenge(self) -> AuthOutcome:
+        return AuthOutcome(False, None, b"", 401, self._policy.challenge_headers())
+
+    def _accept_basic(self, credentials: str, headers: Mapping[str, str], body: bytes) -> AuthOutcome:
+        if not self._policy.https and not self._policy.allow_unencrypted:
+            # Windows answers 401 to Basic over HTTP while AllowUnencrypted is false.
+            return self._challenge()
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return self._challenge()
+        username, sep, password = decoded.partition(":")
+        found = self._policy.lookup(username) if sep else None
+        if found is None or found[1] != password:
+            return self._challenge()
+        return self._accept_body(found[0], headers, body, sealable=False)
+
+    def _accept_negotiate(
+        self, scheme: str, credentials: str, headers: Mapping[str, str], body: bytes
+    ) -> AuthOutcome:
+        if len(credentials) > _MAX_AUTH_HEADER:
+            return self._fail_handshake()
+        try:
+            token = base64.b64decode(credentials, validate=True)
+        except binascii.Error:
+            return self._fail_handshake()
+        if not token:
+            return self._fail_handshake()
+        if self._context is None or self._context.complete:
+            # A new handshake (also a re-authentication on an authenticated connection).
+            self._session_user = None
+            self._scheme = scheme
+            self._context = self._new_acceptor(token)
+        try:
+            with user_scope(self._policy.password_for):
+                out_token = self._context.step(token)
+        except (SpnegoError, ValueError, struct.error, IndexError, KeyError):
+            return self._fail_handshake()
+        if not self._context.complete:
+            if not out_token:
+                return self._fail_handshake()
+            return AuthOutcome(False, None, b"", 401, [("WWW-Authenticate", self._token_header(out_token))])
+        principal = self._context.client_principal or ""
+        found = self._policy.lookup(principal)
+        user = found[0] if found else (bare_user_name(principal) or None)
+        self._session_user = user
+        outcome = self._accept_body(user, headers, body, sealable=True)
+        if out_token:
+            outcome.headers.append(("WWW-Authenticate", self._token_header(out_token)))
+        return outcome
+
+    def _new_acceptor(self, first_token: bytes) -> Any:
+        bindings = GssChannelBindings(application_data=self._bindings) if self._bindings else None
+        raw_ntlm = first_token.startswith(b"NTLMSSP\x00")
+        options = spnego.NegotiateOptions.wrapping_winrm
+        options |= spnego.NegotiateOptions.use_ntlm if raw_ntlm else spnego.NegotiateOptions.use_negotiate
+        with user_scope(self._policy.password_for):
+            return spnego.server(
+                hostname="unspecified",
+                service="host",
+                channel_bindings=bindings,
+                protocol="ntlm" if raw_ntlm else "negotiate",
+                options=options,
+            )
+
+    def _fail_handshake(self) -> AuthOutcome:
+        self._context = None
+        self._session_user = None
+        return self._challenge()
+
+    def _token_header(self, token: bytes) -> str:
+        return f"{self._scheme} {base64.b64encode(token).decode('ascii')}"
+
+    def _accept_body(
+        self, user: str | None, headers: Mapping[str, str], body: bytes, *, sealable: bool
+    ) -> AuthOutcome:
+        content_type = headers.get("content-type", "")
+        if content_type.lower().startswith(("multipart/encrypted", "multipart/x-multi-encrypted")):
+            if not sealable or self._context is None:
+                return AuthOutcome(False, user, b"", 400, [])
+            protocol = _mime_parameter(content_type, "protocol") or _SPNEGO_PROTOCOL
+            boundary = _mime_parameter(content_type, "boundary") or _BOUNDARY
+            try:
+                plain = unseal_message(self._context, body, boundary)
+            except (SpnegoError, ValueError, struct.error, IndexError):
+                return AuthOutcome(False, user, b"", 400, [])
+            self._sealed_protocol = protocol
+            return AuthOutcome(True, user, plain, 200, [])
+        if body and not self._policy.https and not self._policy.allow_unencrypted:
+            # Plain SOAP over HTTP while AllowUnencrypted is false: Windows keeps answering 401.
+            return AuthOutcome(False, None, b"", 401, self._policy.challenge_headers())
+        if (
+            body
+            and content_type
+            and not content_type.lower().startswith(("application/soap+xml", "text/xml"))
+        ):
+            return AuthOutcome(False, user, b"", 415, [])
+        return AuthOutcome(True, user, body, 200, [])
+
+    # -- the response side ------------------------------------------------------------------
+    def wrap(self, body: bytes) -> tuple[bytes, str]:
+        """Seal a response body if its request was sealed; return ``(body, content type)``."""
+        if self._sealed_protocol is None or self._context is None or not body:
+            return body, SOAP_CONTENT_TYPE
+        sealed = seal_message(self._context, body, self._sealed_protocol)
+        content_type = f'multipart/encrypted;protocol="{self._sealed_protocol}";boundary="{_BOUNDARY}"'
+        return sealed, content_type
+
+
+def _mime_parameter(content_type: str, name: str) -> str | None:
+    match = re.search(rf'{name}\s*=\s*"([^"]*)"|{name}\s*=\s*([^;\s]+)', content_type, re.IGNORECASE)
+    if not match:
+        return None
+    return match.group(1) if match.group(1) is not None else match.group(2)
+
+
+def seal_message(context: Any, message: bytes, protocol: str = _SPNEGO_PROTOCOL) -> bytes:
+    """Seal one SOAP message in WinRM's MIME layout (``--Encrypted Boundary`` parts).
+
+    The octet-stream part is the 4-byte little-endian signature length, the signature and the
+    sealed data, as :class:`pypsrp.encryption.WinRMEncryption` reads it.
+    """
+    header, data, padding = context.wrap_winrm(message)
+    preamble = (
+        f"--{_BOUNDARY}\r\n"
+        f"\tContent-Type: {protocol}\r\n"
+        f"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={len(message) + padding}\r\n"
+        f"--{_BOUNDARY}\r\n"
+        "\tContent-Type: application/octet-stream\r\n"
+    ).encode("ascii")
+    return preamble + struct.pack("<i", len(header)) + header + data + f"--{_BOUNDARY}--\r\n".encode("ascii")
+
+
+def unseal_message(context: Any, payload: bytes, boundary: str = _BOUNDARY) -> bytes:
+    """Open a ``multipart/encrypted`` WinRM body and return the SOAP it carries.
+
+    Raises ValueError when the layout is not WinRM's or the length does not match.
+    """
+    parts = [p for p in re.split(rb"--\s*" + re.escape(boundary.encode()) + rb"(?:--)?\r\n", payload) if p]
+    if not parts or len(parts) % 2:
+        raise ValueError("the encrypted body does not have WinRM's two-part MIME layout")
+    message = b""
+    for i in range(0, len(parts), 2):
+        meta, sealed = parts[i], parts[i + 1]
+        length_match = re.search(rb"Length=(\d+)", meta)
+        if not length_match:
+            raise ValueError("the encrypted body has no OriginalContent length")
+        sealed = re.sub(rb"^\s*Content-Type: application/octet-stream\r\n", b"", sealed)
+        if len(sealed) < 4:
+            raise ValueError("the encrypted body is truncated")
+        (header_length,) = struct.unpack("<i", sealed[:4])
+        if header_length < 0 or 4 + header_length > len(sealed):
+            raise ValueError("the encrypted body has an impossible signature length")
+        plain = context.unwrap_winrm(sealed[4 : 4 + header_length], sealed[4 + header_length :])
+        if len(plain) != int(length_match.group(1)):
+            raise ValueError("the decrypted body does not have the announced length")
+        message += plain
+    return message

@@ -1,0 +1,188 @@
+"""The emulator's command engine: runs PowerShell-subset pipelines for one runspace pool.
+
+This is a test double of a Windows host's PowerShell, not PowerShell: it parses the client's
+scripts with tree-sitter-powershell (:mod:`psremoting.pslang`), binds parameters with
+PowerShell's rules, runs a set of built-ins that return real-looking objects (FileInfo,
+DateTime, ErrorRecords with Windows' messages and ids) over a sandbox folder shown as ``C:\\``,
+and formats Out-Default's text as Windows PowerShell 5.1 does on a remote host.
+
+The shell glue creates one :class:`Engine` per runspace pool and calls :meth:`Engine.invoke`
+in a worker thread per pipeline (see ``docs/internals.md``, "Emulator engine <-> PSRP
+shell glue"). Commands registered from Python (``Emulator.register(name, handler)``) are
+called as ``handler(ctx)`` with ``ctx.args``, ``ctx.params``, ``ctx.input``, ``ctx.io`` and
+``ctx.engine``; they override built-ins of the same name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from psrpcore.types import ErrorCategory, ErrorRecord, HostMethodIdentifier
+
+from psremoting.pslang.evaluator import EvaluationError, ExitRequest, ReturnRequest, ThrowRequest
+from psremoting.pslang.scope import Scope
+from psremoting.pslang.values import CaseInsensitiveDict, ScriptBlock
+
+from . import (  # noqa: F401 - importing registers the built-ins
+    builtins_commands,
+    builtins_core,
+    builtins_fs,
+    builtins_host,
+    builtins_pipeline,
+)
+from .commands import CommandContext
+from .errors import PSError, make_error_record
+from .filesystem import Sandbox, SandboxEscape
+from .io import InvocationResult, PipelineIO, PipelineStopped
+from .objects import path_info, to_wire
+from .runtime import PipelineRun
+from .session import ExecutionContextStub, HostStub, environment, version_table
+
+__all__ = ["Engine", "Handler", "HandlerContext", "InvocationResult", "PipelineIO", "PipelineStopped"]
+
+#: The context a registered handler receives (``.args``, ``.params``, ``.input``, ``.io``, ``.engine``).
+HandlerContext = CommandContext
+Handler = Callable[[CommandContext], "Iterable[Any] | None"]
+
+
+class Engine:
+    """The remote session of one runspace pool: variables, location, functions, sandbox.
+
+    ``root`` is the sandbox folder shown as ``C:\\`` (a temporary folder when None);
+    ``commands`` maps names to handlers registered from Python and is read live, so handlers
+    registered later are seen; ``version`` picks Windows PowerShell ``"5.1"`` or ``"7"``.
+    """
+
+    def __init__(
+        self,
+        computer_name: str = "SERVER01",
+        username: str = "user",
+        root: Path | None = None,
+        commands: Mapping[str, Handler] | None = None,
+        version: str = "5.1",
+    ) -> None:
+        self.computer_name = computer_name
+        self.username = _short_user(username)
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="psremoting-sandbox-"))
+        self.root = Path(root)
+        self.home = f"C:\\Users\\{self.username}"
+        self.sandbox = Sandbox(self.root, home=self.home)
+        self.commands: Mapping[str, Handler] = commands if commands is not None else {}
+        self.version = version
+        self.functions: dict[str, ScriptBlock] = CaseInsensitiveDict()
+        self.errors: list[ErrorRecord] = []
+        self._lock = threading.Lock()
+        self._home_ready = False
+        self.location = self.home + "\\Documents"
+        self.scope = Scope(env=environment(computer_name, self.username))
+        self._init_variables()
+
+    def _init_variables(self) -> None:
+        s = self.scope
+        s.set("PSVersionTable", version_table(self.version))
+        s.set("HOME", self.home)
+        s.set("PWD", path_info(self.location))
+        s.set("executionContext", ExecutionContextStub(self))
+        s.set("Host", HostStub())
+        s.set("nestedPromptLevel", 0)
+        s.set("PID", os.getpid())
+        s.set("ErrorActionPreference", "Continue")
+        s.set("WarningPreference", "Continue")
+        s.set("VerbosePreference", "SilentlyContinue")
+        s.set("DebugPreference", "SilentlyContinue")
+        s.set("InformationPreference", "SilentlyContinue")
+        s.set("ProgressPreference", "Continue")
+        s.set("LASTEXITCODE", 0)
+        s.set("Error", self.errors)
+        s.set("PSHOME", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0")
+        s.set("ShellId", "Microsoft.PowerShell")
+
+    # -- used by built-ins ---------------------------------------------------------
+    def ensure_home(self) -> None:
+        """Create ``C:\\Users\\<user>\\Documents`` in the sandbox on first use."""
+        if self._home_ready:
+            return
+        with self._lock:
+            with contextlib.suppress(OSError, SandboxEscape):
+                self.sandbox.host_path(self.home + "\\Documents").mkdir(parents=True, exist_ok=True)
+            self._home_ready = True
+
+    def set_location(self, windows_path: str) -> None:
+        """Change the current location (the caller checked that it exists)."""
+        self.location = windows_path
+        self.scope.set("PWD", path_info(windows_path))
+
+    def handler_for(self, name: str) -> Handler | None:
+        """The handler registered for ``name`` (case-insensitive), or None."""
+        commands = self.commands
+        handler = commands.get(name)
+        if handler is not None:
+            return handler
+        lower = name.lower()
+        for key, value in list(commands.items()):
+            if key.lower() == lower:
+                return value
+        return None
+
+    def record_error(self, record: ErrorRecord) -> None:
+        """Keep ``record`` in ``$Error`` (newest first, at most 256)."""
+        self.errors.insert(0, record)
+        del self.errors[256:]
+
+    @staticmethod
+    def to_wire(obj: Any) -> Any:
+        """Convert an output object to what psrpcore serializes."""
+        return to_wire(obj)
+
+    # -- the contract with the shell glue ------------------------------------------
+    def invoke(self, commands: list[Any], io: PipelineIO) -> InvocationResult:
+        """Run one CreatePipeline's commands; blocks until the pipeline ends; never raises."""
+        self.ensure_home()
+        run = PipelineRun(self, io)
+        try:
+            run.invoke(list(commands))
+        except ExitRequest as req:
+            self.scope.set("LASTEXITCODE", req.code)
+            if io.has_host:
+                try:
+                    io.host_call(HostMethodIdentifier.SetShouldExit, [req.code])
+                except PipelineStopped:
+                    return InvocationResult(stopped=True)
+            return InvocationResult()
+        except ReturnRequest:
+            return InvocationResult()
+        except PipelineStopped:
+            return InvocationResult(stopped=True)
+        except PSError as exc:
+            self.record_error(exc.record)
+            return InvocationResult(failed=exc.record)
+        except ThrowRequest as req:
+            record = run.thrown_error(req)
+            self.record_error(record)
+            return InvocationResult(failed=record)
+        except EvaluationError as exc:
+            record = run.runtime_error(exc)
+            self.record_error(record)
+            return InvocationResult(failed=record)
+        except Exception as exc:  # noqa: BLE001 - the glue must always get a result
+            record = make_error_record(
+                f"The emulator's engine failed: {type(exc).__name__}: {exc}",
+                "System.Management.Automation.RuntimeException",
+                ErrorCategory.NotSpecified,
+                "EmulatorEngineError",
+            )
+            return InvocationResult(failed=record)
+        return InvocationResult()
+
+
+def _short_user(username: str) -> str:
+    """``DOMAIN\\user`` or ``user@REALM`` -> ``user`` (the profile folder name)."""
+    name = username.split("\\")[-1].split("@")[0]
+    return name or "user"

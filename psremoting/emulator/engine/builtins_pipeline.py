@@ -1,0 +1,326 @@
+"""Pipeline utilities: ForEach-Object, Where-Object, Select-Object, Sort-Object, Measure-Object."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from typing import Any
+
+from psremoting.pslang.binder import CommandSignature, Parameter
+from psremoting.pslang.evaluator import invoke_script_block
+from psremoting.pslang.operators import binary
+from psremoting.pslang.values import (
+    PSCustom,
+    ScriptBlock,
+    enumerate_value,
+    get_member,
+    member_names,
+    to_bool,
+    to_number,
+)
+
+from .commands import Builtin, CommandContext, builtin, register_builtin
+from .objects import make_object, type_names
+
+__all__: list[str] = []
+
+
+def _run_block(ctx: CommandContext, block: ScriptBlock, item: Any) -> None:
+    result = invoke_script_block(ctx.evaluator, block, [], dollar_under=item, use_under=True)
+    for value in enumerate_value(result) if not isinstance(result, dict) else [result]:
+        ctx.emit(value)
+
+
+class _ForEachObject(Builtin):
+    signature = CommandSignature(
+        "ForEach-Object",
+        (
+            Parameter("InputObject", "object", value_from_pipeline=True),
+            Parameter("Begin", "scriptblock", sets=("ScriptBlockSet",)),
+            Parameter(
+                "Process",
+                "object[]",
+                position=0,
+                mandatory=True,
+                sets=("ScriptBlockSet",),
+                value_from_remaining_arguments=True,
+            ),
+            Parameter("End", "scriptblock", sets=("ScriptBlockSet",)),
+            Parameter("MemberName", "string", position=0, mandatory=True, sets=("PropertyAndMethodSet",)),
+        ),
+        default_set="ScriptBlockSet",
+    )
+    aliases = ("%", "foreach")
+
+    def begin(self, ctx: CommandContext) -> None:
+        begin = ctx.get("Begin")
+        if isinstance(begin, ScriptBlock):
+            _run_block(ctx, begin, None)
+
+    def process(self, ctx: CommandContext, item: Any) -> None:
+        ctx.check_stopped()
+        ctx.state["seen"] = True
+        member = ctx.get("MemberName")
+        if member is not None:
+            for value in enumerate_value(get_member(item, member, None)):
+                ctx.emit(value)
+            return
+        for block in _blocks(ctx.get("Process")):
+            _run_block(ctx, block, item)
+
+    def end(self, ctx: CommandContext) -> None:
+        if ctx.bound is not None and "InputObject" in ctx.bound:
+            self.process(ctx, ctx.bound["InputObject"])
+        elif not ctx.state.get("seen") and ctx.get("MemberName") is None:
+            # Without pipeline input the process block runs once, with $_ = $null.
+            for block in _blocks(ctx.get("Process")):
+                _run_block(ctx, block, None)
+        end = ctx.get("End")
+        if isinstance(end, ScriptBlock):
+            _run_block(ctx, end, None)
+
+
+def _blocks(value: Any) -> list[ScriptBlock]:
+    items = value if isinstance(value, list) else [value]
+    flat: list[Any] = []
+    for item in items:
+        flat.extend(item if isinstance(item, list) else [item])
+    return [b for b in flat if isinstance(b, ScriptBlock)]
+
+
+register_builtin(_ForEachObject())
+
+_OPERATORS = (
+    "EQ",
+    "NE",
+    "GT",
+    "GE",
+    "LT",
+    "LE",
+    "Like",
+    "NotLike",
+    "Match",
+    "NotMatch",
+    "Contains",
+    "NotContains",
+    "In",
+    "NotIn",
+)
+
+
+class _WhereObject(Builtin):
+    signature = CommandSignature(
+        "Where-Object",
+        (
+            Parameter("InputObject", "object", value_from_pipeline=True),
+            Parameter("FilterScript", "scriptblock", position=0, mandatory=True, sets=("ScriptBlockSet",)),
+            Parameter(
+                "Property", "string", position=0, mandatory=True, sets=tuple(f"{o}Set" for o in _OPERATORS)
+            ),
+            Parameter("Value", "object", position=1, sets=tuple(f"{o}Set" for o in _OPERATORS)),
+            *(Parameter(op, "switch", mandatory=True, sets=(f"{op}Set",)) for op in _OPERATORS),
+        ),
+        default_set="EQSet",
+    )
+    aliases = ("?", "where")
+
+    def process(self, ctx: CommandContext, item: Any) -> None:
+        ctx.check_stopped()
+        block = ctx.get("FilterScript")
+        if isinstance(block, ScriptBlock):
+            keep = to_bool(invoke_script_block(ctx.evaluator, block, [], dollar_under=item, use_under=True))
+        else:
+            assert ctx.bound is not None
+            op = ctx.bound.parameter_set[:-3].lower()
+            value = get_member(item, ctx.get("Property"), None)
+            keep = (
+                to_bool(binary("-" + op, value, ctx.get("Value"))) if "Value" in ctx.bound else to_bool(value)
+            )
+        if keep:
+            ctx.emit(item)
+
+
+register_builtin(_WhereObject())
+
+
+def _selected(obj: Any, properties: list[Any]) -> Any:
+    out = PSCustom()
+    names: list[str] = []
+    for prop in properties:
+        if isinstance(prop, dict):
+            label = prop.get("Name") or prop.get("Label") or prop.get("n") or prop.get("l")
+            expr = prop.get("Expression") or prop.get("e")
+            out[str(label)] = get_member(obj, expr, None) if isinstance(expr, str) else None
+            continue
+        pattern = str(prop)
+        for name in member_names(obj):
+            if fnmatch.fnmatchcase(name.lower(), pattern.lower()) and name not in names:
+                names.append(name)
+                out[name] = get_member(obj, name, None)
+        if not any(fnmatch.fnmatchcase(n.lower(), pattern.lower()) for n in names) and not any(
+            c in pattern for c in "*?"
+        ):
+            out[pattern] = get_member(obj, pattern, None)
+    first = type_names(obj)[:1]
+    if first:
+        return make_object(
+            [f"Selected.{first[0]}", "System.Management.Automation.PSCustomObject", "System.Object"],
+            dict(out.items()),
+        )
+    return out
+
+
+@builtin(
+    CommandSignature(
+        "Select-Object",
+        (
+            Parameter("InputObject", "object", value_from_pipeline=True),
+            Parameter("Property", "object[]", position=0),
+            Parameter("ExpandProperty", "string"),
+            Parameter("First", "int"),
+            Parameter("Last", "int"),
+            Parameter("Skip", "int"),
+            Parameter("Unique", "switch"),
+        ),
+    ),
+    aliases=("select",),
+)
+def _select_object(ctx: CommandContext) -> Iterable[Any]:
+    items = list(ctx.input)
+    skip = ctx.get("Skip") or 0
+    items = items[skip:]
+    if ctx.get("First") is not None:
+        items = items[: ctx.get("First")]
+    if ctx.get("Last") is not None:
+        items = items[-ctx.get("Last") :] if ctx.get("Last") else []
+    expand = ctx.get("ExpandProperty")
+    props = ctx.get("Property")
+    out: list[Any] = []
+    for item in items:
+        if expand:
+            out.extend(enumerate_value(get_member(item, expand, None)))
+        elif props:
+            out.append(_selected(item, list(props)))
+        else:
+            out.append(item)
+    if ctx.switch("Unique"):
+        unique: list[Any] = []
+        for item in out:
+            if item not in unique:
+                unique.append(item)
+        out = unique
+    return out
+
+
+@builtin(
+    CommandSignature(
+        "Sort-Object",
+        (
+            Parameter("InputObject", "object", value_from_pipeline=True),
+            Parameter("Property", "object[]", position=0),
+            Parameter("Descending", "switch"),
+            Parameter("Unique", "switch"),
+        ),
+    ),
+    aliases=("sort",),
+)
+def _sort_object(ctx: CommandContext) -> Iterable[Any]:
+    props = ctx.get("Property")
+
+    def key(item: Any) -> Any:
+        values = [get_member(item, str(p), None) for p in props] if props else [item]
+        return [
+            (0, v.lower()) if isinstance(v, str) else (1, v) if v is not None else (-1, 0) for v in values
+        ]
+
+    items = sorted(ctx.input, key=key, reverse=ctx.switch("Descending"))
+    if ctx.switch("Unique"):
+        seen: list[Any] = []
+        items = [i for i in items if not (i in seen or seen.append(i))]  # type: ignore[func-returns-value]
+    return items
+
+
+@builtin(
+    CommandSignature(
+        "Measure-Object",
+        (
+            Parameter("InputObject", "object", value_from_pipeline=True),
+            Parameter("Property", "string[]", position=0),
+            Parameter("Sum", "switch"),
+            Parameter("Average", "switch"),
+            Parameter("Maximum", "switch"),
+            Parameter("Minimum", "switch"),
+        ),
+    ),
+    aliases=("measure",),
+)
+def _measure_object(ctx: CommandContext) -> Iterable[Any]:
+    props = ctx.get("Property") or [None]
+    results = []
+    for prop in props:
+        values = [get_member(i, prop, None) if prop else i for i in ctx.input]
+        numbers = (
+            [to_number(v) for v in values if v is not None]
+            if any(ctx.switch(s) for s in ("Sum", "Average", "Maximum", "Minimum"))
+            else []
+        )
+        results.append(
+            make_object(
+                [
+                    "Microsoft.PowerShell.Commands.GenericMeasureInfo",
+                    "Microsoft.PowerShell.Commands.MeasureInfo",
+                    "System.Object",
+                ],
+                {
+                    "Count": len(values),
+                    "Average": (sum(numbers) / len(numbers)) if ctx.switch("Average") and numbers else None,
+                    "Sum": sum(numbers) if ctx.switch("Sum") else None,
+                    "Maximum": max(numbers) if ctx.switch("Maximum") and numbers else None,
+                    "Minimum": min(numbers) if ctx.switch("Minimum") and numbers else None,
+                    "Property": prop,
+                },
+            )
+        )
+    return results
+
+
+def _format_selection(ctx: CommandContext) -> list[Any]:
+    props = ctx.get("Property")
+    items = list(ctx.input)
+    if ctx.bound is not None and "InputObject" in ctx.bound:
+        items.append(ctx.bound["InputObject"])
+    if not props:
+        return items
+    return [_selected(item, list(props)) for item in items]
+
+
+_FORMAT_PARAMS = (
+    Parameter("Property", "object[]", position=0),
+    Parameter("InputObject", "object", value_from_pipeline=True),
+    Parameter("AutoSize", "switch"),
+    Parameter("Wrap", "switch"),
+    Parameter("GroupBy", "object"),
+    Parameter("HideTableHeaders", "switch"),
+)
+
+
+@builtin(CommandSignature("Format-Table", _FORMAT_PARAMS), aliases=("ft",))
+def _format_table(ctx: CommandContext) -> Iterable[Any]:
+    """Rendered as text lines here (PowerShell emits format objects that Out-Default renders)."""
+    from .formatting import table_lines
+
+    return table_lines(_format_selection(ctx))
+
+
+@builtin(CommandSignature("Format-List", _FORMAT_PARAMS[:2]), aliases=("fl",))
+def _format_list(ctx: CommandContext) -> Iterable[Any]:
+    """Rendered as text lines here (PowerShell emits format objects that Out-Default renders)."""
+    from .formatting import list_lines
+
+    return list_lines(_format_selection(ctx))
+
+
+@builtin(CommandSignature("Clear-Host", (), common=False), aliases=("cls", "clear"))
+def _clear_host(ctx: CommandContext) -> None:
+    """A no-op: a remote console cannot be cleared through the emulator's host calls."""
+    return None

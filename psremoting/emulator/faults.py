@@ -1,0 +1,347 @@
+"""WS-Management faults as a Windows WinRM service sends them.
+
+A fault travels as HTTP 500 with a SOAP 1.2 ``s:Fault`` whose ``s:Detail`` holds a
+``f:WSManFault`` carrying the numeric Windows error code (what pypsrp's
+``WSManFaultError.code`` and PowerShell's FullyQualifiedErrorIds are built from) and the
+message text. The element layout, prefixes and texts follow the recordings of real Windows
+traffic in ``windows-recordings/`` (the empty-Receive ``w:TimedOut`` fault) and the
+``ERROR_WSMAN_*`` codes of the Windows SDK for the rest.
+"""
+
+from __future__ import annotations
+
+import uuid
+from xml.sax.saxutils import escape
+
+__all__ = [
+    "ERROR_WSMAN_INVALID_ACTIONURI",
+    "ERROR_WSMAN_INVALID_RESOURCE_URI",
+    "ERROR_WSMAN_INVALID_SELECTORS",
+    "ERROR_WSMAN_INVALID_SOAP_BODY",
+    "ERROR_WSMAN_INVALID_XML",
+    "ERROR_WSMAN_OPERATION_TIMEDOUT",
+    "ERROR_WSMAN_QUOTA_MAX_SHELLS",
+    "ERROR_WSMAN_SERVER_ENVELOPE_LIMIT",
+    "ERROR_WSMAN_UNEXPECTED_SELECTORS",
+    "WSManFault",
+    "action_not_supported",
+    "bad_base64",
+    "command_not_found",
+    "envelope_too_large",
+    "invalid_resource_uri",
+    "invalid_selectors",
+    "malformed_xml",
+    "operation_timed_out",
+    "quota_max_shells",
+    "FaultKnobs",
+    "render_fault",
+    "shell_not_found",
+    "internal_error",
+]
+
+FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+ADDRESSING_FAULT_ACTION = "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
+
+ERROR_WSMAN_INVALID_ACTIONURI = 2150858753
+ERROR_WSMAN_OPERATION_TIMEDOUT = 2150858793
+ERROR_WSMAN_INVALID_SOAP_BODY = 2150858791
+ERROR_WSMAN_INVALID_RESOURCE_URI = 2150858811
+ERROR_WSMAN_INVALID_SELECTORS = 2150858813
+ERROR_WSMAN_INVALID_XML = 2150858819
+ERROR_WSMAN_SERVER_ENVELOPE_LIMIT = 2150858825
+ERROR_WSMAN_UNEXPECTED_SELECTORS = 2150858843
+ERROR_WSMAN_QUOTA_MAX_SHELLS = 2150859173
+ERROR_WSMAN_PROVIDER_FAILURE = 2150858755
+
+
+class WSManFault(Exception):
+    """A WS-Management fault to answer a request with (HTTP 500 unless ``status`` says otherwise).
+
+    ``code`` is the SOAP code (``s:Sender``/``s:Receiver``), ``subcode`` the WS-Management
+    subcode (``w:TimedOut``...), ``wsman_code`` the Windows error number and ``message`` the
+    text Windows writes in both ``s:Reason`` and ``f:Message``.
+    """
+
+    def __init__(
+        self,
+        wsman_code: int,
+        message: str,
+        *,
+        code: str = "s:Sender",
+        subcode: str = "w:InvalidParameter",
+        action: str = FAULT_ACTION,
+        status: int = 500,
+    ) -> None:
+        super().__init__(message)
+        self.wsman_code = wsman_code
+        self.message = message
+        self.code = code
+        self.subcode = subcode
+        self.action = action
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"WSManFault({self.wsman_code}, {self.subcode}, {self.message!r})"
+
+
+def render_fault(fault: WSManFault, relates_to: str | None, machine: str) -> bytes:
+    """The SOAP envelope of ``fault`` as Windows shapes it (prefixes as in the recordings)."""
+    relates = f"<a:RelatesTo>{escape(relates_to)}</a:RelatesTo>" if relates_to else ""
+    text = escape(fault.message)
+    activity = str(uuid.uuid4()).upper()
+    envelope = (
+        '<s:Envelope xml:lang="en-US" xmlns:s="http://www.w3.org/2003/05/soap-envelope"'
+        ' xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"'
+        ' xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer"'
+        ' xmlns:e="http://schemas.xmlsoap.org/ws/2004/08/eventing"'
+        ' xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"'
+        ' xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"'
+        ' xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd">'
+        f"<s:Header><a:Action>{fault.action}</a:Action>"
+        f"<a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>"
+        f"<p:ActivityId>{activity}</p:ActivityId>"
+        "<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>"
+        f"{relates}</s:Header>"
+        "<s:Body><s:Fault>"
+        f"<s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
+        "</s:Subcode></s:Code>"
+        f'<s:Reason><s:Text xml:lang="en-US">{text}</s:Text></s:Reason>'
+        '<s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"'
+        f' Code="{fault.wsman_code}" Machine="{escape(machine, {chr(34): "&quot;"})}">'
+        f"<f:Message>{text}</f:Message></f:WSManFault></s:Detail>"
+        "</s:Fault></s:Body></s:Envelope>"
+    )
+    return envelope.encode("utf-8")
+
+
+# -- the faults the emulator raises ------------------------------------------------------
+
+
+def operation_timed_out() -> WSManFault:
+    """Nothing to answer within the request's OperationTimeout (an idle Receive)."""
+    return WSManFault(
+        ERROR_WSMAN_OPERATION_TIMEDOUT,
+        "The WS-Management service cannot complete the operation within the time specified in "
+        "OperationTimeout.  ",
+        code="s:Receiver",
+        subcode="w:TimedOut",
+    )
+
+
+def shell_not_found(shell_id: str) -> WSManFault:
+    """The ShellId selector names no shell of this user (gone, reaped, or never existed)."""
+    return WSManFault(
+        ERROR_WSMAN_UNEXPECTED_SELECTORS,
+        f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell "
+        "was not found on the server. Possible causes are: the specified ShellId is incorrect or "
+        "the shell no longer exists on the server. Provide the correct ShellId or create a new "
+        "shell and try the operation again. ",
+        subcode="w:InvalidSelectors",
+    )
+
+
+def command_not_found(command_id: str) -> WSManFault:
+    """The CommandId names no command of the shell."""
+    return WSManFault(
+        ERROR_WSMAN_UNEXPECTED_SELECTORS,
+        f"The request for the Windows Remote Shell with CommandId {command_id} failed because the "
+        "command was not found on the server. Possible causes are: the specified CommandId is "
+        "incorrect or the command no longer exists on the server. Provide the correct CommandId "
+        "or run the command again. ",
+        subcode="w:InvalidSelectors",
+    )
+
+
+def invalid_selectors() -> WSManFault:
+    """A shell operation without the ShellId selector."""
+    return WSManFault(
+        ERROR_WSMAN_INVALID_SELECTORS,
+        "The WS-Management service cannot process the request because the request contained "
+        "invalid selectors for the resource. ",
+        subcode="w:InvalidSelectors",
+    )
+
+
+def invalid_resource_uri(resource_uri: str) -> WSManFault:
+    """A ResourceURI with no plugin behind it, e.g. a session configuration that does not exist."""
+    return WSManFault(
+        ERROR_WSMAN_INVALID_RESOURCE_URI,
+        f"The WS-Management service cannot process the request. The resource URI ({resource_uri}) "
+        "was not found in the WS-Management catalog. The catalog contains the metadata that "
+        "describes resources, or logical endpoints. ",
+        subcode="w:DestinationUnreachable",
+    )
+
+
+def quota_max_shells(username: str, limit: int) -> WSManFault:
+    """MaxShellsPerUser reached."""
+    return WSManFault(
+        ERROR_WSMAN_QUOTA_MAX_SHELLS,
+        f"The WS-Management service cannot process the request. This user is allowed a maximum "
+        f"number of {limit} concurrent shells, which has been exceeded. Close existing shells or "
+        "raise the quota for this user. ",
+        code="s:Receiver",
+        subcode="w:QuotaLimit",
+    )
+
+
+def envelope_too_large(size: int, limit: int) -> WSManFault:
+    """A request bigger than the service's MaxEnvelopeSize."""
+    return WSManFault(
+        ERROR_WSMAN_SERVER_ENVELOPE_LIMIT,
+        f"The WS-Management service cannot process the request because the envelope size of the "
+        f"request ({size} bytes) exceeds the maximum envelope size of the service ({limit} bytes). "
+        "Reduce the size of the request or raise MaxEnvelopeSizekb. ",
+        subcode="w:EncodingLimit",
+    )
+
+
+def malformed_xml(detail: str) -> WSManFault:
+    """The body is not well-formed XML, or carries a DTD (refused as hostile)."""
+    return WSManFault(
+        ERROR_WSMAN_INVALID_XML,
+        f"The WS-Management service cannot process the request because the XML is invalid. {detail} ",
+        subcode="w:SchemaValidationError",
+    )
+
+
+def bad_body(detail: str) -> WSManFault:
+    """Well-formed XML that is not the SOAP body the action requires."""
+    return WSManFault(
+        ERROR_WSMAN_INVALID_SOAP_BODY,
+        f"The WS-Management service cannot process the request because the SOAP body is invalid. {detail} ",
+        subcode="w:SchemaValidationError",
+    )
+
+
+def bad_base64(where: str) -> WSManFault:
+    """A stream or creationXml whose content is not base64 (or not PSRP fragments)."""
+    return WSManFault(
+        ERROR_WSMAN_INVALID_XML,
+        f"The WS-Management service cannot process the request because the data in {where} is "
+        "not valid base64-encoded PowerShell remoting data. ",
+        subcode="w:SchemaValidationError",
+    )
+
+
+def action_not_supported(action: str) -> WSManFault:
+    """An Action URI the service does not implement for this resource."""
+    return WSManFault(
+        ERROR_WSMAN_INVALID_ACTIONURI,
+        f"The action requested is not supported by the service. The action URI ({action}) is "
+        "invalid or the resource does not support it. ",
+        subcode="w:ActionNotSupported",
+        action=ADDRESSING_FAULT_ACTION,
+    )
+
+
+def internal_error(detail: str) -> WSManFault:
+    """An unexpected failure inside the emulator (logged with its traceback)."""
+    return WSManFault(
+        ERROR_WSMAN_PROVIDER_FAILURE,
+        f"The WS-Management service cannot process the request. The service encountered an "
+        f"internal error: {detail} ",
+        code="s:Receiver",
+        subcode="w:InternalError",
+    )
+
+
+# -- fault injection ------------------------------------------------------------------
+
+
+class FaultKnobs:
+    """What a test can break on purpose: ``Emulator.faults``.
+
+    - :meth:`drop_connection` closes the TCP connection instead of answering, after
+      ``after`` more requests have been answered normally (a network cut or a crashed proxy);
+    - :meth:`inject` answers the next ``count`` requests of an action (``"Receive"``,
+      ``"Command"``... or the full Action URI) with a WSMan fault as HTTP 500;
+    - :meth:`delay` holds responses for ``seconds`` (a slow network or server);
+    - :meth:`lose_shells` (wired by the Emulator) forgets every shell as a WinRM service
+      restart does, so the next request on a shell gets the shell-not-found fault.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._drops: list[int] = []
+        self._injections: list[list[object]] = []
+        self._delay: float = 0.0
+        self._delay_action: str | None = None
+        self._delay_count: int | None = None
+        self.lose_shells_hook: object = None
+
+    def drop_connection(self, after: int = 0, count: int = 1) -> None:
+        """Drop the connection of the request that arrives after ``after`` more requests (``count`` times)."""
+        with self._lock:
+            self._drops = [after] * count if not self._drops else self._drops + [after] * count
+
+    def inject(self, action: str, fault: WSManFault | None = None, count: int = 1) -> None:
+        """Answer the next ``count`` requests of ``action`` with ``fault`` (default: an internal error)."""
+        with self._lock:
+            self._injections.append([action, fault or internal_error("fault injected by the test"), count])
+
+    def delay(self, seconds: float, action: str | None = None, count: int | None = None) -> None:
+        """Hold responses (to ``action`` only, if given) for ``seconds``; ``count`` bounds how many."""
+        with self._lock:
+            self._delay = seconds
+            self._delay_action = action
+            self._delay_count = count
+
+    def lose_shells(self) -> None:
+        """Forget every shell, as a restart of the WinRM service does."""
+        hook = self.lose_shells_hook
+        if callable(hook):
+            hook()
+
+    def reset(self) -> None:
+        """Back to a healthy server."""
+        with self._lock:
+            self._drops = []
+            self._injections = []
+            self._delay = 0.0
+            self._delay_action = None
+            self._delay_count = None
+
+    # -- used by the server ---------------------------------------------------------------
+
+    def should_drop(self) -> bool:
+        """Called once per request received: True means close the connection unanswered."""
+        with self._lock:
+            if not self._drops:
+                return False
+            if self._drops[0] > 0:
+                self._drops[0] -= 1
+                return False
+            self._drops.pop(0)
+            return True
+
+    def take_injected(self, action: str) -> WSManFault | None:
+        with self._lock:
+            for entry in self._injections:
+                name = str(entry[0])
+                if action == name or action.rsplit("/", 1)[-1].lower() == name.lower():
+                    entry[2] = int(entry[2]) - 1  # type: ignore[call-overload]
+                    if int(entry[2]) <= 0:  # type: ignore[call-overload]
+                        self._injections.remove(entry)
+                    fault = entry[1]
+                    assert isinstance(fault, WSManFault)
+                    return fault
+        return None
+
+    def delay_for(self, action: str | None) -> float:
+        with self._lock:
+            if self._delay <= 0:
+                return 0.0
+            if self._delay_action is not None and (
+                action is None or action.rsplit("/", 1)[-1].lower() != self._delay_action.lower()
+            ):
+                return 0.0
+            if self._delay_count is not None:
+                self._delay_count -= 1
+                if self._delay_count <= 0:
+                    delay = self._delay
+                    self._delay = 0.0
+                    return delay
+            return self._delay

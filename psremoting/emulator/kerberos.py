@@ -1,0 +1,220 @@
+"""A throwaway MIT Kerberos realm on loopback, for testing Kerberos against the emulator.
+
+Windows hosts in a domain authenticate WinRM clients with Kerberos (inside Negotiate). The
+emulator's acceptor (:mod:`psremoting.emulator.auth`) handles Kerberos tokens through
+pyspnego and GSSAPI as soon as the process has a service keytab, exactly as any GSSAPI
+service does: ``KRB5_KTNAME`` names the keytab and ``KRB5_CONFIG`` the realm.
+:class:`TestRealm` makes both: it runs MIT's ``krb5kdc`` (Debian: ``krb5-kdc``) with a fresh
+database in a private folder, creates users and the ``HTTP/`` and ``host/`` service
+principals of the emulated computer, and exports their keys to a keytab.
+
+    with TestRealm(tmp_path, hostname="server01.psremoting.test") as realm:
+        realm.add_user("user", "Password01")
+        os.environ.update(realm.environment())   # or pytest's monkeypatch.setenv
+        ...  # pypsrp auth="kerberos", username="user@PSREMOTING.TEST",
+             # negotiate_hostname_override="server01.psremoting.test"
+
+Passwords go to the admin tools through standard input, never on a command line; the
+database, stash and keytab are created owner-only inside ``directory``, and :meth:`stop`
+ends the KDC it started (by its process, not by name).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+__all__ = ["KerberosUnavailable", "TestRealm", "kdc_binaries"]
+
+_SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
+_TOOLS = ("krb5kdc", "kdb5_util", "kadmin.local")
+
+
+class KerberosUnavailable(RuntimeError):
+    """The MIT KDC tools or the Python Kerberos bindings are missing on this machine."""
+
+
+def kdc_binaries() -> dict[str, str]:
+    """Paths of ``krb5kdc``, ``kdb5_util`` and ``kadmin.local``; raises KerberosUnavailable."""
+    found: dict[str, str] = {}
+    search = os.pathsep.join([os.environ.get("PATH", ""), *_SBIN_DIRS])
+    for tool in _TOOLS:
+        path = shutil.which(tool, path=search)
+        if path is None:
+            raise KerberosUnavailable(
+                f"{tool} was not found: install MIT Kerberos (Debian/Ubuntu: "
+                "apt-get install krb5-kdc krb5-admin-server krb5-user)"
+            )
+        found[tool] = path
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class TestRealm:
+    """An MIT KDC for one realm, its database and a service keytab, under ``directory``."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    def __init__(
+        self, directory: Path, *, realm: str = "PSREMOTING.TEST", hostname: str = "server01.psremoting.test"
+    ) -> None:
+        self.directory = Path(directory)
+        self.realm = realm.upper()
+        self.hostname = hostname.lower()
+        self.krb5_conf = self.directory / "krb5.conf"
+        self.kdc_conf = self.directory / "kdc.conf"
+        self.keytab = self.directory / "service.keytab"
+        self.ccache = self.directory / "client.ccache"
+        self.port = 0
+        self._tools: dict[str, str] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __repr__(self) -> str:
+        state = f"port {self.port}" if self._process else "stopped"
+        return f"TestRealm({self.realm!r}, {state})"
+
+    # -- life ---------------------------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> TestRealm:
+        """Create the database and service principals, start the KDC, wait until it answers."""
+        self._tools = kdc_binaries()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+        self.port = _free_port()
+        self._write_configuration()
+        master = secrets.token_urlsafe(24)
+        self._run([self._tools["kdb5_util"], "create", "-s", "-r", self.realm], f"{master}\n{master}\n")
+        principals = [f"HTTP/{self.hostname}", f"host/{self.hostname}"]
+        script = "".join(f"addprinc -randkey {p}\n" for p in principals)
+        script += f"ktadd -k {self.keytab} {' '.join(principals)}\n"
+        self._kadmin(script)
+        log = open(self.directory / "kdc.out", "wb")  # noqa: SIM115 - handed to the child process
+        try:
+            self._process = subprocess.Popen(
+                [self._tools["krb5kdc"], "-n", "-r", self.realm],
+                env=self._tool_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        finally:
+            log.close()
+        self._wait_until_listening(timeout)
+        return self
+
+    def stop(self) -> None:
+        """Stop the KDC this object started (idempotent)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def __enter__(self) -> TestRealm:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- principals ---------------------------------------------------------------------------
+    def add_user(self, name: str, password: str) -> str:
+        """Create ``name@REALM`` with ``password``; return the principal."""
+        if any(c in name + password for c in "\r\n\"'") or " " in name:
+            raise ValueError(
+                "user names and passwords for the test realm must not contain quotes or line breaks"
+            )
+        self._kadmin(f'addprinc -pw "{password}" {name}\n')
+        return f"{name}@{self.realm}"
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that point GSSAPI (client and acceptor) at this realm."""
+        return {
+            "KRB5_CONFIG": str(self.krb5_conf),
+            "KRB5_KTNAME": f"FILE:{self.keytab}",
+            "KRB5CCNAME": f"FILE:{self.ccache}",
+        }
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _write_configuration(self) -> None:
+        d = self.directory
+        self.krb5_conf.write_text(
+            "[libdefaults]\n"
+            f"    default_realm = {self.realm}\n"
+            "    dns_lookup_kdc = false\n"
+            "    dns_lookup_realm = false\n"
+            "    dns_canonicalize_hostname = false\n"
+            "    rdns = false\n"
+            "    udp_preference_limit = 1\n"
+            "    forwardable = true\n"
+            "[realms]\n"
+            f"    {self.realm} = {{\n        kdc = 127.0.0.1:{self.port}\n    }}\n"
+            "[domain_realm]\n"
+            f"    {self.hostname} = {self.realm}\n",
+            encoding="utf-8",
+        )
+        self.kdc_conf.write_text(
+            "[kdcdefaults]\n"
+            f"    kdc_listen = 127.0.0.1:{self.port}\n"
+            f"    kdc_tcp_listen = 127.0.0.1:{self.port}\n"
+            "[realms]\n"
+            f"    {self.realm} = {{\n"
+            f"        database_name = {d / 'principal'}\n"
+            f"        key_stash_file = {d / 'stash'}\n"
+            f"        acl_file = {d / 'kadm5.acl'}\n"
+            "        max_life = 1h\n"
+            "        supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal\n"
+            "    }\n"
+            "[logging]\n"
+            f"    kdc = FILE:{d / 'kdc.log'}\n",
+            encoding="utf-8",
+        )
+
+    def _tool_environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KRB5")}
+        env.update(KRB5_CONFIG=str(self.krb5_conf), KRB5_KDC_PROFILE=str(self.kdc_conf))
+        return env
+
+    def _run(self, argv: list[str], stdin: str) -> None:
+        done = subprocess.run(
+            argv,
+            input=stdin.encode(),
+            env=self._tool_environment(),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode != 0:
+            tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+            raise KerberosUnavailable(
+                f"{Path(argv[0]).name} failed (exit {done.returncode}): {' / '.join(tail)}"
+            )
+
+    def _kadmin(self, script: str) -> None:
+        self._run([self._tools["kadmin.local"], "-r", self.realm], script)
+
+    def _wait_until_listening(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                output = (self.directory / "kdc.out").read_text(errors="replace").strip()
+                raise KerberosUnavailable(f"krb5kdc exited with {self._process.returncode}: {output[-300:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise KerberosUnavailable(f"krb5kdc did not listen on 127.0.0.1:{self.port} within {timeout:g}s")

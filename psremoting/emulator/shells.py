@@ -1,0 +1,944 @@
+"""PSRP shells: a psrpcore ServerRunspacePool per WinRS shell, its pipelines and receive queues.
+
+One :class:`PSRPShell` is what Windows runs behind a ``Create`` on
+``http://schemas.microsoft.com/powershell/<configuration>``: a runspace pool (psrpcore's
+server role), one command :class:`~psremoting.emulator.engine.Engine` holding the session
+state, and a pipeline per WSMan ``Command``. Each pipeline runs in its own worker thread;
+everything it sends goes through :class:`_PipelineIO` into psrpcore and from there, cut
+into fragments, into per-target queues that long-poll ``Receive`` requests drain.
+
+psrpcore is not thread-safe, so every touch of the pool or a pipeline happens under the
+shell's lock; the same lock's condition wakes waiting Receives and host calls.
+The cmd shell (``windows/shell/cmd``, what pywinrm uses) lives in ``cmdshell.py``-free form
+here too, as :class:`CmdShell`, since it shares the registry and the idle reaper.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psrpcore
+from psrpcore.types import (
+    HostMethodIdentifier,
+    ProgressRecordType,
+    PSInvocationState,
+    RunspacePoolState,
+)
+
+from psremoting.emulator import faults
+from psremoting.emulator.engine.io import InvocationResult, PipelineStopped
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CmdShell", "PSRPShell", "Shell", "ShellRegistry", "fragment_size_for"]
+
+#: Windows' largest PSRP fragment.
+MAX_FRAGMENT = 32768
+#: Room kept in a Receive response for the SOAP header, ReceiveResponse and CommandState.
+RESPONSE_OVERHEAD = 2048
+#: Room for one ``<rsp:Stream Name="stdout" CommandId="...">`` wrapper.
+STREAM_OVERHEAD = 100
+#: Output a pipeline may queue before its worker waits for the client to Receive.
+MAX_QUEUED_BYTES = 16 * 1024 * 1024
+
+EngineFactory = Callable[..., Any]
+
+
+def _tolerate_upper_case_ci() -> None:
+    """pypsrp names the call id ``CI`` in Set{Max,Min}Runspaces and GetAvailableRunspaces;
+    psrpcore reads ``ci``. Windows accepts both, so the emulator's events read either."""
+
+    def ci(self: Any) -> int:
+        obj = self._ps_object
+        try:
+            return int(obj.ci)
+        except AttributeError:
+            return int(obj.CI)
+
+    for cls in (
+        psrpcore.SetMaxRunspacesEvent,
+        psrpcore.SetMinRunspacesEvent,
+        psrpcore.GetAvailableRunspacesEvent,
+        psrpcore.ResetRunspaceStateEvent,
+    ):
+        cls.ci = property(ci)  # type: ignore[method-assign,assignment]
+
+
+_tolerate_upper_case_ci()
+
+
+#: How long a Receive that has output waits for the pipeline to end, to send both at once.
+LINGER_SECONDS = 0.03
+
+
+def _cost(chunks: list[bytes]) -> int:
+    return sum((len(c) + 2) // 3 * 4 + STREAM_OVERHEAD for c in chunks)
+
+
+def fragment_size_for(max_envelope_size: int) -> int:
+    """The largest fragment whose base64 fits one Receive response of this envelope size."""
+    room = (max_envelope_size - RESPONSE_OVERHEAD - STREAM_OVERHEAD) * 3 // 4
+    return max(512, min(MAX_FRAGMENT, room))
+
+
+@dataclass
+class ReceiveResult:
+    """What one Receive returns: stream chunks (raw bytes), and the command's end if reached."""
+
+    chunks: list[bytes]
+    done: bool = False
+    exit_code: int = 0
+    stream_names: list[str] = field(default_factory=list)
+
+
+class Shell:
+    """What every WinRS shell has: identity, owner, idle bookkeeping, a lock and a condition."""
+
+    input_streams = "stdin pr"
+    output_streams = "stdout"
+
+    def __init__(self, shell_id: str, resource_uri: str, owner: str, client_ip: str) -> None:
+        self.shell_id = shell_id.upper()
+        self.resource_uri = resource_uri
+        self.owner = owner
+        self.client_ip = client_ip
+        self.created = time.monotonic()
+        self.last_activity = self.created
+        self.state = "Connected"
+        self.closed = False
+        self.lock = threading.RLock()
+        self.cond = threading.Condition(self.lock)
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        self.closed = True
+
+    def command_ids(self) -> list[tuple[str, str]]:
+        """(CommandId, state) of the commands of this shell, for Enumerate."""
+        return []
+
+
+# --------------------------------------------------------------------------------------
+# PSRP
+
+
+class _PipelineIO:
+    """The engine's view of one running pipeline (the ``PipelineIO`` protocol)."""
+
+    def __init__(self, shell: PSRPShell, command: _Command, has_host: bool) -> None:
+        self._shell = shell
+        self._command = command
+        self.has_host = has_host
+        self.stopping = threading.Event()
+
+    # Everything goes through psrpcore under the shell lock.
+    def _emit(self, fn: Callable[[psrpcore.ServerPipeline], None]) -> None:
+        shell = self._shell
+        with shell.cond:
+            self._wait_for_room()
+            pipeline = self._command.pipeline
+            if self.stopping.is_set() or pipeline.state != PSInvocationState.Running:
+                raise PipelineStopped()
+            fn(pipeline)
+            shell.note_written()
+
+    def _wait_for_room(self) -> None:
+        shell = self._shell
+        deadline = time.monotonic() + 600
+        while (
+            shell.queued_bytes(self._command.pipeline_id) > MAX_QUEUED_BYTES
+            and not self.stopping.is_set()
+            and not shell.closed
+            and time.monotonic() < deadline
+        ):
+            shell.cond.wait(1.0)
+
+    def write_output(self, obj: Any) -> None:
+        self._emit(lambda p: p.write_output(obj))
+
+    def write_error(self, error_record: Any) -> None:
+        def send(p: psrpcore.ServerPipeline) -> None:
+            p.prepare_message(error_record, message_type=psrpcore.types.PSRPMessageType.ErrorRecord)
+
+        self._emit(send)
+
+    def write_warning(self, message: str) -> None:
+        self._emit(lambda p: p.write_warning(str(message)))
+
+    def write_verbose(self, message: str) -> None:
+        self._emit(lambda p: p.write_verbose(str(message)))
+
+    def write_debug(self, message: str) -> None:
+        self._emit(lambda p: p.write_debug(str(message)))
+
+    def write_information(self, data: Any, source: str) -> None:
+        self._emit(lambda p: p.write_information(data, source))
+
+    def write_progress(
+        self,
+        activity: str,
+        status: str,
+        percent_complete: int,
+        activity_id: int,
+        record_type: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        rtype = record_type if isinstance(record_type, ProgressRecordType) else ProgressRecordType.Processing
+        self._emit(
+            lambda p: p.write_progress(
+                activity,
+                int(activity_id),
+                status,
+                current_operation=kwargs.get("current_operation"),
+                parent_activity_id=int(kwargs.get("parent_activity_id", -1)),
+                percent_complete=int(percent_complete),
+                record_type=rtype,
+                seconds_remaining=int(kwargs.get("seconds_remaining", -1)),
+            )
+        )
+
+    def host_call(self, method: HostMethodIdentifier, args: list[Any]) -> Any:
+        shell = self._shell
+        command = self._command
+        with shell.cond:
+            if self.stopping.is_set() or command.pipeline.state != PSInvocationState.Running:
+                raise PipelineStopped()
+            ci = command.pipeline.host_call(method, list(args))
+            shell.note_written()
+            shell.cond.notify_all()
+            if method.is_void():
+                return None
+            while ci not in command.host_responses:
+                if self.stopping.is_set() or shell.closed:
+                    raise PipelineStopped()
+                shell.cond.wait(1.0)
+            result, error = command.host_responses.pop(ci)
+        if error is not None:
+            from psremoting.emulator.engine.errors import PSError
+
+            raise PSError(error)
+        return result
+
+    def input(self) -> Iterator[Any]:
+        shell = self._shell
+        command = self._command
+        while True:
+            with shell.cond:
+                while not command.input_items and not command.input_ended:
+                    if self.stopping.is_set() or shell.closed:
+                        raise PipelineStopped()
+                    shell.cond.wait(1.0)
+                if command.input_items:
+                    item = command.input_items.popleft()
+                else:
+                    return
+            yield item
+
+
+class _Command:
+    """One WSMan command of a PSRP shell: a ServerPipeline and its worker."""
+
+    def __init__(self, command_id: str, pipeline: psrpcore.ServerPipeline) -> None:
+        self.command_id = command_id.upper()
+        self.pipeline = pipeline
+        self.pipeline_id = pipeline.pipeline_id
+        self.finished = False
+        self.input_items: collections.deque[Any] = collections.deque()
+        self.input_ended = False
+        self.host_responses: dict[int, tuple[Any, Any]] = {}
+        self.io: _PipelineIO | None = None
+        self.thread: threading.Thread | None = None
+        self.exit_code = 0
+
+
+class PSRPShell(Shell):
+    """A PowerShell runspace pool behind a WinRS shell."""
+
+    def __init__(
+        self,
+        shell_id: str,
+        resource_uri: str,
+        owner: str,
+        client_ip: str,
+        *,
+        engine_factory: EngineFactory,
+        engine_kwargs: dict[str, Any],
+        stats: Any,
+    ) -> None:
+        super().__init__(shell_id, resource_uri, owner, client_ip)
+        self.pool = psrpcore.ServerRunspacePool()
+        self.queues: dict[uuid.UUID | None, collections.deque[bytes]] = collections.defaultdict(
+            collections.deque
+        )
+        self.queue_sizes: dict[uuid.UUID | None, int] = collections.defaultdict(int)
+        self.commands: dict[str, _Command] = {}
+        self.by_pipeline: dict[uuid.UUID, _Command] = {}
+        #: True until the RunspacePoolState of the open has been handed out.
+        self.opening = True
+        self.fragment_size = MAX_FRAGMENT
+        self._engine_factory = engine_factory
+        self._engine_kwargs = engine_kwargs
+        self._engine: Any = None
+        self._stats = stats
+        self._unpumped = 0
+
+    # -- psrpcore plumbing ---------------------------------------------------------------
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            self._engine = self._engine_factory(**self._engine_kwargs)
+        return self._engine
+
+    def note_written(self) -> None:
+        """A message was queued in psrpcore: move it to the receive queues now and then."""
+        self._unpumped += 1
+        if self._unpumped >= 64:
+            self.pump(self.fragment_size)
+        self.cond.notify_all()
+
+    def pump(self, fragment_size: int) -> None:
+        """Move everything psrpcore has to send into the per-target queues, as fragments."""
+        self._unpumped = 0
+        while True:
+            payload = self.pool.data_to_send(fragment_size)
+            if payload is None:
+                return
+            target = payload.pipeline_id
+            self.queues[target].append(bytes(payload.data))
+            self.queue_sizes[target] += len(payload.data)
+
+    def queued_bytes(self, target: uuid.UUID | None) -> int:
+        return self.queue_sizes.get(target, 0)
+
+    def feed(self, data: bytes, stream: str = "stdin", command_id: str | None = None) -> None:
+        """Feed client PSRP bytes (creationXml, Arguments, Send) and act on the events."""
+        with self.cond:
+            pipeline_id = None
+            if command_id:
+                command = self.commands.get(command_id.upper())
+                pipeline_id = command.pipeline_id if command is not None else uuid.UUID(command_id)
+            stream_type = (
+                psrpcore.StreamType.prompt_response if stream == "pr" else psrpcore.StreamType.default
+            )
+            try:
+                self.pool.receive_data(psrpcore.PSRPPayload(data, stream_type, pipeline_id))
+            except Exception as exc:
+                raise faults.bad_base64(f"the {stream} stream ({type(exc).__name__}: {exc})") from exc
+            while True:
+                event = self.pool.next_event()
+                if event is None:
+                    break
+                self._on_event(event)
+            self.cond.notify_all()
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, psrpcore.CreatePipelineEvent):
+            self._start_pipeline(event.pipeline_id)
+        elif isinstance(event, psrpcore.GetCommandMetadataEvent):
+            pipeline = self.pool.pipeline_table[event.pipeline_id]
+            _mark_running(pipeline)
+            pipeline.write_output(psrpcore.types.CommandMetadataCount(Count=0))
+            pipeline.complete()
+            self._command_by_pipeline(event.pipeline_id).finished = True
+        elif isinstance(event, psrpcore.PipelineInputEvent):
+            self._command_by_pipeline(event.pipeline_id).input_items.append(event.data)
+        elif isinstance(event, psrpcore.EndOfPipelineInputEvent):
+            self._command_by_pipeline(event.pipeline_id).input_ended = True
+        elif isinstance(event, psrpcore.PipelineHostResponseEvent):
+            self._command_by_pipeline(event.pipeline_id).host_responses[event.ci] = (
+                event.result,
+                event.error,
+            )
+        elif isinstance(
+            event,
+            (psrpcore.SetMaxRunspacesEvent, psrpcore.SetMinRunspacesEvent, psrpcore.ResetRunspaceStateEvent),
+        ):
+            self.pool.runspace_availability_response(event.ci, True)
+        elif isinstance(event, psrpcore.GetAvailableRunspacesEvent):
+            running = sum(1 for c in self.commands.values() if not c.finished)
+            self.pool.runspace_availability_response(event.ci, max(0, self.pool.max_runspaces - running))
+
+    def _command_by_pipeline(self, pipeline_id: uuid.UUID) -> _Command:
+        command = self.by_pipeline.get(pipeline_id)
+        if command is None:
+            raise faults.command_not_found(str(pipeline_id).upper())
+        return command
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def create_command(self, command_id: str, arguments: bytes) -> str:
+        """WSMan Command: a ServerPipeline for ``command_id``, fed with the first fragments."""
+        with self.cond:
+            command_id = command_id.upper()
+            if command_id in self.commands:
+                raise faults.WSManFault(
+                    faults.ERROR_WSMAN_INVALID_SELECTORS,
+                    f"The command {command_id} already exists in the shell.",
+                    subcode="w:AlreadyExists",
+                )
+            # The pipeline is known to PSRP by the id inside its messages (usually the CommandId).
+            pipeline_id = _pipeline_id_of(arguments) or uuid.UUID(command_id)
+            pipeline = psrpcore.ServerPipeline(self.pool, pipeline_id)
+            command = _Command(command_id, pipeline)
+            self.commands[command_id] = command
+            self.by_pipeline[pipeline_id] = command
+        try:
+            self.feed(arguments, "stdin", command_id)
+        except Exception:
+            with self.cond:
+                self._drop_command(command_id)
+            raise
+        return command_id
+
+    def _has_host(self, pipeline: psrpcore.ServerPipeline) -> bool:
+        host = getattr(pipeline.metadata, "host", None)
+        if host is not None and not getattr(host, "UseRunspaceHost", True):
+            return not getattr(host, "IsHostNull", True)
+        pool_host = getattr(self.pool, "host", None)
+        return pool_host is not None and not getattr(pool_host, "IsHostNull", True)
+
+    def _start_pipeline(self, pipeline_id: uuid.UUID) -> None:
+        command = self._command_by_pipeline(pipeline_id)
+        pipeline = command.pipeline
+        _mark_running(pipeline)
+        command.io = _PipelineIO(self, command, self._has_host(pipeline))
+        commands = list(pipeline.metadata.commands) if pipeline.metadata is not None else []
+        if pipeline.metadata is not None and pipeline.metadata.no_input:
+            command.input_ended = True
+        thread = threading.Thread(
+            target=self._run_pipeline,
+            args=(command, commands),
+            name=f"emulator-pipeline-{command.command_id[:8]}",
+            daemon=True,
+        )
+        command.thread = thread
+        self._stats.pipeline_started()
+        thread.start()
+
+    def _run_pipeline(self, command: _Command, commands: list[Any]) -> None:
+        io = command.io
+        assert io is not None
+        result: InvocationResult | None = None
+        try:
+            result = self.engine.invoke(commands, io)
+        except PipelineStopped:
+            result = InvocationResult(stopped=True)
+        except Exception as exc:  # the engine promises not to raise; be safe anyway
+            log.exception("engine failed on a pipeline")
+            from psremoting.emulator.engine.errors import make_error_record
+
+            record = make_error_record(
+                f"The emulator's engine failed: {type(exc).__name__}: {exc}",
+                "System.Management.Automation.RuntimeException",
+                psrpcore.types.ErrorCategory.NotSpecified,
+                "EmulatorEngineFailure",
+            )
+            result = InvocationResult(failed=record)
+        finally:
+            self._stats.pipeline_ended()
+        with self.cond:
+            self._finish(command, result)
+
+    def _finish(self, command: _Command, result: InvocationResult | None) -> None:
+        pipeline = command.pipeline
+        if not command.finished and pipeline.state == PSInvocationState.Running:
+            if result is None or result.stopped or (command.io is not None and command.io.stopping.is_set()):
+                pipeline.stop()
+            elif result.failed is not None:
+                # Windows still reports ExitCode 0 for a failed PowerShell pipeline.
+                pipeline._change_state(PSInvocationState.Failed, error=result.failed)
+            else:
+                pipeline.complete()
+        command.finished = True
+        self.pump(self.fragment_size)
+        self.cond.notify_all()
+
+    def stop_command(self, command_id: str | None) -> None:
+        """Signal ctrl_c: stop the pipeline now; its worker notices ``io.stopping``."""
+        with self.cond:
+            targets = [self._get_command(command_id)] if command_id else list(self.commands.values())
+            for command in targets:
+                if command.io is not None:
+                    command.io.stopping.set()
+                if not command.finished and command.pipeline.state == PSInvocationState.Running:
+                    command.pipeline.stop()
+                    command.finished = True
+                elif not command.finished and command.pipeline.state == PSInvocationState.NotStarted:
+                    command.finished = True
+            self.pump(self.fragment_size)
+            self.cond.notify_all()
+
+    def terminate_command(self, command_id: str) -> None:
+        """Signal terminate: the command is closed and forgotten."""
+        with self.cond:
+            command = self._get_command(command_id)
+            if command.io is not None:
+                command.io.stopping.set()
+            if command.pipeline.state in (PSInvocationState.Running, PSInvocationState.Stopping):
+                command.pipeline.stop()
+            command.finished = True
+            self._drop_command(command.command_id)
+            self.cond.notify_all()
+
+    def _drop_command(self, command_id: str) -> None:
+        command = self.commands.pop(command_id, None)
+        if command is None:
+            return
+        self.by_pipeline.pop(command.pipeline_id, None)
+        self.pool.pipeline_table.pop(command.pipeline_id, None)
+        # Anything psrpcore still holds for it goes to its (about to be dropped) queue.
+        self.pump(self.fragment_size)
+        self.queues.pop(command.pipeline_id, None)
+        self.queue_sizes.pop(command.pipeline_id, None)
+
+    def _get_command(self, command_id: str | None) -> _Command:
+        command = self.commands.get((command_id or "").upper())
+        if command is None:
+            raise faults.command_not_found((command_id or "").upper())
+        return command
+
+    def command_ids(self) -> list[tuple[str, str]]:
+        with self.lock:
+            return [(c.command_id, "Done" if c.finished else "Running") for c in self.commands.values()]
+
+    # -- Receive ----------------------------------------------------------------------------
+
+    def receive(self, command_id: str | None, max_envelope_size: int, timeout: float) -> ReceiveResult:
+        """Long-poll: what is queued for the target, waiting up to ``timeout`` seconds."""
+        fragment_size = fragment_size_for(max_envelope_size)
+        budget = max_envelope_size - RESPONSE_OVERHEAD
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            self.fragment_size = fragment_size
+            command = self._get_command(command_id) if command_id else None
+            target = command.pipeline_id if command is not None else None
+            if command is None and self.opening:
+                self._hold_back_open_state(fragment_size)
+            while True:
+                if self.closed:
+                    raise faults.shell_not_found(self.shell_id)
+                self.pump(fragment_size)
+                chunks = self._take(target, budget)
+                if chunks and command is not None and not command.finished:
+                    # A short pipeline is usually about to end: wait a moment so that its end
+                    # (CommandState Done) rides in this response instead of costing another
+                    # round trip, as Windows batches it.
+                    chunks += self._linger(command, target, budget - _cost(chunks), fragment_size)
+                done = command is not None and command.finished and not self.queues.get(target)
+                if chunks or done:
+                    self.cond.notify_all()  # a worker may wait for room
+                    return ReceiveResult(chunks, done, command.exit_code if command is not None else 0)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise faults.operation_timed_out()
+                self.cond.wait(remaining)
+                self.touch()
+
+    def _hold_back_open_state(self, fragment_size: int) -> None:
+        """Windows answers an open in two Receives: SessionCapability and ApplicationPrivateData
+        first, the RunspacePoolState(Opened) in the next one. Keep that rhythm."""
+        self.pump(fragment_size)
+        queue = self.queues.get(None)
+        if not queue:
+            return
+        messages = _split_messages(b"".join(queue))
+        types = [t for t, _ in messages]
+        if _RUNSPACEPOOL_STATE not in types:
+            return
+        cut = types.index(_RUNSPACEPOOL_STATE)
+        self.opening = False
+        if cut == 0:
+            return
+        queue.clear()
+        for part in (b"".join(raw for _, raw in messages[:cut]), b"".join(raw for _, raw in messages[cut:])):
+            queue.append(part)
+
+    def _linger(self, command: _Command, target: uuid.UUID | None, budget: int, fragment_size: int) -> list[bytes]:
+        more: list[bytes] = []
+        until = time.monotonic() + LINGER_SECONDS
+        while not command.finished and budget > 0:
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            self.cond.wait(left)
+        self.pump(fragment_size)
+        if budget > 0:
+            more = self._take(target, budget, at_least_one=False)
+        return more
+
+    def _take(self, target: uuid.UUID | None, budget: int, *, at_least_one: bool = True) -> list[bytes]:
+        queue = self.queues.get(target)
+        chunks: list[bytes] = []
+        if not queue:
+            return chunks
+        used = 0
+        while queue:
+            cost = (len(queue[0]) + 2) // 3 * 4 + STREAM_OVERHEAD
+            if (chunks or not at_least_one) and used + cost > budget:
+                break
+            chunk = queue.popleft()
+            self.queue_sizes[target] -= len(chunk)
+            chunks.append(chunk)
+            used += cost
+        return chunks
+
+    def take_pool_output(self) -> bytes:
+        """Everything queued for the pool itself (the ConnectResponse's connectResponseXml)."""
+        with self.cond:
+            self.pump(self.fragment_size)
+            queue = self.queues.get(None) or collections.deque()
+            data = b"".join(queue)
+            queue.clear()
+            self.queue_sizes[None] = 0
+            return data
+
+    # -- pool life ----------------------------------------------------------------------------
+
+    def disconnect(self) -> None:
+        with self.cond:
+            if self.pool.state == RunspacePoolState.Opened:
+                self.pool.disconnect()
+            self.state = "Disconnected"
+
+    def reconnect(self) -> None:
+        with self.cond:
+            if self.pool.state == RunspacePoolState.Disconnected:
+                self.pool.reconnect()
+            self.state = "Connected"
+
+    def connect(self, connect_xml: bytes) -> bytes:
+        """WSMan Connect from a new client: feed connectXml, answer as Windows does.
+
+        The ConnectResponse carries SessionCapability and RunspacePoolInitData; the
+        ApplicationPrivateData waits for the next Receive (as in the recordings), and the
+        RunspacePoolState psrpcore adds is not sent (Windows does not send one either).
+        """
+        with self.cond:
+            if self.pool.state == RunspacePoolState.Disconnected:
+                self.pool.connect()
+                # psrpcore answers a reconnecting client's SessionCapability with nothing; Windows
+                # answers with its own, first.
+                self.take_pool_output()
+                self.pool.prepare_message(self.pool.our_capability)
+            self.state = "Connected"
+        self.feed(connect_xml, "stdin")
+        with self.cond:
+            data = self.take_pool_output()
+            messages = _split_messages(data)
+            answer = b"".join(raw for _type, raw in messages[:2])
+            rest = [raw for msg_type, raw in messages[2:] if msg_type != _RUNSPACEPOOL_STATE]
+            if rest:
+                blob = b"".join(rest)
+                self.queues[None].appendleft(blob)
+                self.queue_sizes[None] += len(blob)
+            return answer
+
+    def close(self) -> None:
+        with self.cond:
+            if self.closed:
+                return
+            self.closed = True
+            for command in list(self.commands.values()):
+                if command.io is not None:
+                    command.io.stopping.set()
+                if command.pipeline.state == PSInvocationState.Running:
+                    command.pipeline.stop()
+                command.finished = True
+            self.commands.clear()
+            self.by_pipeline.clear()
+            self.queues.clear()
+            self.queue_sizes.clear()
+            self.cond.notify_all()
+        engine = self._engine
+        close = getattr(engine, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("closing the engine of shell %s failed", self.shell_id)
+
+
+_RUNSPACEPOOL_STATE = 0x00021005
+
+
+def _mark_running(pipeline: psrpcore.ServerPipeline) -> None:
+    """Running, without the PipelineState(Running) message psrpcore's ``start()`` queues:
+    Windows never sends one (the recordings go straight from output to the final state)."""
+    pipeline._change_state(PSInvocationState.Running, emit=False)  # type: ignore[call-arg]
+
+
+def _pipeline_id_of(data: bytes) -> uuid.UUID | None:
+    """The PID of the first PSRP message in ``data`` (fragment header, then MS-PSRP 2.2.1)."""
+    if len(data) < 61 or not data[16] & 0x1:
+        return None
+    try:
+        pid = uuid.UUID(bytes_le=bytes(data[45:61]))
+    except ValueError:
+        return None
+    return pid if pid.int else None
+
+
+def _split_messages(data: bytes) -> list[tuple[int, bytes]]:
+    """Cut a run of PSRP fragments into whole messages: ``(message type, their fragments)``."""
+    messages: list[tuple[int, bytes]] = []
+    start = 0
+    offset = 0
+    msg_type = 0
+    while offset + 21 <= len(data):
+        flags = data[offset + 16]
+        length = int.from_bytes(data[offset + 17 : offset + 21], "big")
+        if flags & 0x1:
+            msg_type = int.from_bytes(data[offset + 25 : offset + 29], "little")
+        offset += 21 + length
+        if flags & 0x2:
+            messages.append((msg_type, data[start:offset]))
+            start = offset
+    if start < len(data):
+        messages.append((msg_type, data[start:]))
+    return messages
+
+
+# --------------------------------------------------------------------------------------
+# cmd
+
+
+class CmdShell(Shell):
+    """A minimal ``cmd`` shell: enough for pywinrm's ``run_ps`` (``powershell -encodedcommand``)."""
+
+    input_streams = "stdin"
+    output_streams = "stdout stderr"
+
+    def __init__(
+        self,
+        shell_id: str,
+        resource_uri: str,
+        owner: str,
+        client_ip: str,
+        *,
+        run_script: Callable[[str], tuple[bytes, bytes, int]],
+    ) -> None:
+        super().__init__(shell_id, resource_uri, owner, client_ip)
+        self._run_script = run_script
+        self.results: dict[str, tuple[bytes, bytes, int]] = {}
+
+    def run(self, command_id: str, executable: str, arguments: list[str]) -> str:
+        """Run ``powershell -encodedcommand B64`` (the only command line it knows)."""
+        command_id = command_id.upper()
+        exe = executable.strip().strip('"').lower()
+        args = [a for a in arguments if a]
+        if len(args) == 1 and " " in args[0]:
+            args = args[0].split()
+        script: str | None = None
+        if exe in ("powershell", "powershell.exe", "pwsh", "pwsh.exe"):
+            lowered = [a.lower() for a in args]
+            for flag in ("-encodedcommand", "-enc", "-e", "-ec"):
+                if flag in lowered and lowered.index(flag) + 1 < len(args):
+                    encoded = args[lowered.index(flag) + 1]
+                    try:
+                        script = base64.b64decode(encoded, validate=True).decode("utf-16-le")
+                    except Exception as exc:
+                        raise faults.bad_base64("the -EncodedCommand argument") from exc
+                    break
+            if script is None and "-command" in lowered:
+                script = " ".join(args[lowered.index("-command") + 1 :])
+        if script is None:
+            name = executable.strip() or "(empty)"
+            result = (
+                b"",
+                f"'{name}' is not recognized as an internal or external command,\r\n"
+                "operable program or batch file.\r\n".encode(),
+                1,
+            )
+        else:
+            result = self._run_script(script)
+        with self.lock:
+            self.results[command_id] = result
+        return command_id
+
+    def receive(self, command_id: str) -> tuple[bytes, bytes, int]:
+        with self.lock:
+            result = self.results.pop(command_id.upper(), None)
+        if result is None:
+            raise faults.command_not_found(command_id.upper())
+        return result
+
+    def command_ids(self) -> list[tuple[str, str]]:
+        with self.lock:
+            return [(c, "Done") for c in self.results]
+
+    def close(self) -> None:
+        self.closed = True
+        self.results.clear()
+
+
+# --------------------------------------------------------------------------------------
+# registry
+
+
+class ShellRegistry:
+    """All shells of one emulated computer: lookup, the per-user quota and the idle reaper."""
+
+    def __init__(self, *, idle_timeout: float, max_shells_per_user: int) -> None:
+        self.idle_timeout = idle_timeout
+        self.max_shells_per_user = max_shells_per_user
+        self._shells: dict[str, Shell] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._reaper is None:
+            self._reaper = threading.Thread(target=self._reap_loop, name="emulator-reaper", daemon=True)
+            self._reaper.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._reaper is not None:
+            self._reaper.join(timeout=5)
+            self._reaper = None
+        self.forget_all()
+
+    def add(self, shell: Shell) -> None:
+        with self._lock:
+            if shell.shell_id in self._shells:
+                raise faults.WSManFault(
+                    faults.ERROR_WSMAN_INVALID_SELECTORS,
+                    f"The shell {shell.shell_id} already exists on the server.",
+                    subcode="w:AlreadyExists",
+                )
+            owned = sum(1 for s in self._shells.values() if s.owner.lower() == shell.owner.lower())
+            if owned >= self.max_shells_per_user:
+                raise faults.quota_max_shells(shell.owner, self.max_shells_per_user)
+            self._shells[shell.shell_id] = shell
+
+    def get(self, shell_id: str, owner: str) -> Shell:
+        with self._lock:
+            shell = self._shells.get(shell_id.upper())
+        if shell is None or shell.closed or shell.owner.lower() != owner.lower():
+            raise faults.shell_not_found(shell_id.upper())
+        shell.touch()
+        return shell
+
+    def remove(self, shell_id: str) -> Shell | None:
+        with self._lock:
+            return self._shells.pop(shell_id.upper(), None)
+
+    def list(self, owner: str | None = None) -> list[Shell]:
+        with self._lock:
+            shells = list(self._shells.values())
+        return [s for s in shells if owner is None or s.owner.lower() == owner.lower()]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._shells)
+
+    def forget_all(self) -> None:
+        """Close and forget every shell (a service restart)."""
+        with self._lock:
+            shells = list(self._shells.values())
+            self._shells.clear()
+        for shell in shells:
+            try:
+                shell.close()
+            except Exception:
+                log.exception("closing shell %s failed", shell.shell_id)
+
+    def _reap_loop(self) -> None:
+        interval = max(0.05, min(5.0, self.idle_timeout / 4))
+        while not self._stop.wait(interval):
+            now = time.monotonic()
+            with self._lock:
+                idle = [s for s in self._shells.values() if now - s.last_activity > self.idle_timeout]
+                for shell in idle:
+                    self._shells.pop(shell.shell_id, None)
+            for shell in idle:
+                log.info("shell %s idle for more than %.0f s: closed", shell.shell_id, self.idle_timeout)
+                shell.close()
+
+
+class _CollectingIO:
+    """PipelineIO for a cmd-shell ``powershell -EncodedCommand``: collects text, as a console would."""
+
+    has_host = True
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self.exit_code: int | None = None
+
+    def write_output(self, obj: Any) -> None:
+        text = str(obj)
+        self.stdout.append(text if text.endswith("\n") else text + "\r\n")
+
+    def write_error(self, error_record: Any) -> None:
+        info = getattr(error_record, "CategoryInfo", None)
+        fqid = getattr(error_record, "FullyQualifiedErrorId", "") or ""
+        self.stderr.append(
+            f"{error_record}\r\n    + CategoryInfo          : {info}\r\n"
+            f"    + FullyQualifiedErrorId : {fqid}\r\n \r\n"
+        )
+
+    def write_warning(self, message: str) -> None:
+        self.stdout.append(f"WARNING: {message}\r\n")
+
+    def write_verbose(self, message: str) -> None:
+        """Verbose is off by default in a console."""
+
+    def write_debug(self, message: str) -> None:
+        """Debug is off by default in a console."""
+
+    def write_information(self, data: Any, source: str) -> None:
+        self.stdout.append(f"{data}\r\n")
+
+    def write_progress(self, *args: Any, **kwargs: Any) -> None:
+        """A non-interactive console shows no progress."""
+
+    def host_call(self, method: HostMethodIdentifier, args: list[Any]) -> Any:
+        name = method.name
+        if name in ("Write1", "Write2"):
+            self.stdout.append(str(args[-1]))
+        elif name.startswith("WriteLine"):
+            self.stdout.append((str(args[-1]) if args else "") + "\r\n")
+        elif name == "WriteErrorLine":
+            self.stderr.append(str(args[-1]) + "\r\n")
+        elif name == "WriteWarningLine":
+            self.stdout.append(f"WARNING: {args[-1]}\r\n")
+        elif name == "SetShouldExit":
+            self.exit_code = int(args[0]) if args else 0
+        elif name in ("ReadLine", "ReadLineAsSecureString"):
+            return ""
+        return None
+
+    def input(self) -> Iterator[Any]:
+        return iter(())
+
+
+def run_cmd_script(engine: Any, script: str) -> tuple[bytes, bytes, int]:
+    """Run ``script`` as ``powershell -EncodedCommand`` would: (stdout, stderr, exit code)."""
+    io = _CollectingIO()
+    commands = [psrpcore.Command(script, is_script=True), psrpcore.Command("Out-String")]
+    try:
+        result = engine.invoke(commands, io)
+    except Exception as exc:  # the engine promises not to raise
+        log.exception("engine failed on a cmd-shell script")
+        io.stderr.append(f"{type(exc).__name__}: {exc}\r\n")
+        result = InvocationResult(failed=None)
+    if result.failed is not None:
+        io.write_error(result.failed)
+    code = io.exit_code
+    if code is None:
+        code = 1 if (result.failed is not None or io.stderr) else 0
+    return "".join(io.stdout).encode("utf-8"), "".join(io.stderr).encode("utf-8"), code

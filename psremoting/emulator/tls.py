@@ -1,0 +1,180 @@
+"""A throwaway certificate authority and server certificate for the emulator's HTTPS listener.
+
+Windows' HTTPS listener needs a certificate whose name matches what the client connects to;
+clients verify it against a CA they trust. The emulator makes both on the fly: a private CA
+(which a test hands to the client as ``ca_file``, so verification stays ON) and a server
+certificate signed by it, valid for the emulated computer's name, ``localhost``, 127.0.0.1 and
+::1. Keys are EC P-256 (fast to generate), signatures SHA-256, so the channel-binding hash of
+RFC 5929 is SHA-256 as well. Private keys are written with mode 0600 and never leave the
+directory the caller chose.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+__all__ = ["ServerCertificate", "make_server_certificate", "server_ssl_context"]
+
+_VALIDITY = datetime.timedelta(days=30)
+_CLOCK_SKEW = datetime.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ServerCertificate:
+    """Paths of the generated PEM files: the CA certificate, the server certificate, its key."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+    def certificate_der(self) -> bytes:
+        """The server certificate in DER form (what a client sees in the TLS handshake)."""
+        cert = x509.load_pem_x509_certificate(self.cert_file.read_bytes())
+        return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file readable by its owner only (created 0600, never wider)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "psremoting emulator"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _dns_name_ok(name: str) -> bool:
+    return bool(name) and all(part and len(part) < 64 for part in name.split(".")) and " " not in name
+
+
+def make_server_certificate(computer_name: str, directory: Path) -> ServerCertificate:
+    """Create a CA and a server certificate for ``computer_name`` in ``directory``.
+
+    The server certificate's subject alternative names are DNS ``computer_name`` (when it is a
+    host name rather than an address), DNS ``localhost``, IP 127.0.0.1 and IP ::1, so a client
+    checking the host name succeeds whichever of those it dialled. Files: ``ca.pem``,
+    ``server.pem``, ``server.key`` (0600). The CA's private key is not kept.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    not_before, not_after = now - _CLOCK_SKEW, now + _VALIDITY
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name(f"psremoting emulator CA for {computer_name}"[:64])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    alt_names: list[x509.GeneralName] = []
+    try:
+        alt_names.append(x509.IPAddress(ipaddress.ip_address(computer_name)))
+    except ValueError:
+        if _dns_name_ok(computer_name):
+            alt_names.append(x509.DNSName(computer_name))
+    alt_names += [
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        x509.IPAddress(ipaddress.ip_address("::1")),
+    ]
+    alt_names = list(dict.fromkeys(alt_names))
+
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server_cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(computer_name[:64] or "localhost"))
+        .issuer_name(ca_name)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    result = ServerCertificate(
+        ca_file=directory / "ca.pem",
+        cert_file=directory / "server.pem",
+        key_file=directory / "server.key",
+    )
+    result.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    result.cert_file.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(
+        result.key_file,
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+    return result
+
+
+def server_ssl_context(cert: ServerCertificate) -> ssl.SSLContext:
+    """A server-side TLS context (TLS 1.2+) serving ``cert``'s certificate and key."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(certfile=str(cert.cert_file), keyfile=str(cert.key_file))
+    return context

@@ -1,0 +1,453 @@
+"""Host calls: what the remote side asks the local host to do.
+
+A remote `Write-Host`, `Out-Default`, `Read-Host`, `Get-Credential`, a `-Confirm` choice or a
+progress bar arrives as a PSRP host call. `ClientHost` (a pypsrp PSHost) receives them and
+routes each to a `HostUI`, the small protocol an interactive front end implements
+(docs/internals.md). `BufferedHostUI` implements it by collecting text, for tests and
+non-interactive use.
+
+Calls that end a session are recorded on the host: `SetShouldExit` (the exit code of
+`exit N`) and `PopRunspace` (method 53, sent by a remote Exit-PSSession; pypsrp's own host
+ignores it). SecureString answers (Read-Host -AsSecureString, credentials) trigger the
+session key exchange first, once per pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from psremoting.objects import ProgressRecord, from_clixml, from_pypsrp, progress_from
+
+__all__ = [
+    "HostUI",
+    "BufferedHostUI",
+    "NullHostUI",
+    "FieldDescription",
+    "ChoiceDescription",
+    "CONSOLE_COLORS",
+    "HostState",
+    "make_pshost",
+]
+
+log = logging.getLogger(__name__)
+
+CONSOLE_COLORS: tuple[str, ...] = (
+    "Black", "DarkBlue", "DarkGreen", "DarkCyan", "DarkRed", "DarkMagenta", "DarkYellow", "Gray",
+    "DarkGray", "Blue", "Green", "Cyan", "Red", "Magenta", "Yellow", "White",
+)  # fmt: skip
+
+
+@dataclass
+class FieldDescription:
+    """One field of a Prompt host call (Read-Host, mandatory parameters)."""
+
+    name: str
+    label: str = ""
+    type_name: str = "System.String"
+    is_mandatory: bool = False
+    help_message: str = ""
+    default_value: Any = None
+
+    @property
+    def is_secure(self) -> bool:
+        return self.type_name.endswith("SecureString")
+
+    @property
+    def is_credential(self) -> bool:
+        return self.type_name.endswith("PSCredential")
+
+
+@dataclass
+class ChoiceDescription:
+    """One choice of a PromptForChoice host call (`&Yes` marks Y as the hot key)."""
+
+    label: str
+    help_message: str = ""
+
+
+@runtime_checkable
+class HostUI(Protocol):
+    """What an interactive front end implements to show remote output and answer prompts.
+
+    Colors are ConsoleColor names (``"Red"``) or None. Methods that return a value block
+    until the user answered; raising KeyboardInterrupt there stops the remote command.
+    """
+
+    def write(self, text: str, fg: str | None = None, bg: str | None = None) -> None: ...
+    def write_line(self, text: str = "") -> None: ...
+    def write_error_line(self, text: str) -> None: ...
+    def write_warning_line(self, text: str) -> None: ...
+    def write_verbose_line(self, text: str) -> None: ...
+    def write_debug_line(self, text: str) -> None: ...
+    def write_progress(self, source_id: int, record: ProgressRecord) -> None: ...
+    def read_line(self) -> str: ...
+    def read_line_as_secure_string(self) -> str: ...
+    def prompt_for_credential(
+        self, caption: str, message: str, user_name: str, target_name: str
+    ) -> tuple[str, str]: ...
+    def prompt_for_choice(
+        self, caption: str, message: str, choices: list[ChoiceDescription], default: int
+    ) -> int: ...
+    def prompt(self, caption: str, message: str, descriptions: list[FieldDescription]) -> dict[str, Any]: ...
+
+
+class BufferedHostUI:
+    """A HostUI that collects everything, as a console would show it, in `text`.
+
+    Separate lists keep `errors`, `warnings`, `verbose`, `debug` and `progress`. Answers to
+    prompts come from `input_lines` (ReadLine, Read-Host, Prompt fields), `credential` and
+    `choices`; with nothing queued, ReadLine gives "" and a choice its default.
+    Thread-safe: output of several sessions may be collected in one buffer.
+    """
+
+    def __init__(
+        self,
+        input_lines: Iterable[str] = (),
+        *,
+        credential: tuple[str, str] | None = None,
+        choices: Iterable[int] = (),
+    ) -> None:
+        self._lock = threading.Lock()
+        self._parts: list[str] = []
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.verbose: list[str] = []
+        self.debug: list[str] = []
+        self.progress: list[tuple[int, ProgressRecord]] = []
+        self.input_lines: deque[str] = deque(input_lines)
+        self.credential = credential
+        self.choices: deque[int] = deque(choices)
+        self.prompts: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """Everything written, in order, as one string (newlines as \\n)."""
+        with self._lock:
+            return "".join(self._parts)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._parts.clear()
+
+    def _add(self, text: str) -> None:
+        with self._lock:
+            self._parts.append(text)
+
+    def write(self, text: str, fg: str | None = None, bg: str | None = None) -> None:
+        self._add(text)
+
+    def write_line(self, text: str = "") -> None:
+        self._add(text + "\n")
+
+    def write_error_line(self, text: str) -> None:
+        self.errors.append(text)
+        self._add(text + "\n")
+
+    def write_warning_line(self, text: str) -> None:
+        self.warnings.append(text)
+        self._add(f"WARNING: {text}\n")
+
+    def write_verbose_line(self, text: str) -> None:
+        self.verbose.append(text)
+        self._add(f"VERBOSE: {text}\n")
+
+    def write_debug_line(self, text: str) -> None:
+        self.debug.append(text)
+        self._add(f"DEBUG: {text}\n")
+
+    def write_progress(self, source_id: int, record: ProgressRecord) -> None:
+        self.progress.append((source_id, record))
+
+    def read_line(self) -> str:
+        return self.input_lines.popleft() if self.input_lines else ""
+
+    def read_line_as_secure_string(self) -> str:
+        return self.read_line()
+
+    def prompt_for_credential(self, caption: str, message: str, user_name: str, target_name: str) -> tuple[str, str]:
+        self.prompts.append(message)
+        if self.credential is None:
+            raise KeyboardInterrupt("no credential queued in BufferedHostUI")
+        return self.credential
+
+    def prompt_for_choice(self, caption: str, message: str, choices: list[ChoiceDescription], default: int) -> int:
+        self.prompts.append(message)
+        return self.choices.popleft() if self.choices else max(default, 0)
+
+    def prompt(self, caption: str, message: str, descriptions: list[FieldDescription]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for desc in descriptions:
+            self.prompts.append(desc.label or desc.name)
+            if desc.is_credential:
+                result[desc.name] = self.credential
+            else:
+                result[desc.name] = self.read_line()
+        return result
+
+
+class NullHostUI(BufferedHostUI):
+    """A HostUI that discards output (for sessions nobody watches)."""
+
+    def _add(self, text: str) -> None:
+        return None
+
+
+@dataclass
+class HostState:
+    """What host calls told the client about the session's life (read after a pipeline)."""
+
+    exit_code: int | None = None
+    should_exit: bool = False
+    pop_requested: bool = False
+    is_pushed: bool = False
+    window_size: tuple[int, int] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.exit_code = None
+        self.should_exit = False
+        self.pop_requested = False
+
+
+def _color(value: Any) -> str | None:
+    raw = getattr(value, "value", value)
+    try:
+        index = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return CONSOLE_COLORS[index] if 0 <= index < len(CONSOLE_COLORS) else None
+
+
+def _terminal_size(state: HostState) -> tuple[int, int]:
+    if state.window_size is not None:
+        return state.window_size
+    size = shutil.get_terminal_size((120, 50))
+    return max(size.columns, 20), max(size.lines, 5)
+
+
+def _field(obj: Any) -> FieldDescription:
+    value = from_pypsrp(obj)
+    get = value.get if hasattr(value, "get") else (lambda _k, d=None: d)
+    return FieldDescription(
+        name=str(get("name", "") or get("Name", "") or ""),
+        label=str(get("label", "") or get("Label", "") or ""),
+        type_name=str(get("parameterTypeFullName", "") or get("ParameterTypeFullName", "") or "System.String"),
+        is_mandatory=bool(get("isMandatory", False) or get("IsMandatory", False)),
+        help_message=str(get("helpMessage", "") or get("HelpMessage", "") or ""),
+        default_value=get("defaultValue", None),
+    )
+
+
+def _choice(obj: Any) -> ChoiceDescription:
+    value = from_pypsrp(obj)
+    get = value.get if hasattr(value, "get") else (lambda _k, d=None: d)
+    label = get("Label", None) or get("label", None) or str(value)
+    return ChoiceDescription(label=str(label), help_message=str(get("HelpMessage", "") or get("helpMessage", "") or ""))
+
+
+# Method ids (MS-PSRP 2.2.3.17) whose host call expects an answer.
+_VOID_METHODS = frozenset(
+    {6, 7, 8, 9, 10, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 28, 30, 32, 34, 36, 38, 40, 42, 47, 48, 49, 51, 52, 53}
+)
+
+_HOST_CLASS: Any = None
+
+
+def make_pshost(ui: HostUI, state: HostState, *, name: str = "psremoting") -> Any:
+    """A pypsrp PSHost whose calls go to `ui` (swap it later through ``host.ui_target``)."""
+    global _HOST_CLASS
+    if _HOST_CLASS is None:
+        _HOST_CLASS = _build_host_class()
+    return _HOST_CLASS(ui, state, name)
+
+
+def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept together
+    from pypsrp.complex_objects import (
+        Color,
+        Coordinates,
+        CultureInfo,
+        KeyInfo,
+        ObjectMeta,
+        PSCredential,
+        Size,
+    )
+    from pypsrp.host import PSHost, PSHostRawUserInterface, PSHostUserInterface
+
+    class _RawUI(PSHostRawUserInterface):
+        def __init__(self, state: HostState) -> None:
+            width, height = _terminal_size(state)
+            super().__init__(
+                "psremoting",
+                25,
+                Color(value=Color.GRAY),
+                Color(value=Color.BLACK),
+                Coordinates(x=0, y=0),
+                Coordinates(x=0, y=0),
+                Size(width=width, height=9999),
+                Size(width=width, height=height),
+                Size(width=width, height=height),
+                Size(width=width, height=height),
+            )
+
+    class _ClientHost(PSHost):
+        def __init__(self, ui: HostUI, state: HostState, name: str) -> None:
+            culture = CultureInfo(lcid=1033, name="en-US", display_name="English (United States)",
+                                  ietf_language_tag="en-US", three_letter_iso_name="eng",
+                                  three_letter_windows_name="ENU", two_letter_iso_language_name="en")  # fmt: skip
+            setattr(culture, "ietf_language_tag", "en-US")  # noqa: B010 - pypsrp spells the attribute "ieft_" but serializes "ietf_"
+            super().__init__(
+                current_culture=culture,
+                current_ui_culture=culture,
+                debugger_enabled=False,
+                name=name,
+                private_data=None,
+                ui=PSHostUserInterface(_RawUI(state)),
+                version="7.4.0",
+            )
+            self.ui_target: HostUI = ui
+            self.state = state
+
+        # pypsrp calls run_method for every host call; None means "no response".
+        def run_method(self, method_identifier: Any, args: list[Any], runspace: Any, pipeline: Any = None) -> Any:
+            mi = int(method_identifier.value or 0)
+            try:
+                return self._dispatch(mi, list(args), runspace)
+            except KeyboardInterrupt:
+                if pipeline is not None:
+                    self.state.extra["stop_requested"] = True
+                return self._fallback(mi, runspace)
+            except Exception:  # noqa: BLE001 - a UI failure must not kill the session
+                log.exception("host call %d failed in the UI", mi)
+                return self._fallback(mi, runspace)
+
+        def _fallback(self, mi: int, runspace: Any) -> Any:
+            if mi in _VOID_METHODS:
+                return None
+            if mi in (11,):
+                return ""
+            if mi == 12:
+                return self._secure(runspace, "")
+            if mi == 26:
+                return 0
+            if mi == 23:
+                return {}
+            return None
+
+        def _secure(self, runspace: Any, text: str) -> Any:
+            runspace.exchange_keys()
+            return runspace.serialize(text, ObjectMeta("SS"))
+
+        def _credential(self, runspace: Any, pair: tuple[str, str]) -> Any:
+            runspace.exchange_keys()
+            return PSCredential(username=pair[0], password=pair[1])
+
+        def _dispatch(self, mi: int, a: list[Any], runspace: Any) -> Any:  # noqa: C901
+            ui = self.ui_target
+            st = self.state
+            if mi == 1:
+                return self.name
+            if mi == 2:
+                return runspace.serialize(self.version, ObjectMeta("Version"))
+            if mi == 3:
+                return self.instance_id
+            if mi in (4, 5):
+                return self.current_culture
+            if mi == 6:
+                st.exit_code = int(a[0]) if a else 0
+                st.should_exit = True
+                return None
+            if mi in (7, 8, 9, 10):
+                return None
+            if mi == 11:
+                return ui.read_line()
+            if mi == 12:
+                return self._secure(runspace, ui.read_line_as_secure_string())
+            if mi == 13:
+                ui.write(str(a[0]) if a else "")
+            elif mi == 14:
+                ui.write(str(a[2]), _color(a[0]), _color(a[1]))
+            elif mi == 15:
+                ui.write_line("")
+            elif mi == 16:
+                ui.write_line(str(a[0]) if a else "")
+            elif mi == 17:
+                text = str(a[2]) if len(a) > 2 else ""
+                fg, bg = _color(a[0]), _color(a[1])
+                if fg is None and bg is None:
+                    ui.write_line(text)
+                else:
+                    ui.write(text, fg, bg)
+                    ui.write_line("")
+            elif mi == 18:
+                ui.write_error_line(str(a[0]) if a else "")
+            elif mi == 19:
+                ui.write_debug_line(str(a[0]) if a else "")
+            elif mi == 20:
+                record = from_clixml(a[1]) if isinstance(a[1], str) else from_pypsrp(a[1])
+                ui.write_progress(int(a[0]), progress_from(record))
+            elif mi == 21:
+                ui.write_verbose_line(str(a[0]) if a else "")
+            elif mi == 22:
+                ui.write_warning_line(str(a[0]) if a else "")
+            elif mi == 23:
+                fields = [_field(d) for d in (a[2] or [])]
+                answers = ui.prompt(str(a[0] or ""), str(a[1] or ""), fields)
+                result: dict[str, Any] = {}
+                for fd in fields:
+                    value = answers.get(fd.name)
+                    if fd.is_secure:
+                        value = self._secure(runspace, str(value or ""))
+                    elif fd.is_credential and isinstance(value, tuple):
+                        value = self._credential(runspace, value)
+                    result[fd.name] = value
+                return result
+            elif mi in (24, 25):
+                pair = ui.prompt_for_credential(str(a[0] or ""), str(a[1] or ""), str(a[2] or ""), str(a[3] or ""))
+                return self._credential(runspace, pair)
+            elif mi == 26:
+                choices = [_choice(c) for c in (a[2] or [])]
+                return int(ui.prompt_for_choice(str(a[0] or ""), str(a[1] or ""), choices, int(a[3])))
+            elif mi == 56:
+                choices = [_choice(c) for c in (a[2] or [])]
+                defaults = a[3] or []
+                first = int(defaults[0]) if defaults else -1
+                return [int(ui.prompt_for_choice(str(a[0] or ""), str(a[1] or ""), choices, first))]
+            elif mi in (27, 29):
+                return Color(value=Color.GRAY if mi == 27 else Color.BLACK)
+            elif mi in (31, 33):
+                return Coordinates(x=0, y=0)
+            elif mi == 35:
+                return 25
+            elif mi in (37, 39, 43, 44):
+                width, height = _terminal_size(st)
+                return Size(width=width, height=9999 if mi == 37 else height)
+            elif mi == 41:
+                return "psremoting"
+            elif mi == 45:
+                return False
+            elif mi == 46:
+                return KeyInfo(code=13, character="\r", state=0, key_down=True)
+            elif mi == 50:
+                return []
+            elif mi == 53:
+                st.pop_requested = True
+            elif mi == 54:
+                return st.is_pushed
+            elif mi in _VOID_METHODS:
+                return None
+            else:
+                log.warning("host method %d is not supported by psremoting", mi)
+            return None
+
+    return _ClientHost
+

@@ -1,0 +1,288 @@
+"""Invoke-Command: run a script block on many computers or PSSessions at once.
+
+    result = psremoting.invoke_command("Get-Service WinRM", computer_name=["web1", "web2"])
+    for obj in result:                  # output objects in arrival order, as PowerShell writes them
+        print(obj.PSComputerName, obj.Status)
+    result.errors                       # error records (remote errors, connection failures, timeouts)
+    result.hosts["web1"].status         # HostStatus.COMPLETED, FAILED, CONNECTION_FAILED, TIMED_OUT...
+
+    for event in psremoting.iter_invoke_command(script, computer_name=hosts):
+        ...                             # InvokeEvents as they arrive from all hosts
+
+As PowerShell does it: with `computer_name`, a temporary session per computer, closed
+afterwards; at most `throttle_limit` (default 32) hosts run at once, started in list order;
+output in the order received, each object annotated with PSComputerName, RunspaceId and
+PSShowComputerName (False with `hide_computer_name`). `argument_list` values are sent as real
+positional arguments of the script (Invoke-Command -ArgumentList), never pasted into its text;
+`file_path` reads a local script (-FilePath); `using` supplies the values of `$using:name`
+references (Python has no caller scope to take them from). A connection failure on one host is
+an error record worded as PowerShell words it (`[HOST] Connecting to remote server HOST failed
+...`) while the others complete. `timeout` (seconds, for the whole invocation) stops the remote
+pipelines still running when it passes and reports those hosts as timed out.
+
+Threads: one worker thread per running host, each with its own connection (pypsrp is
+synchronous and not thread-safe), scheduled by `psremoting.invoke_throttle.FanOut`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from psremoting.errors import (
+    ConnectionFailedError,
+    InvalidOptionError,
+    PSRemotingError,
+    RemoteError,
+    RemoteErrorRecord,
+    SessionStateError,
+)
+from psremoting.invoke_host import Target, finished_events, run_on_host
+from psremoting.invoke_results import (
+    HostResult,
+    HostStatus,
+    InvokeEvent,
+    InvokeResult,
+)
+from psremoting.invoke_throttle import Emitted, FanOut, TargetContext
+from psremoting.options import ConnectionInfo
+
+__all__ = ["invoke_command", "iter_invoke_command", "using_parameter", "HostResult", "HostStatus",
+           "InvokeEvent", "InvokeResult"]
+
+ERROR_ACTIONS = ("continue", "silentlycontinue", "ignore", "stop")
+#: How long a host told to stop (deadline, cancel) gets to stop its pipeline and close.
+STOP_GRACE = 15.0
+
+_USING = re.compile(r"\$using:(\{[^}]+\}|[\w?]+)", re.IGNORECASE)
+
+
+def invoke_command(
+    script_block: str | None = None,
+    *,
+    computer_name: str | Sequence[str] | None = None,
+    session: Any = None,
+    file_path: str | Path | None = None,
+    argument_list: Iterable[Any] = (),
+    using: Mapping[str, Any] | None = None,
+    throttle_limit: int = 32,
+    hide_computer_name: bool = False,
+    timeout: float | None = None,
+    error_action: str = "continue",
+    credential: Any = None,
+    port: int | None = None,
+    use_ssl: bool = False,
+    authentication: str = "negotiate",
+    session_option: Any = None,
+    configuration_name: str | None = None,
+) -> InvokeResult:
+    """Run `script_block` (or the script at `file_path`) on computers or sessions; see the module doc.
+
+    Returns an `InvokeResult`: the output objects in arrival order, with `.errors` and `.hosts`.
+    `error_action` is Invoke-Command's -ErrorAction: "continue" (default) and "silentlycontinue"
+    collect error records in `.errors`; "ignore" drops remote error records; "stop" raises the
+    first error (`RemoteError`, or the `ConnectionFailedError` of a host that could not be
+    reached) after stopping the other hosts.
+    """
+    action = _error_action(error_action)
+    result = InvokeResult()
+    events = iter_invoke_command(
+        script_block, computer_name=computer_name, session=session, file_path=file_path,
+        argument_list=argument_list, using=using, throttle_limit=throttle_limit,
+        hide_computer_name=hide_computer_name, timeout=timeout, credential=credential, port=port,
+        use_ssl=use_ssl, authentication=authentication, session_option=session_option,
+        configuration_name=configuration_name,
+    )
+    try:
+        for event in events:
+            if event.kind == "output":
+                result.append(event.value)
+            elif event.kind == "error":
+                if action == "stop":
+                    raise _stop_error(event.value)
+                if action != "ignore":
+                    result.errors.append(event.value)
+            elif event.kind == "finished":
+                result.hosts[event.computer_name] = event.value
+                if action == "ignore":
+                    event.value.errors.clear()
+    finally:
+        events.close()  # on "stop": cancels and stops the other hosts
+    return result
+
+
+def iter_invoke_command(
+    script_block: str | None = None,
+    *,
+    computer_name: str | Sequence[str] | None = None,
+    session: Any = None,
+    file_path: str | Path | None = None,
+    argument_list: Iterable[Any] = (),
+    using: Mapping[str, Any] | None = None,
+    throttle_limit: int = 32,
+    hide_computer_name: bool = False,
+    timeout: float | None = None,
+    credential: Any = None,
+    port: int | None = None,
+    use_ssl: bool = False,
+    authentication: str = "negotiate",
+    session_option: Any = None,
+    configuration_name: str | None = None,
+) -> Generator[InvokeEvent, None, None]:
+    """Like `invoke_command`, but yield `InvokeEvent`s as they arrive from all hosts.
+
+    Every host ends with exactly one "finished" event carrying its `HostResult`. Closing the
+    iterator early (break, an exception) stops the hosts still running.
+    """
+    script = _script_text(script_block, file_path)
+    arguments = list(argument_list)
+    using_values = using_parameter(script, using)
+    connect = {
+        "credential": credential, "port": port, "use_ssl": use_ssl, "authentication": authentication,
+        "session_option": session_option, "configuration_name": configuration_name,
+    }
+    targets, rejected = _targets(computer_name, session, connect)
+
+    def work(target: Target, ctx: TargetContext[Target]) -> HostResult:
+        return run_on_host(target, ctx, script, arguments, using_values, hide_computer_name, timeout)
+
+    for target, record in rejected:  # sessions that are not Opened/Available: non-terminating errors
+        yield InvokeEvent("error", target.computer_name, record)
+        yield InvokeEvent("finished", target.computer_name, HostResult(
+            target.computer_name, HostStatus.FAILED, errors=[record], reason=record.message))
+    if not targets:
+        if rejected:
+            raise SessionStateError("No valid sessions were specified.  Ensure you provide valid sessions that "
+                                    "are in the Opened state and are available to run commands.")
+        return
+    fan = FanOut(targets, work, throttle_limit=throttle_limit, timeout=timeout, stop_grace=STOP_GRACE,
+                 name="invoke")
+    completed = False
+    try:
+        for event in fan:
+            if isinstance(event, Emitted):
+                yield event.item
+            else:
+                yield from finished_events(event, timeout)
+        completed = True
+    finally:
+        if not completed:
+            # Closed early (a break, error_action="stop", Ctrl+C): stop the hosts still running
+            # and give them the grace period to stop their pipelines and close their sessions.
+            fan.cancel()
+            fan.join(STOP_GRACE)
+        else:
+            # Every host reported; only abandoned ones (already given the grace) may remain.
+            fan.join(1.0)
+
+
+def using_parameter(script: str, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The `--%` parameter value carrying `$using:` values, as PowerShell 5+ sends it.
+
+    Keys are Base64(UTF-16LE(the using expression)), lower-cased for a plain variable, e.g.
+    `$using:Foo` -> Base64 of "$using:foo" (PsUtils.GetUsingExpressionKey). Returns None when
+    the script has no `$using:` reference. A reference without a value is an error that says
+    which names are missing, raised before anything runs.
+    """
+    names = [m.group(1).strip("{}") for m in _USING.finditer(script)]
+    if not names:
+        return None
+    given = {k.lower(): v for k, v in (values or {}).items()}
+    missing = sorted({n for n in names if n.lower() not in given}, key=str.lower)
+    if missing:
+        raise InvalidOptionError(
+            "The script uses " + ", ".join(f"$using:{n}" for n in missing) + " but no value was given: pass "
+            "using={" + ", ".join(f"{n!r}: ..." for n in missing) + "} (Python has no caller scope to take it from).")
+    result: dict[str, Any] = {}
+    for name in names:
+        key = base64.b64encode(f"$using:{name}".lower().encode("utf-16-le")).decode("ascii")
+        result[key] = given[name.lower()]
+    return result
+
+
+# -- inputs -------------------------------------------------------------------------------
+
+
+def _error_action(value: str) -> str:
+    action = str(value).lower()
+    if action not in ERROR_ACTIONS:
+        raise InvalidOptionError(
+            f"error_action {value!r} is not supported; use one of: Continue, SilentlyContinue, Ignore, Stop.")
+    return action
+
+
+def _script_text(script_block: str | None, file_path: str | Path | None) -> str:
+    if (script_block is None) == (file_path is None):
+        raise InvalidOptionError("Give either a script block or a file_path (Invoke-Command -FilePath), not both"
+                                 if script_block is not None else "Give a script block or a file_path to run.")
+    if file_path is not None:
+        path = Path(file_path)
+        try:
+            return path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise InvalidOptionError(f"Cannot read the script file {path}: {exc.strerror or exc}. "
+                                     "The script must be readable on this computer.") from exc
+    text = str(script_block).strip()
+    if text.startswith("{") and text.endswith("}"):  # `{ ... }` as typed in PowerShell
+        text = text[1:-1]
+    return text
+
+
+def _targets(computer_name: str | Sequence[str] | None, session: Any,
+             connect: dict[str, Any]) -> tuple[list[Target], list[tuple[Target, Any]]]:
+    """The targets to run on, and the sessions rejected with their error record.
+
+    Connection settings are validated for every computer before anything runs: a mistake in
+    them is the caller's, raised at once (InvalidOptionError), not one error per host."""
+    if computer_name is not None and session is not None:
+        raise InvalidOptionError("Give either computer_name or session, not both (they are different parameter sets).")
+    if session is not None:
+        sessions = [session] if not isinstance(session, (list, tuple)) else list(session)
+        targets, rejected = [], []
+        for s in sessions:
+            target = Target(str(getattr(s, "computer_name", s)), s)
+            problem = _session_problem(s)
+            if problem is None:
+                targets.append(target)
+            else:
+                rejected.append((target, problem))
+        return targets, rejected
+    names = [computer_name] if isinstance(computer_name, str) else list(computer_name or ["localhost"])
+    names = [str(n).strip() for n in names]
+    if not names or any(not n for n in names):
+        raise InvalidOptionError("A computer name is empty; give names such as 'server01'.")
+    return [Target(n, info=ConnectionInfo.create(n, **connect)) for n in names], []
+
+
+def _session_problem(session: Any) -> Any:
+    """The error record for a PSSession that cannot run a command, as Invoke-Command words it."""
+
+    state = str(getattr(session, "state", "Opened"))
+    availability = str(getattr(session, "availability", "Available"))
+    name = getattr(session, "name", "")
+    ident = getattr(session, "instance_id", "")
+    computer = getattr(session, "computer_name", "")
+    if state != "Opened":
+        message = (f"Because the session state for session {name}, {ident}, {computer} is not equal to Open, "
+                   f"you cannot run a command in the session.  The session state is {state}.")
+        fqid = "InvokeCommandCommandInvalidSessionState,Microsoft.PowerShell.Commands.InvokeCommandCommand"
+    elif availability != "Available":
+        message = (f"The session {name}, {ident}, {computer} is not available to run commands.  "
+                   f"The session availability is {availability}.")
+        fqid = "InvokeCommandCommandInvalidSessionAvailability,Microsoft.PowerShell.Commands.InvokeCommandCommand"
+    else:
+        return None
+    return RemoteErrorRecord(message=message, category="InvalidOperation", target_name=str(name),
+                             target_type="PSSession", reason="InvalidOperationException",
+                             fully_qualified_error_id=fqid, computer_name=str(computer))
+
+
+def _stop_error(record: Any) -> PSRemotingError:
+    """The exception `error_action="stop"` raises for the first error record."""
+    cause = getattr(record, "extra", {}).get("exception") if hasattr(record, "extra") else None
+    if isinstance(cause, ConnectionFailedError):
+        return cause
+    return RemoteError(record)

@@ -1,0 +1,222 @@
+"""State transitions under failure: each open failure has its own clear error; a session
+whose shell the server lost becomes Broken and says so; deadlines and Ctrl+C end commands."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+import psremoting
+from psremoting.emulator import Emulator
+from psremoting.errors import (
+    AuthenticationFailedError,
+    CertificateError,
+    ConnectionFailedError,
+    ConnectTimeoutError,
+    HostNotFoundError,
+    InvalidConfigurationNameError,
+    PSRemotingError,
+    PSRemotingTimeoutError,
+    SessionBrokenError,
+    SessionStateError,
+)
+from psremoting.options import EndpointOverride, SessionOption, set_endpoint_override
+
+from .conftest import UNRESOLVABLE, credentials, route_to
+
+TROUBLESHOOT = "For more information, see the about_Remote_Troubleshooting Help topic."
+
+
+def test_bad_host_name(emu: Emulator) -> None:
+    with pytest.raises(HostNotFoundError) as info:
+        psremoting.new_pssession(UNRESOLVABLE, credential=("u", "p"))
+    text = str(info.value)
+    assert text.startswith(f"Connecting to remote server {UNRESOLVABLE} failed with the following error message : ")
+    assert "could not be found" in text and text.endswith(TROUBLESHOOT)
+    assert info.value.fully_qualified_error_id == "ComputerNotFound,PSSessionOpenFailed"
+    assert psremoting.get_pssession() == []
+
+
+def test_nothing_listening() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again before the client connects
+    set_endpoint_override(lambda name: EndpointOverride(f"http://127.0.0.1:{port}/wsman", "u", "p", "negotiate"))
+    with pytest.raises(ConnectionFailedError) as info:
+        psremoting.new_pssession("Server01")
+    assert "WinRM cannot complete the operation" in str(info.value)
+    assert not isinstance(info.value, (HostNotFoundError, AuthenticationFailedError))
+
+
+@pytest.mark.parametrize("auth", ["basic", "negotiate"])
+def test_wrong_password(emu: Emulator, auth: str) -> None:
+    route_to(emu, auth=auth, password="not-the-password")
+    with pytest.raises(AuthenticationFailedError) as info:
+        psremoting.new_pssession("Server01")
+    user, _password = credentials(emu)
+    assert "Access is denied." in str(info.value) and user in str(info.value)
+    assert "not-the-password" not in str(info.value) and "not-the-password" not in repr(info.value)
+
+
+def test_untrusted_certificate(emulator_https: Emulator) -> None:
+    user, password = credentials(emulator_https)
+    url = emulator_https.url_for("Server01")
+
+    def route(ca_file: str | None) -> None:
+        set_endpoint_override(lambda name: EndpointOverride(url, user, password, "basic", ca_file))
+
+    route(None)
+    with pytest.raises(CertificateError) as info:
+        psremoting.new_pssession("Server01")
+    assert "unknown certificate authority" in str(info.value) and "skip_ca_check" in str(info.value)
+    # Trusting the CA, or explicitly skipping the check, both work.
+    route(emulator_https.ca_file)
+    assert psremoting.new_pssession("Server01", use_ssl=True).state.value == "Opened"
+    route(None)
+    skipping = SessionOption(skip_ca_check=True)
+    assert psremoting.new_pssession("Server01", session_option=skipping).invoke("1").output == [1]
+
+
+def test_unknown_configuration_name(emu: Emulator) -> None:
+    with pytest.raises(InvalidConfigurationNameError) as info:
+        psremoting.new_pssession("Server01", configuration_name="NoSuchEndpoint")
+    assert "Cannot find the NoSuchEndpoint session configuration in the WSMan: drive on the Server01 computer" in str(
+        info.value
+    )
+    assert emu.shells() == 0
+
+
+def test_open_timeout(emu: Emulator) -> None:
+    emu.faults.delay(4.0, action="Create", count=1)
+    started = time.monotonic()
+    with pytest.raises(ConnectTimeoutError) as info:
+        psremoting.new_pssession("Server01", session_option=SessionOption(open_timeout=1, operation_timeout=1))
+    assert time.monotonic() - started < 4.0
+    assert isinstance(info.value, TimeoutError) and "within the time specified" in str(info.value)
+
+
+def test_server_forgets_the_shell_session_becomes_broken(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    assert s.invoke("1").output == [1]
+    emu.lose_shells()  # the WinRM service restarted
+    with pytest.raises(SessionBrokenError) as info:
+        s.invoke("2")
+    assert "Broken" in str(info.value) and "no longer has" in str(info.value)
+    assert (s.state.value, s.availability.value) == ("Broken", "None")
+    assert s.broken_reason and "no longer has" in s.broken_reason
+    assert psremoting.get_pssession(state="Broken") == [s]
+    assert " Broken " in psremoting.format_table(s)
+    with pytest.raises(SessionStateError, match="The session state is Broken"):
+        s.invoke("3")
+    psremoting.remove_pssession(s)  # removing a Broken session still works
+    assert s.state.value == "Closed" and psremoting.get_pssession() == []
+
+
+def test_check_alive_notices_a_lost_shell(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    assert s.check_alive()
+    emu.lose_shells()
+    assert not s.check_alive()
+    assert s.state.value == "Broken"
+
+
+def test_dropped_receive_is_ridden_out(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    emu.faults.drop_connection(after=1)  # the Receive after the Command is cut
+    assert s.invoke("1..3", timeout=20).output == [1, 2, 3]
+    assert s.state.value == "Opened" and s.invoke("4").output == [4]
+
+
+def test_dropped_command_reports_an_unknown_outcome_and_keeps_the_session(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    emu.faults.drop_connection(after=0)  # the Command request itself is cut
+    with pytest.raises(PSRemotingError) as info:
+        s.invoke("1..3", timeout=20)
+    assert "outcome is unknown" in str(info.value) and "still open" in str(info.value)
+    assert not isinstance(info.value, SessionBrokenError)
+    assert s.state.value == "Opened" and s.invoke("4").output == [4]
+
+
+def test_unreachable_server_makes_the_session_broken(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    emu.stop()  # the computer went away
+    with pytest.raises(SessionBrokenError) as info:
+        s.invoke("1", timeout=20)
+    assert "could not be reached" in str(info.value)
+    assert (s.state.value, s.availability.value) == ("Broken", "None")
+
+
+def test_deadline_stops_the_command_and_keeps_the_session(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    started = time.monotonic()
+    with pytest.raises(PSRemotingTimeoutError) as info:
+        s.invoke("Start-Sleep -Seconds 30", timeout=1)
+    assert time.monotonic() - started < 6
+    assert "did not complete within 1 seconds" in str(info.value)
+    assert (s.state.value, s.availability.value) == ("Opened", "Available")
+    assert s.invoke("5").output == [5]
+
+
+def test_stop_from_another_thread(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    pipeline = s.start("1; Start-Sleep -Seconds 30; 2")
+    seen = []
+    timer = threading.Timer(0.5, pipeline.stop)
+    started = time.monotonic()
+    timer.start()
+    try:
+        seen = [item.value for item in pipeline if item.stream == "output"]
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 6
+    assert seen == [1] and pipeline.state == "Stopped"
+    assert s.availability.value == "Available" and s.invoke("3").output == [3]
+
+
+def test_busy_while_running(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    pipeline = s.start("1; Start-Sleep -Seconds 30")
+    items = iter(pipeline)
+    first = next(items)
+    assert first.value == 1 and s.availability.value == "Busy"
+    pipeline.stop()
+    assert list(items) == []
+    assert s.availability.value == "Available"
+
+
+def test_ntlm_with_message_encryption(emu_ntlm: Emulator) -> None:
+    s = psremoting.new_pssession("Server01")
+    assert s.invoke("'over ntlm'").output == ["over ntlm"]
+    # Basic is refused by this server; the error says it is about the credentials/method.
+    route_to(emu_ntlm, auth="basic")
+    with pytest.raises(ConnectionFailedError):
+        psremoting.new_pssession("Server02", session_option=SessionOption(no_encryption=True))
+
+
+def _other_loopback_name() -> str | None:
+    """A host name that resolves to 127.0.0.1 but is not in the emulator's certificate."""
+    for name in (socket.gethostname(), "vm", "runsc"):
+        try:
+            if name and name.lower() not in ("localhost", "server01") and socket.gethostbyname(name) == "127.0.0.1":
+                return name
+        except OSError:
+            continue
+    return None
+
+
+def test_certificate_for_another_name(emulator_https: Emulator) -> None:
+    name = _other_loopback_name()
+    if name is None:
+        pytest.skip("no second name for 127.0.0.1 on this machine")
+    user, password = credentials(emulator_https)
+    url = f"https://{name}:{emulator_https.port}/wsman"
+    ca = emulator_https.ca_file
+    set_endpoint_override(lambda computer: EndpointOverride(url, user, password, "basic", ca))
+    with pytest.raises(CertificateError) as info:
+        psremoting.new_pssession("Server01")
+    assert "does not match the hostname" in str(info.value) and "skip_cn_check" in str(info.value)
+    s = psremoting.new_pssession("Server01", session_option=SessionOption(skip_cn_check=True))
+    assert s.invoke("1").output == [1]

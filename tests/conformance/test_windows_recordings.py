@@ -1,0 +1,153 @@
+"""Conformance: replay real Windows WinRM conversations into the emulator's WSMan layer.
+
+Each ``../shared/windows-recordings/*.yml`` file holds the requests pypsrp sent to a real
+Windows host and what Windows answered. Every recorded request is fed, in order, to the
+emulator's :class:`~psremoting.emulator.wsman.WSManService` (no sockets, no authentication:
+the recordings were taken after both were stripped), with the ids Windows handed out mapped
+to the emulator's. The answers are compared by *shape* (``envelope_shape.py``): response
+action, element paths, fault codes, HTTP status and the PSRP message types in the streams.
+
+Per recording the test reports how many exchanges match and why the others differ; it fails
+when an answer is an internal error of the emulator, or when a recording matches fewer
+exchanges than its floor in ``baseline.json`` (a ratchet: when the emulator gets closer to
+Windows, rewrite the floors with ``PSREMOTING_UPDATE_CONFORMANCE_BASELINE=1 pytest
+tests/conformance`` and commit the file). The report is printed in pytest's terminal summary
+(``-v`` for every differing exchange).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from envelope_shape import (  # tests/conformance/ is on sys.path (pytest's rootdir-less import)
+    ExchangeReport,
+    IdMap,
+    PSRPStreamDecoder,
+    RecordingReport,
+    compare_shapes,
+    difference_reasons,
+    envelope_shape,
+    is_psrp_request,
+    load_recording,
+    request_action,
+    shorten_operation_timeout,
+)
+
+from psremoting.emulator import Emulator
+from psremoting.emulator.wsman import WSManService
+
+RECORDINGS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "windows-recordings").resolve()
+BASELINE = Path(__file__).with_name("baseline.json")
+# A Receive the emulator has nothing for waits this long (not the recorded 20 s) before the
+# OperationTimeout fault, so the replay stays fast.
+RECEIVE_TIMEOUT_CAP = 0.5
+RECORDED_USER = "vagrant"
+# How long a replayed Receive waits for running pipelines to end first (see below).
+PIPELINE_SETTLE_LIMIT = 2.0
+
+REPORTS: list[RecordingReport] = []
+
+
+def _recording_files() -> list[Path]:
+    return sorted(RECORDINGS.glob("test_*.yml")) if RECORDINGS.is_dir() else []
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[WSManService]:
+    """One emulated computer's WinRM service, driven without its listener."""
+    with Emulator(computer_name="SERVER2019", root=tmp_path, users={RECORDED_USER: "unused"}) as emulator:
+        yield emulator.service()
+
+
+def replay(path: Path, service: WSManService) -> RecordingReport:
+    """Feed a recording's requests to ``service`` and compare every answer's shape.
+
+    The requests go in as recorded, apart from the ShellIds/CommandIds the emulator handed
+    out differently and a shorter OperationTimeout on Receive. (The recording client, an
+    early pypsrp, wrote the PSRP GUIDs big-endian, so the pipeline ids inside the PSRP
+    messages differ from the WSMan CommandIds; Windows accepts that, and so must the emulator.)
+    """
+    report = RecordingReport(name=path.name)
+    ids = IdMap()
+    recorded_decoders: dict[str, PSRPStreamDecoder] = {}
+    actual_decoders: dict[str, PSRPStreamDecoder] = {}
+    for exchange in load_recording(path):
+        request = ids.rewrite(exchange.request)
+        action = request_action(request)
+        if action == "Receive":
+            request = shorten_operation_timeout(request, RECEIVE_TIMEOUT_CAP)
+            _wait_for_idle_pipelines(service)
+        status, answer = service.handle(request.encode("utf-8"), username=RECORDED_USER, client_ip="10.0.2.2")
+        answer_text = answer.decode("utf-8", errors="replace")
+        if b"w:InternalError" in answer:
+            pytest.fail(
+                f"{path.name} #{exchange.index} {action}: the emulator failed internally:\n{answer_text}"
+            )
+        psrp = is_psrp_request(exchange.request)
+        key = _shell_key(exchange.request)
+        recorded = envelope_shape(
+            exchange.response, recorded_decoders.setdefault(key, PSRPStreamDecoder()) if psrp else None
+        )
+        actual = envelope_shape(
+            answer_text, actual_decoders.setdefault(key, PSRPStreamDecoder()) if psrp else None
+        )
+        report.recorded_psrp += recorded.psrp_types
+        report.actual_psrp += actual.psrp_types
+        differences = compare_shapes(recorded, actual)
+        if status != exchange.http_status:
+            differences.insert(0, f"HTTP {status} instead of {exchange.http_status}")
+        skipped = None
+        if exchange.timeout:
+            skipped = "recording hand-edited to simulate a lost answer (timeout key)"
+        reasons = difference_reasons(recorded, actual) if differences and skipped is None else []
+        if status != exchange.http_status and not reasons:
+            reasons = ["HTTP status"]
+        report.exchanges.append(ExchangeReport(exchange.index, action, differences, skipped, reasons))
+        ids.learn(exchange.response, answer_text)
+    return report
+
+
+def _wait_for_idle_pipelines(service: WSManService, limit: float = PIPELINE_SETTLE_LIMIT) -> None:
+    """Let running pipelines finish before a Receive (bounded), so what one Receive returns
+    does not depend on thread timing. Windows had all the time in the world between the
+    recorded requests; a pipeline that needs longer (Start-Sleep, a host prompt) is left running."""
+    deadline = time.monotonic() + limit
+    settled = threading.Event()
+    while service.stats.running_pipelines > 0 and time.monotonic() < deadline:
+        settled.wait(0.005)
+
+
+def _shell_key(request: str) -> str:
+    match = re.search(r'Name="ShellId">([^<]+)<', request) or re.search(r'ShellId="([^"]+)"', request)
+    return match.group(1).upper() if match else ""
+
+
+def _baseline() -> dict[str, int]:
+    if not BASELINE.is_file():
+        return {}
+    data: dict[str, int] = json.loads(BASELINE.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.skipif(not RECORDINGS.is_dir(), reason=f"no Windows recordings at {RECORDINGS} (shared/ absent)")
+@pytest.mark.parametrize("path", _recording_files(), ids=lambda p: p.stem)
+def test_recording_replays_with_windows_shapes(path: Path, service: WSManService) -> None:
+    started = time.monotonic()
+    report = replay(path, service)
+    report.note = "; ".join(filter(None, [report.note, f"{time.monotonic() - started:.1f}s"]))
+    REPORTS.append(report)
+    if os.environ.get("PSREMOTING_UPDATE_CONFORMANCE_BASELINE") == "1":
+        baseline = _baseline()
+        baseline[path.name] = report.matched
+        BASELINE.write_text(json.dumps(dict(sorted(baseline.items())), indent=2) + "\n", encoding="utf-8")
+    floor = _baseline().get(path.name, 0)
+    assert report.matched >= floor, (
+        f"conformance regressed below the baseline of {floor}:\n{report.summary()}"
+    )

@@ -1,0 +1,36 @@
+"""pywinrm's ``Session.run_ps`` (a cmd shell running ``powershell -EncodedCommand``) works."""
+
+from __future__ import annotations
+
+import pytest
+import winrm
+
+from psremoting.emulator import Emulator
+
+
+@pytest.mark.parametrize("transport", ["basic", "ntlm"])
+def test_run_ps_returns_output_and_exit_code(emulator: Emulator, transport: str) -> None:
+    user, password = next(iter(emulator.users.items()))
+    session = winrm.Session(emulator.url, auth=(user, password), transport=transport)
+    result = session.run_ps("Write-Output 'hello from the cmd shell'")
+    assert result.status_code == 0
+    assert result.std_out == b"hello from the cmd shell\r\n"
+    assert result.std_err == b""
+    assert emulator.shells() == 0  # pywinrm closed its shell
+
+
+def test_run_ps_errors_and_exit(emulator: Emulator) -> None:
+    user, password = next(iter(emulator.users.items()))
+    session = winrm.Session(emulator.url, auth=(user, password), transport="basic")
+    failed = session.run_ps("Write-Error 'it broke'")
+    assert failed.status_code == 1
+    assert b"it broke" in failed.std_err
+    assert session.run_ps("exit 3").status_code == 3
+
+
+def test_other_executables_are_not_found(emulator: Emulator) -> None:
+    user, password = next(iter(emulator.users.items()))
+    session = winrm.Session(emulator.url, auth=(user, password), transport="basic")
+    result = session.run_cmd("ipconfig", ["/all"])
+    assert result.status_code == 1
+    assert b"'ipconfig' is not recognized as an internal or external command" in result.std_err
