@@ -98,6 +98,7 @@ _EXPORTS: dict[str, str] = {
     "RemoteErrorRecord": "psremoting.errors",
 }
 
+# copy_item (psremoting.transfer) joins __all__ once that module exists.
 __all__ = [
     "__version__",
     "AuthenticationFailedError",
@@ -129,7 +130,6 @@ __all__ = [
     "SessionStateError",
     "StreamItem",
     "connect_pssession",
-    "copy_item",
     "disconnect_pssession",
     "enter_pssession",
     "exit_pssession",
@@ -146,7 +146,12 @@ def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'psremoting' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise AttributeError(f"psremoting.{name} is not available yet ({module_name} is missing)") from None
     try:
         value = getattr(module, name)
     except AttributeError:

@@ -6,7 +6,7 @@
     result.errors                       # error records (remote errors, connection failures, timeouts)
     result.hosts["web1"].status         # HostStatus.COMPLETED, FAILED, CONNECTION_FAILED, TIMED_OUT...
 
-    for event in psremoting.iter_invoke_command(script, computer_name=hosts):
+    for event in psremoting.invoke.iter_invoke_command(script, computer_name=hosts):
         ...                             # InvokeEvents as they arrive from all hosts
 
 As PowerShell does it: with `computer_name`, a temporary session per computer, closed
@@ -50,7 +50,7 @@ from psremoting.invoke_results import (
 from psremoting.invoke_throttle import Emitted, FanOut, TargetContext
 from psremoting.options import ConnectionInfo
 
-__all__ = ["invoke_command", "iter_invoke_command", "using_parameter", "HostResult", "HostStatus",
+__all__ = ["invoke_command", "iter_invoke_command", "using_parameter", "using_names", "HostResult", "HostStatus",
            "InvokeEvent", "InvokeResult"]
 
 ERROR_ACTIONS = ("continue", "silentlycontinue", "ignore", "stop")
@@ -179,6 +179,11 @@ def iter_invoke_command(
             fan.join(1.0)
 
 
+def using_names(script: str) -> list[str]:
+    """The names of the `$using:` references in a script, in order (`$using:Foo` -> "Foo")."""
+    return [m.group(1).strip("{}") for m in _USING.finditer(script)]
+
+
 def using_parameter(script: str, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The `--%` parameter value carrying `$using:` values, as PowerShell 5+ sends it.
 
@@ -187,7 +192,7 @@ def using_parameter(script: str, values: Mapping[str, Any] | None) -> dict[str, 
     the script has no `$using:` reference. A reference without a value is an error that says
     which names are missing, raised before anything runs.
     """
-    names = [m.group(1).strip("{}") for m in _USING.finditer(script)]
+    names = using_names(script)
     if not names:
         return None
     given = {k.lower(): v for k, v in (values or {}).items()}

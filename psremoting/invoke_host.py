@@ -103,6 +103,8 @@ def run_on_host(
                     continue
                 deliver(item.stream, item.value)
         except PSRemotingTimeoutError:
+            if not pipeline.timed_out:
+                raise  # a transport timeout, not the deadline: the connection failed
             timed_out = True
         finally:
             unregister()
@@ -115,7 +117,7 @@ def run_on_host(
             result.reason = _failure_reason(result)
     except (ConnectionFailedError, SessionBrokenError) as exc:  # the connection broke while running
         record = connection_failure_record(name, exc) if isinstance(exc, ConnectionFailedError) else \
-            _broken_record(name, exc, result.runspace_id)
+            _broken_record(name, exc, result.runspace_id, temporary=temporary)
         record.extra["exception"] = exc
         emit("error", record)
         result.errors.append(record)
@@ -143,23 +145,25 @@ def _open_temporary(target: Target, ctx: TargetContext[Target]) -> Any:
     if remaining is not None:
         info = info.with_option(open_timeout=max(1.0, min(info.session_option.open_timeout, remaining)))
     session = PSSession(info, session_id=next_session_id(), name=f"Session{next_session_id()}")
-    unregister = ctx.on_stop(lambda: None)
     try:
         session.open()
     except PSRemotingError as exc:
         return exc
-    finally:
-        unregister()
     return session
 
 
 def _not_connected(result: HostResult, ctx: TargetContext[Target], exc: BaseException, timeout: float | None,
                    started: float) -> HostResult:
     name = result.computer_name
-    if ctx.cancel_reason == "timeout" and timeout is not None:
+    remaining = ctx.remaining()
+    # The open was bounded by what was left of the deadline: its timeout is the deadline's.
+    deadline_hit = ctx.cancel_reason == "timeout" or (
+        isinstance(exc, PSRemotingTimeoutError) and remaining is not None and remaining < 1.0)
+    if deadline_hit and timeout is not None:
         record = timeout_record(name, timeout, started=True)
         result.status = HostStatus.TIMED_OUT
-        result.reason = f"could not connect within the timeout of {timeout:g} seconds: {exc}"
+        detail = exc.reason if isinstance(exc, ConnectionFailedError) else str(exc)
+        result.reason = f"could not connect within the timeout of {timeout:g} seconds: {detail}"
     elif isinstance(exc, ConnectionFailedError):
         record = connection_failure_record(name, exc)
         result.status = HostStatus.CONNECTION_FAILED
@@ -175,9 +179,16 @@ def _not_connected(result: HostResult, ctx: TargetContext[Target], exc: BaseExce
     return result
 
 
-def _broken_record(name: str, exc: SessionBrokenError, runspace_id: uuid.UUID | None) -> RemoteErrorRecord:
+def _broken_record(name: str, exc: SessionBrokenError, runspace_id: uuid.UUID | None, *,
+                   temporary: bool) -> RemoteErrorRecord:
+    """The record for a session that broke while the command ran (FQID PSSessionStateBroken)."""
+    if temporary and exc.reason:  # the user never saw this session: no advice about removing it
+        message = (f"[{name}] The connection to {name} broke while the command ran: {exc.reason} "
+                   "The command may not have finished; run it again.")
+    else:
+        message = f"[{name}] {exc.message}"
     return RemoteErrorRecord(
-        message=f"[{name}] {exc.message}", category="OpenError", target_name=name, target_type="String",
+        message=message, category="OpenError", target_name=name, target_type="String",
         reason="PSRemotingTransportException", fully_qualified_error_id="PSSessionStateBroken",
         target_object=name, exception_type="System.Management.Automation.Remoting.PSRemotingTransportException",
         computer_name=name, runspace_id=runspace_id)

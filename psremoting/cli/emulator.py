@@ -67,6 +67,12 @@ def run(args: Any) -> int:
     host, port = _parse_listen(args.listen)
     methods = [m.strip() for m in str(args.auth).split(",") if m.strip()]
     password = args.password if args.password is not None else os.environ.get("PSREMOTING_PASSWORD")
+    if args.password is not None:
+        print(
+            "psremoting emulator: --password is visible to other users of this machine; "
+            "prefer the PSREMOTING_PASSWORD environment variable",
+            file=sys.stderr,
+        )
     if args.user:
         if password is None:
             print(

@@ -58,6 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("running")
     run.add_argument("--arg", dest="args", action="append", default=[], metavar="VALUE",
                      help="a positional argument for the script's param() block (repeatable)")
+    run.add_argument("--using", dest="using", action="append", default=[], metavar="NAME=VALUE",
+                     help="the value of $using:NAME in the script (repeatable), sent as Invoke-Command sends it")
     run.add_argument("--throttle", type=_non_negative_int, default=32, metavar="N",
                      help="how many hosts run at once (default 32, as Invoke-Command -ThrottleLimit)")
     run.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
@@ -101,6 +103,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
     else:
         writer = TextWriter(stdout, stderr, hide_computer_name=args.hide_computer_name)
 
+    from psremoting.errors import InvalidOptionError
     from psremoting.invoke import iter_invoke_command
 
     started = time.monotonic()
@@ -112,6 +115,9 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
                 writer.event(event)
                 if event.kind == "finished":
                     results[event.value.computer_name] = event.value
+        except InvalidOptionError as exc:  # settings that cannot work, found before anything ran
+            stderr.write(f"psremoting invoke: error: {exc}\n")
+            return EXIT_USAGE
         except KeyboardInterrupt:
             events.close()
             stderr.write("psremoting invoke: interrupted; remote pipelines were stopped\n")
@@ -144,8 +150,22 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
         password = getpass.getpass(f"Password for {username}: ")
     if password is not None and not username and not args.emulator:
         raise UsageError("a password was given but no user name: use -u USER or PSREMOTING_USERNAME")
+    using: dict[str, str] = {}
+    for pair in args.using:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--using expects NAME=VALUE, got {pair!r}")
+        using[name.strip().removeprefix("$using:")] = value
+    from psremoting.invoke import using_names
+
+    missing = sorted({n for n in using_names(script) if n.lower() not in {k.lower() for k in using}})
+    if missing:
+        raise UsageError("the script uses " + ", ".join(f"$using:{n}" for n in missing) + "; give "
+                         + ("its value" if len(missing) == 1 else "their values") + " with "
+                         + " ".join(f"--using {n}=VALUE" for n in missing))
     request: dict[str, Any] = {
         "script_block": script,
+        "using": using,
         "computer_name": hosts,
         "argument_list": list(args.args),
         "throttle_limit": args.throttle,

@@ -135,7 +135,7 @@ class TextWriter:
         if kind == "output":
             self._write_output(event.value, event.computer_name)
         elif kind == "error":
-            self._columns = None
+            self._end_table()
             error: RemoteErrorRecord = event.value
             self.err.write(error.format() + "\n")
         elif kind in ("warning", "verbose", "debug"):
@@ -146,20 +146,26 @@ class TextWriter:
         self.err.flush()
 
     def finish(self, results: Sequence[HostResult], duration: float) -> int:
+        self._end_table()
+        self.out.flush()
         return exit_code_for(results)
 
     # -- formatting -------------------------------------------------------------------------
 
+    def _end_table(self) -> None:
+        """A table ends with a blank line, as Out-Default ends a table group."""
+        if self._columns is not None:
+            self.out.write("\n")
+            self._columns = None
+
     def _write_output(self, value: Any, computer_name: str) -> None:
         if isinstance(value, dict):  # a hashtable: PowerShell's Name/Value table
-            self._columns = None
-            self._widths = []
             for key, val in value.items():
                 self._write_row({"Name": key, "Value": val})
             return
         props = None if _is_scalar(value) else _properties_of(value)
         if not props:
-            self._columns = None
+            self._end_table()
             if value is not None:
                 self.out.write(f"{_scalar_text(value)}\n")
             return
@@ -169,7 +175,7 @@ class TextWriter:
         if len(shown) <= 4 + (0 if self.hide_computer_name else 1):
             self._write_row(shown)
         else:
-            self._columns = None
+            self._end_table()
             width = max(len(k) for k in shown)
             self.out.write("\n")
             for key, val in shown.items():
@@ -180,6 +186,7 @@ class TextWriter:
         columns = tuple(row)
         cells = [_cell_text(v) for v in row.values()]
         if columns != self._columns or len(self._widths) != len(columns):
+            self._end_table()
             self._columns = columns
             self._widths = [max(len(c), len(v), 4) for c, v in zip(columns, cells, strict=True)]
             self.out.write("\n" + " ".join(c.ljust(w) for c, w in zip(columns, self._widths, strict=True)).rstrip() + "\n")

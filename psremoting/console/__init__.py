@@ -2,18 +2,20 @@
 
 Split by concern so each piece can be tested on its own:
 
-- `ansi`        colours as PowerShell 7 shows them (errors red, warnings yellow, ...)
-- `progress`    the progress bar line drawn for Write-Progress
-- `terminal`    cancellable line reading for Read-Host / credential prompts
-- `host_ui`     `ConsoleHostUI`, the HostUI implementation for a terminal
-- `history`     where the per-host history files live
-- `highlight`   PowerShell syntax highlighting (Pygments through prompt_toolkit)
-- `completion`  tab completion: remote TabExpansion2 and the local session cmdlets
-- `cmdlets`     the session cmdlets' signatures, aliases and help texts
-- `builtins`    what each local cmdlet does, on top of the `psremoting` API
-- `interpreter` evaluates the local shell's input (parsed by `psremoting.pslang`)
-- `display`     how values are shown at the local prompt (the PSSession table, ...)
-- `repl`        the read-eval-print loops: local prompt and remote prompt
+- `repl`          the loops behind `psremoting shell` and `psremoting enter`
+- `remote`        the remote prompt: one pipeline a line, Ctrl+C -> stop, Ctrl+D -> leave
+- `interpreter`   runs the local shell's input (parsed and evaluated by `psremoting.pslang`)
+- `cmdlets`       the local cmdlets' signatures, parameter sets and aliases
+- `binding`       PowerShell parameter binding for them (pslang's binder)
+- `builtins`      what the session cmdlets do, on top of the `psremoting` API
+- `localcmds`     the few local helpers: Get-Help, Get-Command, cd, pwd, cls, echo
+- `helptext`      `Get-Help NAME` texts
+- `display`       how values are shown at the local prompt (the PSSession table, ...)
+- `errors`        errors in PowerShell 7's concise view; the "not a local command" error
+- `host_ui`       `ConsoleHostUI`, the HostUI of a terminal (colours, progress, prompts)
+- `ansi`, `progress`, `terminal`  colours, the progress bar, reading answers and secrets
+- `lineinput`, `continuation`     prompt_toolkit input, `>> ` continuation lines
+- `history`, `highlight`, `completion`  per-host history files, syntax colours, Tab
 - `emulator_mode` the `--emulator` wiring: every computer name served by an emulator
 
 Nothing here is imported by `psremoting --version`.

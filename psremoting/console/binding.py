@@ -19,15 +19,16 @@ from typing import Any
 
 from psremoting.console.cmdlets import CmdletSpec, Param
 from psremoting.console.errors import ShellError
+from psremoting.pslang import arguments_from_command
 from psremoting.pslang import ast as A
 from psremoting.pslang.binder import (
-    NO_VALUE,
     CommandSignature,
     Parameter,
     ParameterBindingError,
     ParameterToken,
 )
 from psremoting.pslang.binder import bind as pslang_bind
+from psremoting.pslang.evaluator import Evaluator
 from psremoting.pslang.values import ScriptBlock
 
 _PSSESSION = "System.Management.Automation.Runspaces.PSSession"
@@ -171,13 +172,6 @@ def bind_arguments(spec: CmdletSpec, arguments: list[Any], expecting_input: bool
     raise ShellError(first_error.message + hint, spec.name)
 
 
-def bind(spec: CmdletSpec, command: A.Command, evaluate: Any, expecting_input: bool = False) -> dict[str, Any]:
-    """Evaluate `command`'s arguments with `evaluate(expr)` and bind them to `spec`."""
-    arguments: list[Any] = []
-    for element in command.elements:
-        if isinstance(element, A.CommandParameter):
-            value = NO_VALUE if element.argument is None else evaluate(element.argument)
-            arguments.append(ParameterToken(element.name, value))
-        else:
-            arguments.append(evaluate(element))
-    return bind_arguments(spec, arguments, expecting_input)
+def bind(spec: CmdletSpec, command: A.Command, evaluator: Evaluator, expecting_input: bool = False) -> dict[str, Any]:
+    """Evaluate `command`'s arguments with `evaluator` and bind them to `spec`."""
+    return bind_arguments(spec, arguments_from_command(evaluator, command), expecting_input)

@@ -1,15 +1,16 @@
 """What the local shell's cmdlets do, on top of the `psremoting` Python API.
 
 Each function takes a `Call`: the cmdlet's bound parameters (canonical names, as in
-`cmdlets.SPECS`), its pipeline input and the shell `context`; it returns the objects it
-outputs (or raises; errors are shown by the interpreter in PowerShell's concise view).
+`cmdlets.SPECS`), its pipeline input and the shell `context`; it returns (or, to stream
+them, yields) the objects it outputs, or raises: the interpreter shows errors in
+PowerShell's concise view.
 Non-terminating errors (one computer out of several failing) go to `context.error`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +28,8 @@ class ShellContext(Protocol):
     def history(self) -> list[str]: ...
 
     def variable_names(self) -> list[str]: ...
+
+    def using_values(self, script: str) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -115,8 +118,17 @@ def new_pssession(call: Call) -> list[Any]:
         targets = {"computer_name": [str(c) for c in computers]}
     result = api.new_pssession(**targets, **kwargs)
     for error in getattr(result, "errors", ()):
-        call.context.error(str(error), "New-PSSession")
+        call.context.error(_with_computer(error), "New-PSSession")
     return _as_list(result)
+
+
+def _with_computer(error: Any) -> str:
+    """New-PSSession's error text starts with `[COMPUTER] `, as PowerShell's ErrorDetails do."""
+    text = str(error)
+    computer = getattr(error, "computer_name", None)
+    if computer and not text.startswith("["):
+        return f"[{computer}] {text}"
+    return text
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -159,6 +171,10 @@ def enter_pssession(call: Call) -> list[Any]:
 
     kwargs = _connection_kwargs(call)
     ui = call.context.ui
+    from psremoting.console.display import is_session
+
+    if not call.has("Session") and call.input and is_session(call.input[0]):
+        call.params["Session"] = call.input[0]  # $s | Enter-PSSession
     if call.has("Session"):
         session = call.get("Session")
         if isinstance(session, (list, tuple)):
@@ -250,8 +266,8 @@ def remove_pssession(call: Call) -> list[Any]:
     return []
 
 
-def invoke_command(call: Call) -> list[Any]:
-    """Invoke-Command: errors, warnings and progress are shown as they arrive; output is returned."""
+def invoke_command(call: Call) -> Iterator[Any]:
+    """Invoke-Command: output is yielded, and errors, warnings and progress shown, as they arrive."""
     from psremoting.invoke import iter_invoke_command
 
     script = call.get("ScriptBlock")
@@ -287,13 +303,15 @@ def invoke_command(call: Call) -> list[Any]:
     if callable(using) and "script_block" in kwargs:
         kwargs["using"] = using(kwargs["script_block"])
     action = str(call.get("ErrorAction") or "continue").lower()
+    return _invoke_events(call, iter_invoke_command(**kwargs), action)
+
+
+def _invoke_events(call: Call, events: Any, action: str) -> Iterator[Any]:
     ui = call.context.ui
-    output: list[Any] = []
-    events = iter_invoke_command(**kwargs)
     try:
         for event in events:
             if event.kind == "output":
-                output.append(event.value)
+                yield event.value
             elif event.kind == "error":
                 if action == "stop":
                     raise ShellError(_error_text(event.value), "Invoke-Command")
@@ -314,7 +332,6 @@ def invoke_command(call: Call) -> list[Any]:
         end = getattr(ui, "end_command", None)
         if callable(end):
             end()
-    return output
 
 
 def _error_text(record: Any) -> str:
@@ -323,12 +340,12 @@ def _error_text(record: Any) -> str:
 
 
 def new_pssessionoption(call: Call) -> list[Any]:
+    from psremoting.console.cmdlets import COMMON_PARAMS
     from psremoting.options import SessionOption
 
-    known = {
-        k: v for k, v in call.params.items() if k not in {"Verbose", "Debug", "ErrorAction", "OutVariable"}
-    }
-    return [SessionOption.from_powershell(**known)]
+    common = {p.name for p in COMMON_PARAMS}
+    options = {k: v for k, v in call.params.items() if k not in common}
+    return [SessionOption.from_powershell(**options)]
 
 
 def get_credential(call: Call) -> list[Any]:
@@ -360,7 +377,7 @@ def _optional_api(name: str, label: str) -> Callable[[Call], list[Any]]:
     return run
 
 
-IMPLEMENTATIONS: dict[str, Callable[[Call], list[Any]]] = {
+IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {
     "New-PSSession": new_pssession,
     "Get-PSSession": get_pssession,
     "Enter-PSSession": enter_pssession,

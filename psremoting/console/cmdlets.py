@@ -334,9 +334,6 @@ for _spec in SPECS:
     for _alias in _spec.aliases:
         _BY_NAME[_alias.lower()] = _spec
 
-#: What PowerShell users type that only makes sense on the remote computer, and is a
-#: well-known cmdlet: the error for these says so explicitly.
-KNOWN_REMOTE_HINT = "Run it in a remote session (Enter-PSSession) or with Invoke-Command."
 
 
 def lookup(name: str) -> CmdletSpec | None:

@@ -9,6 +9,7 @@ or as their text. Consecutive values of one kind share one table, as in PowerShe
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -29,17 +30,19 @@ def flatten(values: Iterable[Any]) -> Iterator[Any]:
 
 def scalar_text(value: Any) -> str:
     """A value as PowerShell prints it on its own: booleans `True`/`False`, enums by name."""
+    import enum
+
     if isinstance(value, bool):
         return "True" if value else "False"
-    name = getattr(value, "name", None)
-    if hasattr(value, "value") and isinstance(name, str) and type(value).__module__ != "builtins":
-        # Enum members (SessionState.Opened) print their name, as .NET enums do.
-        import enum
-
-        if isinstance(value, enum.Enum):
-            return str(getattr(value, "value", name)) if isinstance(value.value, str) else name
+    if isinstance(value, enum.Enum):
+        return str(value.value) if isinstance(value.value, str) else value.name
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, datetime.datetime):
+        # PowerShell's default DateTime view (en-US): Tuesday, November 24, 2026 11:58:53 PM
+        hour = value.hour % 12 or 12
+        half = "AM" if value.hour < 12 else "PM"
+        return f"{value:%A, %B} {value.day}, {value.year} {hour}:{value:%M:%S} {half}"
     return str(value)
 
 
@@ -49,7 +52,7 @@ def _properties(value: Any) -> list[tuple[str, Any]] | None:
         return [(_pascal(f.name), getattr(value, f.name)) for f in dataclasses.fields(value)]
     props = getattr(value, "properties", None)
     if isinstance(props, dict):
-        return list(props.items())
+        return [(k, v) for k, v in props.items() if k != "PSShowComputerName"]
     if callable(getattr(value, "items", None)) and isinstance(value, dict):
         return list(value.items())
     return None
@@ -128,3 +131,47 @@ def render(values: Iterable[Any]) -> str:
         group.append(item)
     close_group()
     return "\n".join(blocks)
+
+
+class StreamingDisplay:
+    """Out-Default for values arriving one by one (Invoke-Command output as it comes).
+
+    Consecutive values of one kind share one table, as in PowerShell: the PSSession table's
+    header is printed with the first session, then a row per session; lists of properties
+    are separated by blank lines; a table or list is surrounded by blank lines.
+    """
+
+    def __init__(self, write_line: Any) -> None:
+        self._write_line = write_line
+        self._kind = ""
+
+    def add(self, value: Any) -> None:
+        for item in flatten([value]):
+            kind = _kind(item)
+            first = kind != self._kind
+            if first:
+                self.close()
+                self._kind = kind
+            if kind != "scalar" and (first or kind == "record"):
+                self._write_line("")
+            self._write_line(self._text(item, kind, first))
+
+    @staticmethod
+    def _text(item: Any, kind: str, first: bool) -> str:
+        if kind == "session":
+            from psremoting.formatting import format_table
+
+            lines = format_table([item]).rstrip("\n").split("\n")
+            return "\n".join(lines if first else lines[2:])
+        if kind == "credential":
+            lines = credential_table([item]).split("\n")
+            return "\n".join(lines if first else lines[2:])
+        if kind == "record":
+            return format_list(item)
+        return scalar_text(item)
+
+    def close(self) -> None:
+        """End the current group (a table or list is followed by a blank line)."""
+        if self._kind and self._kind != "scalar":
+            self._write_line("")
+        self._kind = ""

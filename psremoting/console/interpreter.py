@@ -11,7 +11,7 @@ errors in PowerShell 7's concise view (`Cmdlet: message`), in red.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from psremoting.pslang.parser import ParseError, parse
 from psremoting.pslang.scope import Scope
 from psremoting.pslang.values import get_member
 
-IMPLEMENTATIONS: dict[str, Callable[[builtins.Call], list[Any]]] = {
+IMPLEMENTATIONS: dict[str, Callable[[builtins.Call], Iterable[Any]]] = {
     **builtins.IMPLEMENTATIONS,
     **localcmds.IMPLEMENTATIONS,
 }
@@ -102,11 +102,12 @@ class Interpreter:
             self.ui.write_error_line(f"ParserError: {error.message}")
             return Outcome(failed=True)
         for statement in script.statements:
+            stream = display.StreamingDisplay(self.ui.write_line)
             try:
-                output: list[Any] = []
-                self.evaluator.run_statement(statement, output.append)
-                self._show(output)
+                self.evaluator.run_statement(statement, stream.add)
+                stream.close()
             except ExitRequest as request:
+                stream.close()
                 return Outcome(exit_code=request.code, failed=self._failed)
             except ThrowRequest as thrown:
                 self.ui.write_error_line(f"Exception: {thrown}")
@@ -127,14 +128,10 @@ class Interpreter:
                 return Outcome(failed=True)
         return Outcome(failed=self._failed)
 
-    def _show(self, output: list[Any]) -> None:
-        text = display.render(output)
-        if text:
-            self.ui.write_line(text)
-
     def _run_pipeline(self, evaluator: Evaluator, pipeline: A.Pipeline, emit: Callable[[Any], None]) -> None:
         """Run a pipeline's commands one after another, each getting the previous one's output."""
-        data: list[Any] = []
+        data: Iterable[Any] = []
+        last = len(pipeline.elements) - 1
         for index, element in enumerate(pipeline.elements):
             if not isinstance(element, A.Command):
                 if index == 0:
@@ -142,11 +139,28 @@ class Interpreter:
                     data = list(display.flatten([value]))
                     continue
                 raise ShellError("Expressions are only allowed as the first element of a pipeline.")
-            data = self._run_command(evaluator, element, data)
-        for item in data:
+            data = self._run_command(evaluator, element, list(data))
+            if index != last:
+                data = self._drain(data, element)
+        # The last command's output goes on as it comes (Invoke-Command streams it).
+        for item in self._guard(data, pipeline.elements[last]):
             emit(item)
 
-    def _run_command(self, evaluator: Evaluator, command: A.Command, data: list[Any]) -> list[Any]:
+    def _drain(self, data: Iterable[Any], command: Any) -> list[Any]:
+        return list(self._guard(data, command))
+
+    def _guard(self, data: Iterable[Any], command: Any) -> Iterator[Any]:
+        """Iterate a cmdlet's output, reporting its failure under its name."""
+        name = command.name_text if isinstance(command, A.Command) else ""
+        spec = cmdlets.lookup(name) if name else None
+        try:
+            yield from data
+        except (ShellError, KeyboardInterrupt):
+            raise
+        except Exception as error:  # noqa: BLE001
+            raise _CommandFailed(error, spec.name if spec else name) from error
+
+    def _run_command(self, evaluator: Evaluator, command: A.Command, data: list[Any]) -> Iterable[Any]:
         name = command.name_text
         if not name:
             raise ShellError(
@@ -160,7 +174,7 @@ class Interpreter:
         implementation = IMPLEMENTATIONS.get(spec.name)
         if implementation is None:
             raise CommandNotSupported(name)
-        params = bind(spec, command, evaluator.evaluate, expecting_input=bool(data))
+        params = bind(spec, command, evaluator, expecting_input=bool(data))
         call = builtins.Call(spec.name, params, data, self)
         try:
             result = implementation(call)
@@ -170,8 +184,9 @@ class Interpreter:
             raise _CommandFailed(error, spec.name) from error
         out_var = params.get("OutVariable")
         if out_var:
-            self.scope.set(str(out_var).lstrip("+"), list(result))
-        return list(result)
+            result = list(result)
+            self.scope.set(str(out_var).lstrip("+"), result)
+        return result
 
 
 class _CommandFailed(Exception):

@@ -70,12 +70,15 @@ class LineInput:
         sys.stdout.flush()
         line = sys.stdin.readline()
         if not line:
+            sys.stdout.write("\n")
             raise EOFError
         lines = [line.rstrip("\n")]
+        sys.stdout.write(lines[0] + "\n")  # a transcript: the command after its prompt
         while is_incomplete("\n".join(lines)):
             sys.stdout.write(CONTINUATION_PROMPT)
             sys.stdout.flush()
             more = sys.stdin.readline()
+            sys.stdout.write(more.rstrip("\n") + "\n")
             if not more or more.strip() == "":
                 break
             lines.append(more.rstrip("\n"))

@@ -9,13 +9,12 @@ prompt leaves the remote session (like `exit`); Ctrl+C at the prompt clears the 
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-
-import logging
 
 from psremoting.console.host_ui import ConsoleHostUI
 from psremoting.console.lineinput import LineInput
@@ -50,8 +49,9 @@ class RemoteRunner:
 
     @contextlib.contextmanager
     def _ctrl_c_sets_a_flag(self) -> Iterator[None]:
-        """While at the remote prompt, Ctrl+C (SIGINT) only raises a flag that `run_line`
-        polls, so it can never land in the middle of the client's network code."""
+        """While a line runs, Ctrl+C (SIGINT) only raises a flag that `run_line` polls, so it
+        never lands in the middle of the client's network code. (Elsewhere, e.g. while the
+        prompt is fetched from a server that does not answer, Ctrl+C interrupts as usual.)"""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -69,10 +69,11 @@ class RemoteRunner:
         """Run `text` remotely; return when it ends, or soon after Ctrl+C stopped it."""
         done = threading.Event()
         failure: list[BaseException] = []
+        results: list[Any] = []
 
         def work() -> None:
             try:
-                session.run(text, ui=self.ui)
+                results.append(session.run(text, ui=self.ui))
             except BaseException as error:  # noqa: BLE001 - reported on the main thread
                 failure.append(error)
             finally:
@@ -81,12 +82,25 @@ class RemoteRunner:
         self.ui.reader.cancel.clear()
         self._interrupted.clear()
         worker = threading.Thread(target=work, name="psremoting-remote-line", daemon=True)
-        worker.start()
+        with self._ctrl_c_sets_a_flag():
+            worker.start()
+            stopped_at = self._wait(session, done)
+        log.debug("remote command ended")
+        self.ui.end_command()
+        if failure and stopped_at is None:
+            self._report(failure[0])
+        result = results[0] if results else None
+        if getattr(result, "exited", False) and getattr(result, "error", None) is not None:
+            # The session ended under the user (broken, closed by the server), not by `exit`.
+            self.lost_connection = True
+
+    def _wait(self, session: Any, done: threading.Event) -> float | None:
+        """Wait for the line to end, stopping it (once) on Ctrl+C; returns when Ctrl+C came, or None."""
         stopped_at: float | None = None
         while not done.is_set():
             try:
                 done.wait(0.05)
-            except KeyboardInterrupt:  # SIGINT with the default handler (not at the remote prompt)
+            except KeyboardInterrupt:  # SIGINT under the default handler (run_line not on the main thread)
                 self._interrupted.set()
             if self._interrupted.is_set() and stopped_at is None:
                 stopped_at = time.monotonic()
@@ -99,13 +113,7 @@ class RemoteRunner:
                     "and its output is no longer shown."
                 )
                 break
-        log.debug("remote command ended")
-        self.ui.end_command()
-        if failure and stopped_at is None:
-            self._report(failure[0])
-        state = getattr(getattr(getattr(session, "session", None), "state", None), "value", "Opened")
-        if not getattr(session, "is_active", True) and state == "Broken":
-            self.lost_connection = True
+        return stopped_at
 
     def _stop(self, session: Any) -> None:
         """Ctrl+C: abandon any pending Read-Host, and stop the remote pipeline."""
@@ -125,10 +133,6 @@ class RemoteRunner:
         from psremoting.console.completion import RemoteCompleter
         from psremoting.interactive import current
 
-        with self._ctrl_c_sets_a_flag():
-            self._loop(current, RemoteCompleter)
-
-    def _loop(self, current: Any, completer_class: Any) -> None:
         while True:
             session = current()
             if session is None or not getattr(session, "is_active", True):
@@ -136,7 +140,7 @@ class RemoteRunner:
             try:
                 prompt = remote_prompt(session)
                 log.debug("prompting")
-                text = self.input.read(prompt, str(session.computer_name), completer_class(session))
+                text = self.input.read(prompt, str(session.computer_name), RemoteCompleter(session))
             except KeyboardInterrupt:
                 continue
             except EOFError:

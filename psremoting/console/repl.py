@@ -40,6 +40,16 @@ def configure_logging() -> None:
     logger.propagate = False
 
 
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends the shell through its `finally` blocks (terminal settings restored,
+    temporary sessions closed) instead of killing it on the spot."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+
+
 def local_prompt() -> str:
     """`PS /current/dir> `, as pwsh shows it on Linux."""
     try:
@@ -117,6 +127,7 @@ def run_shell(emulator: bool = False) -> int:
     from psremoting.console.terminal import command_mode
 
     configure_logging()
+    exit_cleanly_on_sigterm()
     with command_mode(), _maybe_emulator(emulator):
         shell = Shell()
         try:
@@ -148,6 +159,7 @@ def run_enter(args: argparse.Namespace) -> int:
     from psremoting.options import SessionOption
 
     configure_logging()
+    exit_cleanly_on_sigterm()
     ui = ConsoleHostUI()
     with _maybe_emulator(bool(args.emulator)):
         kwargs: dict[str, Any] = {}

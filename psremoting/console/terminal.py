@@ -20,8 +20,11 @@ from typing import IO
 _POLL_SECONDS = 0.05
 
 
-class InputCancelled(Exception):
-    """The user pressed Ctrl+C (or the command was stopped) while input was being read."""
+class InputCancelled(KeyboardInterrupt):
+    """The user pressed Ctrl+C (or the command was stopped) while input was being read.
+
+    A KeyboardInterrupt, as the HostUI contract asks: the client then stops the command.
+    """
 
 
 class TerminalReader:

@@ -125,7 +125,7 @@ class _Computer(RequestHandler):
         return answer
 
     def _run_cmd_script(self, script: str, username: str) -> tuple[bytes, bytes, int]:
-        from psremoting.emulator.shells import run_cmd_script
+        from psremoting.emulator.cmdshell import run_cmd_script
 
         engine = self.emulator._resolve_engine_factory()(
             computer_name=self.name, username=username, root=self.root, commands=self.emulator._handlers
@@ -333,6 +333,8 @@ class Emulator:
             cert = ServerCertificate(ca_file=self._certfile, cert_file=self._certfile, key_file=key)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(str(self._certfile), str(key))
+            if self._ca_file is None:
+                self._ca_file = self._certfile  # a self-signed certificate is its own CA
             return context, cert.certificate_der()
         assert self._workdir is not None
         directory = self._workdir / "tls" / f"{name.lower()}-{uuid.uuid4().hex[:6]}"

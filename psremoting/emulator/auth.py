@@ -33,6 +33,7 @@ import base64
 import binascii
 import contextlib
 import contextvars
+import logging
 import re
 import struct
 import threading
@@ -47,12 +48,13 @@ from cryptography.hazmat.primitives import hashes
 from spnego.channel_bindings import GssChannelBindings
 from spnego.exceptions import ErrorCode, SpnegoError
 
+log = logging.getLogger(__name__)
+
 __all__ = ["AuthOutcome", "AuthPolicy", "ConnectionAuth", "SOAP_CONTENT_TYPE", "certificate_channel_bindings"]
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 _BOUNDARY = "Encrypted Boundary"
 _SPNEGO_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
-_KERBEROS_PROTOCOL = "application/HTTP-Kerberos-session-encrypted"
 _KNOWN_METHODS = ("basic", "ntlm", "negotiate", "kerberos")
 _MAX_AUTH_HEADER = 64 * 1024
 
@@ -87,6 +89,15 @@ def _install_ntlm_hooks() -> None:
             return
         from spnego import _ntlm
         from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
+
+        if not (
+            callable(getattr(_ntlm, "_get_credential_file", None))
+            and callable(getattr(_ntlm, "_get_credential", None))
+        ):
+            raise RuntimeError(
+                "this pyspnego version looks up NTLM users differently; the emulator's NTLM acceptor "
+                "supports pyspnego 0.11 and 0.12 (pip install 'pyspnego>=0.11,<0.13')"
+            )
 
         original_file = _ntlm._get_credential_file
         original_credential = _ntlm._get_credential
@@ -293,15 +304,18 @@ class ConnectionAuth:
             return self._fail_handshake()
         if not token:
             return self._fail_handshake()
-        if self._context is None or self._context.complete:
-            # A new handshake (also a re-authentication on an authenticated connection).
-            self._session_user = None
-            self._scheme = scheme
-            self._context = self._new_acceptor(token)
         try:
+            if self._context is None or self._context.complete:
+                # A new handshake (also a re-authentication on an authenticated connection).
+                self._session_user = None
+                self._scheme = scheme
+                self._context = self._new_acceptor(token)
             with user_scope(self._policy.password_for):
                 out_token = self._context.step(token)
-        except (SpnegoError, ValueError, struct.error, IndexError, KeyError):
+        except Exception as exc:  # any token the acceptor rejects is a failed logon
+            # Wrong password, unknown user, bad channel bindings, a malformed or hostile token,
+            # Kerberos without a keytab: all are a 401 to the client, as on Windows.
+            log.debug("authentication failed: %s", type(exc).__name__)
             return self._fail_handshake()
         if not self._context.complete:
             if not out_token:

@@ -97,6 +97,7 @@ class TestRealm:
         script = "".join(f"addprinc -randkey {p}\n" for p in principals)
         script += f"ktadd -k {self.keytab} {' '.join(principals)}\n"
         self._kadmin(script)
+        os.chmod(self.keytab, 0o600)
         log = open(self.directory / "kdc.out", "wb")  # noqa: SIM115 - handed to the child process
         try:
             self._process = subprocess.Popen(

@@ -13,11 +13,12 @@ a test listener), NTLM and Negotiate; it is stopped when the test ends.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from psremoting.emulator import Emulator
+if TYPE_CHECKING:  # the emulator is imported when a test uses it, not when pytest starts
+    from psremoting.emulator import Emulator
 
 __all__ = ["make_wsman", "winrm_emulator"]
 
@@ -58,5 +59,7 @@ def make_wsman(
 @pytest.fixture
 def winrm_emulator() -> Iterator[Emulator]:
     """A started WinRM endpoint emulator (HTTP on 127.0.0.1), stopped after the test."""
+    from psremoting.emulator import Emulator
+
     with Emulator(allow_unencrypted=True) as emulator:
         yield emulator

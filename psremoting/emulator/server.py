@@ -103,7 +103,7 @@ class Listener:
         self._sock = socket.socket(family, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
-        self._sock.listen(256)
+        self._sock.listen(1024)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         self._stopping = threading.Event()
@@ -175,7 +175,15 @@ class Listener:
                 try:
                     request = reader.read_request(client_ip)
                 except _BadRequest as exc:
-                    _send(conn, HTTPResponse(400, str(exc).encode(), close=True))
+                    _send(
+                        conn,
+                        HTTPResponse(
+                            400,
+                            str(exc).encode(),
+                            [("Content-Type", "text/plain; charset=utf-8")],
+                            close=True,
+                        ),
+                    )
                     return
                 except (OSError, ValueError):
                     return

@@ -4,41 +4,47 @@ One :class:`PSRPShell` is what Windows runs behind a ``Create`` on
 ``http://schemas.microsoft.com/powershell/<configuration>``: a runspace pool (psrpcore's
 server role), one command :class:`~psremoting.emulator.engine.Engine` holding the session
 state, and a pipeline per WSMan ``Command``. Each pipeline runs in its own worker thread;
-everything it sends goes through :class:`_PipelineIO` into psrpcore and from there, cut
+everything it sends goes through :class:`PipelineIOImpl` into psrpcore and from there, cut
 into fragments, into per-target queues that long-poll ``Receive`` requests drain.
 
 psrpcore is not thread-safe, so every touch of the pool or a pipeline happens under the
 shell's lock; the same lock's condition wakes waiting Receives and host calls.
-The cmd shell (``windows/shell/cmd``, what pywinrm uses) lives in ``cmdshell.py``-free form
-here too, as :class:`CmdShell`, since it shares the registry and the idle reaper.
+The cmd shell (``windows/shell/cmd``, what pywinrm uses) is in ``cmdshell.py``; both kinds
+live in the same :class:`ShellRegistry` (quota, idle reaper).
 """
 
 from __future__ import annotations
 
-import base64
 import collections
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import psrpcore
 from psrpcore.types import (
-    HostMethodIdentifier,
-    ProgressRecordType,
     PSInvocationState,
     RunspacePoolState,
 )
 
 from psremoting.emulator import faults
-from psremoting.emulator.engine.io import InvocationResult, PipelineStopped
+from psremoting.emulator.pipelines import (
+    RUNSPACEPOOL_STATE,
+    Collector,
+    Command,
+    PipelineIOImpl,
+    command_metadata,
+    mark_running,
+    pipeline_id_of,
+    split_messages,
+)
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CmdShell", "PSRPShell", "Shell", "ShellRegistry", "fragment_size_for"]
+__all__ = ["PSRPShell", "ReceiveResult", "Shell", "ShellRegistry", "fragment_size_for"]
 
 #: Windows' largest PSRP fragment.
 MAX_FRAGMENT = 32768
@@ -46,33 +52,8 @@ MAX_FRAGMENT = 32768
 RESPONSE_OVERHEAD = 2048
 #: Room for one ``<rsp:Stream Name="stdout" CommandId="...">`` wrapper.
 STREAM_OVERHEAD = 100
-#: Output a pipeline may queue before its worker waits for the client to Receive.
-MAX_QUEUED_BYTES = 16 * 1024 * 1024
 
 EngineFactory = Callable[..., Any]
-
-
-def _tolerate_upper_case_ci() -> None:
-    """pypsrp names the call id ``CI`` in Set{Max,Min}Runspaces and GetAvailableRunspaces;
-    psrpcore reads ``ci``. Windows accepts both, so the emulator's events read either."""
-
-    def ci(self: Any) -> int:
-        obj = self._ps_object
-        try:
-            return int(obj.ci)
-        except AttributeError:
-            return int(obj.CI)
-
-    for cls in (
-        psrpcore.SetMaxRunspacesEvent,
-        psrpcore.SetMinRunspacesEvent,
-        psrpcore.GetAvailableRunspacesEvent,
-        psrpcore.ResetRunspaceStateEvent,
-    ):
-        cls.ci = property(ci)  # type: ignore[method-assign,assignment]
-
-
-_tolerate_upper_case_ci()
 
 
 #: How long a Receive that has output waits for the pipeline to end, to send both at once.
@@ -128,140 +109,6 @@ class Shell:
         return []
 
 
-# --------------------------------------------------------------------------------------
-# PSRP
-
-
-class _PipelineIO:
-    """The engine's view of one running pipeline (the ``PipelineIO`` protocol)."""
-
-    def __init__(self, shell: PSRPShell, command: _Command, has_host: bool) -> None:
-        self._shell = shell
-        self._command = command
-        self.has_host = has_host
-        self.stopping = threading.Event()
-
-    # Everything goes through psrpcore under the shell lock.
-    def _emit(self, fn: Callable[[psrpcore.ServerPipeline], None]) -> None:
-        shell = self._shell
-        with shell.cond:
-            self._wait_for_room()
-            pipeline = self._command.pipeline
-            if self.stopping.is_set() or pipeline.state != PSInvocationState.Running:
-                raise PipelineStopped()
-            fn(pipeline)
-            shell.note_written()
-
-    def _wait_for_room(self) -> None:
-        shell = self._shell
-        deadline = time.monotonic() + 600
-        while (
-            shell.queued_bytes(self._command.pipeline_id) > MAX_QUEUED_BYTES
-            and not self.stopping.is_set()
-            and not shell.closed
-            and time.monotonic() < deadline
-        ):
-            shell.cond.wait(1.0)
-
-    def write_output(self, obj: Any) -> None:
-        self._emit(lambda p: p.write_output(obj))
-
-    def write_error(self, error_record: Any) -> None:
-        def send(p: psrpcore.ServerPipeline) -> None:
-            p.prepare_message(error_record, message_type=psrpcore.types.PSRPMessageType.ErrorRecord)
-
-        self._emit(send)
-
-    def write_warning(self, message: str) -> None:
-        self._emit(lambda p: p.write_warning(str(message)))
-
-    def write_verbose(self, message: str) -> None:
-        self._emit(lambda p: p.write_verbose(str(message)))
-
-    def write_debug(self, message: str) -> None:
-        self._emit(lambda p: p.write_debug(str(message)))
-
-    def write_information(self, data: Any, source: str) -> None:
-        self._emit(lambda p: p.write_information(data, source))
-
-    def write_progress(
-        self,
-        activity: str,
-        status: str,
-        percent_complete: int,
-        activity_id: int,
-        record_type: Any,
-        *args: Any,
-        **kwargs: Any,
-    ) -> None:
-        rtype = record_type if isinstance(record_type, ProgressRecordType) else ProgressRecordType.Processing
-        self._emit(
-            lambda p: p.write_progress(
-                activity,
-                int(activity_id),
-                status,
-                current_operation=kwargs.get("current_operation"),
-                parent_activity_id=int(kwargs.get("parent_activity_id", -1)),
-                percent_complete=int(percent_complete),
-                record_type=rtype,
-                seconds_remaining=int(kwargs.get("seconds_remaining", -1)),
-            )
-        )
-
-    def host_call(self, method: HostMethodIdentifier, args: list[Any]) -> Any:
-        shell = self._shell
-        command = self._command
-        with shell.cond:
-            if self.stopping.is_set() or command.pipeline.state != PSInvocationState.Running:
-                raise PipelineStopped()
-            ci = command.pipeline.host_call(method, list(args))
-            shell.note_written()
-            shell.cond.notify_all()
-            if method.is_void():
-                return None
-            while ci not in command.host_responses:
-                if self.stopping.is_set() or shell.closed:
-                    raise PipelineStopped()
-                shell.cond.wait(1.0)
-            result, error = command.host_responses.pop(ci)
-        if error is not None:
-            from psremoting.emulator.engine.errors import PSError
-
-            raise PSError(error)
-        return result
-
-    def input(self) -> Iterator[Any]:
-        shell = self._shell
-        command = self._command
-        while True:
-            with shell.cond:
-                while not command.input_items and not command.input_ended:
-                    if self.stopping.is_set() or shell.closed:
-                        raise PipelineStopped()
-                    shell.cond.wait(1.0)
-                if command.input_items:
-                    item = command.input_items.popleft()
-                else:
-                    return
-            yield item
-
-
-class _Command:
-    """One WSMan command of a PSRP shell: a ServerPipeline and its worker."""
-
-    def __init__(self, command_id: str, pipeline: psrpcore.ServerPipeline) -> None:
-        self.command_id = command_id.upper()
-        self.pipeline = pipeline
-        self.pipeline_id = pipeline.pipeline_id
-        self.finished = False
-        self.input_items: collections.deque[Any] = collections.deque()
-        self.input_ended = False
-        self.host_responses: dict[int, tuple[Any, Any]] = {}
-        self.io: _PipelineIO | None = None
-        self.thread: threading.Thread | None = None
-        self.exit_code = 0
-
-
 class PSRPShell(Shell):
     """A PowerShell runspace pool behind a WinRS shell."""
 
@@ -282,16 +129,18 @@ class PSRPShell(Shell):
             collections.deque
         )
         self.queue_sizes: dict[uuid.UUID | None, int] = collections.defaultdict(int)
-        self.commands: dict[str, _Command] = {}
-        self.by_pipeline: dict[uuid.UUID, _Command] = {}
+        self.commands: dict[str, Command] = {}
+        self.by_pipeline: dict[uuid.UUID, Command] = {}
         #: True until the RunspacePoolState of the open has been handed out.
         self.opening = True
+        self._held_state: bytes | None = None
         self.fragment_size = MAX_FRAGMENT
         self._engine_factory = engine_factory
         self._engine_kwargs = engine_kwargs
         self._engine: Any = None
         self._stats = stats
         self._unpumped = 0
+        self._running = 0
 
     # -- psrpcore plumbing ---------------------------------------------------------------
 
@@ -347,11 +196,15 @@ class PSRPShell(Shell):
         if isinstance(event, psrpcore.CreatePipelineEvent):
             self._start_pipeline(event.pipeline_id)
         elif isinstance(event, psrpcore.GetCommandMetadataEvent):
-            pipeline = self.pool.pipeline_table[event.pipeline_id]
-            _mark_running(pipeline)
-            pipeline.write_output(psrpcore.types.CommandMetadataCount(Count=0))
-            pipeline.complete()
-            self._command_by_pipeline(event.pipeline_id).finished = True
+            command = self._command_by_pipeline(event.pipeline_id)
+            mark_running(command.pipeline)
+            names = list(getattr(command.pipeline.metadata, "name", None) or ["*"])
+            threading.Thread(
+                target=self._answer_command_metadata,
+                args=(command, names),
+                name="emulator-metadata",
+                daemon=True,
+            ).start()
         elif isinstance(event, psrpcore.PipelineInputEvent):
             self._command_by_pipeline(event.pipeline_id).input_items.append(event.data)
         elif isinstance(event, psrpcore.EndOfPipelineInputEvent):
@@ -370,7 +223,34 @@ class PSRPShell(Shell):
             running = sum(1 for c in self.commands.values() if not c.finished)
             self.pool.runspace_availability_response(event.ci, max(0, self.pool.max_runspaces - running))
 
-    def _command_by_pipeline(self, pipeline_id: uuid.UUID) -> _Command:
+    def _answer_command_metadata(self, command: Command, names: list[str]) -> None:
+        """GetCommandMetadata: the engine's ``Get-Command -Name names``, shaped as Windows answers
+        it (a count, then one Selected.CmdletInfo per command; parameters are not described)."""
+        found: list[Any] = []
+        try:
+            collector = Collector()
+            query = psrpcore.Command("Get-Command")
+            query.add_parameter("Name", names)
+            query.add_parameter("ErrorAction", "SilentlyContinue")
+            with self.cond:
+                engine = self.engine
+            engine.invoke([query], collector)
+            found = collector.output
+        except Exception:
+            log.exception("Get-Command failed while answering GetCommandMetadata")
+        with self.cond:
+            pipeline = command.pipeline
+            if command.finished or pipeline.state != PSInvocationState.Running:
+                return
+            pipeline.write_output(psrpcore.types.CommandMetadataCount(Count=len(found)))
+            for item in found:
+                pipeline.write_output(command_metadata(item))
+            pipeline.complete()
+            command.finished = True
+            self.pump(self.fragment_size)
+            self.cond.notify_all()
+
+    def _command_by_pipeline(self, pipeline_id: uuid.UUID) -> Command:
         command = self.by_pipeline.get(pipeline_id)
         if command is None:
             raise faults.command_not_found(str(pipeline_id).upper())
@@ -389,9 +269,9 @@ class PSRPShell(Shell):
                     subcode="w:AlreadyExists",
                 )
             # The pipeline is known to PSRP by the id inside its messages (usually the CommandId).
-            pipeline_id = _pipeline_id_of(arguments) or uuid.UUID(command_id)
+            pipeline_id = pipeline_id_of(arguments) or uuid.UUID(command_id)
             pipeline = psrpcore.ServerPipeline(self.pool, pipeline_id)
-            command = _Command(command_id, pipeline)
+            command = Command(command_id, pipeline)
             self.commands[command_id] = command
             self.by_pipeline[pipeline_id] = command
         try:
@@ -412,8 +292,8 @@ class PSRPShell(Shell):
     def _start_pipeline(self, pipeline_id: uuid.UUID) -> None:
         command = self._command_by_pipeline(pipeline_id)
         pipeline = command.pipeline
-        _mark_running(pipeline)
-        command.io = _PipelineIO(self, command, self._has_host(pipeline))
+        mark_running(pipeline)
+        command.io = PipelineIOImpl(self, command, self._has_host(pipeline))
         commands = list(pipeline.metadata.commands) if pipeline.metadata is not None else []
         if pipeline.metadata is not None and pipeline.metadata.no_input:
             command.input_ended = True
@@ -424,13 +304,33 @@ class PSRPShell(Shell):
             daemon=True,
         )
         command.thread = thread
-        self._stats.pipeline_started()
         thread.start()
 
-    def _run_pipeline(self, command: _Command, commands: list[Any]) -> None:
+    def _wait_for_runspace(self, io: Any) -> bool:
+        """Hold a pipeline until one of the pool's MaxRunspaces runspaces is free, as Windows
+        queues them (the engine of a pool then never runs more pipelines than that at once)."""
+        with self.cond:
+            while self._running >= max(1, self.pool.max_runspaces):
+                if io.stopping.is_set() or self.closed:
+                    return False
+                self.cond.wait(1.0)
+            if io.stopping.is_set() or self.closed:
+                return False
+            self._running += 1
+            _ = self.engine  # created once per pool, under the lock
+            return True
+
+    def _run_pipeline(self, command: Command, commands: list[Any]) -> None:
+        from psremoting.emulator.engine.io import InvocationResult, PipelineStopped
+
         io = command.io
         assert io is not None
-        result: InvocationResult | None = None
+        result: Any = None
+        if not self._wait_for_runspace(io):
+            with self.cond:
+                self._finish(command, InvocationResult(stopped=True))
+            return
+        self._stats.pipeline_started()
         try:
             result = self.engine.invoke(commands, io)
         except PipelineStopped:
@@ -449,9 +349,10 @@ class PSRPShell(Shell):
         finally:
             self._stats.pipeline_ended()
         with self.cond:
+            self._running -= 1
             self._finish(command, result)
 
-    def _finish(self, command: _Command, result: InvocationResult | None) -> None:
+    def _finish(self, command: Command, result: Any) -> None:
         pipeline = command.pipeline
         if not command.finished and pipeline.state == PSInvocationState.Running:
             if result is None or result.stopped or (command.io is not None and command.io.stopping.is_set()):
@@ -503,7 +404,7 @@ class PSRPShell(Shell):
         self.queues.pop(command.pipeline_id, None)
         self.queue_sizes.pop(command.pipeline_id, None)
 
-    def _get_command(self, command_id: str | None) -> _Command:
+    def _get_command(self, command_id: str | None) -> Command:
         command = self.commands.get((command_id or "").upper())
         if command is None:
             raise faults.command_not_found((command_id or "").upper())
@@ -524,7 +425,11 @@ class PSRPShell(Shell):
             self.fragment_size = fragment_size
             command = self._get_command(command_id) if command_id else None
             target = command.pipeline_id if command is not None else None
-            if command is None and self.opening:
+            if command is None and self._held_state is not None:
+                self.queues[None].appendleft(self._held_state)
+                self.queue_sizes[None] += len(self._held_state)
+                self._held_state = None
+            elif command is None and self.opening:
                 self._hold_back_open_state(fragment_size)
             while True:
                 if self.closed:
@@ -553,22 +458,26 @@ class PSRPShell(Shell):
         queue = self.queues.get(None)
         if not queue:
             return
-        messages = _split_messages(b"".join(queue))
+        messages = split_messages(b"".join(queue))
         types = [t for t, _ in messages]
-        if _RUNSPACEPOOL_STATE not in types:
+        if RUNSPACEPOOL_STATE not in types:
             return
-        cut = types.index(_RUNSPACEPOOL_STATE)
+        cut = types.index(RUNSPACEPOOL_STATE)
         self.opening = False
         if cut == 0:
             return
         queue.clear()
-        for part in (b"".join(raw for _, raw in messages[:cut]), b"".join(raw for _, raw in messages[cut:])):
-            queue.append(part)
+        first = b"".join(raw for _, raw in messages[:cut])
+        queue.append(first)
+        self._held_state = b"".join(raw for _, raw in messages[cut:])
+        self.queue_sizes[None] = len(first)
 
-    def _linger(self, command: _Command, target: uuid.UUID | None, budget: int, fragment_size: int) -> list[bytes]:
+    def _linger(
+        self, command: Command, target: uuid.UUID | None, budget: int, fragment_size: int
+    ) -> list[bytes]:
         more: list[bytes] = []
         until = time.monotonic() + LINGER_SECONDS
-        while not command.finished and budget > 0:
+        while not command.finished and not command.awaiting_host and budget > 0:
             left = until - time.monotonic()
             if left <= 0:
                 break
@@ -622,8 +531,8 @@ class PSRPShell(Shell):
         """WSMan Connect from a new client: feed connectXml, answer as Windows does.
 
         The ConnectResponse carries SessionCapability and RunspacePoolInitData; the
-        ApplicationPrivateData waits for the next Receive (as in the recordings), and the
-        RunspacePoolState psrpcore adds is not sent (Windows does not send one either).
+        ApplicationPrivateData and RunspacePoolState(Opened) wait for the next Receive (the
+        recordings show either one there, depending on the Windows version; both are sent).
         """
         with self.cond:
             if self.pool.state == RunspacePoolState.Disconnected:
@@ -636,9 +545,9 @@ class PSRPShell(Shell):
         self.feed(connect_xml, "stdin")
         with self.cond:
             data = self.take_pool_output()
-            messages = _split_messages(data)
+            messages = split_messages(data)
             answer = b"".join(raw for _type, raw in messages[:2])
-            rest = [raw for msg_type, raw in messages[2:] if msg_type != _RUNSPACEPOOL_STATE]
+            rest = [raw for _type, raw in messages[2:]]
             if rest:
                 blob = b"".join(rest)
                 self.queues[None].appendleft(blob)
@@ -668,119 +577,6 @@ class PSRPShell(Shell):
                 close()
             except Exception:
                 log.exception("closing the engine of shell %s failed", self.shell_id)
-
-
-_RUNSPACEPOOL_STATE = 0x00021005
-
-
-def _mark_running(pipeline: psrpcore.ServerPipeline) -> None:
-    """Running, without the PipelineState(Running) message psrpcore's ``start()`` queues:
-    Windows never sends one (the recordings go straight from output to the final state)."""
-    pipeline._change_state(PSInvocationState.Running, emit=False)  # type: ignore[call-arg]
-
-
-def _pipeline_id_of(data: bytes) -> uuid.UUID | None:
-    """The PID of the first PSRP message in ``data`` (fragment header, then MS-PSRP 2.2.1)."""
-    if len(data) < 61 or not data[16] & 0x1:
-        return None
-    try:
-        pid = uuid.UUID(bytes_le=bytes(data[45:61]))
-    except ValueError:
-        return None
-    return pid if pid.int else None
-
-
-def _split_messages(data: bytes) -> list[tuple[int, bytes]]:
-    """Cut a run of PSRP fragments into whole messages: ``(message type, their fragments)``."""
-    messages: list[tuple[int, bytes]] = []
-    start = 0
-    offset = 0
-    msg_type = 0
-    while offset + 21 <= len(data):
-        flags = data[offset + 16]
-        length = int.from_bytes(data[offset + 17 : offset + 21], "big")
-        if flags & 0x1:
-            msg_type = int.from_bytes(data[offset + 25 : offset + 29], "little")
-        offset += 21 + length
-        if flags & 0x2:
-            messages.append((msg_type, data[start:offset]))
-            start = offset
-    if start < len(data):
-        messages.append((msg_type, data[start:]))
-    return messages
-
-
-# --------------------------------------------------------------------------------------
-# cmd
-
-
-class CmdShell(Shell):
-    """A minimal ``cmd`` shell: enough for pywinrm's ``run_ps`` (``powershell -encodedcommand``)."""
-
-    input_streams = "stdin"
-    output_streams = "stdout stderr"
-
-    def __init__(
-        self,
-        shell_id: str,
-        resource_uri: str,
-        owner: str,
-        client_ip: str,
-        *,
-        run_script: Callable[[str], tuple[bytes, bytes, int]],
-    ) -> None:
-        super().__init__(shell_id, resource_uri, owner, client_ip)
-        self._run_script = run_script
-        self.results: dict[str, tuple[bytes, bytes, int]] = {}
-
-    def run(self, command_id: str, executable: str, arguments: list[str]) -> str:
-        """Run ``powershell -encodedcommand B64`` (the only command line it knows)."""
-        command_id = command_id.upper()
-        exe = executable.strip().strip('"').lower()
-        args = [a for a in arguments if a]
-        if len(args) == 1 and " " in args[0]:
-            args = args[0].split()
-        script: str | None = None
-        if exe in ("powershell", "powershell.exe", "pwsh", "pwsh.exe"):
-            lowered = [a.lower() for a in args]
-            for flag in ("-encodedcommand", "-enc", "-e", "-ec"):
-                if flag in lowered and lowered.index(flag) + 1 < len(args):
-                    encoded = args[lowered.index(flag) + 1]
-                    try:
-                        script = base64.b64decode(encoded, validate=True).decode("utf-16-le")
-                    except Exception as exc:
-                        raise faults.bad_base64("the -EncodedCommand argument") from exc
-                    break
-            if script is None and "-command" in lowered:
-                script = " ".join(args[lowered.index("-command") + 1 :])
-        if script is None:
-            name = executable.strip() or "(empty)"
-            result = (
-                b"",
-                f"'{name}' is not recognized as an internal or external command,\r\n"
-                "operable program or batch file.\r\n".encode(),
-                1,
-            )
-        else:
-            result = self._run_script(script)
-        with self.lock:
-            self.results[command_id] = result
-        return command_id
-
-    def receive(self, command_id: str) -> tuple[bytes, bytes, int]:
-        with self.lock:
-            result = self.results.pop(command_id.upper(), None)
-        if result is None:
-            raise faults.command_not_found(command_id.upper())
-        return result
-
-    def command_ids(self) -> list[tuple[str, str]]:
-        with self.lock:
-            return [(c, "Done") for c in self.results]
-
-    def close(self) -> None:
-        self.closed = True
-        self.results.clear()
 
 
 # --------------------------------------------------------------------------------------
@@ -866,79 +662,3 @@ class ShellRegistry:
             for shell in idle:
                 log.info("shell %s idle for more than %.0f s: closed", shell.shell_id, self.idle_timeout)
                 shell.close()
-
-
-class _CollectingIO:
-    """PipelineIO for a cmd-shell ``powershell -EncodedCommand``: collects text, as a console would."""
-
-    has_host = True
-
-    def __init__(self) -> None:
-        self.stopping = threading.Event()
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        self.exit_code: int | None = None
-
-    def write_output(self, obj: Any) -> None:
-        text = str(obj)
-        self.stdout.append(text if text.endswith("\n") else text + "\r\n")
-
-    def write_error(self, error_record: Any) -> None:
-        info = getattr(error_record, "CategoryInfo", None)
-        fqid = getattr(error_record, "FullyQualifiedErrorId", "") or ""
-        self.stderr.append(
-            f"{error_record}\r\n    + CategoryInfo          : {info}\r\n"
-            f"    + FullyQualifiedErrorId : {fqid}\r\n \r\n"
-        )
-
-    def write_warning(self, message: str) -> None:
-        self.stdout.append(f"WARNING: {message}\r\n")
-
-    def write_verbose(self, message: str) -> None:
-        """Verbose is off by default in a console."""
-
-    def write_debug(self, message: str) -> None:
-        """Debug is off by default in a console."""
-
-    def write_information(self, data: Any, source: str) -> None:
-        self.stdout.append(f"{data}\r\n")
-
-    def write_progress(self, *args: Any, **kwargs: Any) -> None:
-        """A non-interactive console shows no progress."""
-
-    def host_call(self, method: HostMethodIdentifier, args: list[Any]) -> Any:
-        name = method.name
-        if name in ("Write1", "Write2"):
-            self.stdout.append(str(args[-1]))
-        elif name.startswith("WriteLine"):
-            self.stdout.append((str(args[-1]) if args else "") + "\r\n")
-        elif name == "WriteErrorLine":
-            self.stderr.append(str(args[-1]) + "\r\n")
-        elif name == "WriteWarningLine":
-            self.stdout.append(f"WARNING: {args[-1]}\r\n")
-        elif name == "SetShouldExit":
-            self.exit_code = int(args[0]) if args else 0
-        elif name in ("ReadLine", "ReadLineAsSecureString"):
-            return ""
-        return None
-
-    def input(self) -> Iterator[Any]:
-        return iter(())
-
-
-def run_cmd_script(engine: Any, script: str) -> tuple[bytes, bytes, int]:
-    """Run ``script`` as ``powershell -EncodedCommand`` would: (stdout, stderr, exit code)."""
-    io = _CollectingIO()
-    commands = [psrpcore.Command(script, is_script=True), psrpcore.Command("Out-String")]
-    try:
-        result = engine.invoke(commands, io)
-    except Exception as exc:  # the engine promises not to raise
-        log.exception("engine failed on a cmd-shell script")
-        io.stderr.append(f"{type(exc).__name__}: {exc}\r\n")
-        result = InvocationResult(failed=None)
-    if result.failed is not None:
-        io.write_error(result.failed)
-    code = io.exit_code
-    if code is None:
-        code = 1 if (result.failed is not None or io.stderr) else 0
-    return "".join(io.stdout).encode("utf-8"), "".join(io.stderr).encode("utf-8"), code

@@ -30,7 +30,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from psremoting.emulator import faults
-from psremoting.emulator.shells import CmdShell, PSRPShell, Shell, ShellRegistry
+from psremoting.emulator.cmdshell import CmdShell
+from psremoting.emulator.shells import PSRPShell, Shell, ShellRegistry
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +305,20 @@ class WSManService:
         now = time.monotonic()
         run = int(now - shell.created)
         idle = int(now - shell.last_activity)
+        if isinstance(shell, CmdShell):
+            # A cmd shell's description is shorter (as Windows answers pywinrm/pypsrp's WinRS).
+            return (
+                f'<rsp:Shell xmlns:rsp="{SHELL_NS}"><rsp:ShellId>{shell.shell_id}</rsp:ShellId>'
+                f"<rsp:ResourceUri>{escape(shell.resource_uri)}</rsp:ResourceUri>"
+                f"<rsp:Owner>{escape(self.computer_name.upper())}\\{escape(shell.owner)}</rsp:Owner>"
+                f"<rsp:ClientIP>{escape(shell.client_ip)}</rsp:ClientIP>"
+                f"<rsp:IdleTimeOut>PT{self.registry.idle_timeout:.3f}S</rsp:IdleTimeOut>"
+                f"<rsp:InputStreams>{shell.input_streams}</rsp:InputStreams>"
+                f"<rsp:OutputStreams>{shell.output_streams}</rsp:OutputStreams>"
+                f"<rsp:ShellRunTime>P0DT{run // 3600}H{run // 60 % 60}M{run % 60}S</rsp:ShellRunTime>"
+                f"<rsp:ShellInactivity>P0DT{idle // 3600}H{idle // 60 % 60}M{idle % 60}S</rsp:ShellInactivity>"
+                "</rsp:Shell>"
+            )
         more = (
             "<rsp:MemoryUsed>46MB</rsp:MemoryUsed><rsp:ChildProcesses>0</rsp:ChildProcesses>" if extra else ""
         )

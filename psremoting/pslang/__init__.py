@@ -23,6 +23,12 @@ Evaluation (:mod:`.evaluator`, :mod:`.scope`, :mod:`.values`)::
     # ([pscustomobject]), ScriptBlock(text, script). get_member(obj, "name") is PowerShell's
     # case-insensitive member access over dicts, psrpcore PSObjects and Python objects.
     # ExitRequest(code) is raised by `exit N`; ThrowRequest by `throw`.
+    # Statements: pipelines, assignments ($a, $b = 1, 2 too), if/elseif/else, foreach,
+    # while, do..while/until, for, try/catch [Type]/finally, function, redirections
+    # (> $null, > file, 2>&1 on commands). Hooks on the evaluator: check_interrupt() each
+    # loop turn (raise to stop), catchable(exc) -> ($_ value, type names) for catch,
+    # write_redirect(target, items, append) for `expr > file`, using (the $using: values),
+    # on_statement_error(exc, stmt) -> True to report a statement's error and go on.
 
 Parameter binding (:mod:`.binder`)::
 

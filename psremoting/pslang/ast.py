@@ -1,8 +1,8 @@
 """The syntax tree of the PowerShell subset: small frozen dataclasses.
 
 The parser (``parser.py``) builds these from tree-sitter-powershell's concrete tree; the
-evaluator and the engines walk them. ``pos`` is the character offset of a node in the parsed
-text, for error messages.
+evaluator and the engines walk them. ``pos`` is the offset of a node in the parsed
+text in UTF-8 bytes (as tree-sitter counts; equal to the character offset for ASCII text).
 """
 
 from __future__ import annotations

@@ -7,17 +7,18 @@ both share one evaluator and differ only in the commands they know.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from collections.abc import Callable
 from typing import Any
 
 from . import ast as A
+from . import control
+from .dotnet import TypeName, call_method, cast, index_value, static_member, static_method
+from .flow import EvaluationError, ExitRequest, FlowControl, ReturnRequest, ThrowRequest
 from .operators import OperatorError, binary, unary
 from .scope import Scope
 from .values import (
     CaseInsensitiveDict,
-    PSCustom,
     ScriptBlock,
     enumerate_value,
     get_member,
@@ -33,109 +34,12 @@ __all__ = [
     "FlowControl",
     "ReturnRequest",
     "ThrowRequest",
+    "TypeName",
+    "invoke_script_block",
 ]
 
 Emit = Callable[[Any], None]
 PipelineRunner = Callable[["Evaluator", A.Pipeline, Emit], None]
-
-
-class EvaluationError(Exception):
-    """A runtime error in an expression (PowerShell's RuntimeException), with its position.
-
-    ``error_id`` is PowerShell's FullyQualifiedErrorId for the same error where known.
-    """
-
-    def __init__(self, message: str, pos: int = 0, error_id: str = "RuntimeException") -> None:
-        super().__init__(message)
-        self.message = message
-        self.pos = pos
-        self.error_id = error_id
-
-
-class FlowControl(Exception):  # noqa: N818 - not an error, a non-local exit
-    """Base of the non-local exits (exit, return, break, continue, throw)."""
-
-
-class ExitRequest(FlowControl):
-    """``exit N``: ends the script; ``code`` is N (0 when omitted)."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(f"exit {code}")
-        self.code = code
-
-
-class ReturnRequest(FlowControl):
-    """``return``, ``break`` or ``continue`` leaving a script block or loop."""
-
-    def __init__(self, keyword: str = "return") -> None:
-        super().__init__(keyword)
-        self.keyword = keyword
-
-
-class ThrowRequest(FlowControl):
-    """``throw value``: a terminating error carrying the thrown value."""
-
-    def __init__(self, value: Any) -> None:
-        super().__init__(to_string(value) or "ScriptHalted")
-        self.value = value
-
-
-_CASTS: dict[str, Callable[[Any], Any]] = {}
-
-
-def _cast(type_name: str, value: Any) -> Any:
-    name = type_name.lower().removeprefix("system.")
-    if name in ("int", "int32", "int64", "long", "byte", "int16", "uint32", "uint64"):
-        number = to_number(value)
-        return int(round(number)) if isinstance(number, float) else number
-    if name in ("double", "float", "single", "decimal"):
-        return float(to_number(value))
-    if name == "string":
-        return to_string(value)
-    if name in ("bool", "boolean", "switch", "management.automation.switchparameter"):
-        return to_bool(value)
-    if name in ("array", "object[]", "string[]", "int[]"):
-        items = list(value) if isinstance(value, (list, tuple)) else ([] if value is None else [value])
-        if name == "string[]":
-            return [to_string(i) for i in items]
-        if name == "int[]":
-            return [int(to_number(i)) for i in items]
-        return items
-    if name in ("hashtable", "collections.hashtable", "ordered") and isinstance(value, dict):
-        return CaseInsensitiveDict(value.items())
-    if name in ("pscustomobject", "management.automation.pscustomobject"):
-        if isinstance(value, dict):
-            return PSCustom(value.items())
-        return value
-    if name in ("datetime",):
-        if isinstance(value, _dt.datetime):
-            return value
-        return _dt.datetime.fromisoformat(to_string(value))
-    if name in ("scriptblock", "management.automation.scriptblock"):
-        return value
-    if name in ("void",):
-        return None
-    if name in ("object", "psobject"):
-        return value
-    raise EvaluationError(f"Unable to find type [{type_name}].", 0, "TypeNotFound")
-
-
-_STRING_METHODS: dict[str, Callable[..., Any]] = {
-    "toupper": lambda s: s.upper(),
-    "tolower": lambda s: s.lower(),
-    "trim": lambda s, chars=None: s.strip(chars),
-    "trimstart": lambda s, chars=None: s.lstrip(chars),
-    "trimend": lambda s, chars=None: s.rstrip(chars),
-    "startswith": lambda s, p: s.startswith(p),
-    "endswith": lambda s, p: s.endswith(p),
-    "contains": lambda s, p: p in s,
-    "replace": lambda s, a, b: s.replace(a, b),
-    "split": lambda s, sep=None: s.split(sep) if sep else s.split(),
-    "substring": lambda s, start, length=None: s[start:] if length is None else s[start : start + length],
-    "indexof": lambda s, p: s.find(p),
-    "padleft": lambda s, n, c=" ": s.rjust(n, c),
-    "padright": lambda s, n, c=" ": s.ljust(n, c),
-}
 
 
 class Evaluator:
@@ -157,10 +61,32 @@ class Evaluator:
         self.run_pipeline = run_pipeline
         self.functions: dict[str, ScriptBlock] = functions if functions is not None else CaseInsensitiveDict()
         self.on_statement_error = on_statement_error
+        #: Called on every loop turn; a host raises from it to stop a running script.
+        self.check_interrupt: Callable[[], None] | None = None
+        #: Maps a terminating error to ``($_ value, exception type names)`` for ``catch``.
+        self.catchable: Callable[[Exception], tuple[Any, list[str]] | None] | None = None
+        #: Writes ``expr > file`` output: ``(target, items, append)``; None discards it.
+        self.write_redirect: Callable[[Any, list[Any], bool], None] | None = None
+        #: ``$using:`` values for this run (name -> value); overrides the scope's.
+        self.using: dict[str, Any] | None = None
+
+    def copy(self, scope: Scope | None = None, **changes: Any) -> Evaluator:
+        """This evaluator with another scope and/or hooks (``on_statement_error=None``...)."""
+        other = Evaluator(
+            scope if scope is not None else self.scope,
+            self.run_pipeline,
+            self.functions,
+            changes.get("on_statement_error", self.on_statement_error),
+        )
+        other.check_interrupt = self.check_interrupt
+        other.catchable = self.catchable
+        other.write_redirect = self.write_redirect
+        other.using = self.using
+        return other
 
     def child(self, scope: Scope) -> Evaluator:
         """The same evaluator over another scope (a script block's)."""
-        return Evaluator(scope, self.run_pipeline, self.functions, self.on_statement_error)
+        return self.copy(scope)
 
     # -- statements ----------------------------------------------------------------
     def run_script(self, script: A.Script, emit: Emit) -> None:
@@ -205,6 +131,8 @@ class Evaluator:
                 self.run_script(stmt.else_body, emit)
         elif isinstance(stmt, A.Foreach):
             for item in enumerate_value(self.statement_value(stmt.iterable)):
+                if self.check_interrupt is not None:
+                    self.check_interrupt()
                 self.scope.set(stmt.variable, item)
                 try:
                     self.run_script(stmt.body, emit)
@@ -213,10 +141,16 @@ class Evaluator:
                         break
                     if req.keyword != "continue":
                         raise
+        elif isinstance(stmt, A.While):
+            control.run_while(self, stmt, emit)
+        elif isinstance(stmt, A.For):
+            control.run_for(self, stmt, emit)
+        elif isinstance(stmt, A.Try):
+            control.run_try(self, stmt, emit)
         elif isinstance(stmt, A.FunctionDef):
             block = stmt.body
             self.functions[stmt.name] = ScriptBlock(block.text, block.body, block.params)
-        else:
+        elif isinstance(stmt, A.Unsupported):
             raise EvaluationError(
                 f"The '{stmt.kind}' statement is not supported by this PowerShell subset.",
                 stmt.pos,
@@ -226,8 +160,19 @@ class Evaluator:
     def run_pipeline_statement(self, pipeline: A.Pipeline, emit: Emit) -> None:
         """A pipeline: an expression alone is evaluated here; anything with a command goes to the runner."""
         if len(pipeline.elements) == 1 and not isinstance(pipeline.elements[0], A.Command):
-            value = self.evaluate(pipeline.elements[0])
-            for item in enumerate_value(value) if not isinstance(value, dict) else [value]:
+            only = pipeline.elements[0]
+            if isinstance(only, A.UnaryOp) and only.op in ("++", "--", "post++", "post--"):
+                self.evaluate(only)  # $i++ as a statement writes nothing
+                return
+            value = self.evaluate(only)
+            items = list(enumerate_value(value)) if not isinstance(value, dict) else [value]
+            for redirection in pipeline.redirections:
+                if redirection.stream in ("1", "*") and not redirection.merge_to_output:
+                    target = self.evaluate(redirection.target) if redirection.target is not None else None
+                    if target is not None and self.write_redirect is not None:
+                        self.write_redirect(target, items, redirection.append)
+                    items = []
+            for item in items:
                 emit(item)
             return
         if self.run_pipeline is None:
@@ -310,7 +255,16 @@ class Evaluator:
                     "Index was outside the bounds of the array.", target.pos, "IndexOutOfRange"
                 ) from exc
         elif isinstance(target, A.Cast):
-            self.assign_to(target.operand, _cast(target.type_name, value))
+            self.assign_to(target.operand, cast(target.type_name, value))
+        elif isinstance(target, A.ArrayLiteral):
+            # $a, $b = 1, 2, 3: one value each, the rest to the last.
+            values = list(value) if isinstance(value, (list, tuple)) else [value]
+            for i, item in enumerate(target.items):
+                if i == len(target.items) - 1:
+                    rest = values[i:]
+                    self.assign_to(item, rest[0] if len(rest) == 1 else (rest or None))
+                else:
+                    self.assign_to(item, values[i] if i < len(values) else None)
         else:
             raise EvaluationError("The assignment expression is not valid.", 0, "InvalidLeftHandSide")
 
@@ -337,12 +291,13 @@ class Evaluator:
         lower = name.lower()
         if scope == "env":
             return self.scope.env.get(name)
-        if scope == "using" and self.scope.using is not None:
-            return (
-                self.scope.using.get(name)
-                if not isinstance(self.scope.using, Scope)
-                else self.scope.using.lookup(name)
-            )
+        if scope == "using":
+            using = self.using if self.using is not None else self.scope.using
+            if using is not None:
+                for key, value in using.items():
+                    if key.lower() == name.lower():
+                        return value
+                return None
         if scope in (None, "global", "script", "local", "private", "using", "variable"):
             if lower == "true":
                 return True
@@ -357,15 +312,15 @@ class Evaluator:
         obj = self.evaluate(expr.target)
         name = expr.name if isinstance(expr.name, str) else to_string(self.evaluate(expr.name))
         if expr.static and isinstance(expr.target, A.TypeLiteral):
-            return _static_member(expr.target.name, name)
+            return static_member(expr.target.name, name)
         return get_member(obj, name)
 
     def _e_MethodCall(self, expr: A.MethodCall) -> Any:  # noqa: N802
         args = [self.evaluate(a) for a in expr.args]
         if expr.static and isinstance(expr.target, A.TypeLiteral):
-            return _static_method(expr.target.name, expr.name, args)
+            return static_method(expr.target.name, expr.name, args)
         obj = self.evaluate(expr.target)
-        return call_method(obj, expr.name, args, self)
+        return call_method(obj, expr.name, args, lambda block, a: invoke_script_block(self, block, a))
 
     def _e_Index(self, expr: A.Index) -> Any:  # noqa: N802
         obj = self.evaluate(expr.target)
@@ -432,7 +387,7 @@ class Evaluator:
 
     def _e_Cast(self, expr: A.Cast) -> Any:  # noqa: N802
         try:
-            return _cast(expr.type_name, self.evaluate(expr.operand))
+            return cast(expr.type_name, self.evaluate(expr.operand))
         except EvaluationError as exc:
             raise EvaluationError(exc.message, expr.pos, exc.error_id) from exc
         except (ValueError, TypeError) as exc:
@@ -441,80 +396,6 @@ class Evaluator:
                 expr.pos,
                 "InvalidCastFromStringToInteger",
             ) from exc
-
-
-class TypeName(str):
-    """The value of a ``[Type]`` literal: its name."""
-
-    __slots__ = ()
-
-
-def _static_member(type_name: str, name: str) -> Any:
-    lower = (type_name.lower().removeprefix("system."), name.lower())
-    if lower == ("datetime", "now"):
-        return _dt.datetime.now()
-    if lower == ("environment", "newline"):
-        return "\r\n"
-    if lower == ("string", "empty"):
-        return ""
-    if lower in (("int32", "maxvalue"), ("int", "maxvalue")):
-        return 2**31 - 1
-    raise EvaluationError(
-        f"The property '{name}' of [{type_name}] is not supported by this PowerShell subset."
-    )
-
-
-def _static_method(type_name: str, name: str, args: list[Any]) -> Any:
-    key = (type_name.lower().removeprefix("system."), name.lower())
-    if key == ("math", "round"):
-        return round(to_number(args[0]), int(to_number(args[1])) if len(args) > 1 else 0)
-    if key == ("math", "max"):
-        return max(to_number(a) for a in args)
-    if key == ("math", "min"):
-        return min(to_number(a) for a in args)
-    if key == ("string", "isnullorempty"):
-        return not args or args[0] is None or to_string(args[0]) == ""
-    if key == ("string", "join"):
-        items = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:]
-        return to_string(args[0]).join(to_string(i) for i in items)
-    raise EvaluationError(
-        f"[{type_name}]::{name}() is not supported by this PowerShell subset.", 0, "MethodNotFound"
-    )
-
-
-def call_method(obj: Any, name: str, args: list[Any], evaluator: Evaluator | None = None) -> Any:
-    """``obj.Name(args)``: common .NET methods on strings and collections, else the Python method."""
-    lower = name.lower()
-    if lower == "tostring" and not args:
-        return to_string(obj)
-    if lower == "gettype" and not args:
-        return TypeName(_type_name(obj))
-    if isinstance(obj, str) and lower in _STRING_METHODS:
-        return _STRING_METHODS[lower](obj, *args)
-    if isinstance(obj, dict) and lower in ("containskey", "contains"):
-        return args[0] in obj
-    if isinstance(obj, dict) and lower == "add":
-        obj[args[0]] = args[1]
-        return None
-    if isinstance(obj, dict) and lower == "remove":
-        obj.pop(args[0], None)
-        return None
-    if isinstance(obj, list) and lower == "contains":
-        return args[0] in obj
-    if isinstance(obj, ScriptBlock) and lower in ("invoke", "invokereturnasis") and evaluator is not None:
-        return invoke_script_block(evaluator, obj, args)
-    target = None
-    for attr in dir(obj):
-        if attr.lower() == lower and not attr.startswith("__"):
-            target = getattr(obj, attr)
-            break
-    if target is None or not callable(target):
-        raise EvaluationError(
-            f"Method invocation failed because [{_type_name(obj)}] does not contain a method named '{name}'.",
-            0,
-            "MethodNotFound",
-        )
-    return target(*args)
 
 
 def invoke_script_block(
@@ -540,50 +421,6 @@ def invoke_script_block(
         if req.keyword != "return":
             raise
     return _unwrap(out)
-
-
-def index_value(obj: Any, index: Any) -> Any:
-    """``obj[index]``: lists (negative and list indexes), strings, dicts and PSObjects."""
-    if isinstance(index, (list, tuple)):
-        return [index_value(obj, i) for i in index]
-    if obj is None:
-        raise EvaluationError("Cannot index into a null array.", 0, "NullArray")
-    if isinstance(obj, dict):
-        return obj.get(index) if isinstance(obj, CaseInsensitiveDict) else obj.get(index)
-    if isinstance(obj, (list, tuple, str)):
-        try:
-            return obj[int(to_number(index))]
-        except IndexError:
-            return None
-    try:
-        return obj[index]
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return get_member(obj, to_string(index), None) if isinstance(index, str) else None
-
-
-def _type_name(obj: Any) -> str:
-    if obj is None:
-        return "null"
-    if isinstance(obj, bool):
-        return "System.Boolean"
-    if isinstance(obj, int):
-        return "System.Int32"
-    if isinstance(obj, float):
-        return "System.Double"
-    if isinstance(obj, str):
-        return "System.String"
-    if isinstance(obj, PSCustom):
-        return "System.Management.Automation.PSCustomObject"
-    if isinstance(obj, dict):
-        return "System.Collections.Hashtable"
-    if isinstance(obj, (list, tuple)):
-        return "System.Object[]"
-    if isinstance(obj, ScriptBlock):
-        return "System.Management.Automation.ScriptBlock"
-    names = getattr(getattr(obj, "PSObject", None), "type_names", None)
-    if names:
-        return str(names[0])
-    return type(obj).__name__
 
 
 def _unwrap(values: list[Any]) -> Any:

@@ -52,3 +52,59 @@ def test_buffered_ui_collects_what_a_console_shows() -> None:
     assert ui.read_line() == "a" and ui.read_line() == ""
     assert ui.prompt_for_choice("c", "m", [], 0) == 1 and ui.prompt_for_choice("c", "m", [], 2) == 2
     assert ui.errors == ["bad"] and ui.warnings == ["careful"]
+
+
+def _method(number: int) -> object:
+    from pypsrp.complex_objects import HostMethodIdentifier
+
+    return HostMethodIdentifier(value=number)
+
+
+def _choice(label: str) -> object:
+    from pypsrp.complex_objects import GenericComplexObject
+
+    choice = GenericComplexObject()
+    choice.adapted_properties = {"Label": label, "HelpMessage": f"help for {label}"}
+    return choice
+
+
+def test_host_routing_of_choices_exit_and_pop() -> None:
+    from psremoting.host import ChoiceDescription, HostState, make_pshost
+
+    seen: list[list[ChoiceDescription]] = []
+
+    class ChoosingUI(BufferedHostUI):
+        def prompt_for_choice(self, caption: str, message: str, choices: list[ChoiceDescription], default: int) -> int:
+            seen.append(choices)
+            return 1
+
+    state = HostState()
+    host = make_pshost(ChoosingUI(), state)
+    answer = host.run_method(_method(26), ["Confirm", "Continue?", [_choice("&Yes"), _choice("&No")], 0], None)
+    assert answer == 1 and [c.label for c in seen[0]] == ["&Yes", "&No"]
+    assert seen[0][0].help_message == "help for &Yes"
+    assert host.run_method(_method(6), [7], None) is None and (state.exit_code, state.should_exit) == (7, True)
+    assert host.run_method(_method(53), [], None) is None and state.pop_requested  # PopRunspace
+    state.is_pushed = True
+    assert host.run_method(_method(54), [], None) is True  # GetIsRunspacePushed
+    state.window_size = (132, 43)
+    size = host.run_method(_method(39), [], None)  # GetWindowSize: the terminal's
+    assert (size.width, size.height) == (132, 43)
+    ui = BufferedHostUI()
+    host.ui_target = ui
+    host.run_method(_method(17), [12, 0, "red text"], None)  # WriteLine3 with colours
+    host.run_method(_method(22), ["careful"], None)
+    assert ui.text == "red text\nWARNING: careful\n"
+
+
+def test_a_ui_interrupted_prompt_asks_to_stop_the_command() -> None:
+    from psremoting.host import HostState, make_pshost
+
+    class InterruptedUI(BufferedHostUI):
+        def read_line(self) -> str:
+            raise KeyboardInterrupt
+
+    state = HostState()
+    host = make_pshost(InterruptedUI(), state)
+    assert host.run_method(_method(11), [], None, pipeline=object()) == ""
+    assert state.extra.get("stop_requested") is True

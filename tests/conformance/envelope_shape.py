@@ -87,12 +87,15 @@ def load_recording(path: Path) -> list[Exchange]:
     exchanges = []
     for i, message in enumerate(data.get("messages") or []):
         error = message.get("transport_error") or {}
+        response = message.get("response") or ""
+        # Windows sends every WSMan fault with HTTP 500; some recordings omit the marker.
+        default_status = 500 if re.search(r"<(?:\w+:)?Fault\b", response) else 200
         exchanges.append(
             Exchange(
                 index=i,
                 request=message["request"],
-                response=message.get("response") or "",
-                http_status=int(error.get("code", 200)),
+                response=response,
+                http_status=int(error.get("code", default_status)),
                 timeout=bool(message.get("timeout")),
             )
         )
@@ -121,9 +124,11 @@ class PSRPStreamDecoder:
 
     def __init__(self) -> None:
         self._partial: dict[int, bytearray] = {}
+        self._typed: set[int] = set()
 
     def feed(self, data: bytes) -> list[str]:
-        """Consume the fragments in ``data``; return the types of messages that *start* here."""
+        """Consume the fragments in ``data``; return the types of messages that start here
+        (or whose first 8 bytes, which hold the type, complete here)."""
         types: list[str] = []
         offset = 0
         while offset + FRAGMENT_HEADER.size <= len(data):
@@ -133,19 +138,21 @@ class PSRPStreamDecoder:
             offset += length
             if flags & 0x1:
                 self._partial[object_id] = bytearray()
-                buffer = self._partial[object_id]
-                buffer += chunk
+                self._typed.discard(object_id)
+            buffer = self._partial.get(object_id)
+            if buffer is None:
+                continue  # the start of this message came before the replay began
+            buffer += chunk
+            if object_id not in self._typed and len(buffer) >= 8:
+                self._typed.add(object_id)
                 types.append(self._type_of(bytes(buffer)))
-            elif object_id in self._partial:
-                self._partial[object_id] += chunk
             if flags & 0x2:
                 self._partial.pop(object_id, None)
+                self._typed.discard(object_id)
         return types
 
     @staticmethod
     def _type_of(message: bytes) -> str:
-        if len(message) < 8:
-            return "?short"
         (value,) = struct.unpack_from("<I", message, 4)
         try:
             return PSRPMessageType(value).name

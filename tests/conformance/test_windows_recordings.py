@@ -22,8 +22,9 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from envelope_shape import (  # tests/conformance/ is on sys.path (pytest's rootdir-less import)
@@ -39,6 +40,8 @@ from envelope_shape import (  # tests/conformance/ is on sys.path (pytest's root
     request_action,
     shorten_operation_timeout,
 )
+from pypsrp.exceptions import WinRMTransportError
+from pypsrp.wsman import WSMan
 
 from psremoting.emulator import Emulator
 from psremoting.emulator.wsman import WSManService
@@ -55,8 +58,16 @@ PIPELINE_SETTLE_LIMIT = 2.0
 REPORTS: list[RecordingReport] = []
 
 
-def _recording_files() -> list[Path]:
-    return sorted(RECORDINGS.glob("test_*.yml")) if RECORDINGS.is_dir() else []
+# Recordings whose scripts sleep (Start-Sleep -Seconds 5 and such): seconds of real time.
+SLOW_RECORDINGS = {"test_psrp_disconnected_commands.yml", "test_psrp_long_running_cmdlet.yml"}
+
+
+def _recording_files() -> list[Any]:
+    files = sorted(RECORDINGS.glob("test_*.yml")) if RECORDINGS.is_dir() else []
+    return [
+        pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if path.name in SLOW_RECORDINGS else [])
+        for path in files
+    ]
 
 
 @pytest.fixture
@@ -66,8 +77,17 @@ def service(tmp_path: Path) -> Iterator[WSManService]:
         yield emulator.service()
 
 
-def replay(path: Path, service: WSManService) -> RecordingReport:
-    """Feed a recording's requests to ``service`` and compare every answer's shape.
+Send = Callable[[bytes], "tuple[int, bytes]"]
+
+
+def in_process(service: WSManService) -> Send:
+    """Hand requests straight to the WSMan layer, as the recorded (already authenticated) user."""
+    return lambda body: service.handle(body, username=RECORDED_USER, client_ip="10.0.2.2")
+
+
+def replay(path: Path, service: WSManService, send: Send | None = None) -> RecordingReport:
+    """Feed a recording's requests to ``service`` (or through ``send``) and compare every
+    answer's shape.
 
     The requests go in as recorded, apart from the ShellIds/CommandIds the emulator handed
     out differently and a shorter OperationTimeout on Receive. (The recording client, an
@@ -84,7 +104,7 @@ def replay(path: Path, service: WSManService) -> RecordingReport:
         if action == "Receive":
             request = shorten_operation_timeout(request, RECEIVE_TIMEOUT_CAP)
             _wait_for_idle_pipelines(service)
-        status, answer = service.handle(request.encode("utf-8"), username=RECORDED_USER, client_ip="10.0.2.2")
+        status, answer = (send or in_process(service))(request.encode("utf-8"))
         answer_text = answer.decode("utf-8", errors="replace")
         if b"w:InternalError" in answer:
             pytest.fail(
@@ -137,7 +157,7 @@ def _baseline() -> dict[str, int]:
 
 
 @pytest.mark.skipif(not RECORDINGS.is_dir(), reason=f"no Windows recordings at {RECORDINGS} (shared/ absent)")
-@pytest.mark.parametrize("path", _recording_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _recording_files())
 def test_recording_replays_with_windows_shapes(path: Path, service: WSManService) -> None:
     started = time.monotonic()
     report = replay(path, service)
@@ -151,3 +171,35 @@ def test_recording_replays_with_windows_shapes(path: Path, service: WSManService
     assert report.matched >= floor, (
         f"conformance regressed below the baseline of {floor}:\n{report.summary()}"
     )
+
+
+@pytest.mark.skipif(
+    not (RECORDINGS / "test_psrp_multiple_invocations.yml").is_file(), reason="recording absent"
+)
+@pytest.mark.parametrize("auth", ["ntlm", "negotiate"])
+def test_recording_over_sealed_http_matches_the_in_process_replay(tmp_path: Path, auth: str) -> None:
+    """The same Windows conversation through the whole stack: HTTP, NTLM (or SPNEGO), message
+    encryption both ways (pypsrp's transport), the server, WSMan. The answers' shapes must not
+    depend on the way in."""
+    path = RECORDINGS / "test_psrp_multiple_invocations.yml"
+    with Emulator(computer_name="SERVER2019", root=tmp_path, users={RECORDED_USER: "Vagrant1!"}) as emulator:
+        direct = replay(path, emulator.service())
+        transport = WSMan(
+            "127.0.0.1",
+            port=emulator.port,
+            ssl=False,
+            auth=auth,
+            username=RECORDED_USER,
+            password="Vagrant1!",
+        ).transport
+
+        def over_http(body: bytes) -> tuple[int, bytes]:
+            try:
+                return 200, transport.send(body)
+            except WinRMTransportError as error:  # a WSMan fault comes back as HTTP 500
+                return error.code, error.response_text.encode("utf-8")
+
+        sealed = replay(path, emulator.service(), over_http)
+        assert transport.encryption is not None  # the conversation really was sealed
+    assert [e.differences for e in sealed.exchanges] == [e.differences for e in direct.exchanges]
+    assert sealed.matched == direct.matched > 0

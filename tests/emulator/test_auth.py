@@ -7,6 +7,7 @@ import base64
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 import spnego
@@ -298,3 +299,22 @@ def test_two_listeners_with_different_passwords_in_parallel_threads() -> None:
     assert len(results) == 45
     assert all(ok for pw, ok in results if pw == "one")
     assert sum(ok for pw, ok in results if pw == "two") == 15  # accepted by `second`, refused by `first`
+
+
+def test_pyspnego_own_user_file_still_works_outside_the_emulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hooks defer to pyspnego's NTLM_USER_FILE lookup when no emulator is stepping."""
+    _handshake(_policy().new_connection(), "user", "Password01")  # installs the hooks
+    users = tmp_path / "ntlm-users"
+    users.write_text(":someone:Other01\n", encoding="utf-8")
+    monkeypatch.setenv("NTLM_USER_FILE", str(users))
+    server = spnego.server(protocol="ntlm", options=spnego.NegotiateOptions.use_ntlm)
+    client = spnego.client("someone", "Other01", protocol="ntlm", options=spnego.NegotiateOptions.use_ntlm)
+    token = client.step()
+    while not server.complete:
+        answer = server.step(token)
+        if answer is None:
+            break
+        token = client.step(answer)
+    assert server.complete and server.client_principal == "someone"

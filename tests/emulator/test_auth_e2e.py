@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import requests
-from pypsrp.exceptions import AuthenticationError
+from pypsrp.exceptions import AuthenticationError, WSManFaultError
 from pypsrp.negotiate import HTTPNegotiateAuth, NoCertificateRetrievedWarning
 from pypsrp.powershell import PowerShell, RunspacePool
-from pypsrp.wsman import WSMan
+from pypsrp.wsman import SelectorSet, WSMan
 
 from psremoting.emulator import Emulator
 from psremoting.emulator.engine.io import InvocationResult
@@ -188,3 +188,13 @@ def test_wrong_password_over_https(https_emulator: Emulator, auth: str) -> None:
 def test_unknown_user_over_https(https_emulator: Emulator) -> None:
     with pytest.raises(AuthenticationError):
         _run(_wsman(https_emulator, "ntlm", username="nobody"))
+
+
+def test_sealed_fault_reaches_the_client_decrypted(http_emulator: Emulator) -> None:
+    """A WSMan fault (HTTP 500) on a sealed connection is sealed too, and pypsrp reads it."""
+    selectors = SelectorSet()
+    selectors.add_option("ShellId", "00000000-0000-0000-0000-000000000001")
+    wsman = _wsman(http_emulator, "ntlm")
+    with pytest.raises(WSManFaultError) as caught:
+        wsman.delete("http://schemas.microsoft.com/powershell/Microsoft.PowerShell", selector_set=selectors)
+    assert caught.value.code == 2150858843  # the shell does not exist (invalid selectors)

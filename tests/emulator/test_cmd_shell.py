@@ -34,3 +34,11 @@ def test_other_executables_are_not_found(emulator: Emulator) -> None:
     result = session.run_cmd("ipconfig", ["/all"])
     assert result.status_code == 1
     assert b"'ipconfig' is not recognized as an internal or external command" in result.std_err
+
+
+def test_powershell_exe_with_a_plain_command_line(emulator: Emulator) -> None:
+    user, password = next(iter(emulator.users.items()))
+    session = winrm.Session(emulator.url, auth=(user, password), transport="basic")
+    result = session.run_cmd("powershell.exe", ["-NoProfile", "-NonInteractive", "Write-Output 'plain'"])
+    assert result.status_code == 0
+    assert result.std_out == b"plain\r\n"

@@ -308,3 +308,91 @@ def test_format_table_and_list_render_text(engine: Engine) -> None:
 def test_foreach_object_without_input_runs_once(engine: Engine) -> None:
     assert run(engine, "ForEach-Object { 'once' }")[1].output == ["once"]
     assert run(engine, "1..2 | % -Begin { 'b' } -Process { $_ } -End { 'e' }")[1].output == ["b", 1, 2, "e"]
+
+
+def test_redirections(engine: Engine) -> None:
+    rec = run(
+        engine,
+        "Get-ChildItem > $null; Get-Date -Format yyyy > out.txt; 'more' >> out.txt; Get-Content out.txt",
+    )[1]
+    assert len(rec.output) == 2 and rec.output[1] == "more"
+    rec = run(engine, "Get-ChildItem C:\\nope 2>$null; 'quiet'")[1]
+    assert rec.output == ["quiet"] and rec.errors == []
+    rec = run(engine, "Get-ChildItem C:\\nope 2>&1 | ForEach-Object { $_.FullyQualifiedErrorId }")[1]
+    assert rec.output == ["PathNotFound,Microsoft.PowerShell.Commands.GetChildItemCommand"]
+
+
+def test_try_catch_finally_sees_error_records(engine: Engine) -> None:
+    rec = run(
+        engine,
+        "try { Get-Item C:\\nope -ErrorAction Stop } catch { 'caught: ' + $_.Exception.Message } finally { 'done' }",
+    )[1]
+    assert rec.output == ["caught: Cannot find path 'C:\\nope' because it does not exist.", "done"]
+    rec = run(
+        engine,
+        "try { Foo-Bar } catch [System.Management.Automation.CommandNotFoundException] { 'not found' }",
+    )[1]
+    assert rec.output == ["not found"] and rec.errors == []
+    result, rec = run(engine, "try { throw 'x' } catch [System.IO.IOException] { 'io' }")
+    assert rec.output == [] and result.failed is not None
+
+
+def test_loops(engine: Engine) -> None:
+    rec = run(
+        engine,
+        "$i = 0; while ($i -lt 3) { $i++ }; $i; for ($j = 0; $j -lt 2; $j++) { \"j$j\" }; do { 'once' } until ($true)",
+    )[1]
+    assert rec.output == [3, "j0", "j1", "once"]
+
+
+def test_an_endless_loop_stops_when_the_pipeline_is_stopped(engine: Engine) -> None:
+    import threading
+
+    rec = Recorder()
+    outcome: dict[str, Any] = {}
+    thread = threading.Thread(
+        target=lambda: outcome.update(result=engine.invoke(script("while ($true) { }"), rec))
+    )
+    thread.start()
+    rec.stopping.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert outcome["result"].stopped
+
+
+def test_using_values_sent_by_invoke_command(engine: Engine) -> None:
+    import base64
+
+    key = base64.b64encode("$using:x".encode("utf-16-le")).decode("ascii")
+    cmd = Command("$using:x + 1", is_script=True)
+    cmd.add_parameter("--%", {key: 20})
+    rec = Recorder()
+    assert engine.invoke([cmd], rec).failed is None
+    assert rec.output == [21]
+
+
+def test_dollar_question_mark_reports_the_last_pipelines_success(engine: Engine) -> None:
+    assert run(engine, "Get-ChildItem C:\\nope; $?; Get-Location | Out-Null; $?; Foo-Bar; $?")[1].output == [
+        False,
+        True,
+        False,
+    ]
+
+
+def test_get_member_lists_members_by_type(engine: Engine) -> None:
+    lines = run(engine, "'x' | Get-Member -Name Length", out_default=True)[1].lines
+    assert lines[:5] == [
+        "",
+        "   TypeName: System.String",
+        "",
+        "Name   MemberType Definition",
+        "----   ---------- ----------",
+    ]
+    assert lines[5] == "Length Property   int Length {get;}"
+    (member,) = run(engine, "Get-Item C:\\Users | Get-Member -Name FullName")[1].output
+    assert (member.TypeName, member.MemberType) == ("System.IO.DirectoryInfo", "NoteProperty")
+
+
+def test_aliases_reach_a_handler_that_replaced_the_builtin(tmp_path: Path) -> None:
+    engine = Engine(root=tmp_path, commands={"Get-ChildItem": lambda ctx: ["from handler"]})
+    assert run(engine, "gci; dir")[1].output == ["from handler", "from handler"]

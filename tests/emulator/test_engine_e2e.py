@@ -106,3 +106,13 @@ def test_registered_handler(emulator: Emulator, pool_for: Callable[..., Runspace
     ps = PowerShell(pool_for())
     ps.add_cmdlet("Get-Answer").add_parameter("Name", "x")
     assert ps.invoke() == [42, "x"]
+
+
+def test_exit_n_sets_the_client_hosts_exit_code(pool_for: Callable[..., RunspacePool]) -> None:
+    host = PSHost(None, None, False, "test", None, _UI(""), "1.0")
+    pool = pool_for(host)
+    ps = PowerShell(pool)
+    ps.add_script("'before'; exit 5; 'after'")
+    assert ps.invoke() == ["before"]
+    assert ps.state == PSInvocationState.COMPLETED
+    assert host.rc == 5

@@ -135,3 +135,32 @@ def test_wildcards(engine: Engine) -> None:
     assert names == ["a.log", "b.log"]
     assert run(engine, "Get-ChildItem -Filter *.txt -Name")[1].output == ["c.txt"]
     assert run(engine, "Get-ChildItem nothing*")[1].errors == []
+
+
+def test_the_env_drive_lists_the_environment(engine: Engine) -> None:
+    lines = run(engine, "Get-ChildItem env:COMPUTERNAME", out_default=True)[1].lines
+    assert lines == [
+        "",
+        "Name                           Value",
+        "----                           -----",
+        "COMPUTERNAME                   SERVER01",
+        "",
+        "",
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_nothing_is_written_through_a_symlink_pointing_outside(engine: Engine, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    run(engine, "prompt")
+    os.symlink(outside, engine.root / "link")
+    os.symlink(outside / "f.txt", engine.root / "file-link.txt")
+    script_text = (
+        "Set-Content C:\\link\\new.txt x; Set-Content C:\\file-link.txt y; New-Item C:\\link\\n2.txt; "
+        "Remove-Item C:\\link\\*; 1 > C:\\link\\r.txt"
+    )
+    rec = run(engine, script_text)[1]
+    assert list(outside.iterdir()) == []
+    assert len(rec.errors) == 4
+    assert all(str(tmp_path) not in str(e) for e in rec.errors)

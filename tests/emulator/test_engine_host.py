@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from psrpcore import Command
-from psrpcore.types import FieldDescription
 from psrpcore.types import HostMethodIdentifier as H
 
 from psremoting.emulator.engine import Engine
@@ -39,7 +38,7 @@ def test_read_host_with_a_prompt_asks_through_host_prompt(engine: Engine) -> Non
     def answer(method: H, args: list[Any]) -> Any:
         caption, message, (field,) = args
         assert (caption, message) == ("", "")
-        assert isinstance(field, FieldDescription) and field.Name == "Your name"
+        assert field.name == "Your name" and field.parameterTypeFullName == "System.String"
         return {"Your name": "alice"}
 
     rec = run(engine, "Read-Host -Prompt 'Your name'", on_host_call=answer)[1]
@@ -165,3 +164,10 @@ def test_tab_expansion_completes_sandbox_paths(engine: Engine) -> None:
     assert [m.CompletionText for m in complete(engine, "Set-Location rep").CompletionMatches] == [
         ".\\Reports"
     ]
+
+
+def test_tab_expansion_completes_variables(engine: Engine) -> None:
+    assert [m.CompletionText for m in complete(engine, "$env:COMPUTERN").CompletionMatches] == [
+        "$env:COMPUTERNAME"
+    ]
+    assert "$PSVersionTable" in [m.CompletionText for m in complete(engine, "$PSVer").CompletionMatches]

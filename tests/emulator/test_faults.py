@@ -283,3 +283,25 @@ def test_idle_shells_are_reaped(wsman_for: WSManFor) -> None:
             time.sleep(0.05)
         assert emu.shells() == 0
         assert not pool.is_alive()
+
+
+def test_garbage_http_gets_400_and_the_server_keeps_serving(emulator: Emulator, wsman_for: WSManFor) -> None:
+    import socket
+
+    for garbage in (
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"POST /wsman HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+        b"\x16\x03\x01\x00",
+    ):
+        with socket.create_connection(("127.0.0.1", emulator.port), timeout=10) as sock:
+            sock.sendall(garbage)
+            if garbage.endswith(b"\r\n\r\n"):
+                assert sock.recv(4096).startswith(b"HTTP/1.1 400 ")
+            else:
+                sock.shutdown(socket.SHUT_WR)
+                answer = sock.recv(4096)
+                assert answer == b"" or answer.startswith(b"HTTP/1.1 400 ")  # closed, or refused
+    status = requests.get(emulator.url, timeout=10).status_code
+    assert status == 405
+    assert requests.post(emulator.url.replace("/wsman", "/other"), timeout=10).status_code == 404
+    _still_serving(emulator, wsman_for)

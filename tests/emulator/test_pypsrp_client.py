@@ -188,7 +188,8 @@ def test_disconnect_reconnect_and_connect_from_a_new_client(emulator: Emulator, 
     found = RunspacePool.get_runspace_pools(wsman_for(emulator, "basic"))
     assert [p.id.upper() for p in found] == [str(pool.id).upper()]
     other = found[0]
-    other.connect()  # Windows sends no RunspacePoolState here, so pypsrp's state stays as it was
+    other.connect()
+    assert other.state == RunspacePoolState.OPENED
     ps = PowerShell(other)
     ps.add_cmdlet("Write-Output").add_parameter("InputObject", "reconnected")
     assert ps.invoke() == ["reconnected"]
@@ -223,3 +224,34 @@ def test_pool_survives_2000_sequential_commands(emulator: Emulator, wsman_for: W
         shell = next(iter(emulator._computers.values())).registry.list()[0]
         assert len(shell.commands) == 0  # type: ignore[attr-defined]
         assert len(shell.pool.pipeline_table) == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("max_runspaces", [1, 2])
+def test_pipelines_of_a_pool_run_at_most_max_runspaces_at_once(
+    emulator: Emulator, wsman_for: WSManFor, max_runspaces: int
+) -> None:
+    def nap(ctx: Any) -> list[str]:
+        ctx.io.stopping.wait(0.3)
+        return ["rested"]
+
+    emulator.register("Take-Nap", nap)
+    with RunspacePool(wsman_for(emulator, "basic"), max_runspaces=max_runspaces) as pool:
+        shells = []
+        for _ in range(2):
+            ps = PowerShell(pool)
+            ps.add_cmdlet("Take-Nap")
+            ps.begin_invoke()
+            shells.append(ps)
+        for ps in shells:
+            ps.end_invoke()
+            assert ps.output == ["rested"]
+    assert emulator.stats.peak_running_pipelines == max_runspaces
+
+
+def test_get_command_metadata(emulator: Emulator, wsman_for: WSManFor) -> None:
+    with RunspacePool(wsman_for(emulator, "basic")) as pool:
+        found = pool.get_command_metadata(["Get-ChildItem", "Out-Default", "Nope-Nothing"])
+        assert [(m.name, m.namespace) for m in found] == [
+            ("Get-ChildItem", "Microsoft.PowerShell.Management"),
+            ("Out-Default", "Microsoft.PowerShell.Core"),
+        ]

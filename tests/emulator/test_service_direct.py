@@ -39,7 +39,8 @@ def _request(action: str, resource_uri: str, body: str = "") -> tuple[str, bytes
 
 def test_get_config_without_sockets(emulator: Emulator) -> None:
     message_id, request = _request(
-        "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get", "http://schemas.microsoft.com/wbem/wsman/1/config"
+        "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get",
+        "http://schemas.microsoft.com/wbem/wsman/1/config",
     )
     status, response = emulator.service().handle(request, username="user")
     assert status == 200
@@ -114,3 +115,19 @@ def test_many_clients_at_once(emulator: Emulator, wsman_for: WSManFor) -> None:
     assert results == {n: [n * 100 + i for i in range(15)] for n in range(8)}
     assert emulator.stats.requests["Create"] == 8
     assert emulator.stats.open_shells == 0
+
+
+def test_fast_output_serialization_matches_psrpcore() -> None:
+    import psrpcore
+    from psrpcore.types import serialize
+
+    from psremoting.emulator.pipelines import fast_clixml
+
+    pool = psrpcore.ServerRunspacePool()
+    values: list[Any] = ["", "a<b>&c>\"'", "x\ny\r\t", "_x_X_x0041_", "emoji \U0001f600", "\x00\x7f", 0, -1]
+    values += [2**31 - 1, 2**31, -(2**31), 2**63 - 1, True, False]
+    for value in values:
+        expected = ET.tostring(serialize(value, pool._cipher), encoding="utf-8", method="xml")
+        assert fast_clixml(value) == expected, value
+    assert fast_clixml(-(2**31) - 1) == b"<I64>-2147483649</I64>"  # psrpcore would overflow an I32
+    assert fast_clixml(1.5) is None and fast_clixml(None) is None

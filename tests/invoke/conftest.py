@@ -52,13 +52,8 @@ class Fleet:
 
 
 def _engine_factory() -> Any:
-    """The real command engine; while it is missing, the TEMPORARY stand-in of this folder."""
-    try:
-        from psremoting.emulator.engine import Engine
-    except ImportError:
-        from _standin_engine import StandInEngine
+    from psremoting.emulator.engine import Engine
 
-        return StandInEngine
     return Engine
 
 

@@ -102,6 +102,15 @@ def test_arguments_hosts_file_and_stdin_hosts(make_fleet: Any, capsys: Any, monk
     assert docs["f2"]["output"] == ["it's \"v2\" on x"]
 
 
+def test_using_values_from_the_command_line(make_fleet: Any, capsys: Any, monkeypatch: Any) -> None:
+    make_fleet("web1")
+    code, out, _ = run_cli(capsys, monkeypatch, "-H", "web1", "-c", "\"deploying to $using:Stage\"",
+                           "--using", "Stage=prod")
+    assert (code, out) == (0, "deploying to prod\n")
+    code, _, err = run_cli(capsys, monkeypatch, "-H", "web1", "-c", "$using:Stage")
+    assert code == 2 and "$using:Stage" in err
+
+
 def test_password_from_stdin_before_hosts(make_fleet: Any, capsys: Any, monkeypatch: Any) -> None:
     make_fleet("web1")
     code, out, _ = run_cli(capsys, monkeypatch, "-u", "someone", "--password-stdin", "-H", "-", "-c", "1",
@@ -121,6 +130,13 @@ def test_password_from_stdin_before_hosts(make_fleet: Any, capsys: Any, monkeypa
 def test_usage_errors_exit_2_and_say_what_to_do(capsys: Any, monkeypatch: Any, argv: list[str], message: str) -> None:
     code, _, err = run_cli(capsys, monkeypatch, *argv)
     assert code == 2 and message in err
+
+
+def test_settings_that_cannot_work_are_usage_errors(capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("PSREMOTING_PASSWORD", "S3cr3t-Value")
+    code, out, err = run_cli(capsys, monkeypatch, "-H", "x", "-c", "1", "-u", "me", "--auth", "basic")
+    assert code == 2 and "Basic authentication over HTTP" in err
+    assert "S3cr3t-Value" not in out + err
 
 
 def test_a_password_is_never_accepted_as_an_argument(capsys: Any, monkeypatch: Any) -> None:
@@ -144,14 +160,6 @@ def test_help_documents_the_exit_codes(capsys: Any, monkeypatch: Any) -> None:
 
 
 def test_emulator_mode_needs_no_windows_and_no_credentials(capsys: Any, monkeypatch: Any) -> None:
-    import psremoting.emulator as emulator_module
-
-    try:
-        from psremoting.emulator.engine import Engine  # noqa: F401
-    except ImportError:  # TEMPORARY: the real engine is not there yet; see _standin_engine.py
-        from _standin_engine import StandInEngine
-
-        monkeypatch.setattr(emulator_module, "_default_engine_factory", lambda: StandInEngine)
     code, out, _ = run_cli(capsys, monkeypatch, "--emulator", "-H", "vm1", "-H", "vm2", "-c", "$env:COMPUTERNAME",
                            "--output", "json")
     report = json.loads(out)

@@ -208,3 +208,42 @@ def test_error_action_stop_stops_the_other_hosts(make_fleet: Any) -> None:
         invoke_command("if ($env:COMPUTERNAME -eq 'BAD') { Write-Error 'broken' } else { Wait-ForStop }",
                        computer_name=["bad", "good"], error_action="stop")
     assert stopped.wait(10)
+
+
+def test_a_session_lost_mid_command_is_reported_and_the_next_hosts_still_run(make_fleet: Any) -> None:
+    fleet: Any = None
+
+    def restart_winrm(ctx: Any) -> list[Any]:
+        if str(ctx.args[0]).lower() == "victim":
+            fleet.emulator.lose_shells()  # as a restart of the WinRM service does
+            ctx.io.stopping.wait(2)  # the client's next Receive finds the shell gone
+        return [f"ok {ctx.args[0]}"]
+
+    fleet = make_fleet("victim", "after1", "after2", handlers={"Restart-WinRM": restart_winrm})
+    result = invoke_command("Restart-WinRM $env:COMPUTERNAME", computer_name=["victim", "after1", "after2"],
+                            throttle_limit=1)
+    assert sorted(str(o) for o in result if str(o).startswith("ok A")) == ["ok AFTER1", "ok AFTER2"]
+    victim = result.hosts["victim"]
+    assert victim.status is HostStatus.CONNECTION_FAILED
+    [error] = victim.errors
+    assert error.message.startswith("[victim] The connection to victim broke while the command ran: ")
+    assert error.fully_qualified_error_id.endswith("PSSessionStateBroken"), error.message
+
+
+def test_a_host_that_never_answers_is_timed_out_at_the_deadline(make_fleet: Any) -> None:
+    import socket
+    import time
+
+    fleet = make_fleet("fine")
+    with socket.socket() as silent:  # accepts TCP connections, never answers a request
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/wsman"
+        fleet.urls["hung"] = url
+        started = time.monotonic()
+        result = invoke_command("'here'", computer_name=["fine", "hung"], timeout=3)
+        elapsed = time.monotonic() - started
+    assert list(result) == ["here"]
+    hung = result.hosts["hung"]
+    assert hung.status is HostStatus.TIMED_OUT and "could not connect within the timeout of 3 seconds" in hung.reason
+    assert elapsed < 10

@@ -131,12 +131,14 @@ def test_text_output_shows_the_computer_name_column_for_objects_and_plain_scalar
     writer.event(InvokeEvent("output", "web1", annotate("plain text", "web1", rid)))
     writer.event(InvokeEvent("warning", "web1", "disk almost full"))
     writer.event(InvokeEvent("error", "web2", sample_results()[1].errors[0]))
+    writer.finish([], 0.0)
     assert out.getvalue().splitlines() == [
         "",
         "LCID Name  PSComputerName",
         "---- ----  --------------",
         "1033 en-US web1",
         "1033 en-US web2",
+        "",
         "plain text",
     ]
     assert "WARNING: disk almost full" in err.getvalue()

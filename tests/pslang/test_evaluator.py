@@ -133,3 +133,37 @@ def test_commands_go_to_the_pipeline_runner() -> None:
     ev = Evaluator(Scope(), run_pipeline=runner)
     assert ev.collect(parse('$x = Get-Thing; "got $x"')) == ["got from Get-Thing"]
     assert seen == ["Get-Thing"]
+
+
+def test_loops_and_try() -> None:
+    assert run("$i = 0; while ($i -lt 3) { $i; $i++ }") == [0, 1, 2]
+    assert run(
+        "for ($i = 0; $i -lt 4; $i++) { if ($i -eq 1) { continue }; if ($i -eq 3) { break }; $i }"
+    ) == [0, 2]
+    assert run("$n = 0; do { $n++ } until ($n -ge 2); $n") == [2]
+    assert run("try { throw 'bad' } catch { \"caught $_\" } finally { 'fin' }") == ["caught bad", "fin"]
+    with pytest.raises(ThrowRequest):
+        run("try { throw 'bad' } catch [System.IO.IOException] { 'io' }")
+
+
+def test_loops_call_the_interrupt_hook() -> None:
+    class Stop(Exception):
+        pass
+
+    turns = []
+
+    def interrupt() -> None:
+        turns.append(1)
+        if len(turns) > 3:
+            raise Stop()
+
+    ev = Evaluator(Scope())
+    ev.check_interrupt = interrupt
+    with pytest.raises(Stop):
+        ev.collect(parse("while ($true) { }"))
+
+
+def test_multiple_assignment_and_increments_as_statements() -> None:
+    assert run("$a, $b = 1, 2, 3; $a; $b.Count") == [1, 2]
+    assert run("$i = 1; $i++; $i") == [2]
+    assert run("1 > $null; 'kept'") == ["kept"]

@@ -197,4 +197,8 @@ def test_commands_named_like_keywords(name: str) -> None:
     assert isinstance(second, A.Pipeline)
     command = second.elements[0]
     assert isinstance(command, A.Command)
-    assert command.name == A.Constant(name, command.name.pos) if not isinstance(command.name, str) else command.name == name
+    assert (
+        command.name == A.Constant(name, command.name.pos)
+        if not isinstance(command.name, str)
+        else command.name == name
+    )

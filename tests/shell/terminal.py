@@ -56,7 +56,12 @@ class Terminal:
             full_env.update(env)
         (tmp / "home").mkdir(exist_ok=True)
         self.env = full_env
-        command = " ".join(_quote(a) for a in args)
+        # tmux's own #{pane_dead_status} is not always filled in (tmux 3.3), so a small
+        # wrapper writes the exit code to a file. The wrapper ignores Ctrl+C; the command
+        # gets the default SIGINT handling back.
+        self._status_file = tmp / "exit-status"
+        wrapper = [sys.executable, str(Path(__file__).with_name("exit_status.py")), str(self._status_file), *args]
+        command = " ".join(_quote(a) for a in wrapper)
         self._tmux(
             "-f", self._config, "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
             "-c", str(self.cwd), command,
@@ -126,10 +131,11 @@ class Terminal:
 
     def exit_status(self) -> int | None:
         """The command's exit code once it has ended, else None."""
-        out = self._tmux("display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}").split()
-        if len(out) == 2 and out[0] == "1":
-            return int(out[1])
-        return None
+        try:
+            text = self._status_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return int(text) if text else None
 
     def wait_exit(self, timeout: float = DEFAULT_TIMEOUT) -> int:
         deadline = time.monotonic() + timeout

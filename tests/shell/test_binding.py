@@ -33,7 +33,7 @@ def bound(line: str, **variables: Any) -> dict[str, Any]:
     spec = cmdlets.lookup(command.name_text)
     assert spec is not None
     evaluator = Evaluator(Scope(variables=variables))
-    return bind(spec, command, evaluator.evaluate)
+    return bind(spec, command, evaluator)
 
 
 def test_names_are_case_insensitive_and_prefixes_and_aliases_work() -> None:

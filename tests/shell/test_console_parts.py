@@ -122,3 +122,23 @@ def test_remote_completion_result_maps_to_the_replaced_range() -> None:
     completions = list(remote_matches(result, 7))
     assert [c.text for c in completions] == ["Get-ChildItem", "Get-Command"]
     assert completions[0].start_position == -7
+
+
+def test_powershell_highlighting_marks_variables_commands_and_strings() -> None:
+    from prompt_toolkit.document import Document as PTDocument
+
+    from psremoting.console import highlight
+
+    lexer = highlight.lexer()
+    line = lexer.lex_document(PTDocument('$s = New-PSSession -ComputerName "Server01"'))(0)
+    styles = {text: style for style, text in line}
+    assert "variable" in styles["$s"]
+    assert "builtin" in styles["New-PSSession"]
+    assert any("string" in style for style, text in line if "Server01" in text)
+
+
+def test_console_host_ui_implements_the_host_ui_protocol() -> None:
+    from psremoting.host import HostUI
+
+    ui: HostUI = ConsoleHostUI(stdout=io.StringIO(), stdin=io.StringIO())
+    assert isinstance(ui, HostUI)

@@ -128,3 +128,33 @@ def test_get_help_and_session_option(console: Console) -> None:
 def test_exit_ends_the_shell(console: Console) -> None:
     assert console.interpreter.execute("exit").exit_code == 0
     assert console.interpreter.execute("exit 3").exit_code == 3
+
+
+def test_a_session_piped_to_enter_pssession(console: Console) -> None:
+    from psremoting.interactive import current
+
+    console.run("$s = New-PSSession -ComputerName Server01")
+    assert console.run("$s | Enter-PSSession") == ""
+    entered = current()
+    assert entered is not None and entered.computer_name == "Server01" and not entered.temporary
+
+
+def test_a_broken_session_returns_to_the_local_prompt_with_a_message() -> None:
+    from psremoting import session
+    from psremoting.console.lineinput import LineInput
+    from psremoting.console.remote import RemoteRunner
+    from psremoting.interactive import current, enter_pssession
+
+    with emulated_computers() as fleet:
+        try:
+            out = io.StringIO()
+            ui = ConsoleHostUI(stdout=out, stdin=io.StringIO(), color=False)
+            entered = enter_pssession("Server01", ui=ui)
+            fleet.faults.lose_shells()  # as a restart of the WinRM service does
+            runner = RemoteRunner(ui, LineInput())
+            runner.run_line(entered, "Get-Date")
+            assert current() is None
+            assert runner.lost_connection
+            assert "Server01 is Broken" in out.getvalue()
+        finally:
+            session._reset_for_tests()

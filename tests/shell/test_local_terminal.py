@@ -44,3 +44,18 @@ def test_tab_completes_local_cmdlets_and_parameters(
     term.keys("C-c")
     term.keys("C-d")
     assert term.wait_exit() == 0
+
+
+def test_invoke_command_output_streams_and_ctrl_c_stops_it(
+    terminal_factory: Callable[..., Terminal], tmp_path: Path
+) -> None:
+    term = terminal_factory("shell", "--emulator")
+    prompt = f"PS {tmp_path}> "
+    term.wait_for(prompt)
+    term.line("icm -cn Server01 { 'first'; Start-Sleep 60 }")
+    term.wait_for("\nfirst")  # printed while the remote command still runs
+    term.keys("C-c")
+    term.wait_for_count(prompt, 2, timeout=10)
+    term.line("icm -cn Server01 { 'second' }")
+    screen = term.wait_for_count(prompt, 3)
+    assert "\nsecond\n" in screen

@@ -82,7 +82,12 @@ def test_tab_completes_remote_command_names_and_paths(shell: Terminal) -> None:
     shell.type("Get-ChildI")
     shell.keys("Tab")
     shell.wait_for(REMOTE_PROMPT + "Get-ChildItem")
-    shell.keys("C-u")
+    shell.type(" -Pa")
+    shell.keys("Tab")
+    shell.wait_for(REMOTE_PROMPT + "Get-ChildItem -Path")
+    shell.type(" C:\\Us")
+    shell.keys("Tab")
+    shell.wait_for(REMOTE_PROMPT + "Get-ChildItem -Path C:\\Users")
     shell.keys("C-c")
     shell.line("Set-Content -Path notes-for-tab.txt -Value hi")
     shell.wait_for_count(REMOTE_PROMPT, 3)
@@ -146,3 +151,14 @@ def test_ctrl_d_leaves_the_session_then_the_shell(shell: Terminal, tmp_path: Pat
     shell.wait_for_count(f"PS {tmp_path}> ", 2)
     shell.keys("C-d")
     assert shell.wait_exit() == 0
+
+
+def test_ctrl_c_abandons_a_read_host_question(shell: Terminal) -> None:
+    enter(shell)
+    shell.line('Read-Host "Never answered"')
+    shell.wait_for("Never answered: ")
+    shell.keys("C-c")
+    shell.wait_for_count(REMOTE_PROMPT, 2, timeout=10)
+    shell.line("'after the question'")
+    screen = shell.wait_for_count(REMOTE_PROMPT, 3)
+    assert "\nafter the question\n" in screen

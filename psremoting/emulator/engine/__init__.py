@@ -6,6 +6,17 @@ PowerShell's rules, runs a set of built-ins that return real-looking objects (Fi
 DateTime, ErrorRecords with Windows' messages and ids) over a sandbox folder shown as ``C:\\``,
 and formats Out-Default's text as Windows PowerShell 5.1 does on a remote host.
 
+Built-ins: prompt, Out-Default, Out-Host, Out-String, Out-Null, Exit-PSSession, TabExpansion2,
+Get-Command, Get-Location/Set-Location, Get-ChildItem, Get-Item, Get-Content, Set-Content,
+Add-Content, Test-Path, New-Item, mkdir, Remove-Item, Join-Path, Split-Path, Write-Output/
+Error/Warning/Verbose/Debug/Information/Host/Progress, Read-Host, Get-Credential,
+Start-Sleep, Get-Date, ForEach-Object, Where-Object, Select-Object, Sort-Object,
+Measure-Object, Format-Table/List (as text), Invoke-Expression, Get/Set/Remove-Variable,
+Clear-Host (a no-op), hostname, whoami; with the usual aliases. ``exit N`` calls the host's
+SetShouldExit. Modules: ``runtime`` (a pipeline run), ``processors`` (its stages),
+``commands`` (declaring built-ins), ``builtins_*``, ``filesystem`` (the sandbox),
+``objects``/``formatting`` (what output looks like), ``errors``, ``session``, ``io``.
+
 The shell glue creates one :class:`Engine` per runspace pool and calls :meth:`Engine.invoke`
 in a worker thread per pipeline (see ``docs/internals.md``, "Emulator engine <-> PSRP
 shell glue"). Commands registered from Python (``Emulator.register(name, handler)``) are
@@ -31,6 +42,7 @@ from psremoting.pslang.values import CaseInsensitiveDict, ScriptBlock
 
 from . import (  # noqa: F401 - importing registers the built-ins
     builtins_commands,
+    builtins_content,
     builtins_core,
     builtins_fs,
     builtins_host,
@@ -78,6 +90,8 @@ class Engine:
         self.version = version
         self.functions: dict[str, ScriptBlock] = CaseInsensitiveDict()
         self.errors: list[ErrorRecord] = []
+        #: Errors written so far in this session (``$?`` compares it around a pipeline).
+        self.error_count = 0
         self._lock = threading.Lock()
         self._home_ready = False
         self.location = self.home + "\\Documents"
@@ -100,6 +114,7 @@ class Engine:
         s.set("InformationPreference", "SilentlyContinue")
         s.set("ProgressPreference", "Continue")
         s.set("LASTEXITCODE", 0)
+        s.set("?", True)
         s.set("Error", self.errors)
         s.set("PSHOME", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0")
         s.set("ShellId", "Microsoft.PowerShell")
@@ -135,6 +150,7 @@ class Engine:
         """Keep ``record`` in ``$Error`` (newest first, at most 256)."""
         self.errors.insert(0, record)
         del self.errors[256:]
+        self.error_count += 1
 
     @staticmethod
     def to_wire(obj: Any) -> Any:

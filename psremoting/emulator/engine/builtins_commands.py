@@ -232,7 +232,11 @@ def complete(ctx: CommandContext, script: str, cursor: int) -> tuple[int, int, l
     word = line[start:]
     words = _statement_words(line[:start])
     results: list[Any] = []
-    if word.startswith("$"):
+    if word.lower().startswith("$env:"):
+        prefix = word[5:].lower()
+        names = sorted((n for n in ctx.engine.scope.env if n.lower().startswith(prefix)), key=str.lower)
+        results = [_result("$env:" + n, n, CompletionResultType.Variable, n) for n in names]
+    elif word.startswith("$"):
         prefix = word[1:].lower()
         names = sorted({n for n in ctx.engine.scope.names() if n.lower().startswith(prefix)}, key=str.lower)
         results = [_result("$" + n, n, CompletionResultType.Variable, n) for n in names]

@@ -435,11 +435,40 @@ def _apply_token(value: dt.datetime, repl: str) -> str:
     return value.strftime(repl)
 
 
+_DATE_FORMATS = (
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%Y-%m-%d %H:%M:%S",
+)
+
+
+def _to_datetime(value: Any) -> dt.datetime:
+    """A [DateTime] parameter: a datetime, or a date string in ISO or en-US form."""
+    if isinstance(value, dt.datetime):
+        return value
+    text = to_string(value).strip()
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"String '{text}' was not recognized as a valid DateTime.")
+
+
+_to_datetime.type_display = "System.DateTime"  # type: ignore[attr-defined]
+
+
 @builtin(
     CommandSignature(
         "Get-Date",
         (
-            Parameter("Date", "datetime", ("LastWriteTime",), position=0, value_from_pipeline=True),
+            Parameter("Date", _to_datetime, ("LastWriteTime",), position=0, value_from_pipeline=True),
             Parameter("Format", "string", sets=("net",)),
             Parameter("UFormat", "string", sets=("UFormat",)),
             Parameter("Year", "int"),
@@ -455,8 +484,6 @@ def _apply_token(value: dt.datetime, repl: str) -> str:
 )
 def _get_date(ctx: CommandContext) -> Iterable[Any]:
     value = ctx.get("Date")
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
     now = value if isinstance(value, dt.datetime) else dt.datetime.now()
     changes = {
         k.lower(): ctx.get(k)

@@ -23,7 +23,7 @@ from psremoting.pslang.values import enumerate_value, get_member, to_string
 from .commands import CommandContext, builtin
 from .errors import PSError
 from .filesystem import SandboxEscape
-from .objects import file_item, path_info
+from .objects import file_item, make_object, path_info
 
 __all__ = ["resolve_paths"]
 
@@ -219,6 +219,35 @@ def _children(host: Path, windows: str) -> list[tuple[str, Path]]:
     return [(base + "\\" + e.name, host / e.name) for e in dirs + files]
 
 
+def _env_items(ctx: CommandContext, path: str) -> Iterator[Any]:
+    """``Get-ChildItem env:`` / ``env:NAME``: the environment as DictionaryEntry objects."""
+    pattern = path.split(":", 1)[1].lstrip("\\/") or "*"
+    env = ctx.engine.scope.env
+    matches = sorted((k for k in env if fnmatch.fnmatchcase(k.lower(), pattern.lower())), key=str.lower)
+    if not matches and not (_WILDCARD & set(pattern)):
+        ctx.write_error(
+            ctx.error(
+                f"Cannot find path '{pattern}' because it does not exist.",
+                "System.Management.Automation.ItemNotFoundException",
+                ErrorCategory.ObjectNotFound,
+                "PathNotFound",
+                pattern,
+            )
+        )
+    for key in matches:
+        yield make_object(
+            ["System.Collections.DictionaryEntry", "System.ValueType", "System.Object"],
+            {
+                "PSPath": "Microsoft.PowerShell.Core\\Environment::" + key,
+                "PSDrive": "Env",
+                "Name": key,
+                "Key": key,
+                "Value": env[key],
+            },
+            "System.Collections.DictionaryEntry",
+        )
+
+
 @builtin(
     CommandSignature(
         "Get-ChildItem",
@@ -241,6 +270,11 @@ def _children(host: Path, windows: str) -> list[tuple[str, Path]]:
     aliases=("gci", "ls", "dir"),
 )
 def _get_child_item(ctx: CommandContext) -> Iterator[Any]:
+    paths, _ = _paths_param(ctx)
+    if paths and all(p.lower().startswith("env:") for p in paths):
+        for path in paths:
+            yield from _env_items(ctx, path)
+        return
     sandbox = ctx.engine.sandbox
     recurse = ctx.switch("Recurse") or ctx.get("Depth") is not None
     max_depth = ctx.get("Depth")
@@ -286,102 +320,6 @@ def _get_child_item(ctx: CommandContext) -> Iterator[Any]:
             yield from walk(win, host, win, 0)
         elif wanted(win, host):
             yield emit(win, host, win.rsplit("\\", 1)[0])
-
-
-@builtin(
-    CommandSignature(
-        "Get-Content",
-        (
-            _PATH,
-            _LITERAL,
-            Parameter("TotalCount", "int", ("First", "Head")),
-            Parameter("Tail", "int", ("Last",)),
-            Parameter("Raw", "switch"),
-            Parameter("Encoding", "string"),
-            Parameter("ReadCount", "int"),
-        ),
-        default_set="Items",
-    ),
-    aliases=("gc", "cat", "type"),
-)
-def _get_content(ctx: CommandContext) -> Iterator[Any]:
-    for win, host in _each_path(ctx):
-        if host.is_dir():
-            ctx.write_error(
-                ctx.error(
-                    f"Unable to get content because it is a directory: '{win}'. Please use 'Get-ChildItem' instead.",
-                    "System.UnauthorizedAccessException",
-                    ErrorCategory.InvalidOperation,
-                    "GetContentReaderUnauthorizedAccessError",
-                    win,
-                )
-            )
-            continue
-        text = host.read_bytes().decode("utf-8-sig", errors="replace")
-        if ctx.switch("Raw"):
-            yield text
-            continue
-        lines = text.replace("\r\n", "\n").split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        if ctx.get("TotalCount") is not None:
-            lines = lines[: max(0, ctx.get("TotalCount"))]
-        if ctx.get("Tail") is not None:
-            lines = lines[-ctx.get("Tail") :] if ctx.get("Tail") else []
-        yield from lines
-
-
-def _write_content(ctx: CommandContext, append: bool) -> None:
-    values = ctx.get("Value")
-    if values is None:
-        values = list(ctx.input)
-    items = [to_string(v) for v in enumerate_value(values)]
-    newline = "" if ctx.switch("NoNewline") else "\r\n"
-    text = newline.join(items) + (newline if items else "")
-    if ctx.switch("NoNewline"):
-        text = "".join(items)
-    paths, literal = _paths_param(ctx)
-    for path in paths:
-        try:
-            targets = resolve_paths(ctx, path, literal, must_exist=False)
-        except PSError as exc:
-            ctx.write_error(exc.record)
-            continue
-        for win, host in targets:
-            if not host.parent.is_dir():
-                ctx.write_error(
-                    ctx.error(
-                        f"Could not find a part of the path '{win}'.",
-                        "System.IO.DirectoryNotFoundException",
-                        ErrorCategory.ObjectNotFound,
-                        "GetContentWriterDirectoryNotFoundError",
-                        win,
-                    )
-                )
-                continue
-            with open(host, "ab" if append else "wb") as fh:
-                fh.write(text.encode("utf-8"))
-
-
-_CONTENT_SIG = (
-    _PATH,
-    _LITERAL,
-    Parameter("Value", "object[]", position=1, mandatory=True, value_from_pipeline=True),
-    Parameter("NoNewline", "switch"),
-    Parameter("Encoding", "string"),
-    Parameter("Force", "switch"),
-    Parameter("PassThru", "switch"),
-)
-
-
-@builtin(CommandSignature("Set-Content", _CONTENT_SIG, default_set="Items"), aliases=("sc",))
-def _set_content(ctx: CommandContext) -> None:
-    _write_content(ctx, append=False)
-
-
-@builtin(CommandSignature("Add-Content", _CONTENT_SIG, default_set="Items"), aliases=("ac",))
-def _add_content(ctx: CommandContext) -> None:
-    _write_content(ctx, append=True)
 
 
 @builtin(
@@ -553,38 +491,6 @@ def _mkdir(ctx: CommandContext) -> Iterator[Any]:
             continue
         host.mkdir(parents=True, exist_ok=True)
         yield file_item(host, win)
-
-
-@builtin(
-    CommandSignature(
-        "Join-Path",
-        (
-            Parameter("Path", "string[]", position=0, mandatory=True, value_from_pipeline=True),
-            Parameter("ChildPath", "string", position=1, mandatory=True),
-        ),
-    )
-)
-def _join_path(ctx: CommandContext) -> Iterator[str]:
-    child = to_string(ctx.get("ChildPath")).lstrip("\\/")
-    for path in enumerate_value(ctx.get("Path")):
-        yield to_string(path).rstrip("\\/") + "\\" + child
-
-
-@builtin(
-    CommandSignature(
-        "Split-Path",
-        (
-            Parameter("Path", "string[]", position=0, mandatory=True, value_from_pipeline=True),
-            Parameter("Parent", "switch"),
-            Parameter("Leaf", "switch"),
-        ),
-    )
-)
-def _split_path(ctx: CommandContext) -> Iterator[str]:
-    for path in enumerate_value(ctx.get("Path")):
-        text = to_string(path).rstrip("\\")
-        head, _, leaf = text.rpartition("\\")
-        yield leaf if ctx.switch("Leaf") else (head + "\\" if head.endswith(":") else head)
 
 
 @builtin(

@@ -53,7 +53,10 @@ def _read_host(ctx: CommandContext) -> Iterable[Any]:
         IsMandatory=True,
         Attributes=[],
     )
-    answer = ctx.host_call(HostMethodIdentifier.Prompt, ["", "", [field]])
+    # Host calls carry a FieldDescription encoded by its fields (name, label, ...), as
+    # PowerShell's RemoteHostEncoder writes it.
+    encoded = FieldDescription.ToPSObjectForRemoting(field, for_host=True)
+    answer = ctx.host_call(HostMethodIdentifier.Prompt, ["", "", [encoded]])
     if isinstance(answer, dict):
         for key, value in answer.items():
             if str(key) == text:

@@ -17,6 +17,7 @@ from psremoting.pslang.values import (
     member_names,
     to_bool,
     to_number,
+    to_string,
 )
 
 from .commands import Builtin, CommandContext, builtin, register_builtin
@@ -324,3 +325,131 @@ def _format_list(ctx: CommandContext) -> Iterable[Any]:
 def _clear_host(ctx: CommandContext) -> None:
     """A no-op: a remote console cannot be cleared through the emulator's host calls."""
     return None
+
+
+_OBJECT_METHODS = [
+    ("Equals", "bool Equals(System.Object obj)"),
+    ("GetHashCode", "int GetHashCode()"),
+    ("GetType", "type GetType()"),
+    ("ToString", "string ToString()"),
+]
+_STRING_METHODS = [
+    ("Contains", "bool Contains(string value)"),
+    ("EndsWith", "bool EndsWith(string value)"),
+    ("IndexOf", "int IndexOf(string value)"),
+    ("Replace", "string Replace(string oldValue, string newValue)"),
+    ("Split", "string[] Split(Params char[] separator)"),
+    ("StartsWith", "bool StartsWith(string value)"),
+    ("Substring", "string Substring(int startIndex)"),
+    ("ToLower", "string ToLower()"),
+    ("ToUpper", "string ToUpper()"),
+    ("Trim", "string Trim()"),
+]
+
+
+def _dotnet_type(value: Any) -> str:
+    from psremoting.pslang.dotnet import type_name_of
+
+    return type_name_of(value).removeprefix("Deserialized.")
+
+
+def _short_type(value: Any) -> str:
+    name = _dotnet_type(value).rsplit(".", 1)[-1]
+    return {
+        "String": "string",
+        "Int32": "int",
+        "Int64": "long",
+        "Boolean": "bool",
+        "Double": "double",
+        "DateTime": "datetime",
+    }.get(name, name)
+
+
+def _members(obj: Any) -> tuple[str, list[tuple[str, str, str]]]:
+    """``(TypeName, [(Name, MemberType, Definition)])`` for Get-Member."""
+    from psremoting.pslang.values import PSCustom
+
+    type_name = _dotnet_type(obj)
+    members: list[tuple[str, str, str]] = [(n, "Method", d) for n, d in _OBJECT_METHODS]
+    ps = getattr(obj, "PSObject", None)
+    if ps is not None and not isinstance(obj, (str, int, float)):
+        for prop in getattr(ps, "extended_properties", []):
+            value = prop.get_value(obj)
+            members.append(
+                (prop.name, "NoteProperty", f"{_short_type(value)} {prop.name}={to_string(value)}")
+            )
+        for prop in getattr(ps, "adapted_properties", []):
+            value = prop.get_value(obj)
+            members.append((prop.name, "Property", f"{_short_type(value)} {prop.name} {{get;set;}}"))
+    elif isinstance(obj, PSCustom):
+        for key, value in obj.items():
+            members.append((str(key), "NoteProperty", f"{_short_type(value)} {key}={to_string(value)}"))
+    elif isinstance(obj, dict):
+        members += [
+            ("Count", "Property", "int Count {get;}"),
+            ("Keys", "Property", "System.Collections.ICollection Keys {get;}"),
+        ]
+        members += [
+            ("Add", "Method", "void Add(System.Object key, System.Object value)"),
+            ("ContainsKey", "Method", "bool ContainsKey(System.Object key)"),
+        ]
+    elif isinstance(obj, str):
+        members += [(n, "Method", d) for n, d in _STRING_METHODS] + [
+            ("Length", "Property", "int Length {get;}")
+        ]
+    order = {"AliasProperty": 0, "Method": 1, "NoteProperty": 2, "Property": 3}
+    return type_name, sorted(members, key=lambda m: (order.get(m[1], 9), m[0].lower()))
+
+
+@builtin(
+    CommandSignature(
+        "Get-Member",
+        (
+            Parameter("InputObject", "object", value_from_pipeline=True),
+            Parameter("Name", "string[]", position=0),
+            Parameter("MemberType", "string[]", ("Type",)),
+        ),
+    ),
+    aliases=("gm",),
+)
+def _get_member(ctx: CommandContext) -> Iterable[Any]:
+    items = list(ctx.input)
+    if ctx.bound is not None and "InputObject" in ctx.bound:
+        items.append(ctx.bound["InputObject"])
+    names = [n.lower() for n in ctx.get("Name") or ["*"]]
+    kinds = {k.lower() for k in ctx.get("MemberType") or []}
+    seen: set[str] = set()
+    out: list[Any] = []
+    for item in items:
+        type_name, members = _members(item)
+        if type_name in seen:
+            continue
+        seen.add(type_name)
+        for name, kind, definition in members:
+            if not any(fnmatch.fnmatchcase(name.lower(), n) for n in names):
+                continue
+            if (
+                kinds
+                and kind.lower() not in kinds
+                and not ("properties" in kinds and "property" in kind.lower())
+            ):
+                continue
+            out.append(
+                make_object(
+                    ["Microsoft.PowerShell.Commands.MemberDefinition", "System.Object"],
+                    {"TypeName": type_name, "Name": name, "MemberType": kind, "Definition": definition},
+                    name,
+                )
+            )
+    if not items:
+        from psrpcore.types import ErrorCategory
+
+        ctx.write_error(
+            ctx.error(
+                "You must specify an object for the Get-Member cmdlet.",
+                "System.InvalidOperationException",
+                ErrorCategory.CloseError,
+                "NoObjectInGetMember",
+            )
+        )
+    return out

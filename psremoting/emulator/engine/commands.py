@@ -64,6 +64,8 @@ class CommandContext:
         self.line = line
         self.position = position
         self.state: dict[str, Any] = {}
+        #: Where this command's non-terminating errors go when redirected (``2>$null``, ``2>&1``).
+        self.error_sink: Callable[[ErrorRecord], None] | None = None
 
     @property
     def io(self) -> PipelineIO:
@@ -94,6 +96,10 @@ class CommandContext:
         if action == "stop":
             raise PSError(record, terminating=True, script_terminating=True)
         if action in ("silentlycontinue", "ignore"):
+            return
+        if self.error_sink is not None:
+            self.run_state.engine.record_error(record)
+            self.error_sink(record)
             return
         self.run_state.write_error(record)
 

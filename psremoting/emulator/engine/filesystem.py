@@ -83,7 +83,8 @@ class Sandbox:
         except (OSError, RuntimeError) as exc:
             raise SandboxEscape(str(exc)) from exc
         if resolved != self.root and self.root not in resolved.parents:
-            raise SandboxEscape(f"The path '{host}' is outside the sandbox.")
+            # No host path in the message: it may reach the client.
+            raise SandboxEscape("The path is outside the sandbox.")
 
     def windows_path(self, host: Path) -> str:
         """The ``C:\\...`` form of a host path under the root."""

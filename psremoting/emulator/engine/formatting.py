@@ -135,8 +135,14 @@ def _table(rows: list[list[str]], headers: list[str], right: list[bool]) -> list
     return lines
 
 
-def _hashtable_lines(tables: list[dict[Any, Any]]) -> list[str]:
-    rows = [(format_scalar(k), format_scalar(v)) for t in tables for k, v in t.items()]
+def _hashtable_lines(tables: list[Any]) -> list[str]:
+    rows = [
+        (format_scalar(k), format_scalar(v))
+        for t in tables
+        for k, v in (
+            t.items() if isinstance(t, dict) else [(get_member(t, "Name", ""), get_member(t, "Value", ""))]
+        )
+    ]
     lines = ["", "Name                           Value", "----                           -----"]
     for name, value in rows:
         lines.append(
@@ -185,7 +191,9 @@ class OutputFormatter:
                 + self.flush_group()
                 + [format_scalar(obj) if not isinstance(obj, PSObject) else str(obj)]
             )
-        if isinstance(obj, dict) and not isinstance(obj, PSCustom):
+        if (isinstance(obj, dict) and not isinstance(obj, PSCustom)) or names[:1] == [
+            "System.Collections.DictionaryEntry"
+        ]:
             key: tuple[str, ...] = ("@hashtable",)
         else:
             key = tuple(names[:1]) + tuple(_properties(obj))
@@ -207,6 +215,8 @@ class OutputFormatter:
             return []
         if key == ("@hashtable",):
             return _hashtable_lines(group)
+        if key and key[0] == "Microsoft.PowerShell.Commands.MemberDefinition":
+            return _member_lines(group)
         view = _VIEWS.get(key[0]) if key else None
         if view is not None:
             return _fixed_table(group, view)
@@ -260,6 +270,21 @@ class OutputFormatter:
         name = to_string(get_member(obj, "Name", ""))
         lines.append(f"{mode:<7} {when:>25} {length_text:>14} {name}".rstrip())
         return lines
+
+
+def _member_lines(members: list[Any]) -> list[str]:
+    """Get-Member's view: a ``TypeName:`` header, then Name / MemberType / Definition."""
+    lines: list[str] = []
+    by_type: dict[str, list[Any]] = {}
+    for m in members:
+        by_type.setdefault(to_string(get_member(m, "TypeName", "")), []).append(m)
+    for type_name, group in by_type.items():
+        rows = [
+            [to_string(get_member(m, p, "")) for p in ("Name", "MemberType", "Definition")] for m in group
+        ]
+        table = _table(rows, ["Name", "MemberType", "Definition"], [False, False, False])
+        lines += ["", f"   TypeName: {type_name}"] + table
+    return lines
 
 
 def table_lines(objects: list[Any]) -> list[str]:

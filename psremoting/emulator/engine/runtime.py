@@ -14,7 +14,7 @@ pipeline (Failed), as does any error of a command invoked directly (not as a scr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from psrpcore.types import ErrorCategory, ErrorRecord, PipelineResultTypes
@@ -25,15 +25,24 @@ from psremoting.pslang.evaluator import (
     EvaluationError,
     Evaluator,
     ExitRequest,
-    ReturnRequest,
     ThrowRequest,
 )
 from psremoting.pslang.parser import ParseError, parse
-from psremoting.pslang.values import CaseInsensitiveDict, ScriptBlock, enumerate_value, to_string
+from psremoting.pslang.values import CaseInsensitiveDict, ScriptBlock, to_string
 
-from .commands import Builtin, CommandContext, lookup_builtin
+from .commands import ALIASES, Builtin, CommandContext, lookup_builtin
 from .errors import PSError, command_not_found, make_error_record, position_message
 from .io import PipelineIO, PipelineStopped
+from .processors import (
+    CommandProcessor,
+    ExpressionSource,
+    FunctionProcessor,
+    HandlerProcessor,
+    Processor,
+    Redirected,
+    Routed,
+    ScriptStage,
+)
 
 if TYPE_CHECKING:
     from . import Engine
@@ -41,199 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["PipelineRun"]
 
 Emit = Callable[[Any], None]
-
-
-class _Processor:
-    """One stage of a running pipeline (begin / process / end)."""
-
-    downstream: Emit
-
-    def begin(self) -> None:
-        """Before any input."""
-
-    def process(self, item: Any) -> None:
-        """One input object."""
-
-    def end(self) -> None:
-        """After the input ended."""
-
-
-class _CommandProcessor(_Processor):
-    def __init__(self, command: Builtin, ctx: CommandContext) -> None:
-        self.command = command
-        self.ctx = ctx
-
-    def begin(self) -> None:
-        self.command.begin(self.ctx)
-
-    def process(self, item: Any) -> None:
-        self.ctx.check_stopped()
-        try:
-            self.command.process(self.ctx, item)
-        except PSError as exc:
-            if exc.terminating:
-                raise
-            self.ctx.write_error(exc.record)
-
-    def end(self) -> None:
-        self.ctx.check_stopped()
-        try:
-            self.command.end(self.ctx)
-        except PSError as exc:
-            if exc.terminating:
-                raise
-            self.ctx.write_error(exc.record)
-
-
-class _HandlerProcessor(_Processor):
-    def __init__(self, handler: Callable[[CommandContext], Any], ctx: CommandContext) -> None:
-        self.handler = handler
-        self.ctx = ctx
-
-    def process(self, item: Any) -> None:
-        self.ctx.input.append(item)
-
-    def end(self) -> None:
-        try:
-            result = self.handler(self.ctx)
-        except (PSError, PipelineStopped, ExitRequest):
-            raise
-        except Exception as exc:  # noqa: BLE001 - a handler's bug is reported as PowerShell would
-            raise PSError(
-                make_error_record(
-                    str(exc) or type(exc).__name__,
-                    "System.Management.Automation.RuntimeException",
-                    ErrorCategory.NotSpecified,
-                    type(exc).__name__,
-                    None,
-                    line=self.ctx.line,
-                    position=self.ctx.position,
-                )
-            ) from exc
-        if result is None:
-            return
-        if isinstance(result, (str, bytes, dict)) or not isinstance(result, Iterable):
-            self.ctx.emit(result)
-            return
-        for item in result:
-            self.ctx.emit(item)
-
-
-class _FunctionProcessor(_Processor):
-    def __init__(
-        self,
-        run: PipelineRun,
-        evaluator: Evaluator,
-        block: ScriptBlock,
-        args: list[Any],
-        params: dict[str, Any],
-    ) -> None:
-        self.run = run
-        self.evaluator = evaluator
-        self.block = block
-        self.args = args
-        self.params = params
-        self.input: list[Any] = []
-
-    def process(self, item: Any) -> None:
-        self.input.append(item)
-
-    def end(self) -> None:
-        scope = self.evaluator.scope.child()
-        positional = list(self.args)
-        lowered = {k.lower(): v for k, v in self.params.items()}
-        for pname in self.block.params:
-            if pname.lower() in lowered:
-                scope.set(pname, lowered[pname.lower()])
-            else:
-                scope.set(pname, positional.pop(0) if positional else None)
-        scope.set("args", positional)
-        scope.set("input", list(self.input))
-        try:
-            self.evaluator.child(scope).run_script(self.block.script, self.downstream)
-        except ReturnRequest as req:
-            if req.keyword != "return":
-                raise
-
-
-class _ExpressionSource(_Processor):
-    def __init__(self, evaluator: Evaluator, expr: A.Expr) -> None:
-        self.evaluator = evaluator
-        self.expr = expr
-
-    def end(self) -> None:
-        value = self.evaluator.evaluate(self.expr)
-        for item in enumerate_value(value) if not isinstance(value, dict) else [value]:
-            self.downstream(item)
-
-
-class _ScriptStage(_Processor):
-    """A client command with ``is_script``: the parsed script, run at ``end`` with ``$input``."""
-
-    def __init__(self, run: PipelineRun, script: A.Script, parameters: list[tuple[str | None, Any]]) -> None:
-        self.run = run
-        self.script = script
-        self.parameters = parameters
-        self.input: list[Any] = []
-
-    def process(self, item: Any) -> None:
-        self.input.append(item)
-
-    def end(self) -> None:
-        evaluator = self.run.evaluator
-        if self.input:
-            evaluator.scope.set("input", list(self.input))
-        if self.parameters or self.script.param_names:
-            # A script with parameters (param() block, AddParameter/AddArgument) runs in its own scope.
-            scope = evaluator.scope.child()
-            positional = [value for name, value in self.parameters if name is None]
-            named = {name.lower(): value for name, value in self.parameters if name is not None}
-            for pname in self.script.param_names:
-                if pname.lower() in named:
-                    scope.set(pname, named.pop(pname.lower()))
-                else:
-                    scope.set(pname, positional.pop(0) if positional else None)
-            scope.set("args", positional)
-            evaluator = evaluator.child(scope)
-        try:
-            evaluator.run_script(self.script, self.downstream)
-        finally:
-            if self.input:
-                self.run.evaluator.scope.remove("input")
-
-
-class _Routed(_Processor):
-    """Wraps a client-level stage so that errors written while it runs go to its route."""
-
-    def __init__(self, run: PipelineRun, inner: _Processor, route: Emit) -> None:
-        self.run = run
-        self.inner = inner
-        self.route = route
-
-    @property
-    def downstream(self) -> Emit:
-        return self.inner.downstream
-
-    @downstream.setter
-    def downstream(self, emit: Emit) -> None:
-        self.inner.downstream = emit
-
-    def _call(self, fn: Callable[..., None], *args: Any) -> None:
-        saved = self.run.error_route
-        self.run.error_route = self.route
-        try:
-            fn(*args)
-        finally:
-            self.run.error_route = saved
-
-    def begin(self) -> None:
-        self._call(self.inner.begin)
-
-    def process(self, item: Any) -> None:
-        self._call(self.inner.process, item)
-
-    def end(self) -> None:
-        self._call(self.inner.end)
 
 
 class PipelineRun:
@@ -247,6 +63,33 @@ class PipelineRun:
         self.evaluator = Evaluator(
             engine.scope, self.run_pipeline, engine.functions, on_statement_error=self._statement_error
         )
+        self.evaluator.check_interrupt = self._check_stopped
+        self.evaluator.catchable = self._catchable
+        self.evaluator.write_redirect = lambda target, items, append: self.write_file(target, items, append)
+
+    def _check_stopped(self) -> None:
+        if self.io.stopping.is_set():
+            raise PipelineStopped()
+
+    def _catchable(self, exc: Exception) -> tuple[Any, list[str]] | None:
+        """What ``catch`` sees (``$_``): the ErrorRecord of a terminating error, and its exception's types."""
+        if isinstance(exc, PSError):
+            record = exc.record
+        elif isinstance(exc, ThrowRequest):
+            record = self.thrown_error(exc)
+        elif isinstance(exc, EvaluationError):
+            record = self.runtime_error(exc)
+        else:
+            return None
+        names = list(getattr(getattr(record.Exception, "PSObject", None), "type_names", []) or [])
+        return record, names
+
+    def _char(self, byte_offset: int) -> int:
+        """A character offset in the script text from tree-sitter's byte offset."""
+        text = self.script_text
+        if text.isascii():
+            return byte_offset
+        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
     # -- errors --------------------------------------------------------------------
     def write_error(self, record: ErrorRecord) -> None:
@@ -257,11 +100,12 @@ class PipelineRun:
     def _statement_error(self, exc: Exception, statement: A.Statement) -> bool:
         if isinstance(exc, PSError) and not exc.script_terminating:
             self.write_error(exc.record)
-            return True
-        if isinstance(exc, EvaluationError):
+        elif isinstance(exc, EvaluationError):
             self.write_error(self.runtime_error(exc))
-            return True
-        return False
+        else:
+            return False
+        self.engine.scope.set("?", False)
+        return True
 
     def runtime_error(self, exc: EvaluationError) -> ErrorRecord:
         """A RuntimeException ErrorRecord for an error inside an expression."""
@@ -275,14 +119,14 @@ class PipelineRun:
             exc.error_id,
             None,
             line=text,
-            position=position_message(text, exc.pos, exc.pos + 1) if text else None,
+            position=position_message(text, self._char(exc.pos), self._char(exc.pos) + 1) if text else None,
             invocation_name="",
         )
 
     # -- client level --------------------------------------------------------------
     def invoke(self, commands: list[Any]) -> None:
         """Run the CreatePipeline's commands as one pipeline (raises on a terminating end)."""
-        stages: list[_Processor] = []
+        stages: list[Processor] = []
         for command in commands:
             if command.is_script:
                 self.script_text = command.command_text
@@ -290,19 +134,19 @@ class PipelineRun:
                     script = parse(command.command_text)
                 except ParseError as exc:
                     raise PSError(self.parse_error(exc), terminating=True) from exc
-                stages.append(_ScriptStage(self, script, list(command.parameters)))
+                stages.append(ScriptStage(self, script, list(command.parameters)))
             else:
                 stages.append(self._direct_command(command))
         final = self._final_output
         routes = self._error_routes(commands, stages, final)
-        wrapped: list[_Processor] = [_Routed(self, stage, routes[i]) for i, stage in enumerate(stages)]
+        wrapped: list[Processor] = [Routed(self, stage, routes[i]) for i, stage in enumerate(stages)]
         self._link(wrapped, final)
         self._execute(wrapped, self.io.input(), finish_on_exit=True)
 
     def _final_output(self, obj: Any) -> None:
         self.io.write_output(self.engine.to_wire(obj))
 
-    def _error_routes(self, commands: list[Any], stages: list[_Processor], final: Emit) -> list[Emit]:
+    def _error_routes(self, commands: list[Any], stages: list[Processor], final: Emit) -> list[Emit]:
         routes: list[Emit] = [self.io.write_error] * len(stages)
         claim = next((i for i, c in enumerate(commands) if getattr(c, "merge_unclaimed", False)), None)
         for i, command in enumerate(commands):
@@ -346,7 +190,7 @@ class PipelineRun:
             record.CategoryInfo.Reason = "ParseException"
         return record
 
-    def _direct_command(self, command: Any) -> _Processor:
+    def _direct_command(self, command: Any) -> Processor:
         tokens: list[Any] = []
         for name, value in command.parameters:
             tokens.append(
@@ -355,12 +199,16 @@ class PipelineRun:
         return self.make_processor(command.command_text, tokens, self.evaluator, "", -1, False, direct=True)
 
     @staticmethod
-    def _link(processors: list[_Processor], final: Emit) -> None:
+    def _link(processors: list[Processor], final: Emit) -> None:
         for i, proc in enumerate(processors):
-            proc.downstream = processors[i + 1].process if i + 1 < len(processors) else final
+            emit = processors[i + 1].process if i + 1 < len(processors) else final
+            if isinstance(proc, Redirected):
+                proc.link(emit)
+            else:
+                proc.downstream = emit
 
     def _execute(
-        self, processors: list[_Processor], input_items: Iterator[Any] | None, finish_on_exit: bool = False
+        self, processors: list[Processor], input_items: Iterator[Any] | None, finish_on_exit: bool = False
     ) -> None:
         for proc in processors:
             proc.begin()
@@ -384,22 +232,25 @@ class PipelineRun:
         """The evaluator's callback for a pipeline that contains commands."""
         if self.io.stopping.is_set():
             raise PipelineStopped()
-        processors: list[_Processor] = []
+        processors: list[Processor] = []
         for index, element in enumerate(pipeline.elements):
             if isinstance(element, A.Command):
                 processors.append(self._script_command(evaluator, element, index > 0))
             else:
-                processors.append(_ExpressionSource(evaluator, element))
+                processors.append(ExpressionSource(evaluator, element))
         self._link(processors, emit)
+        errors_before = self.engine.error_count
         self._execute(processors, None)
+        # $? is False after a pipeline that wrote an error, as in PowerShell.
+        self.engine.scope.set("?", self.engine.error_count == errors_before)
 
-    def _script_command(self, evaluator: Evaluator, command: A.Command, expecting_input: bool) -> _Processor:
+    def _script_command(self, evaluator: Evaluator, command: A.Command, expecting_input: bool) -> Processor:
         if isinstance(command.name, str):
             name = command.name
         else:
             value = evaluator.evaluate(command.name)
             if isinstance(value, ScriptBlock):
-                return _FunctionProcessor(self, evaluator, value, self._plain_args(evaluator, command), {})
+                return FunctionProcessor(self, evaluator, value, self._plain_args(evaluator, command), {})
             name = to_string(value)
         tokens: list[Any] = []
         for element in command.elements:
@@ -408,7 +259,23 @@ class PipelineRun:
                 tokens.append(ParameterToken(element.name, argument))
             else:
                 tokens.append(evaluator.evaluate(element))
-        return self.make_processor(name, tokens, evaluator, command.text, command.pos, expecting_input)
+        proc = self.make_processor(name, tokens, evaluator, command.text, command.pos, expecting_input)
+        if command.redirections:
+            targets = [
+                (r, evaluator.evaluate(r.target) if r.target is not None else None)
+                for r in command.redirections
+            ]
+            ctx = getattr(proc, "ctx", None)
+            return Redirected(self, proc, ctx if isinstance(ctx, CommandContext) else None, targets)
+        return proc
+
+    def write_file(self, path: Any, items: list[Any], append: bool) -> None:
+        """``> file``: the items as Out-File writes them (formatted text), in the sandbox."""
+        from .builtins_content import write_text_file
+        from .formatting import format_all
+
+        lines = format_all(items)
+        write_text_file(self, to_string(path), "\r\n".join(lines) + ("\r\n" if lines else ""), append)
 
     @staticmethod
     def _plain_args(evaluator: Evaluator, command: A.Command) -> list[Any]:
@@ -423,31 +290,36 @@ class PipelineRun:
         pos: int,
         expecting_input: bool,
         direct: bool = False,
-    ) -> _Processor:
+    ) -> Processor:
         """Resolve ``name`` (handlers, functions, built-ins, aliases) and bind its arguments."""
         position = None
         if pos >= 0 and self.script_text:
-            position = position_message(self.script_text, pos, pos + len(text.rstrip()))
+            start = self._char(pos)
+            position = position_message(self.script_text, start, start + len(text.rstrip()))
         args, params = _split_arguments(tokens)
         handler = self.engine.handler_for(name)
+        if handler is None and name.lower() in ALIASES:
+            # An alias names the command it stands for, which a handler may have replaced.
+            handler = self.engine.handler_for(ALIASES[name.lower()])
         if handler is not None:
             ctx = CommandContext(self, name, name, args, params, None, evaluator, _unset, text, position)
-            proc: _Processor = _HandlerProcessor(handler, ctx)
+            proc: Processor = HandlerProcessor(handler, ctx)
             return _bind_emit(proc, ctx)
         function = self.engine.functions.get(name)
         if function is not None:
-            return _FunctionProcessor(self, evaluator, function, args, {k: v for k, v in params.items()})
+            return FunctionProcessor(self, evaluator, function, args, {k: v for k, v in params.items()})
         command = lookup_builtin(name)
         if command is None:
             if pos >= 0 and self.script_text:
-                position = position_message(self.script_text, pos, pos + len(name))
+                start = self._char(pos)
+                position = position_message(self.script_text, start, start + len(name))
             raise PSError(command_not_found(name, self.script_text or None, position), terminating=True)
         try:
             bound = bind(command.signature, tokens, expecting_input=expecting_input)
         except ParameterBindingError as exc:
             raise PSError(self.binding_error(command, exc, text, position), terminating=True) from exc
         ctx = CommandContext(self, command.name, name, args, params, bound, evaluator, _unset, text, position)
-        return _bind_emit(_CommandProcessor(command, ctx), ctx)
+        return _bind_emit(CommandProcessor(command, ctx), ctx)
 
     def binding_error(
         self, command: Builtin, exc: ParameterBindingError, text: str, position: str | None
@@ -489,7 +361,7 @@ def _unset(_: Any) -> None:  # pragma: no cover - replaced by _bind_emit before 
     raise RuntimeError("emit used before the pipeline was linked")
 
 
-def _bind_emit(proc: _Processor, ctx: CommandContext) -> _Processor:
+def _bind_emit(proc: Processor, ctx: CommandContext) -> Processor:
     """Make ``ctx.emit`` follow the processor's downstream once the pipeline is linked."""
     ctx.emit = lambda obj: proc.downstream(obj)
     return proc

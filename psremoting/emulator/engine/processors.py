@@ -1,0 +1,335 @@
+"""The stages of a running pipeline, in PowerShell's begin / process / end model.
+
+A :class:`Processor` is one stage: a built-in, a registered handler, a script function, an
+expression at the head of a pipeline, a client's script command; :class:`Redirected` and
+:class:`Routed` wrap a stage to send its output or errors elsewhere (``> file``, ``2>&1``,
+the client's merge settings).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from psrpcore.types import ErrorCategory
+
+from psremoting.pslang import ast as A
+from psremoting.pslang.evaluator import EvaluationError, Evaluator, ExitRequest, FlowControl, ReturnRequest
+from psremoting.pslang.values import ScriptBlock, enumerate_value, to_string
+
+from .commands import Builtin, CommandContext
+from .errors import PSError, make_error_record
+from .io import PipelineStopped
+
+if TYPE_CHECKING:
+    from .runtime import PipelineRun
+
+__all__ = [
+    "KEEP",
+    "CommandProcessor",
+    "ExpressionSource",
+    "FunctionProcessor",
+    "HandlerProcessor",
+    "Processor",
+    "Redirected",
+    "Routed",
+    "ScriptStage",
+    "using_values",
+]
+
+Emit = Callable[[Any], None]
+
+
+class Processor:
+    """One stage of a running pipeline (begin / process / end)."""
+
+    downstream: Emit
+
+    def begin(self) -> None:
+        """Before any input."""
+
+    def process(self, item: Any) -> None:
+        """One input object."""
+
+    def end(self) -> None:
+        """After the input ended."""
+
+
+class CommandProcessor(Processor):
+    def __init__(self, command: Builtin, ctx: CommandContext) -> None:
+        self.command = command
+        self.ctx = ctx
+
+    def begin(self) -> None:
+        self.command.begin(self.ctx)
+
+    def process(self, item: Any) -> None:
+        self.ctx.check_stopped()
+        self._guarded(self.command.process, self.ctx, item)
+
+    def end(self) -> None:
+        self.ctx.check_stopped()
+        self._guarded(self.command.end, self.ctx)
+
+    def _guarded(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run a built-in's method: its non-terminating errors are written, and an unexpected
+        Python error (a file the host refuses...) becomes that command's terminating error."""
+        try:
+            fn(*args)
+        except PSError as exc:
+            if exc.terminating:
+                raise
+            self.ctx.write_error(exc.record)
+        except (PipelineStopped, FlowControl, EvaluationError):
+            raise
+        except OSError as exc:
+            raise PSError(
+                self.ctx.error(
+                    f"{exc.strerror or exc}: '{exc.filename}'" if exc.filename else str(exc),
+                    "System.IO.IOException",
+                    ErrorCategory.WriteError,
+                    "System.IO.IOException",
+                )
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - reported as PowerShell reports a cmdlet's failure
+            raise PSError(
+                self.ctx.error(
+                    str(exc) or type(exc).__name__,
+                    "System.Management.Automation.RuntimeException",
+                    ErrorCategory.NotSpecified,
+                    type(exc).__name__,
+                )
+            ) from exc
+
+
+class HandlerProcessor(Processor):
+    def __init__(self, handler: Callable[[CommandContext], Any], ctx: CommandContext) -> None:
+        self.handler = handler
+        self.ctx = ctx
+
+    def process(self, item: Any) -> None:
+        self.ctx.input.append(item)
+
+    def end(self) -> None:
+        try:
+            result = self.handler(self.ctx)
+        except (PSError, PipelineStopped, ExitRequest):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a handler's bug is reported as PowerShell would
+            raise PSError(
+                make_error_record(
+                    str(exc) or type(exc).__name__,
+                    "System.Management.Automation.RuntimeException",
+                    ErrorCategory.NotSpecified,
+                    type(exc).__name__,
+                    None,
+                    line=self.ctx.line,
+                    position=self.ctx.position,
+                )
+            ) from exc
+        if result is None:
+            return
+        if isinstance(result, (str, bytes, dict)) or not isinstance(result, Iterable):
+            self.ctx.emit(result)
+            return
+        for item in result:
+            self.ctx.emit(item)
+
+
+class FunctionProcessor(Processor):
+    def __init__(
+        self,
+        run: PipelineRun,
+        evaluator: Evaluator,
+        block: ScriptBlock,
+        args: list[Any],
+        params: dict[str, Any],
+    ) -> None:
+        self.run = run
+        self.evaluator = evaluator
+        self.block = block
+        self.args = args
+        self.params = params
+        self.input: list[Any] = []
+
+    def process(self, item: Any) -> None:
+        self.input.append(item)
+
+    def end(self) -> None:
+        scope = self.evaluator.scope.child()
+        positional = list(self.args)
+        lowered = {k.lower(): v for k, v in self.params.items()}
+        for pname in self.block.params:
+            if pname.lower() in lowered:
+                scope.set(pname, lowered[pname.lower()])
+            else:
+                scope.set(pname, positional.pop(0) if positional else None)
+        scope.set("args", positional)
+        scope.set("input", list(self.input))
+        try:
+            self.evaluator.child(scope).run_script(self.block.script, self.downstream)
+        except ReturnRequest as req:
+            if req.keyword != "return":
+                raise
+
+
+class ExpressionSource(Processor):
+    def __init__(self, evaluator: Evaluator, expr: A.Expr) -> None:
+        self.evaluator = evaluator
+        self.expr = expr
+
+    def end(self) -> None:
+        value = self.evaluator.evaluate(self.expr)
+        for item in enumerate_value(value) if not isinstance(value, dict) else [value]:
+            self.downstream(item)
+
+
+class ScriptStage(Processor):
+    """A client command with ``is_script``: the parsed script, run at ``end`` with ``$input``."""
+
+    def __init__(self, run: PipelineRun, script: A.Script, parameters: list[tuple[str | None, Any]]) -> None:
+        self.run = run
+        self.script = script
+        self.parameters = parameters
+        self.input: list[Any] = []
+
+    def process(self, item: Any) -> None:
+        self.input.append(item)
+
+    def end(self) -> None:
+        evaluator = self.run.evaluator
+        if self.input:
+            evaluator.scope.set("input", list(self.input))
+        parameters = list(self.parameters)
+        using = [value for name, value in parameters if name == "--%"]
+        if using and isinstance(using[0], dict):
+            evaluator = evaluator.copy()
+            evaluator.using = using_values(using[0])
+            parameters = [(name, value) for name, value in parameters if name != "--%"]
+        if parameters or self.script.param_names:
+            # A script with parameters (param() block, AddParameter/AddArgument) runs in its own scope.
+            scope = evaluator.scope.child()
+            positional = [value for name, value in parameters if name is None]
+            named = {name.lower(): value for name, value in parameters if name is not None}
+            for pname in self.script.param_names:
+                if pname.lower() in named:
+                    scope.set(pname, named.pop(pname.lower()))
+                else:
+                    scope.set(pname, positional.pop(0) if positional else None)
+            scope.set("args", positional)
+            evaluator = evaluator.child(scope)
+        try:
+            evaluator.run_script(self.script, self.downstream)
+        finally:
+            if self.input:
+                self.run.evaluator.scope.remove("input")
+
+
+class Redirected(Processor):
+    """A command with redirections: ``> $null``, ``> file``, ``>> file``, ``2> $null``, ``2>&1``, ``*> ...``."""
+
+    def __init__(
+        self,
+        run: PipelineRun,
+        inner: Processor,
+        ctx: CommandContext | None,
+        targets: list[tuple[A.Redirection, Any]],
+    ) -> None:
+        self.run = run
+        self.inner = inner
+        self.ctx = ctx
+        self.targets = targets
+        self.files: dict[str, tuple[list[Any], bool]] = {}
+        self.output_target: Any = KEEP
+        for redirection, target in targets:
+            if redirection.stream in ("1", "*") and not redirection.merge_to_output:
+                self.output_target = target
+            if redirection.stream in ("2", "*") and ctx is not None:
+                if redirection.merge_to_output:
+                    ctx.error_sink = lambda record: self.downstream(record)
+                elif target is None:
+                    ctx.error_sink = lambda record: None
+                else:
+                    ctx.error_sink = self._collector(target, redirection.append)
+        if self.output_target is not KEEP:
+            append = any(r.append for r, t in targets if t is self.output_target)
+            self.inner.downstream = (
+                (lambda obj: None)
+                if self.output_target is None
+                else self._collector(self.output_target, append)
+            )
+
+    def _collector(self, target: Any, append: bool) -> Emit:
+        path = to_string(target)
+        items, _ = self.files.setdefault(path, ([], append))
+        return items.append
+
+    def link(self, emit: Emit) -> None:
+        self.downstream = emit
+        if self.output_target is KEEP:
+            self.inner.downstream = emit
+
+    def begin(self) -> None:
+        self.inner.begin()
+
+    def process(self, item: Any) -> None:
+        self.inner.process(item)
+
+    def end(self) -> None:
+        self.inner.end()
+        for path, (items, append) in self.files.items():
+            self.run.write_file(path, items, append)
+
+
+KEEP = object()
+
+
+class Routed(Processor):
+    """Wraps a client-level stage so that errors written while it runs go to its route."""
+
+    def __init__(self, run: PipelineRun, inner: Processor, route: Emit) -> None:
+        self.run = run
+        self.inner = inner
+        self.route = route
+
+    @property
+    def downstream(self) -> Emit:
+        return self.inner.downstream
+
+    @downstream.setter
+    def downstream(self, emit: Emit) -> None:
+        self.inner.downstream = emit
+
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
+        saved = self.run.error_route
+        self.run.error_route = self.route
+        try:
+            fn(*args)
+        finally:
+            self.run.error_route = saved
+
+    def begin(self) -> None:
+        self._call(self.inner.begin)
+
+    def process(self, item: Any) -> None:
+        self._call(self.inner.process, item)
+
+    def end(self) -> None:
+        self._call(self.inner.end)
+
+
+def using_values(table: dict[Any, Any]) -> dict[str, Any]:
+    """``$using:`` values from the ``--%`` parameter Invoke-Command sends.
+
+    Its keys are Base64(UTF-16LE("$using:name")), as PowerShell 5+ writes them.
+    """
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        try:
+            text = base64.b64decode(str(key)).decode("utf-16-le")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if text.lower().startswith("$using:"):
+            values[text[len("$using:") :].strip("{}")] = value
+    return values

@@ -1,0 +1,336 @@
+"""One running PSRP pipeline of a shell: the engine's PipelineIO, and PSRP byte helpers.
+
+:class:`PipelineIOImpl` is what the command engine writes to (``PipelineIO`` in
+``engine/io.py``): every call takes the shell's lock, goes through psrpcore's ServerPipeline
+and wakes the Receives waiting on the shell's condition. Host calls that return a value block
+until the client's PipelineHostResponse arrives, or the pipeline is stopped.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+import psrpcore
+
+# PSRPMessage, create_message and _serialize_string are psrpcore internals (pinned to <0.4),
+# used by the pre-serialized output fast path.
+from psrpcore._payload import PSRPMessage, create_message
+from psrpcore.types import HostMethodIdentifier, ProgressRecordType, PSInvocationState, PSRPMessageType
+from psrpcore.types._serializer import _serialize_string
+
+if TYPE_CHECKING:
+    from psremoting.emulator.shells import PSRPShell
+
+__all__ = [
+    "Collector",
+    "Command",
+    "PipelineIOImpl",
+    "command_metadata",
+    "mark_running",
+    "pipeline_id_of",
+    "split_messages",
+]
+
+#: Output a pipeline may queue before its worker waits for the client to Receive.
+MAX_QUEUED_BYTES = 16 * 1024 * 1024
+
+
+def _tolerate_upper_case_ci() -> None:
+    """pypsrp names the call id ``CI`` in Set{Max,Min}Runspaces and GetAvailableRunspaces;
+    psrpcore reads ``ci``. Windows accepts both, so the emulator's events read either."""
+
+    def ci(self: Any) -> int:
+        obj = self._ps_object
+        try:
+            return int(obj.ci)
+        except AttributeError:
+            return int(obj.CI)
+
+    for cls in (
+        psrpcore.SetMaxRunspacesEvent,
+        psrpcore.SetMinRunspacesEvent,
+        psrpcore.GetAvailableRunspacesEvent,
+        psrpcore.ResetRunspaceStateEvent,
+    ):
+        cls.ci = property(ci)  # type: ignore[method-assign,assignment]
+
+
+_tolerate_upper_case_ci()
+
+
+class PipelineIOImpl:
+    """The engine's view of one running pipeline (the ``PipelineIO`` protocol)."""
+
+    def __init__(self, shell: PSRPShell, command: Command, has_host: bool) -> None:
+        self._shell = shell
+        self._command = command
+        self.has_host = has_host
+        self.stopping = threading.Event()
+
+    # Everything goes through psrpcore under the shell lock.
+    def _emit(self, fn: Callable[[psrpcore.ServerPipeline], None]) -> None:
+        shell = self._shell
+        with shell.cond:
+            self._wait_for_room()
+            pipeline = self._command.pipeline
+            if self.stopping.is_set() or pipeline.state != PSInvocationState.Running:
+                raise pipeline_stopped()
+            fn(pipeline)
+            shell.note_written()
+
+    def _wait_for_room(self) -> None:
+        shell = self._shell
+        deadline = time.monotonic() + 600
+        while (
+            shell.queued_bytes(self._command.pipeline_id) > MAX_QUEUED_BYTES
+            and not self.stopping.is_set()
+            and not shell.closed
+            and time.monotonic() < deadline
+        ):
+            shell.cond.wait(1.0)
+
+    def write_output(self, obj: Any) -> None:
+        clixml = fast_clixml(obj)
+        if clixml is None:
+            self._emit(lambda p: p.write_output(obj))
+        else:
+            self._emit(lambda p: queue_serialized(p, clixml))
+
+    def write_error(self, error_record: Any) -> None:
+        def send(p: psrpcore.ServerPipeline) -> None:
+            p.prepare_message(error_record, message_type=psrpcore.types.PSRPMessageType.ErrorRecord)
+
+        self._emit(send)
+
+    def write_warning(self, message: str) -> None:
+        self._emit(lambda p: p.write_warning(str(message)))
+
+    def write_verbose(self, message: str) -> None:
+        self._emit(lambda p: p.write_verbose(str(message)))
+
+    def write_debug(self, message: str) -> None:
+        self._emit(lambda p: p.write_debug(str(message)))
+
+    def write_information(self, data: Any, source: str) -> None:
+        self._emit(lambda p: p.write_information(data, source))
+
+    def write_progress(
+        self,
+        activity: str,
+        status: str,
+        percent_complete: int,
+        activity_id: int,
+        record_type: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        rtype = record_type if isinstance(record_type, ProgressRecordType) else ProgressRecordType.Processing
+        self._emit(
+            lambda p: p.write_progress(
+                activity,
+                int(activity_id),
+                status,
+                current_operation=kwargs.get("current_operation"),
+                parent_activity_id=int(kwargs.get("parent_activity_id", -1)),
+                percent_complete=int(percent_complete),
+                record_type=rtype,
+                seconds_remaining=int(kwargs.get("seconds_remaining", -1)),
+            )
+        )
+
+    def host_call(self, method: HostMethodIdentifier, args: list[Any]) -> Any:
+        shell = self._shell
+        command = self._command
+        with shell.cond:
+            if self.stopping.is_set() or command.pipeline.state != PSInvocationState.Running:
+                raise pipeline_stopped()
+            ci = command.pipeline.host_call(method, list(args))
+            shell.note_written()
+            shell.cond.notify_all()
+            if method.is_void():
+                return None
+            command.awaiting_host = True
+            try:
+                while ci not in command.host_responses:
+                    if self.stopping.is_set() or shell.closed:
+                        raise pipeline_stopped()
+                    shell.cond.wait(1.0)
+            finally:
+                command.awaiting_host = False
+            result, error = command.host_responses.pop(ci)
+        if error is not None:
+            from psremoting.emulator.engine.errors import PSError
+
+            raise PSError(error)
+        return result
+
+    def input(self) -> Iterator[Any]:
+        shell = self._shell
+        command = self._command
+        while True:
+            with shell.cond:
+                while not command.input_items and not command.input_ended:
+                    if self.stopping.is_set() or shell.closed:
+                        raise pipeline_stopped()
+                    shell.cond.wait(1.0)
+                if command.input_items:
+                    item = command.input_items.popleft()
+                else:
+                    return
+            yield item
+
+
+class Command:
+    """One WSMan command of a PSRP shell: a ServerPipeline and its worker."""
+
+    def __init__(self, command_id: str, pipeline: psrpcore.ServerPipeline) -> None:
+        self.command_id = command_id.upper()
+        self.pipeline = pipeline
+        self.pipeline_id = pipeline.pipeline_id
+        self.finished = False
+        self.input_items: collections.deque[Any] = collections.deque()
+        self.input_ended = False
+        self.host_responses: dict[int, tuple[Any, Any]] = {}
+        self.io: PipelineIOImpl | None = None
+        self.thread: threading.Thread | None = None
+        self.exit_code = 0
+        #: True while the pipeline waits for the answer of a host call (a Receive need not linger).
+        self.awaiting_host = False
+
+
+RUNSPACEPOOL_STATE = 0x00021005
+
+
+def pipeline_stopped() -> Exception:
+    """The engine's PipelineStopped, imported when first needed: importing the emulator does
+    not load the command engine (pytest loads the plugin, and so this package, at start)."""
+    from psremoting.emulator.engine.io import PipelineStopped
+
+    return PipelineStopped()
+
+
+def fast_clixml(obj: Any) -> bytes | None:
+    """CLIXML of a plain ``str``/``int``/``bool``, byte for byte what psrpcore would write,
+    without its object model (10x cheaper: big outputs are mostly such values)."""
+    kind = type(obj)
+    if kind is str:
+        if not obj:
+            return b"<S />"
+        return b"<S>" + escape(_serialize_string(obj)).encode("utf-8") + b"</S>"
+    if kind is bool:
+        return b"<B>true</B>" if obj else b"<B>false</B>"
+    if kind is int:
+        if -(2**31) <= obj < 2**31:
+            return b"<I32>%d</I32>" % obj
+        if -(2**63) <= obj < 2**63:
+            return b"<I64>%d</I64>" % obj
+    return None
+
+
+def queue_serialized(pipeline: psrpcore.ServerPipeline, clixml: bytes) -> None:
+    """Queue already-serialized pipeline output, as ``ServerPipeline.write_output`` would."""
+    pool = pipeline.runspace_pool
+    message_type = PSRPMessageType.PipelineOutput
+    data = create_message(False, message_type, clixml, pool.runspace_pool_id, pipeline.pipeline_id)
+    message = PSRPMessage(
+        message_type,
+        bytearray(data),
+        pool.runspace_pool_id,
+        pipeline.pipeline_id,
+        pool._fragment_counter,
+        psrpcore.StreamType.default,
+    )
+    pool._send_buffer.append(message)
+
+
+def mark_running(pipeline: psrpcore.ServerPipeline) -> None:
+    """Running, without the PipelineState(Running) message psrpcore's ``start()`` queues:
+    Windows never sends one (the recordings go straight from output to the final state)."""
+    pipeline._change_state(PSInvocationState.Running, emit=False)
+
+
+def pipeline_id_of(data: bytes) -> uuid.UUID | None:
+    """The PID of the first PSRP message in ``data`` (fragment header, then MS-PSRP 2.2.1)."""
+    if len(data) < 61 or not data[16] & 0x1:
+        return None
+    try:
+        pid = uuid.UUID(bytes_le=bytes(data[45:61]))
+    except ValueError:
+        return None
+    return pid if pid.int else None
+
+
+def split_messages(data: bytes) -> list[tuple[int, bytes]]:
+    """Cut a run of PSRP fragments into whole messages: ``(message type, their fragments)``."""
+    messages: list[tuple[int, bytes]] = []
+    start = 0
+    offset = 0
+    msg_type = 0
+    while offset + 21 <= len(data):
+        flags = data[offset + 16]
+        length = int.from_bytes(data[offset + 17 : offset + 21], "big")
+        if flags & 0x1:
+            msg_type = int.from_bytes(data[offset + 25 : offset + 29], "little")
+        offset += 21 + length
+        if flags & 0x2:
+            messages.append((msg_type, data[start:offset]))
+            start = offset
+    if start < len(data):
+        messages.append((msg_type, data[start:]))
+    return messages
+
+
+class Collector:
+    """A PipelineIO that keeps the output objects and drops everything else."""
+
+    has_host = False
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.output: list[Any] = []
+
+    def write_output(self, obj: Any) -> None:
+        self.output.append(obj)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("write_"):
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
+
+    def host_call(self, method: Any, args: list[Any]) -> Any:
+        return None
+
+    def input(self) -> Iterator[Any]:
+        return iter(())
+
+
+def command_metadata(info: Any) -> Any:
+    """A CommandInfo from Get-Command as the Selected.CmdletInfo of a GetCommandMetadata answer."""
+    from psrpcore.types import CommandTypes, PSList, PSObject, add_note_property
+
+    def prop(name: str, default: Any = None) -> Any:
+        value = getattr(info, name, default)
+        return default if value is None else value
+
+    command_type = prop("CommandType", CommandTypes.Cmdlet)
+    kind = str(getattr(command_type, "name", command_type))
+    obj = PSObject()
+    obj.PSObject.type_names = [
+        f"Selected.System.Management.Automation.{'Function' if kind == 'Function' else 'Cmdlet'}Info",
+        "System.Management.Automation.PSCustomObject",
+        "System.Object",
+    ]
+    add_note_property(obj, "Name", str(prop("Name", "")))
+    add_note_property(obj, "Namespace", str(prop("ModuleName", prop("Source", ""))))
+    add_note_property(obj, "HelpUri", str(prop("HelpUri", "")))
+    add_note_property(obj, "CommandType", command_type)
+    add_note_property(obj, "ResolvedCommandName", None)
+    add_note_property(obj, "OutputType", PSList())
+    add_note_property(obj, "Parameters", None)
+    return obj

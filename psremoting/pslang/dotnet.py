@@ -1,0 +1,205 @@
+"""The .NET surface the subset emulates: casts, common methods, static members, indexing.
+
+PowerShell scripts lean on a few .NET members (``[int]'5'``, ``'a'.ToUpper()``,
+``[Math]::Round(x)``, ``$list.Count``); these are mapped onto Python here. Anything else
+is an :class:`EvaluationError` that names the member, never a silent wrong answer.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+from .flow import EvaluationError
+from .values import (
+    CaseInsensitiveDict,
+    PSCustom,
+    ScriptBlock,
+    get_member,
+    to_bool,
+    to_number,
+    to_string,
+)
+
+__all__ = ["TypeName", "call_method", "cast", "index_value", "static_member", "static_method", "type_name_of"]
+
+
+def cast(type_name: str, value: Any) -> Any:
+    name = type_name.lower().removeprefix("system.")
+    if name in ("int", "int32", "int64", "long", "byte", "int16", "uint32", "uint64"):
+        number = to_number(value)
+        return int(round(number)) if isinstance(number, float) else number
+    if name in ("double", "float", "single", "decimal"):
+        return float(to_number(value))
+    if name == "string":
+        return to_string(value)
+    if name in ("bool", "boolean", "switch", "management.automation.switchparameter"):
+        return to_bool(value)
+    if name in ("array", "object[]", "string[]", "int[]"):
+        items = list(value) if isinstance(value, (list, tuple)) else ([] if value is None else [value])
+        if name == "string[]":
+            return [to_string(i) for i in items]
+        if name == "int[]":
+            return [int(to_number(i)) for i in items]
+        return items
+    if name in ("hashtable", "collections.hashtable", "ordered") and isinstance(value, dict):
+        return CaseInsensitiveDict(value.items())
+    if name in ("pscustomobject", "management.automation.pscustomobject"):
+        if isinstance(value, dict):
+            return PSCustom(value.items())
+        return value
+    if name in ("datetime",):
+        if isinstance(value, _dt.datetime):
+            return value
+        return _dt.datetime.fromisoformat(to_string(value))
+    if name in ("scriptblock", "management.automation.scriptblock"):
+        return value
+    if name in ("void",):
+        return None
+    if name in ("object", "psobject"):
+        return value
+    raise EvaluationError(f"Unable to find type [{type_name}].", 0, "TypeNotFound")
+
+
+_STRING_METHODS: dict[str, Callable[..., Any]] = {
+    "toupper": lambda s: s.upper(),
+    "tolower": lambda s: s.lower(),
+    "trim": lambda s, chars=None: s.strip(chars),
+    "trimstart": lambda s, chars=None: s.lstrip(chars),
+    "trimend": lambda s, chars=None: s.rstrip(chars),
+    "startswith": lambda s, p: s.startswith(p),
+    "endswith": lambda s, p: s.endswith(p),
+    "contains": lambda s, p: p in s,
+    "replace": lambda s, a, b: s.replace(a, b),
+    "split": lambda s, sep=None: s.split(sep) if sep else s.split(),
+    "substring": lambda s, start, length=None: s[start:] if length is None else s[start : start + length],
+    "indexof": lambda s, p: s.find(p),
+    "padleft": lambda s, n, c=" ": s.rjust(n, c),
+    "padright": lambda s, n, c=" ": s.ljust(n, c),
+}
+
+
+class TypeName(str):
+    """The value of a ``[Type]`` literal: its name."""
+
+    __slots__ = ()
+
+
+def static_member(type_name: str, name: str) -> Any:
+    lower = (type_name.lower().removeprefix("system."), name.lower())
+    if lower == ("math", "pi"):
+        return math.pi
+    if lower == ("math", "e"):
+        return math.e
+    if lower == ("datetime", "now"):
+        return _dt.datetime.now()
+    if lower == ("environment", "newline"):
+        return "\r\n"
+    if lower == ("string", "empty"):
+        return ""
+    if lower in (("int32", "maxvalue"), ("int", "maxvalue")):
+        return 2**31 - 1
+    raise EvaluationError(
+        f"The property '{name}' of [{type_name}] is not supported by this PowerShell subset."
+    )
+
+
+def static_method(type_name: str, name: str, args: list[Any]) -> Any:
+    key = (type_name.lower().removeprefix("system."), name.lower())
+    if key == ("math", "round"):
+        return round(to_number(args[0]), int(to_number(args[1])) if len(args) > 1 else 0)
+    if key == ("math", "max"):
+        return max(to_number(a) for a in args)
+    if key == ("math", "min"):
+        return min(to_number(a) for a in args)
+    if key == ("string", "isnullorempty"):
+        return not args or args[0] is None or to_string(args[0]) == ""
+    if key == ("string", "join"):
+        items = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:]
+        return to_string(args[0]).join(to_string(i) for i in items)
+    raise EvaluationError(
+        f"[{type_name}]::{name}() is not supported by this PowerShell subset.", 0, "MethodNotFound"
+    )
+
+
+def call_method(
+    obj: Any, name: str, args: list[Any], invoke: Callable[[ScriptBlock, list[Any]], Any] | None = None
+) -> Any:
+    """``obj.Name(args)``: common .NET methods on strings and collections, else the Python method."""
+    lower = name.lower()
+    if lower == "tostring" and not args:
+        return to_string(obj)
+    if lower == "gettype" and not args:
+        return TypeName(type_name_of(obj))
+    if isinstance(obj, str) and lower in _STRING_METHODS:
+        return _STRING_METHODS[lower](obj, *args)
+    if isinstance(obj, dict) and lower in ("containskey", "contains"):
+        return args[0] in obj
+    if isinstance(obj, dict) and lower == "add":
+        obj[args[0]] = args[1]
+        return None
+    if isinstance(obj, dict) and lower == "remove":
+        obj.pop(args[0], None)
+        return None
+    if isinstance(obj, list) and lower == "contains":
+        return args[0] in obj
+    if isinstance(obj, ScriptBlock) and lower in ("invoke", "invokereturnasis") and invoke is not None:
+        return invoke(obj, args)
+    target = None
+    for attr in dir(obj):
+        if attr.lower() == lower and not attr.startswith("__"):
+            target = getattr(obj, attr)
+            break
+    if target is None or not callable(target):
+        raise EvaluationError(
+            f"Method invocation failed because [{type_name_of(obj)}] does not contain a method named '{name}'.",
+            0,
+            "MethodNotFound",
+        )
+    return target(*args)
+
+
+def index_value(obj: Any, index: Any) -> Any:
+    """``obj[index]``: lists (negative and list indexes), strings, dicts and PSObjects."""
+    if isinstance(index, (list, tuple)):
+        return [index_value(obj, i) for i in index]
+    if obj is None:
+        raise EvaluationError("Cannot index into a null array.", 0, "NullArray")
+    if isinstance(obj, dict):
+        return obj.get(index) if isinstance(obj, CaseInsensitiveDict) else obj.get(index)
+    if isinstance(obj, (list, tuple, str)):
+        try:
+            return obj[int(to_number(index))]
+        except IndexError:
+            return None
+    try:
+        return obj[index]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return get_member(obj, to_string(index), None) if isinstance(index, str) else None
+
+
+def type_name_of(obj: Any) -> str:
+    if obj is None:
+        return "null"
+    if isinstance(obj, bool):
+        return "System.Boolean"
+    if isinstance(obj, int):
+        return "System.Int32"
+    if isinstance(obj, float):
+        return "System.Double"
+    if isinstance(obj, str):
+        return "System.String"
+    if isinstance(obj, PSCustom):
+        return "System.Management.Automation.PSCustomObject"
+    if isinstance(obj, dict):
+        return "System.Collections.Hashtable"
+    if isinstance(obj, (list, tuple)):
+        return "System.Object[]"
+    if isinstance(obj, ScriptBlock):
+        return "System.Management.Automation.ScriptBlock"
+    names = getattr(getattr(obj, "PSObject", None), "type_names", None)
+    if names:
+        return str(names[0])
+    return type(obj).__name__
