@@ -98,7 +98,6 @@ _EXPORTS: dict[str, str] = {
     "RemoteErrorRecord": "psremoting.errors",
 }
 
-# copy_item (psremoting.transfer) joins __all__ once that module exists.
 __all__ = [
     "__version__",
     "AuthenticationFailedError",
@@ -130,6 +129,7 @@ __all__ = [
     "SessionStateError",
     "StreamItem",
     "connect_pssession",
+    "copy_item",
     "disconnect_pssession",
     "enter_pssession",
     "exit_pssession",

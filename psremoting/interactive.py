@@ -38,6 +38,10 @@ _stack_lock = threading.RLock()
 _stack: list[InteractiveSession] = []
 
 
+#: Receive long-poll of an interactive line, in seconds (see `InteractiveSession.run`).
+_INTERACTIVE_POLL_SECONDS = 0.25
+
+
 @dataclass
 class RunResult:
     """What running one line did.
@@ -144,7 +148,14 @@ class InteractiveSession:
         result = RunResult(state="Completed")
         try:
             pipeline = self.session.runspace.start(
-                line, out_default=True, merge_errors=True, ui=target, annotate_output=False
+                line,
+                out_default=True,
+                merge_errors=True,
+                ui=target,
+                annotate_output=False,
+                # Short long-polls: Ctrl+C is sent between two Receives, so this bounds how
+                # long a stop waits (PowerShell gives the prompt back within a second).
+                poll_interval=_INTERACTIVE_POLL_SECONDS,
             )
             with self._lock:
                 self._pipeline = pipeline

@@ -42,11 +42,10 @@ def build_parser(chosen: str | None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in args_list if not a.startswith("-")), None)
-    if chosen not in SUBCOMMANDS:
-        if chosen is None and not any(a in ("-h", "--help", "--version") for a in args_list):
-            # `psremoting` alone, or `psremoting --emulator`: the shell.
-            args_list = ["shell", *args_list]
-            chosen = "shell"
+    if chosen is None and not any(a in ("-h", "--help", "--version") for a in args_list):
+        # `psremoting` alone, or `psremoting --emulator`: the shell.
+        args_list = ["shell", *args_list]
+        chosen = "shell"
     parser = build_parser(chosen)
     args = parser.parse_args(args_list)
     if args.command is None:

@@ -186,7 +186,13 @@ class PSRPShell(Shell):
             except Exception as exc:
                 raise faults.bad_base64(f"the {stream} stream ({type(exc).__name__}: {exc})") from exc
             while True:
-                event = self.pool.next_event()
+                try:
+                    event = self.pool.next_event()
+                except Exception as exc:  # fragments or CLIXML that do not parse
+                    log.info(
+                        "unparsable PSRP data on shell %s: %s: %s", self.shell_id, type(exc).__name__, exc
+                    )
+                    raise faults.bad_base64(f"the {stream} stream ({type(exc).__name__})") from exc
                 if event is None:
                     break
                 self._on_event(event)

@@ -259,7 +259,8 @@ class WSManService:
                 self.stats.count("(oversized)")
                 raise faults.envelope_too_large(len(data), self.max_envelope_size)
             request = parse_request(data, self.max_envelope_size)
-            self.stats.count(request.action)
+            # Unknown actions are counted together: a client cannot grow the table at will.
+            self.stats.count(request.action if request.action in self._handlers else "(unknown)")
             injected = self.knobs.take_injected(request.action)
             if injected is not None:
                 raise injected

@@ -12,7 +12,8 @@ when an answer is an internal error of the emulator, or when a recording matches
 exchanges than its floor in ``baseline.json`` (a ratchet: when the emulator gets closer to
 Windows, rewrite the floors with ``PSREMOTING_UPDATE_CONFORMANCE_BASELINE=1 pytest
 tests/conformance`` and commit the file). The report is printed in pytest's terminal summary
-(``-v`` for every differing exchange).
+(``-v`` for every differing exchange). One recording is also replayed through the whole
+stack (HTTP, NTLM or SPNEGO, message encryption) and must give the same shapes.
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ def test_recording_replays_with_windows_shapes(path: Path, service: WSManService
     REPORTS.append(report)
     if os.environ.get("PSREMOTING_UPDATE_CONFORMANCE_BASELINE") == "1":
         baseline = _baseline()
-        baseline[path.name] = report.matched
+        # The recordings whose scripts sleep depend on wall-clock timing: one exchange of slack.
+        baseline[path.name] = report.matched - (1 if path.name in SLOW_RECORDINGS else 0)
         BASELINE.write_text(json.dumps(dict(sorted(baseline.items())), indent=2) + "\n", encoding="utf-8")
     floor = _baseline().get(path.name, 0)
     assert report.matched >= floor, (

@@ -174,6 +174,7 @@ def test_garbage_base64_and_unknown_command(emulator: Emulator, raw: Raw, wsman_
         body = f'<rsp:Send><rsp:Stream Name="stdin">{junk}</rsp:Stream></rsp:Send>'
         status, root = raw.post(_envelope(SHELL + "Send", PS_URI, body, shell_id=shell_id))
         assert status == 500
+        assert _fault(root)[0] == wsman_faults.ERROR_WSMAN_INVALID_XML  # base64, but not PSRP
 
         command_id = str(uuid.uuid4()).upper()
         body = f'<rsp:Receive><rsp:DesiredStream CommandId="{command_id}">stdout</rsp:DesiredStream></rsp:Receive>'

@@ -137,6 +137,10 @@ def test_host_call_answered_by_a_pshost(emulator: Emulator, wsman_for: WSManFor)
         ps.add_cmdlet("Ask")
         assert ps.invoke() == ["you said forty-two"]
         assert ui.asked == 1
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Read-Host")
+        assert ps.invoke() == ["forty-two"]
+        assert ui.asked == 2
 
 
 def test_ctrl_c_stops_a_long_command_within_a_second(emulator: Emulator, wsman_for: WSManFor) -> None:

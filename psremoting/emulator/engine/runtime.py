@@ -30,6 +30,7 @@ from psremoting.pslang.evaluator import (
 from psremoting.pslang.parser import ParseError, parse
 from psremoting.pslang.values import CaseInsensitiveDict, ScriptBlock, to_string
 
+from .builtins_transfer import native_stage as native_transfer_stage
 from .commands import ALIASES, Builtin, CommandContext, lookup_builtin
 from .errors import PSError, command_not_found, make_error_record, position_message
 from .io import PipelineIO, PipelineStopped
@@ -128,7 +129,9 @@ class PipelineRun:
         """Run the CreatePipeline's commands as one pipeline (raises on a terminating end)."""
         stages: list[Processor] = []
         for command in commands:
-            if command.is_script:
+            if command.is_script and (native := native_transfer_stage(self, command)) is not None:
+                stages.append(native)  # Copy-Item's transfer scripts, performed natively
+            elif command.is_script:
                 self.script_text = command.command_text
                 try:
                     script = parse(command.command_text)

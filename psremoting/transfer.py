@@ -1,0 +1,337 @@
+"""Copy-Item -ToSession / -FromSession: copy files and folders to and from a PSSession.
+
+    >>> s = psremoting.new_pssession("server01")
+    >>> psremoting.copy_item("./app.zip", "C:\\Deploy\\", to_session=s)
+    >>> psremoting.copy_item("C:\\Logs", "./logs", from_session=s, recurse=True)
+
+How it moves data (the remote scripts are in `psremoting.transfer_scripts`, written for
+Windows PowerShell 5.1 and PowerShell 7, no modules needed):
+
+- Upload: one pipeline per file whose *input* is the file as ``byte[]`` chunks (serialized
+  as ``<BA>``, the cheapest form on the wire), then its SHA-256. Chunks are sized from the
+  session's WSMan max envelope so each Send carries one full fragment. The remote script
+  writes a temporary file next to the target, checks the hash, then moves it into place.
+- Download: one pipeline per file whose *output* is the file as ``byte[]`` chunks, then its
+  SHA-256; chunks are written to a temporary file next to the local target as they arrive,
+  hashed, checked, then renamed into place.
+- Memory stays flat in the file size on the client: input is a generator read from disk,
+  output is written as it arrives; nothing holds the whole file.
+- A hash mismatch fails with a clear error and the partial file is removed.
+- Folders (``recurse=True``): the remote tree is listed (or the local one walked), folders
+  are created first, then each file is copied. As in PowerShell, copying into a folder that
+  exists puts the source *inside* it; otherwise the destination is the copy's name.
+
+Progress goes to the session's host UI (``session.runspace.host.ui_target``) as PowerShell
+shows it: activity "Copying {0} to {1}", status "From {0} to {1}".
+
+The emulator (a test double) performs these scripts natively, recognising them by their
+first line; the real scripts are exercised only by the opt-in real-host suite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import ntpath
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from psremoting.errors import InvalidOptionError, PSRemotingError, SessionStateError
+from psremoting.transfer_scripts import SCRIPTS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from psremoting.session import PSSession
+
+__all__ = ["copy_item", "TransferError", "DOWNLOAD_CHUNK_SIZE"]
+
+log = logging.getLogger(__name__)
+
+#: Bytes per downloaded chunk (one output object; the server splits it into fragments).
+DOWNLOAD_CHUNK_SIZE = 1024 * 1024
+#: PSRP message header (40) + UTF-8 BOM (3) + ``<BA></BA>`` (9) + slack, per input chunk.
+_MESSAGE_OVERHEAD = 40 + 3 + 9 + 64
+_FRAGMENT_HEADER = 21
+_ABSOLUTE_REMOTE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)")
+
+
+
+class TransferError(PSRemotingError):
+    """A copy to or from a session failed (missing source, remote write error, hash mismatch)."""
+
+    fully_qualified_error_id = "CopyItemRemoteFailed"
+
+
+def copy_item(
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    destination: str | os.PathLike[str],
+    *,
+    to_session: PSSession | None = None,
+    from_session: PSSession | None = None,
+    recurse: bool = False,
+) -> list[str]:
+    """Copy-Item -Path `path` -Destination `destination` -ToSession/-FromSession.
+
+    With `to_session`, `path` is local and `destination` a remote absolute path; with
+    `from_session`, `path` is remote (absolute) and `destination` local. `path` may be a
+    list. Returns the paths of the files written (remote paths for an upload). Raises
+    `InvalidOptionError` (both or no session, relative remote path), `SessionStateError`
+    (session not Available) or `TransferError` (what failed, on which file).
+    """
+    if to_session is not None and from_session is not None:
+        raise InvalidOptionError(
+            "'-ToSession' and '-FromSession' are mutually exclusive and cannot be specified at the same time."
+        )
+    session = to_session if to_session is not None else from_session
+    if session is None:
+        raise InvalidOptionError("copy_item needs to_session (upload) or from_session (download).")
+    sources = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    if to_session is not None:
+        _check_remote_path(str(destination))
+    else:
+        for source in sources:
+            _check_remote_path(str(source))
+    _check_available(session)
+    copier = _Copier(session)
+    written: list[str] = []
+    for source in sources:
+        if to_session is not None:
+            written += copier.upload(Path(source), str(destination), recurse)
+        else:
+            written += copier.download(str(source), Path(destination), recurse)
+    return written
+
+
+def _check_remote_path(path: str) -> None:
+    if not _ABSOLUTE_REMOTE.match(path):
+        raise InvalidOptionError(
+            f"The path '{path}' is not valid. Only absolute paths are supported on remote copy operations."
+        )
+
+
+def _check_available(session: PSSession) -> None:
+    availability = session.availability
+    if getattr(availability, "value", availability) != "Available":
+        raise SessionStateError(
+            f"Cannot perform operation because the session Availability is set to "
+            f"{getattr(availability, 'value', availability)}.",
+            computer_name=session.computer_name,
+            state=getattr(session.state, "value", str(session.state)),
+        )
+
+
+def _remote_join(base: str, *names: str) -> str:
+    text = base.rstrip("\\/")
+    for name in names:
+        text += "\\" + name
+    return text
+
+
+def _not_found(path: str) -> TransferError:
+    return TransferError(f"Cannot find path '{path}' because it does not exist.")
+
+
+def upload_chunk_size(session: PSSession) -> int:
+    """Raw bytes per input chunk so that one chunk fills one Send (one fragment)."""
+    payload = int(session.runspace.wsman.max_payload_size)
+    room = payload - _FRAGMENT_HEADER - _MESSAGE_OVERHEAD
+    return max(3, room // 4 * 3)
+
+
+class _Copier:
+    """Runs the transfer scripts on one session, with progress on its host UI."""
+
+    def __init__(self, session: PSSession) -> None:
+        self.session = session
+        self.computer = session.computer_name
+        self.ui: Any = getattr(getattr(session.runspace, "host", None), "ui_target", None)
+
+    # -- remote script helpers -------------------------------------------------------
+    def _run(self, name: str, parameters: dict[str, Any], input: Any = None, what: str = "") -> list[Any]:
+        pipeline = self.session.start(SCRIPTS[name], parameters=parameters, input=input, annotate=False)
+        output: list[Any] = []
+        failure = None
+        for item in pipeline:
+            if item.stream == "output":
+                output.append(item.value)
+            elif item.stream == "error" and failure is None:
+                failure = item.value
+            elif item.stream == "warning":
+                log.warning("[%s] %s", self.computer, item.value)
+        if failure is not None:
+            message = getattr(failure, "message", str(failure))
+            raise TransferError(f"[{self.computer}] {message}", computer_name=self.computer)
+        return output
+
+    def _list(self, path: str, recurse: bool) -> list[tuple[str, int, str]]:
+        entries = []
+        for line in self._run("list", {"Path": path, "Recurse": bool(recurse)}):
+            kind, size, full = str(line).split("\t", 2)
+            entries.append((kind, int(size), full))
+        if not entries:
+            raise TransferError(f"[{self.computer}] Failed to read remote path '{path}'.", computer_name=self.computer)
+        return entries
+
+    # -- progress --------------------------------------------------------------------
+    def _progress(self, source: str, target: str, done: int, total: int, *, upload: bool, last: bool = False) -> None:
+        ui = self.ui
+        if ui is None or not hasattr(ui, "write_progress"):
+            return
+        from psremoting.objects import ProgressRecord
+
+        origin, goal = ("localhost", self.computer) if upload else (self.computer, "localhost")
+        percent = 100 if total <= 0 else min(100, done * 100 // total)
+        record = ProgressRecord(
+            activity=f"Copying {source} to {target}",
+            status_description=f"From {origin} to {goal}",
+            percent_complete=percent,
+            record_type="Completed" if last else "Processing",
+        )
+        try:
+            ui.write_progress(0, record)
+        except Exception as exc:  # noqa: BLE001 - a failing progress display must not fail the copy
+            log.debug("progress display failed: %s", exc)
+
+    # -- upload ----------------------------------------------------------------------
+    def upload(self, source: Path, destination: str, recurse: bool) -> list[str]:
+        if not source.exists():
+            raise _not_found(str(source))
+        kind, _size, _full = self._list(destination, False)[0]
+        if source.is_dir():
+            if kind == "F":
+                raise TransferError(
+                    f"[{self.computer}] Destination path {destination} is a file that already exists on the "
+                    "target destination.",
+                    computer_name=self.computer,
+                )
+            root = _remote_join(destination, source.name) if kind == "D" else destination
+            folders = [root]
+            files: list[tuple[Path, str]] = []
+            if recurse:
+                for folder, dirs, names in os.walk(source):
+                    dirs.sort()
+                    rel = Path(folder).relative_to(source).parts
+                    folders += [_remote_join(root, *rel, d) for d in dirs]
+                    files += [(Path(folder) / n, _remote_join(root, *rel, n)) for n in sorted(names)]
+            self._run("mkdir", {"Paths": folders})
+            return [self._upload_file(local, remote) for local, remote in files]
+        target = _remote_join(destination, source.name) if kind == "D" else destination
+        return [self._upload_file(source, target)]
+
+    def _upload_file(self, local: Path, remote: str) -> str:
+        total = local.stat().st_size
+        chunk_size = upload_chunk_size(self.session)
+        step = max(total // 50, 1)
+
+        def chunks() -> Iterator[Any]:
+            digest = hashlib.sha256()
+            done = 0
+            next_report = 0
+            with open(local, "rb") as stream:
+                while True:
+                    data = stream.read(chunk_size)
+                    if not data:
+                        break
+                    digest.update(data)
+                    done += len(data)
+                    if done >= next_report:
+                        self._progress(str(local), remote, done, total, upload=True)
+                        next_report = done + step
+                    yield data
+            yield digest.hexdigest()
+
+        self._run("upload", {"Path": remote}, input=chunks())
+        self._progress(str(local), remote, total, total, upload=True, last=True)
+        return remote
+
+    # -- download --------------------------------------------------------------------
+    def download(self, source: str, destination: Path, recurse: bool) -> list[str]:
+        entries = self._list(source, recurse)
+        kind, size, full = entries[0]
+        if kind == "M":
+            raise _not_found(source)
+        name = ntpath.basename(full.rstrip("\\")) or full.rstrip("\\:")
+        if kind == "F":
+            target = destination / name if destination.is_dir() else destination
+            return [self._download_file(full, target, size)]
+        if destination.is_file():
+            raise TransferError(f"Destination path {destination} is a file that already exists.")
+        root = destination / name if destination.is_dir() else destination
+        root.mkdir(parents=True, exist_ok=True)
+        written: list[str] = []
+        prefix = full.rstrip("\\") + "\\"
+        for entry_kind, entry_size, entry_path in entries[1:]:
+            local = root.joinpath(*_relative_parts(prefix, entry_path))
+            if entry_kind == "D":
+                local.mkdir(parents=True, exist_ok=True)
+            elif entry_kind == "F":
+                local.parent.mkdir(parents=True, exist_ok=True)
+                written.append(self._download_file(entry_path, local, entry_size))
+        return written
+
+    def _download_file(self, remote: str, target: Path, size: int) -> str:
+        if target.is_dir():
+            target = target / ntpath.basename(remote)
+        if not target.parent.is_dir():
+            raise TransferError(f"Cannot copy to {target}: the folder {target.parent} does not exist.")
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".psrtmp", dir=target.parent)
+        temp = Path(temp_name)
+        digest = hashlib.sha256()
+        remote_hash: str | None = None
+        failure = None
+        done = 0
+        step = max(size // 50, 1)
+        next_report = 0
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                pipeline = self.session.start(
+                    SCRIPTS["download"], parameters={"Path": remote, "ChunkSize": DOWNLOAD_CHUNK_SIZE},
+                    annotate=False,
+                )  # fmt: skip
+                for item in pipeline:
+                    if item.stream == "output":
+                        value = item.value
+                        if isinstance(value, (bytes, bytearray)):
+                            stream.write(value)
+                            digest.update(value)
+                            done += len(value)
+                            if done >= next_report:
+                                self._progress(remote, str(target), done, size, upload=False)
+                                next_report = done + step
+                        else:
+                            remote_hash = str(value)
+                    elif item.stream == "error" and failure is None:
+                        failure = item.value
+            if failure is not None:
+                message = getattr(failure, "message", str(failure))
+                raise TransferError(f"[{self.computer}] {message}", computer_name=self.computer)
+            actual = digest.hexdigest()
+            if remote_hash is None or actual != remote_hash.lower():
+                raise TransferError(
+                    f"[{self.computer}] Failed to read remote file '{remote}': the SHA-256 of the data received "
+                    f"({actual}) does not match the remote file's ({remote_hash}); the partial file was removed.",
+                    computer_name=self.computer,
+                )
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        self._progress(remote, str(target), size, size, upload=False, last=True)
+        return str(target)
+
+
+def _relative_parts(prefix: str, full: str) -> list[str]:
+    """The local path parts of remote `full` below `prefix`, refusing anything that could
+    leave the destination folder (a hostile server's ``..`` or a drive)."""
+    if not full.lower().startswith(prefix.lower()):
+        raise TransferError(f"The server listed '{full}', which is not inside '{prefix}'.")
+    parts = [p for p in full[len(prefix) :].split("\\") if p]
+    for part in parts:
+        if part in (".", "..") or "/" in part or ":" in part or "\0" in part:
+            raise TransferError(f"The server listed an unsafe name '{full}'; nothing was written for it.")
+    if not parts:
+        raise TransferError(f"The server listed '{full}' as an item below itself.")
+    return parts

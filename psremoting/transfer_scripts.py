@@ -1,0 +1,152 @@
+"""The PowerShell scripts `psremoting.transfer` runs on the remote host.
+
+They target real Windows: Windows PowerShell 5.1 and PowerShell 7, no modules, only .NET
+types present in both. Each starts with a stable marker line (``# psremoting-transfer:<name>
+v1``): the emulator (a test double that cannot run .NET) recognises a script command by that
+line and performs the same contract natively (``psremoting/emulator/engine/builtins_transfer.py``).
+Change a script's contract only together with its version in the marker and the emulator.
+
+Contracts (parameters are named; every error is a terminating ``throw`` of the text shown,
+so that both sides report the same message):
+
+``list``     ``-Path`` (absolute), ``-Recurse`` (bool). Output: strings ``"<K>\\t<length>\\t<full
+             path>"``; the first describes ``Path`` itself (K = ``F`` file, ``D`` directory, ``M``
+             missing); with ``-Recurse`` and a directory, then every item below it (parents first).
+``mkdir``    ``-Paths`` (absolute paths). Creates each directory (and its parents). Output: none.
+             Error: ``Failed to create directory '{0}' on remote destination.``
+``upload``   ``-Path`` (the absolute target file). Input: ``byte[]`` chunks, then the SHA-256 of
+             the whole file as a lower-case hex string. Writes a temporary file next to the
+             target, checks the hash, then replaces the target. Output: the target path.
+             Errors: parent missing, target is a directory, hash mismatch (temp file removed).
+``download`` ``-Path`` (absolute file), ``-ChunkSize`` (bytes). Output: ``byte[]`` chunks of at
+             most ChunkSize bytes, then the SHA-256 as a lower-case hex string.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MARKER_PREFIX", "SCRIPTS", "marker"]
+
+MARKER_PREFIX = "# psremoting-transfer:"
+
+
+def marker(name: str) -> str:
+    """The first line of script ``name`` (``# psremoting-transfer:upload v1``)."""
+    return f"{MARKER_PREFIX}{name} v1"
+
+
+# Lifts the remote pipeline's input deserialization memory cap (cumulative over a pipeline's
+# input: a file of tens of MB would exceed it). Internal API reached by reflection, as
+# pypsrp's copy.ps1 does; a failure only limits the largest file, so it is a warning.
+_LIFT_INPUT_CAP = r"""
+    try {
+        $flags = [Reflection.BindingFlags]'NonPublic, Instance'
+        $o = $Host.GetType().GetProperty('ExternalHost', $flags).GetValue($Host, $null)
+        $o = $o.GetType().GetField('_transportManager', $flags).GetValue($o)
+        $o = $o.GetType().GetProperty('Fragmentor', $flags).GetValue($o, $null)
+        $o = $o.GetType().GetProperty('DeserializationContext', $flags).GetValue($o, $null)
+        $o.GetType().GetProperty('MaximumAllowedMemory', $flags).SetValue($o, $null, $null)
+    } catch {
+        Write-Warning "Could not lift the remote input size limit; very large files may fail: $($_.Exception.Message)"
+    }
+"""
+
+LIST = marker("list") + r"""
+param([string]$Path, [bool]$Recurse)
+$ErrorActionPreference = 'Stop'
+if ([IO.Directory]::Exists($Path)) {
+    $root = (New-Object IO.DirectoryInfo $Path).FullName
+    "D`t0`t$root"
+    if ($Recurse) {
+        Get-ChildItem -LiteralPath $root -Recurse -Force | ForEach-Object {
+            if ($_.PSIsContainer) { "D`t0`t$($_.FullName)" } else { "F`t$($_.Length)`t$($_.FullName)" }
+        }
+    }
+} elseif ([IO.File]::Exists($Path)) {
+    $f = New-Object IO.FileInfo $Path
+    "F`t$($f.Length)`t$($f.FullName)"
+} else {
+    "M`t0`t$Path"
+}
+"""
+
+MKDIR = marker("mkdir") + r"""
+param([string[]]$Paths)
+$ErrorActionPreference = 'Stop'
+foreach ($p in $Paths) {
+    if ([IO.File]::Exists($p)) { throw "Failed to create directory '$p' on remote destination." }
+    try { $null = [IO.Directory]::CreateDirectory($p) }
+    catch { throw "Failed to create directory '$p' on remote destination." }
+}
+"""
+
+UPLOAD = marker("upload") + r"""
+param([string]$Path)
+begin {
+    $ErrorActionPreference = 'Stop'
+""" + _LIFT_INPUT_CAP + r"""
+    if ([IO.Directory]::Exists($Path)) {
+        throw "Failed to copy file $Path to remote target destination: it is a directory."
+    }
+    $dir = [IO.Path]::GetDirectoryName($Path)
+    if (-not [IO.Directory]::Exists($dir)) {
+        throw "Failed to copy file $Path to remote target destination: the folder $dir does not exist."
+    }
+    $temp = [IO.Path]::Combine($dir, '.' + [IO.Path]::GetFileName($Path) + '.' + [guid]::NewGuid().ToString('N') + '.psrtmp')
+    $stream = [IO.File]::Open($temp, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::None)
+    $sha = [Security.Cryptography.SHA256]::Create()
+    $expected = $null
+}
+process {
+    try {
+        if ($_ -is [byte[]]) {
+            $null = $sha.TransformBlock($_, 0, $_.Length, $null, 0)
+            $stream.Write($_, 0, $_.Length)
+        } else {
+            $expected = [string]$_
+        }
+    } catch {
+        $stream.Dispose(); [IO.File]::Delete($temp); throw
+    }
+}
+end {
+    try {
+        $null = $sha.TransformFinalBlock((New-Object byte[] 0), 0, 0)
+        $stream.Dispose()
+        $actual = [BitConverter]::ToString($sha.Hash).Replace('-', '').ToLowerInvariant()
+        if ($actual -ne $expected) {
+            throw "Failed to copy file $Path to remote target destination: the SHA-256 of the data received ($actual) does not match the source ($expected); the partial file was removed."
+        }
+        if ([IO.File]::Exists($Path)) { [IO.File]::Delete($Path) }
+        [IO.File]::Move($temp, $Path)
+    } finally {
+        $stream.Dispose()
+        if ([IO.File]::Exists($temp)) { [IO.File]::Delete($temp) }
+    }
+    $Path
+}
+"""
+
+DOWNLOAD = marker("download") + r"""
+param([string]$Path, [int]$ChunkSize)
+$ErrorActionPreference = 'Stop'
+if (-not [IO.File]::Exists($Path)) { throw "Failed to read remote file '$Path'." }
+$stream = [IO.File]::Open($Path, [IO.FileMode]::Open, [IO.FileAccess]::Read, [IO.FileShare]::Read)
+try {
+    $sha = [Security.Cryptography.SHA256]::Create()
+    while ($true) {
+        $buffer = New-Object byte[] $ChunkSize
+        $n = $stream.Read($buffer, 0, $ChunkSize)
+        if ($n -le 0) { break }
+        if ($n -lt $ChunkSize) { $chunk = New-Object byte[] $n; [Array]::Copy($buffer, $chunk, $n); $buffer = $chunk }
+        $null = $sha.TransformBlock($buffer, 0, $n, $null, 0)
+        , $buffer
+    }
+    $null = $sha.TransformFinalBlock((New-Object byte[] 0), 0, 0)
+    [BitConverter]::ToString($sha.Hash).Replace('-', '').ToLowerInvariant()
+} finally {
+    $stream.Dispose()
+}
+"""
+
+#: name -> script text (its first line is ``marker(name)``).
+SCRIPTS: dict[str, str] = {"list": LIST, "mkdir": MKDIR, "upload": UPLOAD, "download": DOWNLOAD}
