@@ -5,7 +5,9 @@ set -uo pipefail
 need=()
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
-command -v krb5kdc >/dev/null 2>&1 || [ -x /usr/sbin/krb5kdc ] || need+=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev)
+command -v krb5kdc >/dev/null 2>&1 || [ -x /usr/sbin/krb5kdc ] || need+=(krb5-kdc krb5-admin-server)
+command -v kinit >/dev/null 2>&1 || need+=(krb5-user)
+command -v krb5-config >/dev/null 2>&1 || need+=(libkrb5-dev)  # headers to build gssapi/krb5
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive

@@ -71,7 +71,7 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def best_time(fn: Callable[[], None], rounds: int) -> float:
+def best_time(fn: Callable[[], object], rounds: int) -> float:
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -80,7 +80,7 @@ def best_time(fn: Callable[[], None], rounds: int) -> float:
     return min(times)
 
 
-def traced_peak(fn: Callable[[], None]) -> int:
+def traced_peak(fn: Callable[[], object]) -> int:
     tracemalloc.start()
     try:
         fn()
@@ -90,64 +90,46 @@ def traced_peak(fn: Callable[[], None]) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size-mb", type=float, default=20.0, help="file size in MB (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per figure; the best is kept")
     parser.add_argument("--no-memory", action="store_true", help="skip the traced peak-memory runs")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--data",
+        choices=("random", "text", "both"),
+        default="both",
+        help="random: incompressible bytes; text: a log-like text file (compressible)",
+    )
     args = parser.parse_args()
+
+    from pypsrp.client import Client
 
     import psremoting
     from psremoting.options import EndpointOverride, set_endpoint_override
-    from pypsrp.client import Client
 
     size = int(args.size_mb * 1_000_000)
+    kinds = ("random", "text") if args.data == "both" else (args.data,)
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-copy-") as work:
         work_dir = Path(work)
         root = work_dir / "remote"
         (root / "bench").mkdir(parents=True)
-        local = work_dir / "local.bin"
-        with open(local, "wb") as f:
-            left = size
-            while left > 0:
-                f.write(os.urandom(min(left, 1 << 20)))
-                left -= min(left, 1 << 20)
-        (root / "bench" / "source.bin").write_bytes(local.read_bytes())
-        expected = sha256(local)
         emulator = EmulatorProcess(root)
         try:
-            set_endpoint_override(lambda name: EndpointOverride(
-                url=emulator.url, username=USER, password=PASSWORD, authentication="ntlm", ca_file=None))
+            set_endpoint_override(
+                lambda name: EndpointOverride(
+                    url=emulator.url, username=USER, password=PASSWORD, authentication="ntlm", ca_file=None
+                )
+            )
             session = psremoting.new_pssession("server01")
             client = Client("127.0.0.1", port=emulator.port, ssl=False, username=USER, password=PASSWORD,
                             auth="ntlm", cert_validation=False)  # fmt: skip
-            down = work_dir / "down.bin"
-
-            cases: dict[str, Callable[[], None]] = {
-                "psremoting upload": lambda: psremoting.copy_item(
-                    str(local), "C:\\bench\\ours.bin", to_session=session),
-                "pypsrp upload": lambda: client.copy(str(local), "C:\\bench\\theirs.bin"),
-                "psremoting download": lambda: psremoting.copy_item(
-                    "C:\\bench\\source.bin", str(down), from_session=session),
-                "pypsrp download": lambda: client.fetch("C:\\bench\\source.bin", str(down)),
-            }
-            results: dict[str, dict[str, Any]] = {}
-            for name, fn in cases.items():
-                seconds = best_time(fn, args.rounds)
-                produced = (root / "bench" / ("ours.bin" if "psremoting" in name else "theirs.bin")
-                            if "upload" in name else down)  # fmt: skip
-                assert sha256(produced) == expected, f"{name}: the copy differs from the source"
-                results[name] = {"seconds": round(seconds, 3), "mb_per_s": round(size / 1e6 / seconds, 2)}
-                print(f"{name:22s} {seconds:8.3f} s  {size / 1e6 / seconds:8.2f} MB/s", flush=True)
-            if not args.no_memory:
-                for name, fn in cases.items():
-                    peak = traced_peak(fn)
-                    results[name]["peak_traced_mb"] = round(peak / 1e6, 2)
-                    print(f"{name:22s} peak traced memory {peak / 1e6:8.2f} MB", flush=True)
-            for way in ("upload", "download"):
-                ratio = results[f"pypsrp {way}"]["seconds"] / results[f"psremoting {way}"]["seconds"]
-                results[f"{way} speed-up"] = {"x": round(ratio, 2)}
-                print(f"{way} speed-up: {ratio:.2f}x", flush=True)
+            for kind in kinds:
+                print(f"-- {kind} data, {size / 1e6:g} MB", flush=True)
+                results[kind] = run_kind(kind, size, work_dir, root, session, client, args)
             psremoting.remove_pssession(session)
             client.close()
         finally:
@@ -156,6 +138,73 @@ def main() -> int:
     if args.json:
         print(json.dumps({"size_bytes": size, "rounds": args.rounds, "results": results}, indent=2))
     return 0
+
+
+def write_data(path: Path, size: int, kind: str) -> None:
+    with open(path, "wb") as f:
+        written = 0
+        line = 0
+        while written < size:
+            if kind == "random":
+                block = os.urandom(min(size - written, 1 << 20))
+            else:  # a log file: compresses about 10x
+                lines = []
+                for _ in range(10_000):
+                    line += 1
+                    lines.append(b"2026-11-25T00:%02d:%02d.%03dZ INFO web-%d GET /api/items/%d 200 %d ms\r\n"
+                                 % (line // 60 % 60, line % 60, line % 1000, line % 7, line * 7919 % 100_000,
+                                    line % 89))  # fmt: skip
+                block = b"".join(lines)[: size - written]
+            f.write(block)
+            written += len(block)
+
+
+def run_kind(kind: str, size: int, work_dir: Path, root: Path, session: Any, client: Any,
+             args: argparse.Namespace) -> dict[str, dict[str, Any]]:  # fmt: skip
+    import psremoting
+
+    local = work_dir / f"local-{kind}.bin"
+    write_data(local, size, kind)
+    (root / "bench" / "source.bin").write_bytes(local.read_bytes())
+    expected = sha256(local)
+    down = work_dir / "down.bin"
+    cases: dict[str, Callable[[], object]] = {
+        "psremoting upload": lambda: psremoting.copy_item(
+            str(local), "C:\\bench\\ours.bin", to_session=session
+        ),
+        "pypsrp upload": lambda: client.copy(str(local), "C:\\bench\\theirs.bin"),
+        "psremoting download": lambda: psremoting.copy_item(
+            "C:\\bench\\source.bin", str(down), from_session=session
+        ),
+        "pypsrp download": lambda: client.fetch("C:\\bench\\source.bin", str(down)),
+    }
+    results: dict[str, dict[str, Any]] = {}
+    for name, fn in cases.items():
+        try:
+            seconds = best_time(fn, args.rounds)
+        except Exception as exc:  # noqa: BLE001 - a client that fails is a result too
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            print(f"{name:22s} FAILED: {type(exc).__name__}: {exc}", flush=True)
+            continue
+        produced = (root / "bench" / ("ours.bin" if "psremoting" in name else "theirs.bin")
+                    if "upload" in name else down)  # fmt: skip
+        assert sha256(produced) == expected, f"{name}: the copy differs from the source"
+        results[name] = {"seconds": round(seconds, 3), "mb_per_s": round(size / 1e6 / seconds, 2)}
+        print(f"{name:22s} {seconds:8.3f} s  {size / 1e6 / seconds:8.2f} MB/s", flush=True)
+    if not args.no_memory:
+        for name, fn in cases.items():
+            if "error" in results[name]:
+                continue
+            peak = traced_peak(fn)
+            results[name]["peak_traced_mb"] = round(peak / 1e6, 2)
+            print(f"{name:22s} peak traced memory {peak / 1e6:8.2f} MB", flush=True)
+    for way in ("upload", "download"):
+        if "error" in results[f"pypsrp {way}"] or "error" in results[f"psremoting {way}"]:
+            continue
+        ratio = results[f"pypsrp {way}"]["seconds"] / results[f"psremoting {way}"]["seconds"]
+        results[f"{way} speed-up"] = {"x": round(ratio, 2)}
+        print(f"{way} speed-up: {ratio:.2f}x", flush=True)
+    return results
 
 
 if __name__ == "__main__":

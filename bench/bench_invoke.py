@@ -25,94 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Callable
-from typing import Any
-from urllib.parse import urlsplit
+from pathlib import Path
 
-USER, PASSWORD = "benchuser", "bench-Passw0rd"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# Runs in the emulator's own process: one emulator, one listener per computer name.
-SERVER_CODE = r"""
-import json, sys
-from psremoting.emulator import Emulator
-names = sys.argv[1].split(",")
-user, password = sys.argv[2], sys.argv[3]
-with Emulator(users={user: password}, auth=("ntlm", "negotiate", "basic"), computer_name=names[0]) as emu:
-    urls = {names[0]: emu.url}
-    for name in names[1:]:
-        urls[name] = emu.add_computer(name)
-    print(json.dumps(urls), flush=True)
-    sys.stdin.read()  # runs until the benchmark closes our stdin
-    stats = emu.stats
-    peak = getattr(stats, "peak_running_pipelines", None)
-    if peak is None and isinstance(stats, dict):
-        peak = stats.get("peak_running_pipelines")
-    print(json.dumps({"peak_running_pipelines": peak}), flush=True)
-"""
-
-
-class EmulatorProcess:
-    """The emulator in a subprocess, answering for `names`; `urls` maps each name to its URL."""
-
-    def __init__(self, names: list[str]) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", SERVER_CODE, ",".join(names), USER, PASSWORD],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(10)
-            raise SystemExit("the emulator process did not start (see its error output above)")
-        self.urls: dict[str, str] = json.loads(line)
-        self.peak_running: int | None = None
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.close()
-        tail = self.proc.stdout.read()
-        try:
-            self.peak_running = json.loads(tail.strip().splitlines()[-1]).get("peak_running_pipelines")
-        except (ValueError, IndexError, AttributeError):
-            self.peak_running = None
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+from _common import EmulatorProcess, raw_pypsrp_one, route_to, timed  # noqa: E402
 
 
 def script_for(sleep_ms: int) -> str:
     return f"Start-Sleep -Milliseconds {sleep_ms}; $env:COMPUTERNAME" if sleep_ms else "$env:COMPUTERNAME"
-
-
-def raw_pypsrp_one(url: str, script: str) -> list[Any]:
-    """One host the way a plain pypsrp script does it: WSMan, RunspacePool, PowerShell."""
-    from pypsrp.powershell import PowerShell, RunspacePool
-    from pypsrp.wsman import WSMan
-
-    parts = urlsplit(url)
-    wsman = WSMan(parts.hostname or "127.0.0.1", port=parts.port, ssl=False, path=parts.path.strip("/"),
-                  auth="ntlm", username=USER, password=PASSWORD, cert_validation=False)
-    with wsman, RunspacePool(wsman) as pool:
-        ps = PowerShell(pool)
-        ps.add_script(script)
-        output = ps.invoke()
-        if ps.had_errors:
-            raise RuntimeError(f"{url}: {ps.streams.error}")
-        return list(output)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,15 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import psremoting
-    from psremoting.options import EndpointOverride, set_endpoint_override
+    from psremoting.options import set_endpoint_override
 
     names = [f"bench{n:03d}" for n in range(args.hosts)]
     script = script_for(args.sleep_ms)
     emulator = EmulatorProcess(names)
     try:
-        set_endpoint_override(lambda name: EndpointOverride(
-            url=emulator.urls[name], username=USER, password=PASSWORD, authentication="ntlm")
-            if name in emulator.urls else None)
+        route_to(emulator.urls)
 
         # Warm-up: imports, first connections.
         psremoting.invoke_command(script, computer_name=[names[0]])

@@ -15,7 +15,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from psremoting import log_redaction
 from psremoting._version import __version__
+
+log_redaction.install()  # before pypsrp can log a message body (cheap: no pypsrp import)
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.errors import (
@@ -98,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     "RemoteErrorRecord": "psremoting.errors",
 }
 
+# Listed literally for static tools; tests/client/test_public_api.py checks it against _EXPORTS.
 __all__ = [
     "__version__",
     "AuthenticationFailedError",
@@ -146,16 +150,7 @@ def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'psremoting' has no attribute {name!r}")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        raise AttributeError(f"psremoting.{name} is not available yet ({module_name} is missing)") from None
-    try:
-        value = getattr(module, name)
-    except AttributeError:
-        raise AttributeError(f"psremoting.{name} is not available yet ({module_name} does not define it)") from None
+    value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value
 

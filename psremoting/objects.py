@@ -4,7 +4,8 @@ The server sends CLIXML. `from_clixml` turns one serialized object into: str, in
 bool, None, bytes, Decimal, uuid.UUID, datetime, timedelta, list (arrays, lists, stacks,
 queues), dict (hashtables and dictionaries), `PSEnumValue` (an int that prints as its name)
 or `PSObject` (attribute access to properties, `type_names`, and `str()` giving the remote
-ToString()). It is a single linear pass over the XML, used for every output object.
+ToString()). It is a single linear pass over the XML, used for every output object; a lone
+primitive (``<I32>5</I32>``, most of a big output) is read from the bytes without the parser.
 
 `annotate` adds PowerShell's remoting note properties (PSComputerName, RunspaceId,
 PSShowComputerName) to output, also to primitives: an annotated str is still a str.
@@ -313,6 +314,7 @@ _PRIMITIVES: dict[str, Callable[[str], Any]] = {
     "SBK": decode_string,
 }
 _CONTAINERS = ("LST", "IE", "STK", "QUE")
+_MISSING: Any = object()
 
 
 class _Context:
@@ -332,21 +334,73 @@ def from_clixml(
     `decrypt` turns the base64 text of a SecureString into its value (after the session's
     key exchange); without it a SecureString becomes a `SecureString` placeholder.
     """
-    element = data if isinstance(data, ET.Element) else ET.fromstring(data)
+    if isinstance(data, ET.Element):
+        element = data
+    else:
+        if isinstance(data, bytes):
+            value = _fast_primitive(data)
+            if value is not _MISSING:
+                return value
+        element = ET.fromstring(data)
     return _convert(element, _Context(decrypt))
+
+
+_TEXT_TAGS = frozenset({"S", "URI", "XD", "SBK"})
+
+
+def _primitive(prim: Callable[[str], Any], tag: str, text: str) -> Any:
+    if tag in _TEXT_TAGS:
+        return prim(text)
+    try:
+        return prim(text)
+    except (ValueError, TypeError):
+        return text
+
+
+#: The whole CLIXML of an empty string and of $null, as PowerShell and psrpcore write them.
+_EMPTY = {b"<S />": "", b"<S/>": "", b"<Nil />": None, b"<Nil/>": None}
+
+
+def _fast_primitive(data: bytes) -> Any:
+    """The value of a lone primitive (``<I32>5</I32>``, ``<S>text</S>``) read straight from
+    the bytes, or `_MISSING` when the XML is anything else (then the parser reads it).
+
+    Most big outputs are such values; parsing each with ElementTree costs more than all the
+    rest of the receive path. Text with an entity (``&``) or a CR goes to the parser, which
+    does XML's unescaping and line-end normalization; so does malformed XML, which then
+    raises as it would without this shortcut.
+    """
+    end = data.find(b">")
+    if end < 2 or data[0] != 0x3C:  # "<"
+        return _MISSING
+    if data[end - 1] == 0x2F:  # "/>": <S /> or <Nil />
+        return _EMPTY.get(data, _MISSING) if len(data) == end + 1 else _MISSING
+    tag = data[1:end]
+    close_at = len(data) - len(tag) - 3
+    if close_at <= end or data[close_at : close_at + 2] != b"</" or data[close_at + 2 : -1] != tag or data[-1] != 0x3E:
+        return _MISSING
+    try:
+        name = tag.decode("ascii")
+    except UnicodeDecodeError:
+        return _MISSING
+    prim = _PRIMITIVES.get(name)
+    if prim is None:
+        return _MISSING
+    inner = data[end + 1 : close_at]
+    if b"<" in inner or b"&" in inner or b"\r" in inner:
+        return _MISSING
+    try:
+        text = inner.decode("utf-8")
+    except UnicodeDecodeError:
+        return _MISSING
+    return _primitive(prim, name, text)
 
 
 def _convert(el: ET.Element, ctx: _Context) -> Any:
     tag = el.tag
     prim = _PRIMITIVES.get(tag)
     if prim is not None:
-        text = el.text or ""
-        if tag == "S" or tag == "URI" or tag == "XD" or tag == "SBK":
-            return prim(text)
-        try:
-            return prim(text)
-        except (ValueError, TypeError):
-            return text
+        return _primitive(prim, tag, el.text or "")
     if tag == "Obj":
         return _convert_obj(el, ctx)
     if tag == "Ref":
@@ -383,9 +437,6 @@ def _convert_dict(el: ET.Element, ctx: _Context) -> dict[Any, Any]:
         except TypeError:  # an unhashable key (a PSObject key is hashable; lists are not)
             result[repr(key)] = value
     return result
-
-
-_MISSING = object()
 
 
 def _convert_obj(el: ET.Element, ctx: _Context) -> Any:

@@ -216,20 +216,60 @@ def _make_wsman(info: ConnectionInfo) -> Any:
 
     wsman = _WSMan(**info.wsman_kwargs())
     transport = wsman.transport
-    if info.session_option.skip_cn_check and not info.session_option.skip_ca_check:
-        original = transport._build_session
+    original = transport._build_session
+    skip_cn_only = info.session_option.skip_cn_check and not info.session_option.skip_ca_check
 
-        def build_session() -> Any:
-            session = original()
+    def build_session() -> Any:
+        session = original()
+        # pypsrp has copied the environment's proxy and CA settings into the session by
+        # now; leaving trust_env on makes requests read them again on every request
+        # (about 0.6 ms each, three requests a command).
+        session.trust_env = False
+        if skip_cn_only:
             for adapter in list(session.adapters.values()):
                 pooled: Any = adapter
                 pooled.init_poolmanager(
                     pooled._pool_connections, pooled._pool_maxsize, block=pooled._pool_block, assert_hostname=False
                 )
-            return session
+        return session
 
-        setattr(transport, "_build_session", build_session)  # noqa: B010
+    setattr(transport, "_build_session", build_session)  # noqa: B010
     return wsman
+
+
+_RAW_UI_FIELDS = (
+    "foreground_color",
+    "background_color",
+    "cursor_position",
+    "window_position",
+    "cursor_size",
+    "buffer_size",
+    "window_size",
+    "max_window_size",
+    "max_physical_window_size",
+    "window_title",
+)
+
+
+def _plain_value(value: Any) -> Any:
+    if value is None or isinstance(value, (int, str)):
+        return value
+    if hasattr(value, "width"):
+        return ("size", value.width, value.height)
+    if hasattr(value, "x"):
+        return ("xy", value.x, value.y)
+    return ("value", getattr(value, "value", repr(value)))
+
+
+def host_data_key(host: Any) -> tuple[Any, ...]:
+    """What of a pypsrp PSHost goes into a HostInfo (null or not, the raw UI's default
+    data), as a tuple to compare: equal keys give the same HostInfo on the wire."""
+    ui = getattr(host, "ui", None) if host is not None else None
+    raw_ui = getattr(ui, "raw_ui", None) if ui is not None else None
+    head = (host is None, ui is None, raw_ui is None)
+    if raw_ui is None:
+        return head
+    return head + tuple(_plain_value(getattr(raw_ui, name, None)) for name in _RAW_UI_FIELDS)
 
 
 class RunspacePoolConnection:
@@ -263,6 +303,9 @@ class RunspacePoolConnection:
         self.broken_reason: str | None = None
         self.current: Pipeline | None = None
         self._state_lock = threading.Lock()
+        #: `host_data_key` of the host as this client opened the pool with it (None when it
+        #: did not open it): pipelines whose host still has that key use the pool's host.
+        self.host_key_at_open: tuple[Any, ...] | None = None
 
     # --- state -------------------------------------------------------------------------
     @property
@@ -344,6 +387,7 @@ class RunspacePoolConnection:
                         dict(option.application_arguments) if option.application_arguments else None,
                     ),
                 ]
+                host_key = host_data_key(pool.host)
                 fragments = pool._fragmenter.fragment_multiple(messages, pool.id)
                 content = ET.Element("creationXml", xmlns="http://schemas.microsoft.com/powershell")
                 content.text = base64.b64encode(fragments.pop(0)).decode()
@@ -367,6 +411,7 @@ class RunspacePoolConnection:
                     raise ConnectionFailedError(
                         self.info.computer_name, f"The server did not open the session (state {pool.state})."
                     )
+                self.host_key_at_open = host_key
             except BaseException as exc:
                 self._set_state(SessionState.BROKEN)
                 self._cleanup_failed_open()

@@ -39,17 +39,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-r", "--recurse", action="store_true", help="copy folders with everything in them")
     conn = parser.add_argument_group("connection")
     conn.add_argument("-u", "--username", metavar="USER", help="user name (default: PSREMOTING_USERNAME)")
-    conn.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    conn.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
     conn.add_argument("--port", type=int, metavar="N", help="WinRM port (default 5985, or 5986 with --ssl)")
     conn.add_argument("--ssl", action="store_true", help="use HTTPS")
-    conn.add_argument("--auth", default="negotiate", choices=("negotiate", "ntlm", "kerberos", "basic", "credssp"),
-                      help="authentication method (default negotiate)")
-    conn.add_argument("--configuration-name", default="Microsoft.PowerShell", metavar="NAME",
-                      help="session configuration (endpoint) name")
-    conn.add_argument("--skip-ca-check", action="store_true", help="do not verify the server certificate's CA")
-    conn.add_argument("--skip-cn-check", action="store_true", help="do not verify the certificate's host name")
-    conn.add_argument("--emulator", action="store_true",
-                      help="serve every host from an embedded emulator (no Windows needed; a test double)")
+    conn.add_argument(
+        "--auth",
+        default="negotiate",
+        choices=("negotiate", "ntlm", "kerberos", "basic", "credssp"),
+        help="authentication method (default negotiate)",
+    )
+    conn.add_argument(
+        "--configuration-name",
+        default="Microsoft.PowerShell",
+        metavar="NAME",
+        help="session configuration (endpoint) name",
+    )
+    conn.add_argument(
+        "--skip-ca-check", action="store_true", help="do not verify the server certificate's CA"
+    )
+    conn.add_argument(
+        "--skip-cn-check", action="store_true", help="do not verify the certificate's host name"
+    )
+    conn.add_argument(
+        "--emulator",
+        action="store_true",
+        help="serve every host from an embedded emulator (no Windows needed; a test double)",
+    )
 
 
 def split_remote(spec: str) -> tuple[str, str] | None:
@@ -109,10 +126,14 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stderr: TextIO
 def _prepare(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str, str, bool, dict[str, Any]]:
     src, dest = split_remote(args.source), split_remote(args.destination)
     if src and dest:
-        raise UsageError("both SRC and DEST name a host; copy between two hosts is not supported "
-                         "('-ToSession' and '-FromSession' are mutually exclusive)")
+        raise UsageError(
+            "both SRC and DEST name a host; copy between two hosts is not supported "
+            "('-ToSession' and '-FromSession' are mutually exclusive)"
+        )
     if not src and not dest:
-        raise UsageError("neither SRC nor DEST names a host: write one side as HOST:PATH (e.g. Server01:C:\\dest)")
+        raise UsageError(
+            "neither SRC nor DEST names a host: write one side as HOST:PATH (e.g. Server01:C:\\dest)"
+        )
     upload = dest is not None
     host, remote = dest if dest is not None else src  # type: ignore[misc]
     local = args.source if upload else args.destination
@@ -142,5 +163,7 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str, str, bo
     if args.skip_ca_check or args.skip_cn_check:
         from psremoting.options import SessionOption
 
-        request["session_option"] = SessionOption(skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check)
+        request["session_option"] = SessionOption(
+            skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check
+        )
     return host, remote, local, upload, request

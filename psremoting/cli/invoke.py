@@ -11,15 +11,19 @@ is `-c TEXT` or `-f FILE`; `--arg` values are passed as real positional argument
 from __future__ import annotations
 
 import argparse
-import contextlib
-import getpass
-import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from psremoting.cli.common import (
+    UsageError,
+    add_connection_arguments,
+    connection_kwargs,
+    emulator_fleet,
+    read_credential,
+)
 from psremoting.cli.invoke_output import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -29,6 +33,9 @@ from psremoting.cli.invoke_output import (
     TextWriter,
 )
 
+#: ``cli/copy.py`` still imports this name; it should use ``psremoting.cli.common.emulator_fleet``.
+_emulator_fleet = emulator_fleet
+
 EPILOG = f"""\
 credentials:
   user name from -u/--username or PSREMOTING_USERNAME; password from PSREMOTING_PASSWORD or
@@ -37,10 +44,6 @@ credentials:
   With --password-stdin and -H -, the first line of stdin is the password, the rest hosts.
 
 {EXIT_CODES_HELP}"""
-
-
-class UsageError(Exception):
-    """A mistake in the command line or its inputs; reported with exit code 2."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,19 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "jsonl: one host result per line as each host finishes")
     run.add_argument("--hide-computer-name", action="store_true",
                      help="do not show the PSComputerName column in text output (-HideComputerName)")
-    conn = parser.add_argument_group("connection")
-    conn.add_argument("-u", "--username", metavar="USER", help="user name (default: PSREMOTING_USERNAME)")
-    conn.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    conn.add_argument("--port", type=int, metavar="N", help="WinRM port (default 5985, or 5986 with --ssl)")
-    conn.add_argument("--ssl", action="store_true", help="use HTTPS")
-    conn.add_argument("--auth", default="negotiate", choices=("negotiate", "ntlm", "kerberos", "basic", "credssp"),
-                      help="authentication method (default negotiate)")
-    conn.add_argument("--configuration-name", default="Microsoft.PowerShell", metavar="NAME",
-                      help="session configuration (endpoint) name")
-    conn.add_argument("--skip-ca-check", action="store_true", help="do not verify the server certificate's CA")
-    conn.add_argument("--skip-cn-check", action="store_true", help="do not verify the certificate's host name")
-    conn.add_argument("--emulator", action="store_true",
-                      help="serve every host from an embedded emulator (no Windows needed; a test double)")
+    add_connection_arguments(parser.add_argument_group("connection"))
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
@@ -108,7 +99,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
 
     started = time.monotonic()
     results = {}
-    with _emulator_fleet(args.emulator, request):
+    with emulator_fleet(args.emulator, request):
         events = iter_invoke_command(**request)
         try:
             for event in events:
@@ -128,11 +119,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
 
 def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
     """Turn the parsed flags into keyword arguments for `iter_invoke_command`."""
-    password = None
-    if args.password_stdin:
-        password = stdin.readline().rstrip("\r\n")
-        if not password:
-            raise UsageError("--password-stdin was given but the first line of stdin is empty")
+    credential = read_credential(args, stdin)  # before the hosts: the password is stdin's first line
     hosts = _read_hosts(args, stdin)
     if not hosts:
         raise UsageError("no hosts: give -H HOST (repeatable), --hosts-file FILE, or -H - with hosts on stdin")
@@ -143,13 +130,6 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
             raise UsageError(f"cannot read the script file {args.file}: {exc.strerror or exc}") from exc
     else:
         script = args.script_text
-    username = args.username or os.environ.get("PSREMOTING_USERNAME")
-    if password is None:
-        password = os.environ.get("PSREMOTING_PASSWORD")
-    if username and password is None and not args.emulator and stdin.isatty():
-        password = getpass.getpass(f"Password for {username}: ")
-    if password is not None and not username and not args.emulator:
-        raise UsageError("a password was given but no user name: use -u USER or PSREMOTING_USERNAME")
     using: dict[str, str] = {}
     for pair in args.using:
         name, sep, value = pair.partition("=")
@@ -171,17 +151,8 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
         "throttle_limit": args.throttle,
         "timeout": args.timeout,
         "hide_computer_name": args.hide_computer_name,
-        "port": args.port,
-        "use_ssl": args.ssl,
-        "authentication": args.auth,
-        "configuration_name": args.configuration_name,
+        **connection_kwargs(args, credential),
     }
-    if username and password is not None:
-        request["credential"] = (username, password)
-    if args.skip_ca_check or args.skip_cn_check:
-        from psremoting.options import SessionOption
-
-        request["session_option"] = SessionOption(skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check)
     return request
 
 
@@ -211,33 +182,6 @@ def _host_lines(lines: list[str]) -> Iterator[str]:
         line = line.split("#", 1)[0].strip()
         if line:
             yield line
-
-
-@contextlib.contextmanager
-def _emulator_fleet(enabled: bool, request: dict[str, Any]) -> Iterator[None]:
-    """With --emulator, answer every computer name from an embedded EmulatorFleet."""
-    if not enabled:
-        yield
-        return
-    from psremoting.emulator import EmulatorFleet
-    from psremoting.options import EndpointOverride, set_endpoint_override
-
-    username, password = request.pop("credential", None) or ("user", "password")
-    # The emulator speaks NTLM/Negotiate with message encryption over HTTP.
-    auth = request["authentication"] = "ntlm" if request.get("authentication") == "ntlm" else "negotiate"
-    with EmulatorFleet(users={username: password}, auth=("basic", "ntlm", "negotiate")) as fleet:
-        request["use_ssl"] = False
-        request["port"] = None
-
-        def override(computer_name: str) -> EndpointOverride:
-            return EndpointOverride(url=fleet.url_for(computer_name), username=username, password=password,
-                                    authentication=auth, ca_file=None)
-
-        set_endpoint_override(override)
-        try:
-            yield
-        finally:
-            set_endpoint_override(None)
 
 
 def _non_negative_int(text: str) -> int:

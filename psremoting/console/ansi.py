@@ -7,6 +7,8 @@ PowerShell 7: errors bold red, warnings/verbose/debug bold yellow.
 
 from __future__ import annotations
 
+from psremoting.host import CONSOLE_COLORS
+
 RESET = "\x1b[0m"
 ERROR = "\x1b[31;1m"
 WARNING = "\x1b[33;1m"
@@ -14,25 +16,8 @@ VERBOSE = "\x1b[33;1m"
 DEBUG = "\x1b[33;1m"
 PROGRESS = "\x1b[33;1m"
 
-# System.ConsoleColor, in enum order, and the ANSI foreground code of each.
-CONSOLE_COLORS: tuple[str, ...] = (
-    "Black",
-    "DarkBlue",
-    "DarkGreen",
-    "DarkCyan",
-    "DarkRed",
-    "DarkMagenta",
-    "DarkYellow",
-    "Gray",
-    "DarkGray",
-    "Blue",
-    "Green",
-    "Cyan",
-    "Red",
-    "Magenta",
-    "Yellow",
-    "White",
-)
+# System.ConsoleColor names, in enum order, are CONSOLE_COLORS (psremoting.host); the ANSI
+# foreground code of each:
 _FOREGROUND: dict[str, int] = {
     "black": 30,
     "darkred": 31,

@@ -143,6 +143,14 @@ def get_pssession(call: Call) -> list[Any]:
     if call.has("ComputerName"):
         wanted = [str(c).lower() for c in _list(call.get("ComputerName")) or []]
         return [s for s in api.get_pssession() if str(s.computer_name).lower() in wanted]
+    kwargs = _session_filters(call)
+    if call.has("State"):
+        kwargs["state"] = str(call.get("State"))
+    return _with_lookup_errors(call, lambda: api.get_pssession(**kwargs))
+
+
+def _session_filters(call: Call) -> dict[str, Any]:
+    """-Id, -Name and -InstanceId as the session registry's keyword arguments (lists)."""
     kwargs: dict[str, Any] = {}
     if call.has("Id"):
         kwargs["id"] = [int(i) for i in _list(call.get("Id")) or []]
@@ -150,9 +158,7 @@ def get_pssession(call: Call) -> list[Any]:
         kwargs["name"] = [str(n) for n in _list(call.get("Name")) or []]
     if call.has("InstanceId"):
         kwargs["instance_id"] = [str(i) for i in _list(call.get("InstanceId")) or []]
-    if call.has("State"):
-        kwargs["state"] = str(call.get("State"))
-    return _with_lookup_errors(call, lambda: api.get_pssession(**kwargs))
+    return kwargs
 
 
 def _with_lookup_errors(call: Call, action: Callable[[], Any]) -> list[Any]:
@@ -232,12 +238,7 @@ def remove_pssession(call: Call) -> list[Any]:
         sessions = _list(call.get("Session")) or []
         sessions += [i for i in call.input if i is not None]
         kwargs["session"] = sessions
-    if call.has("Id"):
-        kwargs["id"] = [int(i) for i in _list(call.get("Id")) or []]
-    if call.has("Name"):
-        kwargs["name"] = [str(n) for n in _list(call.get("Name")) or []]
-    if call.has("InstanceId"):
-        kwargs["instance_id"] = [str(i) for i in _list(call.get("InstanceId")) or []]
+    kwargs.update(_session_filters(call))
     if call.has("ComputerName"):
         kwargs["computer_name"] = [str(c) for c in _list(call.get("ComputerName")) or []]
     if call.get("WhatIf"):

@@ -19,20 +19,30 @@ EMULATOR_PASSWORD = "psremoting-emulator"  # noqa: S105
 
 
 @contextlib.contextmanager
-def emulated_computers() -> Iterator[Any]:
-    """Serve every computer name from an embedded emulator while the block runs."""
+def emulated_computers(
+    *,
+    username: str = EMULATOR_USER,
+    password: str = EMULATOR_PASSWORD,
+    authentication: str = "negotiate",
+    methods: tuple[str, ...] = ("ntlm", "negotiate", "basic"),
+) -> Iterator[Any]:
+    """Serve every computer name from an embedded emulator while the block runs.
+
+    The emulator accepts ``username``/``password`` and offers ``methods``; every session
+    opened meanwhile logs on with them by ``authentication``, whatever credential it was given.
+    """
     from psremoting.emulator import EmulatorFleet
     from psremoting.options import EndpointOverride, set_endpoint_override
 
-    fleet = EmulatorFleet(users={EMULATOR_USER: EMULATOR_PASSWORD}, auth=("ntlm", "negotiate", "basic"))
+    fleet = EmulatorFleet(users={username: password}, auth=methods)
     with fleet:
 
         def route(computer_name: str) -> Any:
             return EndpointOverride(
                 url=fleet.url_for(computer_name),
-                username=EMULATOR_USER,
-                password=EMULATOR_PASSWORD,
-                authentication="negotiate",
+                username=username,
+                password=password,
+                authentication=authentication,
                 ca_file=None,
             )
 

@@ -4,6 +4,12 @@
 `~/Library/Application Support/psremoting/...` on macOS, `%LOCALAPPDATA%\\psremoting\\...`
 on Windows. The local prompt uses `local.history`. Lines typed at `[server01]:` are recalled
 the next time that host is entered, as PSReadLine keeps history across sessions.
+
+Secrets stay out of the files: answers to Read-Host -AsSecureString and Get-Credential are
+read from the terminal directly (``terminal.py``), never through the history; a typed line
+that looks sensitive (it mentions a password, a token, a secret, an API key or
+-AsPlainText, PSReadLine's rule) is recalled in this session but not written to the file;
+the folder is 0700 and each file 0600.
 """
 
 from __future__ import annotations
@@ -15,6 +21,14 @@ import sys
 from pathlib import Path
 
 LOCAL = "local"
+
+#: PSReadLine's rule for lines kept out of the history file.
+SENSITIVE = re.compile(r"password|asplaintext|token|apikey|secret", re.IGNORECASE)
+
+
+def is_sensitive(line: str) -> bool:
+    """Whether a typed line may hold a secret (then it is not written to the history file)."""
+    return SENSITIVE.search(line) is not None
 
 
 def data_dir() -> Path:
@@ -50,7 +64,18 @@ def open_history(host: str = LOCAL):  # -> prompt_toolkit.history.History
     """A prompt_toolkit history backed by the file of `host` (in memory if it cannot be written)."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
+    class PrivateFileHistory(FileHistory):
+        """A FileHistory whose file is the user's alone and never gets a sensitive line."""
+
+        def store_string(self, string: str) -> None:
+            if not is_sensitive(string):
+                super().store_string(string)
+
     try:
-        return FileHistory(str(history_path(host)))
+        path = history_path(host)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)
+        return PrivateFileHistory(str(path))
     except OSError:
         return InMemoryHistory()

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 from psremoting.console.host_ui import ConsoleHostUI
 from psremoting.console.lineinput import LineInput
@@ -31,6 +29,8 @@ def configure_logging() -> None:
     logger = logging.getLogger("psremoting")
     target = os.environ.get("PSREMOTING_LOG")
     if target:
+        with contextlib.suppress(OSError):  # a debug log is the user's alone: 0600 when we create it
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         handler: logging.Handler = logging.FileHandler(target, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.setLevel(logging.DEBUG)
@@ -136,46 +136,24 @@ def run_shell(emulator: bool = False) -> int:
             _close_everything()
 
 
-def _cli_credential(args: argparse.Namespace) -> Any:
-    """-u/--username or PSREMOTING_USERNAME; the password from the environment, stdin or a prompt."""
-    from psremoting.options import PSCredential
-
-    user = getattr(args, "username", None) or os.environ.get("PSREMOTING_USERNAME")
-    if not user:
-        return None
-    password = os.environ.get("PSREMOTING_PASSWORD")
-    if getattr(args, "password_stdin", False):
-        password = sys.stdin.readline().rstrip("\r\n")
-    if password is None:
-        password = getpass.getpass(f"Password for user {user}: ")
-    return PSCredential(user, password)
-
-
 def run_enter(args: argparse.Namespace) -> int:
     """`psremoting enter HOST`: a temporary session, closed on exit; 1 if it cannot connect."""
+    from psremoting.cli.common import UsageError, connection_kwargs, read_credential
     from psremoting.console.errors import describe
     from psremoting.console.terminal import command_mode
     from psremoting.interactive import current, enter_pssession
-    from psremoting.options import SessionOption
 
     configure_logging()
     exit_cleanly_on_sigterm()
     ui = ConsoleHostUI()
+    try:
+        credential = read_credential(args, sys.stdin)
+    except UsageError as exc:
+        sys.stderr.write(f"psremoting enter: error: {exc}\n")
+        return 2
     with _maybe_emulator(bool(args.emulator)):
-        kwargs: dict[str, Any] = {}
-        credential = None if args.emulator else _cli_credential(args)
-        if credential is not None:
-            kwargs["credential"] = credential
-        if args.port:
-            kwargs["port"] = args.port
-        if args.ssl:
-            kwargs["use_ssl"] = True
-        if args.auth:
-            kwargs["authentication"] = args.auth
-        if args.configuration_name:
-            kwargs["configuration_name"] = args.configuration_name
-        if args.skip_ca_check or args.skip_cn_check:
-            kwargs["session_option"] = SessionOption(skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check)
+        # The embedded emulator logs every session on with its own user.
+        kwargs = connection_kwargs(args, None if args.emulator else credential)
         try:
             enter_pssession(args.host, ui=ui, **kwargs)
         except KeyboardInterrupt:

@@ -6,7 +6,7 @@ against it end to end: authentication (Basic, NTLM and Negotiate with message en
 HTTPS with a generated certificate), runspace pools, pipelines and their six streams, host
 calls, Windows' faults. Commands run in a small PowerShell subset
 (:mod:`psremoting.emulator.engine`); Python handlers added with :meth:`Emulator.register`
-extend it. It is a test double, not PowerShell: see docs/internals.md for what it covers.
+extend it. It is a test double, not PowerShell: see docs/emulator.md for what it covers.
 
     with Emulator(users={"user": "password"}, allow_unencrypted=True) as emu:
         wsman = WSMan("127.0.0.1", port=emu.port, ssl=False, auth="basic", encryption="never",
@@ -26,8 +26,9 @@ from typing import Any
 
 from psremoting.emulator.faults import FaultKnobs, WSManFault
 from psremoting.emulator.server import HTTPRequest, HTTPResponse, Listener, RequestHandler
-from psremoting.emulator.shells import ShellRegistry
-from psremoting.emulator.wsman import Stats, WSManService
+from psremoting.emulator.shell_registry import ShellRegistry
+from psremoting.emulator.stats import Stats
+from psremoting.emulator.wsman import WSManService
 
 log = logging.getLogger(__name__)
 

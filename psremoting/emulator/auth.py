@@ -1,4 +1,4 @@
-"""Authentication and WinRM message encryption for the endpoint emulator.
+"""Authentication for the endpoint emulator (the sealing layout itself is in ``encryption.py``).
 
 The emulator is a test double of a Windows WinRM listener, so this module answers the way
 Windows does:
@@ -34,7 +34,6 @@ import binascii
 import contextlib
 import contextvars
 import logging
-import re
 import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -48,13 +47,19 @@ from cryptography.hazmat.primitives import hashes
 from spnego.channel_bindings import GssChannelBindings
 from spnego.exceptions import ErrorCode, SpnegoError
 
+from psremoting.emulator.encryption import (
+    BOUNDARY,
+    SPNEGO_PROTOCOL,
+    mime_parameter,
+    seal_message,
+    unseal_message,
+)
+
 log = logging.getLogger(__name__)
 
 __all__ = ["AuthOutcome", "AuthPolicy", "ConnectionAuth", "SOAP_CONTENT_TYPE", "certificate_channel_bindings"]
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
-_BOUNDARY = "Encrypted Boundary"
-_SPNEGO_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
 _KNOWN_METHODS = ("basic", "ntlm", "negotiate", "kerberos")
 _MAX_AUTH_HEADER = 64 * 1024
 
@@ -359,8 +364,8 @@ class ConnectionAuth:
         if content_type.lower().startswith(("multipart/encrypted", "multipart/x-multi-encrypted")):
             if not sealable or self._context is None:
                 return AuthOutcome(False, user, b"", 400, [])
-            protocol = _mime_parameter(content_type, "protocol") or _SPNEGO_PROTOCOL
-            boundary = _mime_parameter(content_type, "boundary") or _BOUNDARY
+            protocol = mime_parameter(content_type, "protocol") or SPNEGO_PROTOCOL
+            boundary = mime_parameter(content_type, "boundary") or BOUNDARY
             try:
                 plain = unseal_message(self._context, body, boundary)
             except (SpnegoError, ValueError, struct.error, IndexError):
@@ -384,56 +389,5 @@ class ConnectionAuth:
         if self._sealed_protocol is None or self._context is None or not body:
             return body, SOAP_CONTENT_TYPE
         sealed = seal_message(self._context, body, self._sealed_protocol)
-        content_type = f'multipart/encrypted;protocol="{self._sealed_protocol}";boundary="{_BOUNDARY}"'
+        content_type = f'multipart/encrypted;protocol="{self._sealed_protocol}";boundary="{BOUNDARY}"'
         return sealed, content_type
-
-
-def _mime_parameter(content_type: str, name: str) -> str | None:
-    match = re.search(rf'{name}\s*=\s*"([^"]*)"|{name}\s*=\s*([^;\s]+)', content_type, re.IGNORECASE)
-    if not match:
-        return None
-    return match.group(1) if match.group(1) is not None else match.group(2)
-
-
-def seal_message(context: Any, message: bytes, protocol: str = _SPNEGO_PROTOCOL) -> bytes:
-    """Seal one SOAP message in WinRM's MIME layout (``--Encrypted Boundary`` parts).
-
-    The octet-stream part is the 4-byte little-endian signature length, the signature and the
-    sealed data, as :class:`pypsrp.encryption.WinRMEncryption` reads it.
-    """
-    header, data, padding = context.wrap_winrm(message)
-    preamble = (
-        f"--{_BOUNDARY}\r\n"
-        f"\tContent-Type: {protocol}\r\n"
-        f"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={len(message) + padding}\r\n"
-        f"--{_BOUNDARY}\r\n"
-        "\tContent-Type: application/octet-stream\r\n"
-    ).encode("ascii")
-    return preamble + struct.pack("<i", len(header)) + header + data + f"--{_BOUNDARY}--\r\n".encode("ascii")
-
-
-def unseal_message(context: Any, payload: bytes, boundary: str = _BOUNDARY) -> bytes:
-    """Open a ``multipart/encrypted`` WinRM body and return the SOAP it carries.
-
-    Raises ValueError when the layout is not WinRM's or the length does not match.
-    """
-    parts = [p for p in re.split(rb"--\s*" + re.escape(boundary.encode()) + rb"(?:--)?\r\n", payload) if p]
-    if not parts or len(parts) % 2:
-        raise ValueError("the encrypted body does not have WinRM's two-part MIME layout")
-    message = b""
-    for i in range(0, len(parts), 2):
-        meta, sealed = parts[i], parts[i + 1]
-        length_match = re.search(rb"Length=(\d+)", meta)
-        if not length_match:
-            raise ValueError("the encrypted body has no OriginalContent length")
-        sealed = re.sub(rb"^\s*Content-Type: application/octet-stream\r\n", b"", sealed)
-        if len(sealed) < 4:
-            raise ValueError("the encrypted body is truncated")
-        (header_length,) = struct.unpack("<i", sealed[:4])
-        if header_length < 0 or 4 + header_length > len(sealed):
-            raise ValueError("the encrypted body has an impossible signature length")
-        plain = context.unwrap_winrm(sealed[4 : 4 + header_length], sealed[4 + header_length :])
-        if len(plain) != int(length_match.group(1)):
-            raise ValueError("the decrypted body does not have the announced length")
-        message += plain
-    return message

@@ -20,7 +20,7 @@ import psrpcore
 from psrpcore.types import HostMethodIdentifier
 
 from psremoting.emulator import faults
-from psremoting.emulator.shells import Shell
+from psremoting.emulator.shell_registry import Shell
 
 log = logging.getLogger(__name__)
 

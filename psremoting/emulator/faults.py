@@ -162,6 +162,25 @@ def invalid_selectors() -> WSManFault:
     )
 
 
+def already_exists(what: str, where: str) -> WSManFault:
+    """A Create or Command whose ShellId/CommandId is already taken."""
+    return WSManFault(
+        ERROR_WSMAN_INVALID_SELECTORS,
+        f"The {what} already exists {where}.",
+        subcode="w:AlreadyExists",
+    )
+
+
+def invalid_enumeration_context() -> WSManFault:
+    """A Pull whose EnumerationContext is unknown or was already used up."""
+    return WSManFault(
+        2150858993,
+        "The WS-Management service cannot process the request because the enumeration context "
+        "is not valid or has expired. ",
+        subcode="n:InvalidEnumerationContext",
+    )
+
+
 def invalid_resource_uri(resource_uri: str) -> WSManFault:
     """A ResourceURI with no plugin behind it, e.g. a session configuration that does not exist."""
     return WSManFault(

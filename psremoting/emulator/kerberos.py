@@ -10,9 +10,14 @@ principals of the emulated computer, and exports their keys to a keytab.
 
     with TestRealm(tmp_path, hostname="server01.psremoting.test") as realm:
         realm.add_user("user", "Password01")
-        os.environ.update(realm.environment())   # or pytest's monkeypatch.setenv
-        ...  # pypsrp auth="kerberos", username="user@PSREMOTING.TEST",
-             # negotiate_hostname_override="server01.psremoting.test"
+        with realm.activated():          # or pytest's monkeypatch.setenv(realm.environment())
+            ...  # pypsrp auth="kerberos", username="user@PSREMOTING.TEST",
+                 # negotiate_hostname_override="server01.psremoting.test"
+
+The realm's krb5.conf keeps everything on loopback: its only KDC is ``127.0.0.1:<port>``, DNS
+lookups of KDCs, realms and host names are off, and no other realm is named. :meth:`activated`
+points the process at the realm and puts back the variables it found (the test suite's root
+conftest.py points them at a KDC-less loopback realm for the rest of the session).
 
 Passwords go to the admin tools through standard input, never on a command line; the
 database, stash and keytab are created owner-only inside ``directory``, and :meth:`stop`
@@ -21,18 +26,21 @@ ends the KDC it started (by its process, not by name).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["KerberosUnavailable", "TestRealm", "kdc_binaries"]
 
 _SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 _TOOLS = ("krb5kdc", "kdb5_util", "kadmin.local")
+_ENVIRONMENT = ("KRB5_CONFIG", "KRB5_KDC_PROFILE", "KRB5_KTNAME", "KRB5CCNAME")
 
 
 class KerberosUnavailable(RuntimeError):
@@ -140,13 +148,55 @@ class TestRealm:
         self._kadmin(f'addprinc -pw "{password}" {name}\n')
         return f"{name}@{self.realm}"
 
+    def add_service(self, hostname: str, service: str = "host") -> str:
+        """Create ``service/hostname@REALM`` and add its key to the service keytab.
+
+        Clients build the SPN from the host they connect to (pypsrp: ``host/<URL host>``), so a
+        client that reaches the emulator as ``127.0.0.1`` needs ``host/127.0.0.1``.
+        """
+        if not hostname or any(c in hostname + service for c in " \r\n\"'/@"):
+            raise ValueError("a service host name must be a plain DNS name or address")
+        principal = f"{service}/{hostname.lower()}"
+        self._kadmin(f"addprinc -randkey {principal}\nktadd -k {self.keytab} {principal}\n")
+        os.chmod(self.keytab, 0o600)
+        return f"{principal}@{self.realm}"
+
+    def kinit(self, principal: str, password: str) -> str:
+        """Get a ticket for ``principal`` into the realm's ccache (``kinit``, password on stdin).
+
+        Returns the ccache name (``FILE:...``), the one :meth:`environment` exports.
+        """
+        search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/bin"])
+        kinit = shutil.which("kinit", path=search)
+        if kinit is None:
+            raise KerberosUnavailable("kinit was not found: install krb5-user (Debian/Ubuntu)")
+        ccache = f"FILE:{self.ccache}"
+        self._run([kinit, "-c", ccache, principal], f"{password}\n")
+        return ccache
+
     def environment(self) -> dict[str, str]:
         """Environment variables that point GSSAPI (client and acceptor) at this realm."""
         return {
             "KRB5_CONFIG": str(self.krb5_conf),
+            "KRB5_KDC_PROFILE": str(self.kdc_conf),
             "KRB5_KTNAME": f"FILE:{self.keytab}",
             "KRB5CCNAME": f"FILE:{self.ccache}",
         }
+
+    @contextlib.contextmanager
+    def activated(self) -> Iterator[TestRealm]:
+        """Within this block the process (and its children) use this realm; the variables are
+        put back as they were afterwards (not thread-safe: environment variables are global)."""
+        saved = {name: os.environ.get(name) for name in _ENVIRONMENT}
+        os.environ.update(self.environment())
+        try:
+            yield self
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     # -- helpers ------------------------------------------------------------------------------
     def _write_configuration(self) -> None:
@@ -156,8 +206,10 @@ class TestRealm:
             f"    default_realm = {self.realm}\n"
             "    dns_lookup_kdc = false\n"
             "    dns_lookup_realm = false\n"
+            "    dns_uri_lookup = false\n"
             "    dns_canonicalize_hostname = false\n"
             "    rdns = false\n"
+            '    qualify_shortname = ""\n'
             "    udp_preference_limit = 1\n"
             "    forwardable = true\n"
             "[realms]\n"

@@ -9,10 +9,11 @@ until the client's PipelineHostResponse arrives, or the pipeline is stopped.
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -20,7 +21,7 @@ import psrpcore
 
 # PSRPMessage, create_message and _serialize_string are psrpcore internals (pinned to <0.4),
 # used by the pre-serialized output fast path.
-from psrpcore._payload import PSRPMessage, create_message
+from psrpcore._payload import Fragment, PSRPMessage, StreamType, create_message
 from psrpcore.types import HostMethodIdentifier, ProgressRecordType, PSInvocationState, PSRPMessageType
 from psrpcore.types._serializer import _serialize_string
 
@@ -101,6 +102,40 @@ class PipelineIOImpl:
             self._emit(lambda p: p.write_output(obj))
         else:
             self._emit(lambda p: queue_serialized(p, clixml))
+
+    def write_serialized_output(self, clixml: bytes | Iterable[bytes]) -> None:
+        """Benchmark knob: send output that is already CLIXML, one object per ``bytes``.
+
+        Takes one object's CLIXML (``b"<I32>1</I32>"``) or an iterable of them, and queues
+        each as a PIPELINE_OUTPUT message without psrpcore's serializer or the command
+        engine, and cut into fragments in linear time (psrpcore re-copies the rest of a
+        message for every fragment: quadratic on a 40 MB object). The backpressure of
+        ``MAX_QUEUED_BYTES`` still holds. Nothing checks the XML: it is for benchmarks and
+        tests that need the emulator not to be the bottleneck.
+        """
+        items: Iterable[bytes] = [clixml] if isinstance(clixml, (bytes, bytearray)) else clixml
+        shell = self._shell
+        pipeline = self._command.pipeline
+        pool = pipeline.runspace_pool
+        rpid, pid = pool.runspace_pool_id, pipeline.pipeline_id
+        header = create_message(False, PSRPMessageType.PipelineOutput, b"", rpid, pid)
+        iterator = iter(items)
+        while True:
+            batch = list(itertools.islice(iterator, 64))
+            if not batch:
+                return
+
+            def send(p: psrpcore.ServerPipeline, batch: list[bytes] = batch) -> None:
+                for data in batch:
+                    message = bytearray(header)
+                    message += data
+                    pool._send_buffer.append(_LinearMessage(message, rpid, pid, pool._fragment_counter))
+                    shell.note_written()
+
+            self._emit(send)
+            # Let the thread answering a Receive take the shell lock: without this pause the
+            # writer re-takes it at once, and Receives wait until the queue is full.
+            time.sleep(0)
 
     def write_error(self, error_record: Any) -> None:
         def send(p: psrpcore.ServerPipeline) -> None:
@@ -247,6 +282,36 @@ def queue_serialized(pipeline: psrpcore.ServerPipeline, clixml: bytes) -> None:
         psrpcore.StreamType.default,
     )
     pool._send_buffer.append(message)
+
+
+class _LinearMessage(PSRPMessage):
+    """A queued PIPELINE_OUTPUT message that psrpcore cuts into fragments in linear time:
+    each fragment is a slice at a moving offset, the rest is never copied."""
+
+    def __init__(self, data: bytearray, rpid: uuid.UUID, pid: uuid.UUID, object_id: int) -> None:
+        self.message_type = PSRPMessageType.PipelineOutput
+        self.runspace_pool_id = rpid
+        self.pipeline_id = pid
+        self.object_id = object_id
+        self.stream_type = StreamType.default
+        self._data = data
+        self._offset = 0
+        self._fragment_counter = 0
+
+    def __len__(self) -> int:
+        return len(self._data) - self._offset
+
+    @property
+    def data(self) -> bytes:
+        return bytes(self._data[self._offset :])
+
+    def fragment(self, length: int) -> Fragment:
+        start = self._offset
+        end = min(len(self._data), start + max(0, length))
+        self._offset = end
+        fragment_id = self.fragment_counter
+        chunk = self._data if start == 0 and end == len(self._data) else self._data[start:end]
+        return Fragment(self.object_id, fragment_id, fragment_id == 0, end == len(self._data), chunk)
 
 
 def mark_running(pipeline: psrpcore.ServerPipeline) -> None:

@@ -2,10 +2,11 @@
 ``auth="kerberos"`` and ``auth="negotiate"``, the emulator's acceptor reading the service keytab.
 
 Skips, saying why, where the KDC tools (Debian: krb5-kdc, krb5-admin-server) or the Python
-Kerberos bindings (``pip install pyspnego[kerberos]``: gssapi, krb5) are missing. They are
-opt-in on purpose (``.ci/setup-kdc.sh``): with gssapi importable, pyspnego's Negotiate tries
-Kerberos for every client, and Debian's default /etc/krb5.conf sends that to the ATHENA.MIT.EDU
-KDCs, so the whole test session then needs KRB5_CONFIG pointing at a private krb5.conf.
+Kerberos bindings (``pip install pyspnego[kerberos]``: gssapi, krb5; ``.ci/setup-kdc.sh``) are
+missing. With gssapi importable, pyspnego's Negotiate tries Kerberos for every client of every
+test; the repository's root conftest.py therefore points KRB5_CONFIG at a private loopback-only
+krb5.conf for the whole session (Debian's /etc/krb5.conf would send it to the ATHENA.MIT.EDU KDCs
+through DNS), and the ``realm`` fixture below switches to the test realm and back.
 """
 
 from __future__ import annotations

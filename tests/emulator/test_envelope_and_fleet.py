@@ -11,7 +11,7 @@ import pytest
 from pypsrp.powershell import PowerShell, RunspacePool
 
 from psremoting.emulator import Emulator, EmulatorFleet
-from psremoting.emulator.shells import MAX_FRAGMENT
+from psremoting.emulator.psrp_shell import MAX_FRAGMENT
 
 WSManFor = Callable[..., Any]
 

@@ -42,8 +42,11 @@ def session(copy_emulator: Any) -> Iterator[Any]:
     import psremoting
     from psremoting.options import EndpointOverride, set_endpoint_override
 
-    set_endpoint_override(lambda name: EndpointOverride(url=copy_emulator.url, username=USER, password=PASSWORD,
-                                                        authentication="ntlm", ca_file=None))
+    set_endpoint_override(
+        lambda name: EndpointOverride(
+            url=copy_emulator.url, username=USER, password=PASSWORD, authentication="ntlm", ca_file=None
+        )
+    )
     try:
         s = psremoting.new_pssession("Server01")
         try:

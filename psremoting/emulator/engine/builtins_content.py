@@ -201,17 +201,6 @@ def write_text_file(run: Any, path: str, text: str, append: bool) -> None:
                 command="Out-File",
             )
         )
-    if host.is_dir():
-        raise PSError(
-            make_error_record(
-                f"Access to the path '{windows}' is denied.",
-                "System.UnauthorizedAccessException",
-                ErrorCategory.OpenError,
-                "FileOpenFailure",
-                windows,
-                command="Out-File",
-            )
-        )
     if not host.parent.is_dir():
         raise PSError(
             make_error_record(

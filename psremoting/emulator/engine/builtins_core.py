@@ -210,34 +210,14 @@ def _write_host(ctx: CommandContext) -> None:
     ctx.io.write_information(text, "Write-Host")
 
 
-_COLORS = [
-    "Black",
-    "DarkBlue",
-    "DarkGreen",
-    "DarkCyan",
-    "DarkRed",
-    "DarkMagenta",
-    "DarkYellow",
-    "Gray",
-    "DarkGray",
-    "Blue",
-    "Green",
-    "Cyan",
-    "Red",
-    "Magenta",
-    "Yellow",
-    "White",
-]
-
-
 def _color(name: Any, default: int) -> Any:
     from psrpcore.types import ConsoleColor
 
     if not name:
         return ConsoleColor(default)
-    for i, color in enumerate(_COLORS):
-        if color.lower() == str(name).lower():
-            return ConsoleColor(i)
+    for color in ConsoleColor:  # names and order are .NET's System.ConsoleColor
+        if color.name.lower() == str(name).lower():
+            return color
     return ConsoleColor(default)
 
 

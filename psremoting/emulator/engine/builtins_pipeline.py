@@ -204,13 +204,16 @@ def _select_object(ctx: CommandContext) -> Iterable[Any]:
             out.append(_selected(item, list(props)))
         else:
             out.append(item)
-    if ctx.switch("Unique"):
-        unique: list[Any] = []
-        for item in out:
-            if item not in unique:
-                unique.append(item)
-        out = unique
-    return out
+    return _unique(out) if ctx.switch("Unique") else out
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    """-Unique: the first of each group of equal items, in order (items need not be hashable)."""
+    unique: list[Any] = []
+    for item in items:
+        if item not in unique:
+            unique.append(item)
+    return unique
 
 
 @builtin(
@@ -235,10 +238,7 @@ def _sort_object(ctx: CommandContext) -> Iterable[Any]:
         ]
 
     items = sorted(ctx.input, key=key, reverse=ctx.switch("Descending"))
-    if ctx.switch("Unique"):
-        seen: list[Any] = []
-        items = [i for i in items if not (i in seen or seen.append(i))]  # type: ignore[func-returns-value]
-    return items
+    return _unique(items) if ctx.switch("Unique") else items
 
 
 @builtin(

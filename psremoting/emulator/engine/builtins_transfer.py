@@ -6,8 +6,9 @@ Each starts with a marker line, ``# psremoting-transfer:<name> v1``. When a clie
 command starts with such a line, :func:`native_stage` returns a pipeline stage that performs
 the same contract in Python over the engine's sandbox (``C:\\`` is the engine root; a path
 that would leave it is refused): same parameters, same input and output objects, same error
-texts, same SHA-256 check, temporary file next to the target, partial file removed on a
-mismatch. The real scripts themselves run only in the opt-in real-host suite
+texts, same SHA-256 check, same chunk coding (a first byte 0 = as is, 1 = raw deflate, which
+is what .NET's DeflateStream reads and writes), temporary file next to the target, partial
+file removed on a mismatch. The real scripts themselves run only in the opt-in real-host suite
 (``tests/realhost/test_transfer_realhost.py``).
 
 Benchmark-only: pypsrp's ``Client.copy``/``Client.fetch`` send their own scripts
@@ -31,6 +32,7 @@ import functools
 import hashlib
 import os
 import uuid
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,8 +136,14 @@ class TransferStage(Processor):
             raise PipelineStopped()
         if self.kind == "upload":
             if isinstance(item, (bytes, bytearray)):
-                self._hash.update(item)
-                self._stream.write(item)
+                data = bytes(item[1:])
+                if item[:1] == b"\x01":
+                    try:
+                        data = zlib.decompress(data, -15)
+                    except zlib.error as exc:
+                        raise _throw(f'Exception calling "Read" with "3" argument(s): "{exc}"') from exc
+                self._hash.update(data)
+                self._stream.write(data)
             else:
                 self._expected = str(item)
         elif self.kind == "pypsrp-copy":
@@ -244,6 +252,7 @@ class TransferStage(Processor):
         _windows, host = self._resolve(path)
         if not host.is_file():
             raise _throw(f"Failed to read remote file '{path}'.")
+        compress = bool(self.named.get("compress"))
         digest = hashlib.sha256()
         with open(host, "rb") as stream:
             while True:
@@ -253,7 +262,14 @@ class TransferStage(Processor):
                 if not chunk:
                     break
                 digest.update(chunk)
-                self.downstream(chunk)
+                if compress:
+                    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+                    packed = b"\x01" + packer.compress(chunk) + packer.flush()
+                    if len(packed) < len(chunk) * 0.9:
+                        self.downstream(packed)
+                        continue
+                    compress = False  # incompressible: the rest goes as is
+                self.downstream(b"\x00" + chunk)
         self.downstream(digest.hexdigest())
 
     # -- pypsrp's scripts (benchmark only) -------------------------------------------

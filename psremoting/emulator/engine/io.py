@@ -2,7 +2,7 @@
 
 The engine never touches psrpcore's pipeline objects or the WSMan layer: everything a
 running pipeline sends to the client (output, the six streams, host calls) goes through a
-:class:`PipelineIO` that ``emulator/shells.py`` implements per pipeline. Tests drive the
+:class:`PipelineIO` that ``emulator/pipelines.py`` implements per pipeline. Tests drive the
 engine through a small recorder implementing the same protocol.
 """
 

@@ -1,0 +1,147 @@
+"""What the sub-commands share: connection flags, credentials and ``--emulator``.
+
+``psremoting enter``, ``invoke`` and ``copy`` connect the same way, so they read the same
+flags (:func:`add_connection_arguments`), take the credential by the same rules
+(:func:`read_credential`) and turn the flags into the same ``new_pssession`` keyword
+arguments (:func:`connection_kwargs`). The rules for the password, as DESIGN.md states
+them: from ``--password-stdin`` (the first line of stdin), else ``PSREMOTING_PASSWORD``,
+else a hidden prompt when stdin is a terminal, never from a command-line argument
+(argv is visible to every user of the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import os
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+__all__ = [
+    "AUTH_METHODS",
+    "UsageError",
+    "add_connection_arguments",
+    "connection_kwargs",
+    "emulator_fleet",
+    "read_credential",
+]
+
+AUTH_METHODS = ("negotiate", "ntlm", "kerberos", "basic", "credssp")
+
+_Adder = argparse.ArgumentParser | argparse._ArgumentGroup
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its inputs; reported with exit code 2."""
+
+
+def add_connection_arguments(
+    parser: _Adder,
+    *,
+    emulator_help: str = "serve every host from an embedded emulator (no Windows needed; a test double)",
+) -> None:
+    """-u/--username, --password-stdin, --port, --ssl, --auth, --configuration-name,
+    --skip-ca-check, --skip-cn-check and --emulator."""
+    parser.add_argument(
+        "-u",
+        "--username",
+        metavar="USER",
+        help="user name (default: PSREMOTING_USERNAME, or a Kerberos ticket)",
+    )
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
+    parser.add_argument("--port", type=int, metavar="N", help="WinRM port (default 5985, or 5986 with --ssl)")
+    parser.add_argument("--ssl", action="store_true", help="use HTTPS (-UseSSL)")
+    parser.add_argument(
+        "--auth",
+        default="negotiate",
+        choices=AUTH_METHODS,
+        help="authentication method (default negotiate)",
+    )
+    parser.add_argument(
+        "--configuration-name",
+        default="Microsoft.PowerShell",
+        metavar="NAME",
+        help="session configuration (endpoint) name",
+    )
+    parser.add_argument(
+        "--skip-ca-check", action="store_true", help="do not verify the server certificate's CA"
+    )
+    parser.add_argument(
+        "--skip-cn-check", action="store_true", help="do not verify the certificate's host name"
+    )
+    parser.add_argument("--emulator", action="store_true", help=emulator_help)
+
+
+def read_credential(
+    args: argparse.Namespace,
+    stdin: TextIO,
+    *,
+    prompt: Callable[[str], str] | None = None,
+) -> tuple[str, str] | None:
+    """``(username, password)`` from the flags and the environment, or None (Kerberos, or the
+    emulator's own user with ``--emulator``).
+
+    Raises :class:`UsageError` for an empty ``--password-stdin`` line and for a password
+    without a user name.
+    """
+    password = None
+    if args.password_stdin:
+        password = stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin was given but the first line of stdin is empty")
+    username = args.username or os.environ.get("PSREMOTING_USERNAME")
+    if password is None:
+        password = os.environ.get("PSREMOTING_PASSWORD")
+    if username and password is None and not args.emulator and stdin.isatty():
+        password = (prompt or getpass.getpass)(f"Password for {username}: ")
+    if password is not None and not username and not args.emulator:
+        raise UsageError("a password was given but no user name: use -u USER or PSREMOTING_USERNAME")
+    if username and password is not None:
+        return username, password
+    return None
+
+
+def connection_kwargs(args: argparse.Namespace, credential: tuple[str, str] | None) -> dict[str, Any]:
+    """The ``new_pssession`` keyword arguments the connection flags stand for."""
+    kwargs: dict[str, Any] = {
+        "port": args.port,
+        "use_ssl": args.ssl,
+        "authentication": args.auth,
+        "configuration_name": args.configuration_name,
+    }
+    if credential is not None:
+        kwargs["credential"] = credential
+    if args.skip_ca_check or args.skip_cn_check:
+        from psremoting.options import SessionOption
+
+        kwargs["session_option"] = SessionOption(
+            skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check
+        )
+    return kwargs
+
+
+@contextlib.contextmanager
+def emulator_fleet(enabled: bool, request: dict[str, Any]) -> Iterator[None]:
+    """With ``--emulator``, answer every computer name from an embedded EmulatorFleet.
+
+    The fleet accepts the credential of ``request`` (or the emulator's own user when there
+    is none), which is taken out of ``request`` and used by the endpoint override instead;
+    the connection is plain HTTP with NTLM/Negotiate message encryption.
+    """
+    if not enabled:
+        yield
+        return
+    from psremoting.console.emulator_mode import emulated_computers
+
+    username, password = request.pop("credential", None) or ("user", "password")
+    # The emulator speaks NTLM/Negotiate with message encryption over HTTP.
+    auth = request["authentication"] = "ntlm" if request.get("authentication") == "ntlm" else "negotiate"
+    request["use_ssl"] = False
+    request["port"] = None
+    with emulated_computers(
+        username=username, password=password, authentication=auth, methods=("basic", "ntlm", "negotiate")
+    ):
+        yield

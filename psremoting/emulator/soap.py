@@ -1,0 +1,269 @@
+"""The WS-Management SOAP vocabulary: parsing a request envelope, building response XML.
+
+Pure functions and constants, no state and no sockets: :func:`parse_request` turns one
+decrypted request body into a :class:`Request` (hostile or malformed input becomes a
+:class:`~psremoting.emulator.faults.WSManFault`: a DTD or entity declaration, malformed
+XML, a bad MaxEnvelopeSize); :func:`response_envelope`, :func:`shell_xml` and
+:func:`config_xml` write answers shaped as the recordings of real Windows traffic in
+``windows-recordings/`` show. ``wsman.py`` dispatches the actions between the two.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from psremoting.emulator import faults
+from psremoting.emulator.cmdshell import CmdShell
+from psremoting.emulator.shell_registry import Shell
+
+__all__ = [
+    "NS",
+    "Request",
+    "config_xml",
+    "decode_base64",
+    "machine_name",
+    "parse_duration",
+    "parse_request",
+    "response_envelope",
+    "shell_xml",
+]
+
+NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "wsa": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "wsman": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+    "wsmv": "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd",
+    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+    "wsen": "http://schemas.xmlsoap.org/ws/2004/09/enumeration",
+    "pwsh": "http://schemas.microsoft.com/powershell",
+}
+ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+SHELL_NS = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+CMD_URI = SHELL_NS + "/cmd"
+COMMAND_URI = SHELL_NS + "/Command"
+CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
+PS_URI_PREFIX = "http://schemas.microsoft.com/powershell/"
+TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer/"
+ENUMERATION = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/"
+SHELL_ACTION = SHELL_NS + "/"
+SIGNAL_TERMINATE = SHELL_NS + "/signal/terminate"
+SIGNAL_CTRL_C = SHELL_NS + "/signal/ctrl_c"
+SIGNAL_PS_CTRL_C = "powershell/signal/ctrl_c"
+DONE_STATE = SHELL_NS + "/CommandState/Done"
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_HOSTILE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+_ENVELOPE_OPEN = (
+    '<s:Envelope xml:lang="en-US" xmlns:s="http://www.w3.org/2003/05/soap-envelope"'
+    ' xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"'
+    ' xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer"'
+    ' xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"'
+    ' xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"'
+    ' xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"'
+    ' xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd">'
+)
+
+
+def parse_duration(text: str | None, default: float) -> float:
+    """``PT20S`` / ``PT20.000S`` / ``P0DT0H1M0S`` -> seconds."""
+    if not text:
+        return default
+    match = _DURATION.match(text.strip())
+    if not match:
+        return default
+    days, hours, minutes, seconds = match.groups()
+    return int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
+
+
+@dataclass
+class Request:
+    """The parts of a WS-Management request the service acts on."""
+
+    action: str
+    message_id: str | None
+    resource_uri: str
+    to: str
+    max_envelope_size: int
+    operation_timeout: float
+    selectors: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    body: ET.Element | None = None
+
+
+def parse_request(data: bytes, default_envelope: int) -> Request:
+    """Parse one SOAP envelope; hostile or malformed input raises a :class:`WSManFault`."""
+    if _HOSTILE.search(data):
+        raise faults.malformed_xml("Document type definitions and entity declarations are not allowed.")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise faults.malformed_xml(f"Line {exc.position[0]}, column {exc.position[1]}: {exc.msg}.") from None
+    if root.tag != f"{{{NS['s']}}}Envelope":
+        raise faults.malformed_xml("The root element is not a SOAP 1.2 Envelope.")
+    header = root.find("s:Header", NS)
+    if header is None:
+        raise faults.bad_body("The SOAP Header is missing.")
+
+    def text(path: str) -> str | None:
+        el = header.find(path, NS)
+        return el.text.strip() if el is not None and el.text is not None else None
+
+    action = text("wsa:Action") or ""
+    max_env = default_envelope
+    raw_max = text("wsman:MaxEnvelopeSize")
+    if raw_max:
+        try:
+            max_env = int(raw_max)
+        except ValueError:
+            raise faults.bad_body(f"MaxEnvelopeSize '{raw_max}' is not a number.") from None
+    selectors = {
+        (el.get("Name") or ""): (el.text or "").strip()
+        for el in header.findall("wsman:SelectorSet/wsman:Selector", NS)
+    }
+    options = {
+        (el.get("Name") or ""): (el.text or "").strip()
+        for el in header.findall("wsman:OptionSet/wsman:Option", NS)
+    }
+    body_el = root.find("s:Body", NS)
+    body = body_el[0] if body_el is not None and len(body_el) else None
+    return Request(
+        action=action,
+        message_id=text("wsa:MessageID"),
+        resource_uri=text("wsman:ResourceURI") or "",
+        to=text("wsa:To") or "",
+        max_envelope_size=max_env,
+        operation_timeout=parse_duration(text("wsman:OperationTimeout"), 60.0),
+        selectors=selectors,
+        options=options,
+        body=body,
+    )
+
+
+def decode_base64(text: str | None, where: str) -> bytes:
+    """The bytes of a base64 element; anything but clean base64 is a WSMan fault naming ``where``."""
+    try:
+        return base64.b64decode((text or "").strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise faults.bad_base64(where) from None
+
+
+def machine_name(request: Request | None, default: str) -> str:
+    """The host a request was addressed to (its ``wsa:To``), as Windows names it in faults."""
+    if request is not None and request.to:
+        match = re.match(r"^\w+://\[?([^/\]]+?)\]?(?::\d+)?(/|$)", request.to)
+        if match:
+            return match.group(1)
+    return default
+
+
+def response_envelope(request: Request, action: str, body: str) -> bytes:
+    """A complete response envelope for ``action`` around ``body``, related to ``request``."""
+    relates = f"<a:RelatesTo>{escape(request.message_id)}</a:RelatesTo>" if request.message_id else ""
+    return (
+        f"{_ENVELOPE_OPEN}<s:Header><a:Action>{action}</a:Action>"
+        f"<a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>"
+        f"<p:ActivityId>{str(uuid.uuid4()).upper()}</p:ActivityId>"
+        f"<a:To>{ANONYMOUS}</a:To>{relates}</s:Header><s:Body>{body}</s:Body></s:Envelope>"
+    ).encode()
+
+
+def _duration(seconds: int) -> str:
+    return f"P0DT{seconds // 3600}H{seconds // 60 % 60}M{seconds % 60}S"
+
+
+def shell_xml(shell: Shell, *, computer_name: str, idle_timeout: float, extra: bool = False) -> str:
+    """The ``rsp:Shell`` description of a shell (Create, Get and Enumerate answers).
+
+    A cmd shell's description is shorter, as Windows answers pywinrm/pypsrp's WinRS;
+    ``extra`` adds the MemoryUsed/ChildProcesses that Enumerate shows for a PowerShell shell.
+    """
+    now = time.monotonic()
+    is_cmd = isinstance(shell, CmdShell)
+    process = "" if is_cmd else "<rsp:ProcessId>4242</rsp:ProcessId>"
+    head = (
+        f'<rsp:Shell xmlns:rsp="{SHELL_NS}"><rsp:ShellId>{shell.shell_id}</rsp:ShellId>'
+        f"<rsp:ResourceUri>{escape(shell.resource_uri)}</rsp:ResourceUri>"
+        f"<rsp:Owner>{escape(computer_name.upper())}\\{escape(shell.owner)}</rsp:Owner>"
+        f"<rsp:ClientIP>{escape(shell.client_ip)}</rsp:ClientIP>{process}"
+        f"<rsp:IdleTimeOut>PT{idle_timeout:.3f}S</rsp:IdleTimeOut>"
+        f"<rsp:InputStreams>{shell.input_streams}</rsp:InputStreams>"
+        f"<rsp:OutputStreams>{shell.output_streams}</rsp:OutputStreams>"
+    )
+    settings = (
+        ""
+        if is_cmd
+        else "<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut><rsp:Locale>en-US</rsp:Locale>"
+        "<rsp:DataLocale>en-US</rsp:DataLocale><rsp:CompressionMode>NoCompression</rsp:CompressionMode>"
+        "<rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding>"
+        f"<rsp:BufferMode>Block</rsp:BufferMode><rsp:State>{shell.state}</rsp:State>"
+    )
+    times = (
+        f"<rsp:ShellRunTime>{_duration(int(now - shell.created))}</rsp:ShellRunTime>"
+        f"<rsp:ShellInactivity>{_duration(int(now - shell.last_activity))}</rsp:ShellInactivity>"
+    )
+    more = (
+        "<rsp:MemoryUsed>46MB</rsp:MemoryUsed><rsp:ChildProcesses>0</rsp:ChildProcesses>"
+        if extra and not is_cmd
+        else ""
+    )
+    return f"{head}{settings}{times}{more}</rsp:Shell>"
+
+
+def config_xml(
+    *,
+    max_envelope_size: int,
+    auth_methods: tuple[str, ...],
+    allow_unencrypted: bool,
+    idle_timeout: float,
+    max_shells_per_user: int,
+) -> str:
+    """``winrm/config`` as Windows shows it, with one service's real settings."""
+
+    def flag(value: bool) -> str:
+        return "true" if value else "false"
+
+    methods = set(auth_methods)
+    negotiate = bool(methods & {"ntlm", "negotiate", "kerberos"})
+    return (
+        f'<cfg:Config xmlns:cfg="{CONFIG_URI}">'
+        f"<cfg:MaxEnvelopeSizekb>{max_envelope_size // 1024}</cfg:MaxEnvelopeSizekb>"
+        "<cfg:MaxTimeoutms>60000</cfg:MaxTimeoutms><cfg:MaxBatchItems>32000</cfg:MaxBatchItems>"
+        "<cfg:MaxProviderRequests>4294967295</cfg:MaxProviderRequests>"
+        "<cfg:Client><cfg:NetworkDelayms>5000</cfg:NetworkDelayms><cfg:URLPrefix>wsman</cfg:URLPrefix>"
+        "<cfg:AllowUnencrypted>false</cfg:AllowUnencrypted><cfg:Auth><cfg:Basic>true</cfg:Basic>"
+        "<cfg:Digest>true</cfg:Digest><cfg:Kerberos>true</cfg:Kerberos><cfg:Negotiate>true</cfg:Negotiate>"
+        "<cfg:Certificate>true</cfg:Certificate><cfg:CredSSP>false</cfg:CredSSP></cfg:Auth>"
+        "<cfg:DefaultPorts><cfg:HTTP>5985</cfg:HTTP><cfg:HTTPS>5986</cfg:HTTPS></cfg:DefaultPorts>"
+        "<cfg:TrustedHosts></cfg:TrustedHosts></cfg:Client>"
+        "<cfg:Service><cfg:RootSDDL>O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)"
+        "</cfg:RootSDDL><cfg:MaxConcurrentOperations>4294967295</cfg:MaxConcurrentOperations>"
+        "<cfg:MaxConcurrentOperationsPerUser>1500</cfg:MaxConcurrentOperationsPerUser>"
+        "<cfg:EnumerationTimeoutms>240000</cfg:EnumerationTimeoutms><cfg:MaxConnections>300</cfg:MaxConnections>"
+        "<cfg:MaxPacketRetrievalTimeSeconds>120</cfg:MaxPacketRetrievalTimeSeconds>"
+        f"<cfg:AllowUnencrypted>{flag(allow_unencrypted)}</cfg:AllowUnencrypted>"
+        f"<cfg:Auth><cfg:Basic>{flag('basic' in methods)}</cfg:Basic>"
+        f"<cfg:Kerberos>{flag('kerberos' in methods or 'negotiate' in methods)}</cfg:Kerberos>"
+        f"<cfg:Negotiate>{flag(negotiate)}</cfg:Negotiate><cfg:Certificate>false</cfg:Certificate>"
+        "<cfg:CredSSP>false</cfg:CredSSP><cfg:CbtHardeningLevel>Relaxed</cfg:CbtHardeningLevel></cfg:Auth>"
+        "<cfg:DefaultPorts><cfg:HTTP>5985</cfg:HTTP><cfg:HTTPS>5986</cfg:HTTPS></cfg:DefaultPorts>"
+        "<cfg:IPv4Filter>*</cfg:IPv4Filter><cfg:IPv6Filter>*</cfg:IPv6Filter>"
+        "<cfg:EnableCompatibilityHttpListener>false</cfg:EnableCompatibilityHttpListener>"
+        "<cfg:EnableCompatibilityHttpsListener>false</cfg:EnableCompatibilityHttpsListener>"
+        "<cfg:CertificateThumbprint></cfg:CertificateThumbprint><cfg:AllowRemoteAccess>true</cfg:AllowRemoteAccess>"
+        "</cfg:Service><cfg:Winrs><cfg:AllowRemoteShellAccess>true</cfg:AllowRemoteShellAccess>"
+        f"<cfg:IdleTimeout>{int(idle_timeout * 1000)}</cfg:IdleTimeout>"
+        "<cfg:MaxConcurrentUsers>2147483647</cfg:MaxConcurrentUsers>"
+        "<cfg:MaxShellRunTime>2147483647</cfg:MaxShellRunTime>"
+        "<cfg:MaxProcessesPerShell>2147483647</cfg:MaxProcessesPerShell>"
+        "<cfg:MaxMemoryPerShellMB>2147483647</cfg:MaxMemoryPerShellMB>"
+        f"<cfg:MaxShellsPerUser>{max_shells_per_user}</cfg:MaxShellsPerUser>"
+        "</cfg:Winrs></cfg:Config>"
+    )
