@@ -14,7 +14,7 @@ pointed at a private folder holding a krb5.conf with
   ``127.0.0.1:<port>``, where ``<port>`` is a TCP port this process keeps bound but never
   listens on, so nothing else can take it: TCP first (``udp_preference_limit = 1``), refused at
   once on loopback, then one UDP datagram to the same loopback port, refused (ICMP) at once too
-  (MIT 1.20 has no ``tcp/`` KDC prefix to forbid the UDP try);
+  (with MIT 1.20 a ``tcp/`` prefix on the KDC made it contact nothing at all, so none is used);
 * every DNS-based lookup off (``dns_lookup_kdc``, ``dns_lookup_realm``, ``dns_uri_lookup``,
   ``dns_canonicalize_hostname``, ``rdns``, ``qualify_shortname``), no other realm, no include;
 * ``KRB5CCNAME`` a private (empty) ccache, ``KRB5_KTNAME``/``KRB5_CLIENT_KTNAME`` private missing
@@ -30,14 +30,15 @@ known"), exactly what the resolver answers for a name that does not exist, witho
 off on purpose. (Subprocesses resolve names on their own: a test that runs the command line
 against a name outside /etc/hosts must route it to an emulator, as the ``--emulator`` mode does.)
 
-Subprocesses inherit the Kerberos environment. MIT Kerberos reads ``KRB5_CONFIG`` whenever it creates a
-library context, i.e. lazily, on the first Kerberos operation, so it does not matter whether
-gssapi was merely imported before this module ran (e.g. by an entry-point plugin).
+Subprocesses inherit the Kerberos environment. MIT Kerberos reads ``KRB5_CONFIG`` whenever it
+creates a library context, i.e. lazily, on the first Kerberos operation, so it does not matter
+whether gssapi was merely imported before this module ran (e.g. by an entry-point plugin).
 
 Tests that run a real KDC (:class:`psremoting.emulator.kerberos.TestRealm`) switch the
 variables to that realm for their duration and restore them after (``TestRealm.activated()``
 or ``monkeypatch.setenv``). Set ``PSREMOTING_TEST_KRB5_CONFIG`` to a krb5.conf of your own to
-opt out on purpose (a real domain for the ``realhost`` tests); nothing else changes it.
+opt out on purpose (a real domain for the ``realhost`` tests): then it is used, and the
+ccache and keytab variables are left as they were.
 """
 
 from __future__ import annotations
@@ -83,11 +84,16 @@ KRB5_CONF.write_text(
 (_guard_dir / "kdc.conf").write_text("", encoding="utf-8")
 
 _own_config = os.environ.get("PSREMOTING_TEST_KRB5_CONFIG")
-os.environ["KRB5_CONFIG"] = _own_config or str(KRB5_CONF)
-os.environ["KRB5_KDC_PROFILE"] = str(_guard_dir / "kdc.conf")
-os.environ["KRB5CCNAME"] = f"FILE:{_guard_dir / 'ccache'}"
-os.environ["KRB5_KTNAME"] = f"FILE:{_guard_dir / 'no-service.keytab'}"
-os.environ["KRB5_CLIENT_KTNAME"] = f"FILE:{_guard_dir / 'no-client.keytab'}"
+if _own_config:
+    os.environ["KRB5_CONFIG"] = _own_config
+else:
+    os.environ.update(
+        KRB5_CONFIG=str(KRB5_CONF),
+        KRB5_KDC_PROFILE=str(_guard_dir / "kdc.conf"),
+        KRB5CCNAME=f"FILE:{_guard_dir / 'ccache'}",
+        KRB5_KTNAME=f"FILE:{_guard_dir / 'no-service.keytab'}",
+        KRB5_CLIENT_KTNAME=f"FILE:{_guard_dir / 'no-client.keytab'}",
+    )
 
 
 @atexit.register

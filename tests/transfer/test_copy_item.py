@@ -66,7 +66,6 @@ def test_compressible_data_is_sent_compressed(
     sends = copy_emulator.stats.requests.get("Send", 0) - before
     assert (remote_root / "app.log").read_bytes() == text
     assert sends < len(text) / upload_chunk_size(session) / 3  # far fewer Sends than as is
-    before = copy_emulator.stats.requests.get("Receive", 0)
     psremoting.copy_item("C:\\app.log", local_dir / "back.log", from_session=session)
     assert (local_dir / "back.log").read_bytes() == text
 
@@ -263,3 +262,48 @@ def test_a_hostile_listing_cannot_write_outside_the_destination(listed: str) -> 
     with pytest.raises(TransferError):
         _relative_parts("C:\\site\\", listed)
     assert _relative_parts("C:\\site\\", "C:\\SITE\\sub\\f.txt") == ["sub", "f.txt"]
+
+
+class InterruptingUI(BufferedHostUI):
+    """A host UI whose progress display is interrupted (Ctrl+C) part way through a copy."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+
+    def write_progress(self, source_id: int, record: Any) -> None:
+        super().write_progress(source_id, record)
+        if len(self.progress) == self.after:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.timeout(60)
+def test_an_interrupted_download_leaves_no_partial_file(
+    session: Any, remote_root: Path, local_dir: Path
+) -> None:
+    (remote_root / "big.bin").write_bytes(os.urandom(3_000_000))
+    session.runspace.host.ui_target = InterruptingUI(after=3)
+    with pytest.raises(KeyboardInterrupt):
+        psremoting.copy_item("C:\\big.bin", local_dir / "big.bin", from_session=session)
+    assert list(local_dir.iterdir()) == []
+    session.runspace.host.ui_target = BufferedHostUI()
+    psremoting.copy_item(
+        "C:\\big.bin", local_dir / "big.bin", from_session=session
+    )  # the session still works
+    assert digest(local_dir / "big.bin") == digest(remote_root / "big.bin")
+
+
+@pytest.mark.timeout(60)
+def test_an_interrupted_upload_leaves_the_target_untouched(
+    session: Any, remote_root: Path, local_dir: Path
+) -> None:
+    (remote_root / "big.bin").write_bytes(b"previous version")
+    source = local_dir / "big.bin"
+    source.write_bytes(os.urandom(3_000_000))
+    session.runspace.host.ui_target = InterruptingUI(after=3)
+    with pytest.raises(KeyboardInterrupt):
+        psremoting.copy_item(source, "C:\\big.bin", to_session=session)
+    assert (remote_root / "big.bin").read_bytes() == b"previous version"
+    session.runspace.host.ui_target = BufferedHostUI()
+    psremoting.copy_item(source, "C:\\big.bin", to_session=session)  # the session still works
+    assert digest(remote_root / "big.bin") == digest(source)
