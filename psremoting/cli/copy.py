@@ -15,16 +15,18 @@ mistake, 130 when interrupted.
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
 from typing import Any, TextIO
 
+from psremoting.cli.common import (
+    UsageError,
+    add_connection_arguments,
+    connection_kwargs,
+    emulator_fleet,
+    read_credential,
+)
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(Exception):
-    """A mistake in the command line; reported with exit code 2."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,37 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", metavar="SRC", help="what to copy: a local path, or HOST:PATH")
     parser.add_argument("destination", metavar="DEST", help="where to: HOST:PATH, or a local path")
     parser.add_argument("-r", "--recurse", action="store_true", help="copy folders with everything in them")
-    conn = parser.add_argument_group("connection")
-    conn.add_argument("-u", "--username", metavar="USER", help="user name (default: PSREMOTING_USERNAME)")
-    conn.add_argument(
-        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
-    )
-    conn.add_argument("--port", type=int, metavar="N", help="WinRM port (default 5985, or 5986 with --ssl)")
-    conn.add_argument("--ssl", action="store_true", help="use HTTPS")
-    conn.add_argument(
-        "--auth",
-        default="negotiate",
-        choices=("negotiate", "ntlm", "kerberos", "basic", "credssp"),
-        help="authentication method (default negotiate)",
-    )
-    conn.add_argument(
-        "--configuration-name",
-        default="Microsoft.PowerShell",
-        metavar="NAME",
-        help="session configuration (endpoint) name",
-    )
-    conn.add_argument(
-        "--skip-ca-check", action="store_true", help="do not verify the server certificate's CA"
-    )
-    conn.add_argument(
-        "--skip-cn-check", action="store_true", help="do not verify the certificate's host name"
-    )
-    conn.add_argument(
-        "--emulator",
-        action="store_true",
-        help="serve every host from an embedded emulator (no Windows needed; a test double)",
-    )
-
+    add_connection_arguments(parser.add_argument_group("connection"))
 
 def split_remote(spec: str) -> tuple[str, str] | None:
     """``HOST:PATH`` -> (host, path); None for a local path (no colon, a drive letter, or a
@@ -93,13 +65,12 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stderr: TextIO
         stderr.write(f"psremoting copy: error: {exc}\n")
         return EXIT_USAGE
 
-    from psremoting.cli.invoke import _emulator_fleet
     from psremoting.errors import InvalidOptionError, PSRemotingError
     from psremoting.session import new_pssession, remove_pssession
     from psremoting.transfer import copy_item
 
     try:
-        with _emulator_fleet(args.emulator, request):
+        with emulator_fleet(args.emulator, request):
             request.pop("computer_name", None)
             session = new_pssession(host, **request)
             try:
@@ -139,31 +110,6 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str, str, bo
     local = args.source if upload else args.destination
     if not remote:
         raise UsageError(f"no remote path after '{host}:' (write HOST:C:\\path)")
-    password = None
-    if args.password_stdin:
-        password = stdin.readline().rstrip("\r\n")
-        if not password:
-            raise UsageError("--password-stdin was given but the first line of stdin is empty")
-    username = args.username or os.environ.get("PSREMOTING_USERNAME")
-    if password is None:
-        password = os.environ.get("PSREMOTING_PASSWORD")
-    if username and password is None and not args.emulator and stdin.isatty():
-        password = getpass.getpass(f"Password for {username}: ")
-    if password is not None and not username and not args.emulator:
-        raise UsageError("a password was given but no user name: use -u USER or PSREMOTING_USERNAME")
-    request: dict[str, Any] = {
-        "computer_name": [host],
-        "port": args.port,
-        "use_ssl": args.ssl,
-        "authentication": args.auth,
-        "configuration_name": args.configuration_name,
-    }
-    if username and password is not None:
-        request["credential"] = (username, password)
-    if args.skip_ca_check or args.skip_cn_check:
-        from psremoting.options import SessionOption
-
-        request["session_option"] = SessionOption(
-            skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check
-        )
+    credential = read_credential(args, stdin)
+    request: dict[str, Any] = {"computer_name": [host], **connection_kwargs(args, credential)}
     return host, remote, local, upload, request

@@ -34,8 +34,6 @@ from psremoting.cli.invoke_output import (
 )
 
 #: ``cli/copy.py`` still imports this name; it should use ``psremoting.cli.common.emulator_fleet``.
-_emulator_fleet = emulator_fleet
-
 EPILOG = f"""\
 credentials:
   user name from -u/--username or PSREMOTING_USERNAME; password from PSREMOTING_PASSWORD or

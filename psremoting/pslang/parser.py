@@ -235,7 +235,7 @@ class _Builder(ExpressionBuilder):
             return A.FunctionDef(self.src(name_node), body, node.start_byte)
         if kind in PASS_THROUGH or kind.endswith("_expression") or kind.endswith("_literal"):
             return A.Pipeline((self.expr(node),), self.src(node), node.start_byte)
-        return A.Unsupported(kind, self.src(node), node.start_byte)
+        return A.Unsupported(kind.removesuffix("_statement"), self.src(node), node.start_byte)
 
     def try_statement(self, node: Node) -> A.Try:
         body = next(c for c in node.named_children if c.type == "statement_block")

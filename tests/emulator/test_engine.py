@@ -81,14 +81,25 @@ def test_unknown_command_in_a_script_is_an_error_record_and_the_script_goes_on(e
     assert rec.output == ["after"]
     (error,) = rec.errors
     assert isinstance(error, ErrorRecord)
+    # The emulator answers as Windows PowerShell 5.1 by default, and words it as 5.1 does.
     assert str(error) == (
-        "The term 'Foo-Bar' is not recognized as a name of a cmdlet, function, script file, or executable program.\n"
-        "Check the spelling of the name, or if a path was included, verify that the path is correct and try again."
+        "The term 'Foo-Bar' is not recognized as the name of a cmdlet, function, script file, or operable "
+        "program. Check the spelling of the name, or if a path was included, verify that the path is correct "
+        "and try again."
     )
     assert error.FullyQualifiedErrorId == "CommandNotFoundException"
     assert error.CategoryInfo.Category == ErrorCategory.ObjectNotFound
     assert str(error.CategoryInfo) == "ObjectNotFound: (Foo-Bar:String) [], CommandNotFoundException"
     assert error.Exception.PSObject.type_names[0] == "System.Management.Automation.CommandNotFoundException"
+
+
+def test_unknown_command_is_worded_as_powershell_7_by_a_version_7_engine(tmp_path: Path) -> None:
+    result, rec = run(Engine(computer_name="SERVER01", username="user", root=tmp_path, version="7"), "Foo-Bar")
+    (error,) = rec.errors
+    assert str(error) == (
+        "The term 'Foo-Bar' is not recognized as a name of a cmdlet, function, script file, or executable program.\n"
+        "Check the spelling of the name, or if a path was included, verify that the path is correct and try again."
+    )
 
 
 def test_unknown_command_invoked_directly_fails_the_pipeline(engine: Engine) -> None:

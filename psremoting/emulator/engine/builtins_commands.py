@@ -19,6 +19,7 @@ from psremoting.pslang.binder import CommandSignature, Parameter
 from psremoting.pslang.values import enumerate_value, to_string
 
 from .commands import ALIASES, BUILTINS, Builtin, CommandContext, builtin, lookup_builtin
+from .errors import command_not_found_message
 from .filesystem import SandboxEscape
 from .objects import make_object
 
@@ -174,9 +175,7 @@ def _get_command(ctx: CommandContext) -> Iterator[Any]:
         if not hits and not any(c in pattern for c in "*?["):
             ctx.write_error(
                 ctx.error(
-                    f"The term '{pattern}' is not recognized as a name of a cmdlet, function, script file, or "
-                    "executable program.\nCheck the spelling of the name, or if a path was included, verify that "
-                    "the path is correct and try again.",
+                    command_not_found_message(pattern, ctx.engine.version),
                     "System.Management.Automation.CommandNotFoundException",
                     ErrorCategory.ObjectNotFound,
                     "CommandNotFoundException",

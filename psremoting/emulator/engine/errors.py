@@ -193,13 +193,27 @@ def position_message(text: str, start: int, end: int) -> str:
     return f"At line:{line_no} char:{col + 1}\r\n+ {line}\r\n+ {' ' * col}{'~' * width}"
 
 
-def command_not_found(name: str, line: str | None = None, position: str | None = None) -> ErrorRecord:
-    """The error for an unknown command, exactly as PowerShell 7 words it."""
-    message = (
+def command_not_found_message(name: str, version: str = "5.1") -> str:
+    """PowerShell's text for an unknown command: Windows PowerShell 5.1 and PowerShell 7 word
+    it differently."""
+    if version.startswith("5"):
+        return (
+            f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, "
+            "or operable program. Check the spelling of the name, or if a path was included, "
+            "verify that the path is correct and try again."
+        )
+    return (
         f"The term '{name}' is not recognized as a name of a cmdlet, function, script file, "
         "or executable program.\nCheck the spelling of the name, or if a path was included, "
         "verify that the path is correct and try again."
     )
+
+
+def command_not_found(
+    name: str, line: str | None = None, position: str | None = None, version: str = "5.1"
+) -> ErrorRecord:
+    """The error for an unknown command, as the engine's PowerShell version words it."""
+    message = command_not_found_message(name, version)
     return make_error_record(
         message,
         "System.Management.Automation.CommandNotFoundException",

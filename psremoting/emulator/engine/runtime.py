@@ -316,7 +316,10 @@ class PipelineRun:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)
                 position = position_message(self.script_text, start, start + len(name))
-            raise PSError(command_not_found(name, self.script_text or None, position), terminating=True)
+            raise PSError(
+                command_not_found(name, self.script_text or None, position, self.engine.version),
+                terminating=True,
+            )
         try:
             bound = bind(command.signature, tokens, expecting_input=expecting_input)
         except ParameterBindingError as exc:
