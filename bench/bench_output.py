@@ -1,6 +1,6 @@
 """Benchmark: large output, psremoting against raw pypsrp 0.9.1.
 
-    .venv/bin/python bench/bench_output.py                 # 200,000 objects, 10/20/40 MB (~2 minutes)
+    .venv/bin/python bench/bench_output.py                 # 200,000 objects, 10/20/40 MB (~1.5 minutes)
     .venv/bin/python bench/bench_output.py --objects 50000 --megabytes 5,10
 
 One emulator process (started here, so that the client is measured alone) serves both

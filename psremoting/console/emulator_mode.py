@@ -23,13 +23,15 @@ def emulated_computers(
     *,
     username: str = EMULATOR_USER,
     password: str = EMULATOR_PASSWORD,
-    authentication: str = "negotiate",
+    authentication: str = "ntlm",
     methods: tuple[str, ...] = ("ntlm", "negotiate", "basic"),
 ) -> Iterator[Any]:
     """Serve every computer name from an embedded emulator while the block runs.
 
     The emulator accepts ``username``/``password`` and offers ``methods``; every session
     opened meanwhile logs on with them by ``authentication``, whatever credential it was given.
+    NTLM by default: Negotiate would try Kerberos first where gssapi is installed, with the
+    user's own krb5.conf, for a host that exists only on loopback.
     """
     from psremoting.emulator import EmulatorFleet
     from psremoting.options import EndpointOverride, set_endpoint_override
