@@ -326,13 +326,28 @@ class Pipeline:
                     ps.add_parameter(name, value)
                 if cmd.merge_errors:
                     ps.merge_error("output")
+            invoking = False
             try:
                 input_iter = _input_generator(self.input) if self.input is not None else None
+                invoking = True
                 _begin_invoke(ps, pool, input_iter, add_to_history=self.add_to_history)
                 command_created = True
             except Exception as exc:
                 command_created = ps._command_id is not None
                 raise self._transport_failure(exc, during="starting the command") from exc
+            except BaseException:
+                # Ctrl+C (or SystemExit) while the Command or its input Sends were on the
+                # way: the server may hold the command, waiting for input that will never
+                # come, and with it the pool's runspace, so every later command would
+                # queue behind it. The command id is the client's (pypsrp sends ps.id),
+                # so the terminate in `finally` reaches it even when the Command's answer
+                # was lost; a request cut half way leaves its connection (and the message
+                # encryption's sequence numbers) unusable, so the transport starts afresh.
+                command_created = invoking
+                self._stop_event.set()
+                if invoking:
+                    _reset_transport(pool)
+                raise
             self.state = "Running"
             defrag = _Defragmenter()
             serializer = pool.pool._serializer

@@ -102,13 +102,30 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def printable(text: str, limit: int | None = None) -> str:
+    """`text` with every control character (C0, DEL, C1; ESC included) shown as ``\\xNN``,
+    cut to `limit` characters: a server's words can reach the user's terminal, and must not
+    drive it (clear the screen, retitle the window, hide text)."""
+    out = "".join(
+        ch if ch in "\n\t" or not (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0) else f"\\x{ord(ch):02x}"
+        for ch in (text if limit is None else text[: limit * 4])
+    )
+    return out if limit is None else out[:limit]
+
+
+_KERBEROS_MODULES = frozenset({"spnego", "krb5", "gssapi"})
+
+
 def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: bool = True) -> PSRemotingError:
     """Turn a pypsrp / requests / spnego failure into a psremoting error with PowerShell's
     wording and a hint of what to do."""
+    from xml.etree.ElementTree import ParseError
+
     import requests
     from pypsrp.exceptions import (
         AuthenticationError,
         InvalidPSRPOperation,
+        WinRMError,
         WinRMTransportError,
         WSManFaultError,
     )
@@ -116,7 +133,7 @@ def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: b
     name = info.computer_name
     if isinstance(exc, PSRemotingError):
         return exc
-    if isinstance(exc, AuthenticationError) or type(exc).__module__.startswith("spnego"):
+    if isinstance(exc, AuthenticationError) or type(exc).__module__.split(".")[0] in _KERBEROS_MODULES:
         user = info.credential.username if info.credential else "(no user name)"
         detail = "" if isinstance(exc, AuthenticationError) else f" ({exc})"
         return AuthenticationFailedError(
@@ -165,7 +182,7 @@ def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: b
             f"enabled and allows access from this computer. (No WinRM answer at {info.url}.)",
         )
     if isinstance(exc, WSManFaultError):
-        reason = str(exc.reason or exc.message or exc)
+        reason = printable(str(exc.reason or exc.message or exc), 1000)
         code = exc.code or 0
         if opening and (code in INVALID_RESOURCE_FAULTS or "session configuration" in reason.lower()):
             return InvalidConfigurationNameError(name, info.configuration_name)
@@ -177,15 +194,28 @@ def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: b
             )
         return ConnectionFailedError(name, reason, error_code=str(code) if code else "CannotConnect")
     if isinstance(exc, WinRMTransportError):
-        text = (exc.response_text or "").strip()
+        text = printable((exc.response_text or "").strip(), 200)
         return ConnectionFailedError(
-            name, f"The WinRM service answered with HTTP {exc.code}{': ' + text[:200] if text else ''}."
+            name, f"The WinRM service answered with HTTP {exc.code}{': ' + text if text else ''}."
         )
     if isinstance(exc, InvalidPSRPOperation):
         return ConnectionFailedError(name, f"The server refused the session: {exc}")
+    if isinstance(exc, ParseError) or (
+        isinstance(exc, WinRMError) and "related id does not match" in str(exc).lower()
+    ):
+        what = (
+            "does not answer the request that was sent"
+            if isinstance(exc, WinRMError)
+            else "is not valid WS-Management XML"
+        )
+        return ConnectionFailedError(
+            name,
+            f"The server's answer {what} ({printable(str(exc), 200)}). Check that {info.url} is a WinRM "
+            "endpoint, and that no proxy or load balancer in between rewrites its answers.",
+        )
     if isinstance(exc, ValueError):
-        return InvalidOptionError(str(exc))
-    return ConnectionFailedError(name, f"{type(exc).__name__}: {exc}")
+        return InvalidOptionError(printable(str(exc), 500))
+    return ConnectionFailedError(name, f"{type(exc).__name__}: {printable(str(exc), 500)}")
 
 
 def _make_wsman(info: ConnectionInfo) -> Any:

@@ -346,28 +346,12 @@ class _Copier:
 
 @contextlib.contextmanager
 def _closing(pipeline: Any) -> Iterator[Iterator[Any]]:
-    """Iterate `pipeline`, and end it on the server however the iteration ends.
-
-    Closing the iterator ends the remote command (the pipeline layer sends Signal terminate).
-    Work-around (reported to the client layer): when Ctrl+C (KeyboardInterrupt) arrives while
-    pypsrp is still sending the pipeline's input, the pipeline layer does not know the command
-    was created and leaves it running on the server, waiting for input, which blocks every
-    later command of the session; so it is terminated here.
-    """
+    """Iterate `pipeline`, and end it on the server however the iteration ends: closing the
+    iterator makes the pipeline layer stop and terminate the remote command (it does so
+    itself too when Ctrl+C arrives while the command's input is still being sent)."""
     items = iter(pipeline)
     try:
         yield items
-    except BaseException as exc:
-        close = getattr(items, "close", None)
-        if close is not None:
-            close()
-        if not isinstance(exc, Exception):
-            ps = getattr(pipeline, "_ps", None)
-            terminate = getattr(pipeline, "_close_on_server", None)
-            if ps is not None and getattr(ps, "_command_id", None) and terminate is not None:
-                with contextlib.suppress(Exception):
-                    terminate(ps)
-        raise
     finally:
         close = getattr(items, "close", None)
         if close is not None:

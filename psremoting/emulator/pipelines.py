@@ -27,7 +27,7 @@ from psrpcore.types import HostMethodIdentifier, ProgressRecordType, PSInvocatio
 from psrpcore.types._serializer import _serialize_string
 
 if TYPE_CHECKING:
-    from psremoting.emulator.shells import PSRPShell
+    from psremoting.emulator.psrp_shell import PSRPShell
 
 __all__ = [
     "Collector",

@@ -416,10 +416,11 @@ class PSRPShell(Shell):
                     raise faults.shell_not_found(self.shell_id)
                 self.pump(fragment_size)
                 chunks = self._take(target, budget)
-                if chunks and command is not None and not command.finished:
+                if chunks and command is not None and not command.finished and not self.queues.get(target):
                     # A short pipeline is usually about to end: wait a moment so that its end
                     # (CommandState Done) rides in this response instead of costing another
-                    # round trip, as Windows batches it.
+                    # round trip, as Windows batches it. Not when output is still queued: this
+                    # response is full and the client will Receive again at once.
                     chunks += self._linger(command, target, budget - _cost(chunks), fragment_size)
                 done = command is not None and command.finished and not self.queues.get(target)
                 if chunks or done:
