@@ -274,6 +274,10 @@ class ConnectionInfo:
     ca_file: str | None = None
     certificate_pem: str | None = None
     certificate_key_pem: str | None = None
+    #: The host name for the Kerberos SPN (``host/<spn_host>``) when it is not `host`: with an
+    #: endpoint override the connection goes to the override's address, but the service the
+    #: user means, and whose ticket the KDC must issue, is the computer they named.
+    spn_host: str | None = None
 
     @property
     def configuration_name(self) -> str:
@@ -352,6 +356,7 @@ class ConnectionInfo:
             the_port = port if port is not None else (5986 if ssl else 5985)
 
         ca_file: str | None = None
+        spn_host: str | None = None
         override_fn = get_endpoint_override()
         override = override_fn(shown) if override_fn is not None else None
         if override is not None:
@@ -367,6 +372,8 @@ class ConnectionInfo:
             if override.authentication:
                 auth = override.authentication.lower()
             ca_file = override.ca_file
+            if shown.strip("[]").lower() != host.lower():
+                spn_host = shown.strip("[]")
             if auth == "basic" and not ssl and not option.no_encryption:
                 # The override's owner (an emulator on loopback) asked for Basic over HTTP.
                 option = replace(option, no_encryption=True)
@@ -412,6 +419,7 @@ class ConnectionInfo:
             ca_file=ca_file,
             certificate_pem=certificate_pem,
             certificate_key_pem=certificate_key_pem,
+            spn_host=spn_host,
         )
 
     def with_option(self, **changes: Any) -> ConnectionInfo:
@@ -448,4 +456,6 @@ class ConnectionInfo:
         if self.authentication == "certificate":
             kwargs["certificate_pem"] = self.certificate_pem
             kwargs["certificate_key_pem"] = self.certificate_key_pem
+        if self.spn_host and self.authentication in ("negotiate", "kerberos", "ntlm"):
+            kwargs["negotiate_hostname_override"] = self.spn_host
         return kwargs

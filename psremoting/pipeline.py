@@ -8,13 +8,16 @@ long-lived session never reaches the server's command quota.
 
 Receives are short long-polls (`poll_interval`): between them the loop sends a stop
 (Ctrl+C) that `stop()` asked for from another thread or a signal handler, and enforces the
-deadline. Output is decoded by `psremoting.objects.from_clixml` in one linear pass, and
+deadline. The loop is bounded: each pass takes about a poll even when the server answers
+the OperationTimeout fault (HTTP 500) at once, any other fault ends it, and once a stop is
+sent (asked for, or the deadline passed) it ends within the session's cancel_timeout. A
+Ctrl+C while the command's input is being sent still terminates the command on the server.
+Output is decoded by `psremoting.objects.from_clixml` in one linear pass, and
 fragments are reassembled in linear time; nothing is kept that the caller did not ask for.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import struct
 import threading
@@ -34,12 +37,27 @@ from psremoting.errors import (
     RemoteErrorRecord,
     SessionBrokenError,
 )
+from psremoting.fragments import (
+    BOM,
+    DEBUG,
+    ERROR,
+    INFORMATION,
+    OUTPUT_TYPE_BYTES,
+    PIPELINE_HOST_CALL,
+    POOL_HOST_CALL,
+    POOL_STATE,
+    PROGRESS,
+    STATE,
+    VERBOSE,
+    WARNING,
+    Defragmenter,
+)
 from psremoting.host import HostUI
 from psremoting.objects import InformationRecord, annotate, from_clixml, from_pypsrp, progress_from
+from psremoting.pipeline_start import begin_invoke, input_generator
 from psremoting.runspace import (
     OPERATION_TIMEOUT_FAULT,
     SHELL_NOT_FOUND_FAULTS,
-    host_data_key,
     map_connection_error,
 )
 
@@ -52,22 +70,11 @@ log = logging.getLogger(__name__)
 
 StreamName = Literal["output", "error", "warning", "verbose", "debug", "information", "progress"]
 
-_OUTPUT = 0x00041004
-_ERROR = 0x00041005
-_STATE = 0x00041006
-_DEBUG = 0x00041007
-_VERBOSE = 0x00041008
-_WARNING = 0x00041009
-_PROGRESS = 0x00041010
-_INFORMATION = 0x00041011
-_PIPELINE_HOST_CALL = 0x00041100
-_POOL_HOST_CALL = 0x00021100
-_POOL_STATE = 0x00021005
-#: MessageType of PIPELINE_OUTPUT as it sits in a message (little-endian, bytes 4..8).
-_OUTPUT_TYPE_BYTES = struct.pack("<I", _OUTPUT)
-_BOM = b"\xef\xbb\xbf"
-#: PSRP fragment header: ObjectId, FragmentId, flags (start 1, end 2), BlobLength.
-_FRAGMENT_HEADER = struct.Struct(">QQBI")
+#: WSMan faults a Receive gets for a command the server no longer has
+#: (ERROR_WSMAN_UNEXPECTED_SELECTORS, ERROR_WSMAN_INVALID_SELECTORS). The first is also the
+#: shell-not-found fault: after a stop it ends only this command; the next one finds out
+#: whether the shell is there.
+_COMMAND_GONE_FAULTS = frozenset({0x8033805B, 0x8033803D})
 
 # PSInvocationState
 _STATES = {0: "NotStarted", 1: "Running", 2: "Stopping", 3: "Stopped", 4: "Completed", 5: "Failed", 6: "Disconnected"}
@@ -153,41 +160,6 @@ def error_record_from(record: Any, computer_name: str | None, runspace_id: uuid.
         computer_name=computer_name,
         runspace_id=runspace_id,
     )
-
-
-class _Defragmenter:
-    """Reassembles PSRP fragments into messages in linear time (chunks joined once)."""
-
-    def __init__(self) -> None:
-        self._buffers: dict[int, tuple[int, list[bytes]]] = {}
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        offset = 0
-        end = len(data)
-        unpack = _FRAGMENT_HEADER.unpack_from
-        while offset + 21 <= end:
-            object_id, fragment_id, flags, length = unpack(data, offset)
-            start = offset + 21
-            offset = start + length
-            body = data[start:offset]
-            if flags == 3:  # start and end: a whole message in one fragment
-                yield body
-                continue
-            if flags & 1:
-                self._buffers[object_id] = (1, [body])
-                continue
-            expected, chunks = self._buffers.get(object_id, (0, []))
-            if not chunks or fragment_id != expected:
-                raise PSRemotingError(
-                    f"The server sent PSRP fragment {fragment_id} of object {object_id} out of order "
-                    f"(expected {expected}); the output stream is corrupt."
-                )
-            chunks.append(body)
-            if flags & 2:
-                del self._buffers[object_id]
-                yield b"".join(chunks)
-            else:
-                self._buffers[object_id] = (expected + 1, chunks)
 
 
 class Pipeline:
@@ -328,9 +300,9 @@ class Pipeline:
                     ps.merge_error("output")
             invoking = False
             try:
-                input_iter = _input_generator(self.input) if self.input is not None else None
+                input_iter = input_generator(self.input) if self.input is not None else None
                 invoking = True
-                _begin_invoke(ps, pool, input_iter, add_to_history=self.add_to_history)
+                begin_invoke(ps, pool, input_iter, add_to_history=self.add_to_history)
                 command_created = True
             except Exception as exc:
                 command_created = ps._command_id is not None
@@ -349,7 +321,7 @@ class Pipeline:
                     _reset_transport(pool)
                 raise
             self.state = "Running"
-            defrag = _Defragmenter()
+            defrag = Defragmenter()
             serializer = pool.pool._serializer
             decrypt = _decryptor(serializer)
             computer = info.computer_name
@@ -380,7 +352,21 @@ class Pipeline:
                     )
                 except WSManFaultError as fault:
                     if fault.code == OPERATION_TIMEOUT_FAULT:
+                        # Nothing yet (HTTP 500 by WSMan's design). A server that answers so
+                        # before the long-poll is over would make this a busy loop of
+                        # requests: wait out the poll (a stop still wakes it), so that every
+                        # pass takes about a poll, and the stop / deadline / cancel_timeout
+                        # checks above bound the whole loop in time.
+                        rest = now + poll - time.monotonic()
+                        if rest > 0 and stop_sent_at is None:
+                            self._stop_event.wait(rest)
+                        elif rest > 0:
+                            time.sleep(rest)
                         continue
+                    if stop_sent_at is not None and fault.code in _COMMAND_GONE_FAULTS:
+                        # Stopped, and the server already forgot the command: it is over.
+                        self.state = "Stopped"
+                        break
                     raise self._transport_failure(fault, during="receiving output") from fault
                 except KeyboardInterrupt:
                     # The request was cut half way: its connection (and the message
@@ -397,9 +383,9 @@ class Pipeline:
                     raise self._transport_failure(exc, during="receiving output") from exc
                 connection_retry_used = False
                 for data in defrag.feed(streams.get("stdout", b"")):
-                    if data[4:8] == _OUTPUT_TYPE_BYTES:
+                    if data[4:8] == OUTPUT_TYPE_BYTES:
                         # Output, the bulk of a big answer: decoded here without a call more.
-                        payload = data[43:] if data[40:43] == _BOM else data[40:]
+                        payload = data[43:] if data[40:43] == BOM else data[40:]
                         value = from_clixml(payload, decrypt=decrypt)
                         if annotate_output:
                             value = annotate(value, computer, rid, show_computer_name)
@@ -448,9 +434,9 @@ class Pipeline:
         mtype = struct.unpack_from("<I", data, 4)[0]  # output never comes here: see _run
         message = Message.unpack(data, serializer)
         body: Any = message.data
-        if mtype == _ERROR:
+        if mtype == ERROR:
             return StreamItem("error", error_record_from(body, computer, rid))
-        if mtype == _STATE:
+        if mtype == STATE:
             self.state = _STATES.get(int(body.state), str(body.state))
             ps.state = body.state
             if body.error_record is not None and self.state == "Failed":
@@ -458,10 +444,10 @@ class Pipeline:
                 self.failed_record = record
                 return StreamItem("error", record)
             return None
-        if mtype in (_WARNING, _VERBOSE, _DEBUG):
-            stream: StreamName = "warning" if mtype == _WARNING else "verbose" if mtype == _VERBOSE else "debug"
+        if mtype in (WARNING, VERBOSE, DEBUG):
+            stream: StreamName = "warning" if mtype == WARNING else "verbose" if mtype == VERBOSE else "debug"
             return StreamItem(stream, str(body.message or ""))
-        if mtype == _INFORMATION:
+        if mtype == INFORMATION:
             return StreamItem(
                 "information",
                 InformationRecord(
@@ -472,15 +458,15 @@ class Pipeline:
                     user=body.user,
                 ),
             )
-        if mtype == _PROGRESS:
+        if mtype == PROGRESS:
             return StreamItem("progress", progress_from(body))
-        if mtype == _PIPELINE_HOST_CALL:
+        if mtype == PIPELINE_HOST_CALL:
             self.pool.pool._process_host_call(message, PipelineHostResponse, ps)
             return None
-        if mtype == _POOL_HOST_CALL:
+        if mtype == POOL_HOST_CALL:
             self.pool.pool._process_host_call(message, RunspacePoolHostResponse)
             return None
-        if mtype == _POOL_STATE and int(body.state) in (3, 4, 5):  # Closed, Closing, Broken
+        if mtype == POOL_STATE and int(body.state) in (3, 4, 5):  # Closed, Closing, Broken
             raise self.pool.mark_broken("the server closed the session.")
         return None
 
@@ -565,80 +551,6 @@ def _reset_transport(pool: RunspacePoolConnection) -> None:
     if transport.session is not None:
         for adapter in transport.session.adapters.values():
             adapter.close()
-
-
-def _begin_invoke(ps: Any, pool: RunspacePoolConnection, input: Iterator[Any] | None, *, add_to_history: bool) -> None:
-    """Start `ps` on the server (WSMan Command, then Sends for more fragments and input), as
-    pypsrp's ``PowerShell.begin_invoke`` does, except for the host: when the client's host
-    data is what the pool was opened with, the pipeline asks for the pool's host
-    (``_useRunspaceHost``) instead of sending the whole host data again. That is the same
-    host on the server, and it spares a server about 8 ms of deserializing, and the client
-    2 ms of serializing, on every command."""
-    from pypsrp.complex_objects import ApartmentState, HostInfo, RemoteStreamOptions
-    from pypsrp.complex_objects import Pipeline as PipelineObject
-    from pypsrp.messages import CreatePipeline, EndOfPipelineInput, PipelineInput
-
-    rpool = ps.runspace_pool
-    if pool.host_key_at_open is not None and host_data_key(rpool.host) == pool.host_key_at_open:
-        host_info: Any = _runspace_host_info_class()(host=rpool.host)
-    else:
-        host_info = HostInfo(host=rpool.host)
-    create_pipeline = CreatePipeline(
-        input is None,
-        ApartmentState(value=rpool.apartment_state),
-        RemoteStreamOptions(value=RemoteStreamOptions.ADD_INVOCATION_INFO),
-        add_to_history,
-        host_info,
-        PipelineObject(is_nested=ps.is_nested, cmds=ps.commands, history=ps.history_string, redirect_err_to_out=False),
-        ps.is_nested,
-    )
-    ps._invoke(create_pipeline)
-    if input is None:
-        return
-    # As pypsrp: each item of `input` is one value or a list of values sent together, and
-    # the last batch carries the end of the input.
-    values: list[Any] = []
-    for n, value in enumerate(input):
-        if n:
-            batch = [PipelineInput(data=d) for d in values]
-            for fragment in rpool._fragmenter.fragment_multiple(batch, rpool.id, ps.id):
-                rpool.shell.send("stdin", fragment, command_id=ps._command_id)
-        values = value if isinstance(value, list) else [value]
-    last = [PipelineInput(data=d) for d in values] + [EndOfPipelineInput()]
-    for fragment in rpool._fragmenter.fragment_multiple(last, rpool.id, ps.id):
-        rpool.shell.send("stdin", fragment, command_id=ps._command_id)
-
-
-@functools.cache
-def _runspace_host_info_class() -> Any:
-    from pypsrp.complex_objects import HostInfo
-
-    class RunspaceHostInfo(HostInfo):
-        """HostInfo saying "use the runspace pool's host" (MS-PSRP 2.2.3.14): a host is
-        there, and it is the one the pool was opened with."""
-
-        _is_host_null = False
-        _is_host_ui_null = False
-        _is_host_raw_ui_null = False
-        _use_runspace_host = True
-        _host_data = None
-
-    return RunspaceHostInfo
-
-
-def _input_generator(values: Iterable[Any]) -> Iterator[Any] | None:
-    """pypsrp wants a generator (and fails on an empty one): None when there is no input."""
-    iterator = iter(values)
-    sentinel = object()
-    first = next(iterator, sentinel)
-    if first is sentinel:
-        return None
-
-    def gen() -> Iterator[Any]:
-        yield first
-        yield from iterator
-
-    return gen()
 
 
 def _decryptor(serializer: Any) -> Callable[[str], str]:

@@ -36,6 +36,7 @@ from psremoting.errors import (
 )
 from psremoting.host import BufferedHostUI, HostState, HostUI, make_pshost
 from psremoting.options import ConnectionInfo
+from psremoting.transport_guard import ResponseRefusedError, printable, response_guard
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.pipeline import Pipeline
@@ -102,19 +103,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def printable(text: str, limit: int | None = None) -> str:
-    """`text` with every control character (C0, DEL, C1; ESC included) shown as ``\\xNN``,
-    cut to `limit` characters: a server's words can reach the user's terminal, and must not
-    drive it (clear the screen, retitle the window, hide text)."""
-    out = "".join(
-        ch if ch in "\n\t" or not (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0) else f"\\x{ord(ch):02x}"
-        for ch in (text if limit is None else text[: limit * 4])
-    )
-    return out if limit is None else out[:limit]
-
-
 _KERBEROS_MODULES = frozenset({"spnego", "krb5", "gssapi"})
-
 
 def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: bool = True) -> PSRemotingError:
     """Turn a pypsrp / requests / spnego failure into a psremoting error with PowerShell's
@@ -133,6 +122,17 @@ def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: b
     name = info.computer_name
     if isinstance(exc, PSRemotingError):
         return exc
+    if isinstance(exc, ResponseRefusedError):
+        if exc.timed_out:
+            return ConnectTimeoutError(
+                name,
+                f"The WinRM client cannot complete the operation within the time specified: {exc.reason}. "
+                "Check the network to the server, or raise SessionOption(operation_timeout=...) for a slow link.",
+            )
+        return ConnectionFailedError(
+            name, f"The WinRM client refused the server's answer: {exc.reason}. Check that {info.url} is a WinRM "
+            "endpoint."
+        )
     if isinstance(exc, AuthenticationError) or type(exc).__module__.split(".")[0] in _KERBEROS_MODULES:
         user = info.credential.username if info.credential else "(no user name)"
         detail = "" if isinstance(exc, AuthenticationError) else f" ({exc})"
@@ -204,7 +204,7 @@ def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: b
         isinstance(exc, WinRMError) and "related id does not match" in str(exc).lower()
     ):
         what = (
-            "does not answer the request that was sent"
+            "is not an answer to the request that was sent"
             if isinstance(exc, WinRMError)
             else "is not valid WS-Management XML"
         )
@@ -248,6 +248,7 @@ def _make_wsman(info: ConnectionInfo) -> Any:
     transport = wsman.transport
     original = transport._build_session
     skip_cn_only = info.session_option.skip_cn_check and not info.session_option.skip_ca_check
+    guard = response_guard(wsman)
 
     def build_session() -> Any:
         session = original()
@@ -255,6 +256,7 @@ def _make_wsman(info: ConnectionInfo) -> Any:
         # now; leaving trust_env on makes requests read them again on every request
         # (about 0.6 ms each, three requests a command).
         session.trust_env = False
+        session.hooks["response"].append(guard)
         if skip_cn_only:
             for adapter in list(session.adapters.values()):
                 pooled: Any = adapter

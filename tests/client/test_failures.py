@@ -220,3 +220,24 @@ def test_certificate_for_another_name(emulator_https: Emulator) -> None:
     assert "does not match the hostname" in str(info.value) and "skip_cn_check" in str(info.value)
     s = psremoting.new_pssession("Server01", session_option=SessionOption(skip_cn_check=True))
     assert s.invoke("1").output == [1]
+
+
+def test_server_text_in_an_error_cannot_drive_the_terminal() -> None:
+    from psremoting.transport_guard import printable
+
+    hostile = "fault \x1b[2J\x1b]0;title\x07\x00\x9b31m\u00e9 end\n\tnext"
+    shown = printable(hostile)
+    assert not any(ord(c) < 0x20 and c not in "\n\t" or 0x7F <= ord(c) < 0xA0 for c in shown)
+    assert shown == "fault \\x1b[2J\\x1b]0;title\\x07\\x00\\x9b31m\u00e9 end\n\tnext"
+    assert len(printable("\x1b" * 500, 10)) == 10  # cut after escaping, to the limit
+
+
+def test_an_endpoint_override_keeps_the_kerberos_spn_of_the_computer_named() -> None:
+    from psremoting.options import ConnectionInfo
+
+    set_endpoint_override(lambda name: EndpointOverride("http://127.0.0.1:5985/wsman", "u", "p", "kerberos", None))
+    kwargs = ConnectionInfo.create("Server01", authentication="kerberos").wsman_kwargs()
+    assert kwargs["server"] == "127.0.0.1" and kwargs["negotiate_hostname_override"] == "Server01"
+    set_endpoint_override(None)
+    plain = ConnectionInfo.create("Server01", authentication="kerberos", credential=("u@R", "p")).wsman_kwargs()
+    assert "negotiate_hostname_override" not in plain  # pypsrp builds host/server01 from the URL itself

@@ -8,6 +8,7 @@ forwards it to a real emulator until the test turns hostile mid-session.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import threading
 import time
@@ -66,6 +67,8 @@ class HostileServer:
         self.requests = 0
         #: When set, answer with headers and then one byte per ``trickle`` seconds, never finishing.
         self.trickle: float | None = None
+        #: When False, send no Content-Length: the body ends when the server closes the connection.
+        self.declare_length = True
         self.stopped = threading.Event()
         owner = self
 
@@ -95,14 +98,23 @@ class HostileServer:
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
+                if owner.declare_length:
+                    self.send_header("Content-Length", str(len(body)))
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(OSError):  # the client hung up on a body it refused to read
+                    self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client hanging up on a refused answer is the expected outcome here
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/wsman"
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="hostile-server", daemon=True)
@@ -157,7 +169,37 @@ def test_opening_against_a_hostile_answer_fails_clearly(
     assert message.startswith("Connecting to remote server Server01 failed"), message
     assert "root:" not in message  # the external entity was not fetched
     assert "Hostile-Passw0rd" not in message
+    assert not any(ord(ch) < 0x20 and ch not in "\n\t" for ch in message), message  # no ESC, no NUL
+    assert "ParseError" not in message and "syntax error: line 1, column 0." not in message
     assert psremoting.get_pssession() == []
+
+
+@pytest.mark.parametrize("kind", ["not XML", "billion laughs", "external entity", "empty", "truncated"])
+def test_an_answer_that_is_not_xml_is_named_as_such(hostile: HostileServer, kind: str) -> None:
+    hostile.status, hostile.body = 200, HOSTILE_BODIES[kind]
+    with pytest.raises(PSRemotingError) as info:
+        psremoting.new_pssession("Server01")
+    message = str(info.value)
+    assert message.startswith("Connecting to remote server Server01 failed"), message
+    assert "The server's answer is not valid WS-Management XML (" in message, message
+    assert hostile.url in message  # says which endpoint to check
+
+
+def test_an_envelope_for_another_request_is_named_as_such(hostile: HostileServer) -> None:
+    hostile.status, hostile.body = 200, HOSTILE_BODIES["an envelope answering nothing"]
+    with pytest.raises(PSRemotingError) as info:
+        psremoting.new_pssession("Server01")
+    assert "is not an answer to the request that was sent" in str(info.value), str(info.value)
+
+
+def test_an_error_page_cannot_drive_the_terminal(hostile: HostileServer) -> None:
+    hostile.status, hostile.body = 500, b"oops \x1b[2J\x1b]0;pwned\x07\x00 \xc2\x9b31m done"
+    with pytest.raises(PSRemotingError) as info:
+        psremoting.new_pssession("Server01")
+    message = str(info.value)
+    assert "HTTP 500" in message, message
+    assert "\x1b" not in message and "\x07" not in message and "\x00" not in message and "\x9b" not in message
+    assert "\\x1b[2J" in message and "done" in message  # shown, defanged, not dropped
 
 
 def test_a_server_turning_hostile_mid_session_fails_the_command_clearly(
@@ -184,18 +226,13 @@ def test_a_server_turning_hostile_mid_session_fails_the_command_clearly(
         psremoting.remove_pssession(session)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a server trickling its answer byte by byte outlives open_timeout: requests' read timeout is "
-    "per recv(), and runspace.py sets no deadline for a whole response (reported to the client room)",
-)
 def test_a_trickling_answer_ends_within_the_open_timeout(hostile: HostileServer) -> None:
     hostile.trickle = 0.2
     timer = threading.Timer(6.0, hostile.stopped.set)  # bounds the test either way
     timer.start()
     started = time.monotonic()
     try:
-        with pytest.raises(PSRemotingError):
+        with pytest.raises(PSRemotingError) as info:
             psremoting.new_pssession(
                 "Server01", session_option=SessionOption(open_timeout=2, operation_timeout=1)
             )
@@ -203,3 +240,34 @@ def test_a_trickling_answer_ends_within_the_open_timeout(hostile: HostileServer)
         timer.cancel()
         hostile.stopped.set()
     assert time.monotonic() - started < 5.0
+    message = str(info.value)
+    assert message.startswith("Connecting to remote server Server01 failed"), message
+    assert "still arriving after 2 s" in message, message
+
+
+HUGE = SOAP + b"<s:Body>" + b"x" * (32 * 1024 * 1024) + b"</s:Body></s:Envelope>"
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["with Content-Length", "without Content-Length"])
+def test_a_huge_answer_is_refused_without_reading_it(hostile: HostileServer, declared: bool) -> None:
+    """Windows never answers more than MaxEnvelopeSize (150 KiB by default): a 32 MB answer
+    is refused, before reading it when its size is declared, else once the cap is passed."""
+    hostile.status, hostile.body, hostile.declare_length = 200, HUGE, declared
+    started = time.monotonic()
+    with pytest.raises(PSRemotingError) as info:
+        psremoting.new_pssession("Server01")
+    assert time.monotonic() - started < 5.0
+    message = str(info.value)
+    assert message.startswith("Connecting to remote server Server01 failed"), message
+    assert "refused the server's answer" in message and "MaxEnvelopeSize" in message, message
+    if declared:
+        assert str(len(HUGE)) in message  # the declared size, refused before reading
+
+
+def test_an_answer_just_under_the_cap_is_still_read(hostile: HostileServer) -> None:
+    """The cap refuses only what no WinRM server sends: a 300 KiB answer (twice the default
+    MaxEnvelopeSize) is read, and fails only as the garbage it is."""
+    hostile.status, hostile.body, hostile.declare_length = 200, b"x" * (300 * 1024), False
+    with pytest.raises(PSRemotingError) as info:
+        psremoting.new_pssession("Server01")
+    assert "is not valid WS-Management XML" in str(info.value), str(info.value)

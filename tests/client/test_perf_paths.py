@@ -28,6 +28,7 @@ from pypsrp.serializer import Serializer
 
 import psremoting
 from psremoting.errors import PSRemotingError
+from psremoting.fragments import Defragmenter as _Defragmenter
 from psremoting.objects import (
     PSObject,
     SecureString,
@@ -36,7 +37,7 @@ from psremoting.objects import (
     from_pypsrp,
     parse_datetime,
 )
-from psremoting.pipeline import _decryptor, _Defragmenter
+from psremoting.pipeline import _decryptor
 from psremoting.runspace import host_data_key
 
 # --- lone primitives: fast path == parser path ----------------------------------------------

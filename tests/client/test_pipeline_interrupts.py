@@ -1,7 +1,11 @@
-"""Ctrl+C at awkward moments of a pipeline, against the emulator over loopback: the
-interrupted command must be gone from the server, and the session must run the next
+"""Ctrl+C at awkward moments of a pipeline, and servers that keep answering HTTP 500,
+against the emulator over loopback.
+
+An interrupted command must be gone from the server, and the session must run the next
 command at once (a command left waiting for input would hold the pool's runspace, and
-every later command would queue behind it)."""
+every later command would queue behind it). A command must end within its deadline plus
+the session's cancel_timeout whatever faults the server answers with.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from collections.abc import Iterator
 import pytest
 
 import psremoting
-from psremoting.emulator import Emulator
+from psremoting.emulator import Emulator, faults
+from psremoting.errors import PSRemotingTimeoutError
+from psremoting.options import SessionOption
 
 
 def _server_commands(emu: Emulator) -> list[tuple[str, str]]:
@@ -55,4 +61,39 @@ def test_ctrl_c_before_any_input_starts_nothing(emu: Emulator) -> None:
     with pytest.raises(KeyboardInterrupt):
         s.invoke("$input", input=no_input())
     assert emu.stats.requests["Command"] == commands_before
+    assert s.invoke("'after'", timeout=20).output == ["after"]
+
+
+def test_a_server_answering_500_at_once_cannot_make_a_busy_loop_or_outlive_the_deadline(emu: Emulator) -> None:
+    """Every Receive answered at once with the OperationTimeout fault (HTTP 500), and the
+    stop refused: the command still ends at its deadline plus cancel_timeout, and the
+    client polls at its poll interval instead of hammering the server."""
+    s = psremoting.new_pssession("Server01", session_option=SessionOption(cancel_timeout=1))
+    emu.faults.inject("Receive", faults.operation_timed_out(), count=100_000)
+    emu.faults.inject("Signal", count=2)  # the stop and the terminate fail
+    receives = emu.stats.requests["Receive"]
+    started = time.monotonic()
+    try:
+        with pytest.raises(PSRemotingTimeoutError, match="did not complete within 1.5 seconds"):
+            s.invoke("'never seen'", timeout=1.5)
+    finally:
+        emu.faults.reset()
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + 1 + 2  # deadline + cancel_timeout + one poll's slack
+    assert emu.stats.requests["Receive"] - receives <= 12  # about one per poll, not thousands
+    assert s.invoke("'after'", timeout=20).output == ["after"]
+
+
+def test_a_stopped_command_the_server_already_forgot_ends_as_stopped(emu: Emulator) -> None:
+    """After a stop, "command not found" means the command is over: the pipeline ends as
+    Stopped, and the session is not taken for Broken."""
+    s = psremoting.new_pssession("Server01")
+    pipeline = s.start("'x'")
+    pipeline.stop()  # before the first Receive: the loop sends the stop, then receives
+    emu.faults.inject("Receive", faults.command_not_found("00000000-0000-0000-0000-000000000000"))
+    started = time.monotonic()
+    result = pipeline.result()
+    assert result.state == "Stopped"
+    assert time.monotonic() - started < 5
+    assert (s.state.value, s.availability.value) == ("Opened", "Available")
     assert s.invoke("'after'", timeout=20).output == ["after"]
