@@ -97,6 +97,9 @@ class _Computer(RequestHandler):
         self.registry.stop()
 
     # -- RequestHandler --------------------------------------------------------------------
+    def network_is_cut(self) -> bool:
+        return self.emulator.faults.network_is_cut()
+
     def new_connection(self, certificate_der: bytes | None) -> Callable[[HTTPRequest], HTTPResponse]:
         auth = self.policy.new_connection(certificate_der)
         knobs = self.emulator.faults
@@ -189,6 +192,7 @@ class Emulator:
         self._handlers: dict[str, Handler] = {}
         self.faults = FaultKnobs()
         self.faults.lose_shells_hook = self.lose_shells
+        self.faults.cut_network_hook = self._reset_connections
         self._computers: dict[str, _Computer] = {}
         self.stats = Stats(lambda: sum(len(c.registry) for c in self._computers.values()))
         #: The command engine class (``Engine(computer_name=, username=, root=, commands=)``);
@@ -301,6 +305,21 @@ class Emulator:
         """Forget every shell of every computer (as a restart of the WinRM service does)."""
         for computer in list(self._computers.values()):
             computer.registry.forget_all()
+
+    def cut_network(self, seconds: float | None = None) -> None:
+        """Reset every connection, open or new, for ``seconds`` (None: until
+        :meth:`restore_network`), as a network outage or a stopped WinRM service looks to a
+        client. Shells and running pipelines live on, as they do on Windows."""
+        self.faults.cut_network(seconds)
+
+    def restore_network(self) -> None:
+        """End a :meth:`cut_network` early."""
+        self.faults.restore_network()
+
+    def _reset_connections(self) -> None:
+        for computer in list(self._computers.values()):
+            if computer.listener is not None:
+                computer.listener.reset_connections()
 
     def service(self, computer: str | None = None) -> WSManService:
         """The WinRM service of a computer (default: this one), to call without sockets:

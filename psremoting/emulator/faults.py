@@ -10,6 +10,8 @@ traffic in ``windows-recordings/`` (the empty-Receive ``w:TimedOut`` fault) and 
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from xml.sax.saxutils import escape
 
@@ -277,19 +279,22 @@ class FaultKnobs:
       ``"Command"``... or the full Action URI) with a WSMan fault as HTTP 500;
     - :meth:`delay` holds responses for ``seconds`` (a slow network or server);
     - :meth:`lose_shells` (wired by the Emulator) forgets every shell as a WinRM service
-      restart does, so the next request on a shell gets the shell-not-found fault.
+      restart does, so the next request on a shell gets the shell-not-found fault;
+    - :meth:`cut_network` (``Emulator.cut_network``) resets every open connection and every
+      new one, unanswered, for ``seconds`` (or until :meth:`restore_network`): a network outage,
+      a stopped WinRM service, a server reboot as the client sees them. Shells live on.
     """
 
     def __init__(self) -> None:
-        import threading
-
         self._lock = threading.Lock()
         self._drops: list[int] = []
         self._injections: list[list[object]] = []
         self._delay: float = 0.0
         self._delay_action: str | None = None
         self._delay_count: int | None = None
+        self._cut_until: float | None = None
         self.lose_shells_hook: object = None
+        self.cut_network_hook: object = None
 
     def drop_connection(self, after: int = 0, count: int = 1) -> None:
         """Drop the connection of the request that arrives after ``after`` more requests (``count`` times)."""
@@ -314,9 +319,33 @@ class FaultKnobs:
         if callable(hook):
             hook()
 
+    def cut_network(self, seconds: float | None = None) -> None:
+        """Reset every connection, open or new, for ``seconds`` (None: until restored)."""
+        with self._lock:
+            self._cut_until = float("inf") if seconds is None else time.monotonic() + seconds
+        hook = self.cut_network_hook
+        if callable(hook):
+            hook()
+
+    def restore_network(self) -> None:
+        """End a :meth:`cut_network` early."""
+        with self._lock:
+            self._cut_until = None
+
+    def network_is_cut(self) -> bool:
+        """Whether connections are being reset now (checked at accept and at each request)."""
+        with self._lock:
+            if self._cut_until is None:
+                return False
+            if time.monotonic() < self._cut_until:
+                return True
+            self._cut_until = None
+            return False
+
     def reset(self) -> None:
         """Back to a healthy server."""
         with self._lock:
+            self._cut_until = None
             self._drops = []
             self._injections = []
             self._delay = 0.0

@@ -18,6 +18,7 @@ import email.utils
 import logging
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -77,6 +78,10 @@ class RequestHandler:
     def new_connection(self, certificate_der: bytes | None) -> Callable[[HTTPRequest], HTTPResponse]:
         raise NotImplementedError
 
+    def network_is_cut(self) -> bool:
+        """While True, connections are reset unanswered (the emulator's network-cut knob)."""
+        return False
+
 
 class _BadRequest(Exception):
     pass
@@ -131,6 +136,13 @@ class Listener:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def reset_connections(self) -> None:
+        """Reset (TCP RST) every open connection, as a network outage does; keep listening."""
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            _reset(conn)
+
     def _accept_loop(self) -> None:
         self._sock.settimeout(0.5)
         while not self._stopping.is_set():
@@ -142,6 +154,9 @@ class Listener:
                 if self._stopping.is_set():
                     return
                 time.sleep(0.05)
+                continue
+            if self._handler.network_is_cut():
+                _reset(conn)
                 continue
             conn.settimeout(None)
             with contextlib.suppress(OSError):
@@ -189,6 +204,9 @@ class Listener:
                     return
                 if request is None:
                     return
+                if self._handler.network_is_cut():
+                    _reset(conn)
+                    return
                 try:
                     response = answer(request)
                 except Exception:
@@ -214,6 +232,14 @@ class Listener:
 def _hard_close(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):
         conn.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        conn.close()
+
+
+def _reset(conn: socket.socket) -> None:
+    """Close with a TCP reset (SO_LINGER 0): the peer sees ECONNRESET, as on a network cut."""
+    with contextlib.suppress(OSError):
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     with contextlib.suppress(OSError):
         conn.close()
 

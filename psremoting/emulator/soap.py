@@ -183,7 +183,7 @@ def shell_xml(shell: Shell, *, computer_name: str, idle_timeout: float, extra: b
     """The ``rsp:Shell`` description of a shell (Create, Get and Enumerate answers).
 
     A cmd shell's description is shorter, as Windows answers pywinrm/pypsrp's WinRS;
-    ``extra`` adds the MemoryUsed/ChildProcesses that Enumerate shows for a PowerShell shell.
+    ``extra`` adds the MemoryUsed/ChildProcesses that Get and Enumerate show for a PowerShell shell.
     """
     now = time.monotonic()
     is_cmd = isinstance(shell, CmdShell)

@@ -224,7 +224,8 @@ class WSManService:
                 max_shells_per_user=self.registry.max_shells_per_user,
             )
         if request.selectors.get("ShellId"):
-            return self._shell_xml(self._shell(request, username))
+            # Windows describes a shell in a Get as in an Enumerate: with MemoryUsed and ChildProcesses.
+            return self._shell_xml(self._shell(request, username), extra=True)
         raise faults.invalid_resource_uri(request.resource_uri)
 
     def _command(self, request: Request, username: str, client_ip: str) -> str:

@@ -73,6 +73,9 @@ class Exchange:
     response: str
     http_status: int = 200
     timeout: bool = False
+    #: ``http_error: true`` in the recording: no HTTP answer at all (the WinRM service was
+    #: stopped, the connection refused or reset); ``response`` is empty, ``http_status`` 0.
+    connection_error: bool = False
 
     @property
     def action(self) -> str:
@@ -88,6 +91,7 @@ def load_recording(path: Path) -> list[Exchange]:
     for i, message in enumerate(data.get("messages") or []):
         error = message.get("transport_error") or {}
         response = message.get("response") or ""
+        connection_error = bool(message.get("http_error")) and not response
         # Windows sends every WSMan fault with HTTP 500; some recordings omit the marker.
         default_status = 500 if re.search(r"<(?:\w+:)?Fault\b", response) else 200
         exchanges.append(
@@ -95,8 +99,9 @@ def load_recording(path: Path) -> list[Exchange]:
                 index=i,
                 request=message["request"],
                 response=response,
-                http_status=int(error.get("code", default_status)),
+                http_status=0 if connection_error else int(error.get("code", default_status)),
                 timeout=bool(message.get("timeout")),
+                connection_error=connection_error,
             )
         )
     return exchanges
@@ -183,6 +188,10 @@ class EnvelopeShape:
     psrp_types: list[str] = field(default_factory=list)
 
 
+#: The shape of "no HTTP answer": the connection was refused or reset before a response.
+NO_ANSWER = EnvelopeShape(action="(no answer)", paths=frozenset(), fault=None)
+
+
 def _paths(element: ET.Element, prefix: str, into: set[str]) -> None:
     tag = short_tag(element.tag)
     path = f"{prefix}/{tag}" if prefix else tag
@@ -206,7 +215,10 @@ def envelope_shape(text: str | bytes, decoder: PSRPStreamDecoder | None = None) 
     """Compute the shape of a response envelope (``decoder`` keeps PSRP state across calls).
 
     Without a decoder (a ``cmd`` shell, whose streams are raw text) no PSRP types are read.
+    An empty text (no HTTP answer at all: a reset connection) has the shape :data:`NO_ANSWER`.
     """
+    if not (text.strip() if isinstance(text, str) else text.strip()):
+        return NO_ANSWER
     root = ET.fromstring(text if isinstance(text, bytes) else text.encode("utf-8"))
     action = ""
     fault: tuple[str, str] | None = None

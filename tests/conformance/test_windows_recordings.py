@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -72,10 +73,10 @@ def _recording_files() -> list[Any]:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[WSManService]:
-    """One emulated computer's WinRM service, driven without its listener."""
+def emulator(tmp_path: Path) -> Iterator[Emulator]:
+    """One emulated computer; its WinRM service is driven without the listener."""
     with Emulator(computer_name="SERVER2019", root=tmp_path, users={RECORDED_USER: "unused"}) as emulator:
-        yield emulator.service()
+        yield emulator
 
 
 Send = Callable[[bytes], "tuple[int, bytes]"]
@@ -86,15 +87,45 @@ def in_process(service: WSManService) -> Send:
     return lambda body: service.handle(body, username=RECORDED_USER, client_ip="10.0.2.2")
 
 
-def replay(path: Path, service: WSManService, send: Send | None = None) -> RecordingReport:
-    """Feed a recording's requests to ``service`` (or through ``send``) and compare every
-    answer's shape.
+def through_a_cut_network(emulator: Emulator) -> Send:
+    """Send over a real socket while the emulator's network is cut, as Windows was when its
+    WinRM service had stopped (``http_error: true``, no response): ``(0, b"")`` when the
+    connection was reset or closed unanswered, else what came back."""
+
+    def send(body: bytes) -> tuple[int, bytes]:
+        emulator.cut_network()
+        try:
+            with socket.create_connection(("127.0.0.1", emulator.port), timeout=5) as conn:
+                conn.sendall(
+                    b"POST /wsman HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/soap+xml;charset=UTF-8\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                answer = conn.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            answer = b""
+        finally:
+            emulator.restore_network()
+        if not answer:
+            return 0, b""
+        head, _, rest = answer.partition(b"\r\n\r\n")
+        return int(head.split(b" ")[1]), rest
+
+    return send
+
+
+def replay(path: Path, emulator: Emulator, send: Send | None = None) -> RecordingReport:
+    """Feed a recording's requests to ``emulator``'s WSMan layer (or through ``send``) and
+    compare every answer's shape. An exchange that Windows left unanswered (the service was
+    stopped) goes over a real socket with the emulator's network cut.
 
     The requests go in as recorded, apart from the ShellIds/CommandIds the emulator handed
     out differently and a shorter OperationTimeout on Receive. (The recording client, an
     early pypsrp, wrote the PSRP GUIDs big-endian, so the pipeline ids inside the PSRP
     messages differ from the WSMan CommandIds; Windows accepts that, and so must the emulator.)
     """
+    service = emulator.service()
     report = RecordingReport(name=path.name)
     ids = IdMap()
     recorded_decoders: dict[str, PSRPStreamDecoder] = {}
@@ -105,7 +136,8 @@ def replay(path: Path, service: WSManService, send: Send | None = None) -> Recor
         if action == "Receive":
             request = shorten_operation_timeout(request, RECEIVE_TIMEOUT_CAP)
             _wait_for_idle_pipelines(service)
-        status, answer = (send or in_process(service))(request.encode("utf-8"))
+        way = through_a_cut_network(emulator) if exchange.connection_error else send or in_process(service)
+        status, answer = way(request.encode("utf-8"))
         answer_text = answer.decode("utf-8", errors="replace")
         if b"w:InternalError" in answer:
             pytest.fail(
@@ -159,9 +191,9 @@ def _baseline() -> dict[str, int]:
 
 @pytest.mark.skipif(not RECORDINGS.is_dir(), reason=f"no Windows recordings at {RECORDINGS} (shared/ absent)")
 @pytest.mark.parametrize("path", _recording_files())
-def test_recording_replays_with_windows_shapes(path: Path, service: WSManService) -> None:
+def test_recording_replays_with_windows_shapes(path: Path, emulator: Emulator) -> None:
     started = time.monotonic()
-    report = replay(path, service)
+    report = replay(path, emulator)
     report.note = "; ".join(filter(None, [report.note, f"{time.monotonic() - started:.1f}s"]))
     REPORTS.append(report)
     if os.environ.get("PSREMOTING_UPDATE_CONFORMANCE_BASELINE") == "1":
@@ -185,7 +217,7 @@ def test_recording_over_sealed_http_matches_the_in_process_replay(tmp_path: Path
     depend on the way in."""
     path = RECORDINGS / "test_psrp_multiple_invocations.yml"
     with Emulator(computer_name="SERVER2019", root=tmp_path, users={RECORDED_USER: "Vagrant1!"}) as emulator:
-        direct = replay(path, emulator.service())
+        direct = replay(path, emulator)
         transport = WSMan(
             "127.0.0.1",
             port=emulator.port,
@@ -201,7 +233,7 @@ def test_recording_over_sealed_http_matches_the_in_process_replay(tmp_path: Path
             except WinRMTransportError as error:  # a WSMan fault comes back as HTTP 500
                 return error.code, error.response_text.encode("utf-8")
 
-        sealed = replay(path, emulator.service(), over_http)
+        sealed = replay(path, emulator, over_http)
         assert transport.encryption is not None  # the conversation really was sealed
     assert [e.differences for e in sealed.exchanges] == [e.differences for e in direct.exchanges]
     assert sealed.matched == direct.matched > 0

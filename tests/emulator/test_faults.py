@@ -222,6 +222,34 @@ def test_dropped_connection_then_recovery(emulator: Emulator, wsman_for: WSManFo
         assert ps.invoke() == [2]
 
 
+def test_a_cut_network_resets_connections_and_the_shells_live_on(
+    emulator: Emulator, wsman_for: WSManFor
+) -> None:
+    """What pypsrp's recorded test_psrp_is_alive_http_error saw of a stopped WinRM service:
+    no HTTP answer at all. After the cut the same shell answers again, as on Windows."""
+    with RunspacePool(wsman_for(emulator, "basic"), idle_timeout=60) as pool:
+        assert pool.is_alive(timeout=5) is True
+        emulator.cut_network()
+        assert pool.is_alive(timeout=5) is False
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.post(emulator.url, data=b"<x/>", timeout=5)
+        assert emulator.shells() == 1
+        emulator.restore_network()
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Write-Output").add_parameter("InputObject", 3)
+        assert ps.invoke() == [3]
+
+
+def test_a_timed_cut_ends_by_itself(emulator: Emulator) -> None:
+    emulator.cut_network(0.2)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.post(emulator.url, data=b"<x/>", timeout=5)
+    deadline = time.monotonic() + 5
+    while emulator.faults.network_is_cut() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert requests.post(emulator.url, data=b"<x/>", timeout=5).status_code == 401
+
+
 def test_injected_fault_is_answered_once(emulator: Emulator, wsman_for: WSManFor) -> None:
     with RunspacePool(wsman_for(emulator, "basic")) as pool:
         emulator.faults.inject("Command", wsman_faults.quota_max_shells("user", 5))

@@ -196,17 +196,29 @@ def test_leaving_the_iterator_early_stops_the_remote_pipelines_still_running(mak
 
 
 def test_error_action_stop_stops_the_other_hosts(make_fleet: Any) -> None:
+    running = threading.Event()
     stopped = threading.Event()
 
     def wait_for_stop(ctx: Any) -> list[Any]:
+        running.set()
         if ctx.io.stopping.wait(60):
             stopped.set()
         return []
 
-    make_fleet("bad", "good", handlers={"Wait-ForStop": wait_for_stop})
+    def wait_for_the_other(ctx: Any) -> list[Any]:
+        # The error must come while GOOD runs: a stop that reaches GOOD before its command
+        # started would leave nothing running to stop (the test's race, not the product's).
+        running.wait(30)
+        return []
+
+    make_fleet("bad", "good", handlers={"Wait-ForStop": wait_for_stop, "Wait-ForTheOther": wait_for_the_other})
     with pytest.raises(RemoteError, match="broken"):
-        invoke_command("if ($env:COMPUTERNAME -eq 'BAD') { Write-Error 'broken' } else { Wait-ForStop }",
-                       computer_name=["bad", "good"], error_action="stop")
+        invoke_command(
+            "if ($env:COMPUTERNAME -eq 'BAD') { Wait-ForTheOther; Write-Error 'broken' } else { Wait-ForStop }",
+            computer_name=["bad", "good"],
+            error_action="stop",
+        )
+    assert running.is_set()
     assert stopped.wait(10)
 
 
