@@ -84,7 +84,10 @@ class EmulatorProcess:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SERVER_CODE, ",".join(names), USER, PASSWORD],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -138,8 +141,16 @@ def raw_wsman(url: str) -> Any:
     from pypsrp.wsman import WSMan
 
     parts = urlsplit(url)
-    return WSMan(parts.hostname or "127.0.0.1", port=parts.port, ssl=False, path=parts.path.strip("/"),
-                 auth="ntlm", username=USER, password=PASSWORD, cert_validation=False)
+    return WSMan(
+        parts.hostname or "127.0.0.1",
+        port=parts.port,
+        ssl=False,
+        path=parts.path.strip("/"),
+        auth="ntlm",
+        username=USER,
+        password=PASSWORD,
+        cert_validation=False,
+    )
 
 
 def raw_pypsrp_one(url: str, script: str) -> list[Any]:
@@ -159,8 +170,13 @@ def route_to(urls: dict[str, str]) -> None:
     """Send psremoting's connections for these computer names to the emulator (NTLM)."""
     from psremoting.options import EndpointOverride, set_endpoint_override
 
-    set_endpoint_override(lambda name: EndpointOverride(
-        url=urls[name], username=USER, password=PASSWORD, authentication="ntlm") if name in urls else None)
+    set_endpoint_override(
+        lambda name: (
+            EndpointOverride(url=urls[name], username=USER, password=PASSWORD, authentication="ntlm")
+            if name in urls
+            else None
+        )
+    )
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

@@ -42,9 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", type=int, default=200)
     parser.add_argument("--throttle", type=int, default=32)
-    parser.add_argument("--sleep-ms", type=int, default=2000, help="server-side work per host (Start-Sleep), default 2000")
-    parser.add_argument("--serial-hosts", type=int, default=20,
-                        help="hosts in the serial raw-pypsrp loop (scaled to --hosts when fewer)")
+    parser.add_argument(
+        "--sleep-ms", type=int, default=2000, help="server-side work per host (Start-Sleep), default 2000"
+    )
+    parser.add_argument(
+        "--serial-hosts",
+        type=int,
+        default=20,
+        help="hosts in the serial raw-pypsrp loop (scaled to --hosts when fewer)",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs of the one-host measurement")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON as well")
     args = parser.parse_args(argv)
@@ -64,17 +70,23 @@ def main(argv: list[str] | None = None) -> int:
 
         one_host = statistics.median(
             timed(lambda: psremoting.invoke_command(script, computer_name=[names[0]]))[0]
-            for _ in range(args.repeat))
+            for _ in range(args.repeat)
+        )
         raw_one = statistics.median(
-            timed(lambda: raw_pypsrp_one(emulator.urls[names[0]], script))[0] for _ in range(args.repeat))
+            timed(lambda: raw_pypsrp_one(emulator.urls[names[0]], script))[0] for _ in range(args.repeat)
+        )
 
-        measured, result = timed(lambda: psremoting.invoke_command(
-            script, computer_name=names, throttle_limit=args.throttle))
+        measured, result = timed(
+            lambda: psremoting.invoke_command(script, computer_name=names, throttle_limit=args.throttle)
+        )
         got = sorted(str(o) for o in result)
         missing = set(n.upper() for n in names) - {g.upper() for g in got}
         if len(got) != len(names) or missing or result.errors:
-            print(f"WARNING: fan-out output incomplete: {len(got)} objects for {len(names)} hosts, "
-                  f"{len(missing)} hosts missing, {len(result.errors)} errors", file=sys.stderr)
+            print(
+                f"WARNING: fan-out output incomplete: {len(got)} objects for {len(names)} hosts, "
+                f"{len(missing)} hosts missing, {len(result.errors)} errors",
+                file=sys.stderr,
+            )
             for error in result.errors[:5]:
                 print(f"  {error}", file=sys.stderr)
 
@@ -101,14 +113,22 @@ def main(argv: list[str] | None = None) -> int:
         "server_peak_running_pipelines": emulator.peak_running,
     }
     scaled = "" if len(serial_hosts) == args.hosts else f" (scaled from {len(serial_hosts)} hosts)"
-    print(f"Invoke-Command fan-out, emulator in its own process, NTLM + encryption over HTTP, "
-          f"script: {script!r}")
-    print(f"{'hosts':>5} {'throttle':>8} {'one host':>9} {'ideal':>8} {'measured':>9} {'ratio':>6} "
-          f"{'serial raw pypsrp':>18}")
-    print(f"{args.hosts:>5} {args.throttle:>8} {one_host:>8.3f}s {ideal:>7.2f}s {measured:>8.2f}s "
-          f"{measured / ideal:>5.2f}x {serial_all:>17.1f}s{scaled}")
-    print(f"raw pypsrp, one host: {raw_one:.3f}s; fan-out is {serial_all / measured:.1f}x faster than the "
-          f"serial loop; server-side peak of running pipelines: {emulator.peak_running}")
+    print(
+        f"Invoke-Command fan-out, emulator in its own process, NTLM + encryption over HTTP, "
+        f"script: {script!r}"
+    )
+    print(
+        f"{'hosts':>5} {'throttle':>8} {'one host':>9} {'ideal':>8} {'measured':>9} {'ratio':>6} "
+        f"{'serial raw pypsrp':>18}"
+    )
+    print(
+        f"{args.hosts:>5} {args.throttle:>8} {one_host:>8.3f}s {ideal:>7.2f}s {measured:>8.2f}s "
+        f"{measured / ideal:>5.2f}x {serial_all:>17.1f}s{scaled}"
+    )
+    print(
+        f"raw pypsrp, one host: {raw_one:.3f}s; fan-out is {serial_all / measured:.1f}x faster than the "
+        f"serial loop; server-side peak of running pipelines: {emulator.peak_running}"
+    )
     if args.json:
         print(json.dumps(figures))
     return 0

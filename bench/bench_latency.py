@@ -35,12 +35,14 @@ from _common import EmulatorProcess, print_table, raw_wsman, route_to  # noqa: E
 COMMANDS = {
     "1": "1",
     "Get-Date": "Get-Date",
-    "20 objects": "1..20 | ForEach-Object { [pscustomobject]@{ Id = $_; Name = \"item$_\"; Even = ($_ % 2 -eq 0) } }",
+    "20 objects": '1..20 | ForEach-Object { [pscustomobject]@{ Id = $_; Name = "item$_"; Even = ($_ % 2 -eq 0) } }',
 }
 LATENCY_TARGET = 1.15
 
 
-def measure_alternating(a: Callable[[], Any], b: Callable[[], Any], runs: int) -> tuple[list[float], list[float]]:
+def measure_alternating(
+    a: Callable[[], Any], b: Callable[[], Any], runs: int
+) -> tuple[list[float], list[float]]:
     """Time `a` and `b` `runs` times each, one after the other, so that a slow moment of
     the machine (other jobs share it) hits both alike."""
     times_a: list[float] = []
@@ -92,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
                 # Warm-up, and the same number of objects from both.
                 got_raw, got_ours = run_pypsrp(), run_ours()
                 if len(got_raw) != len(got_ours):
-                    print(f"WARNING: {label}: pypsrp gave {len(got_raw)} objects, psremoting {len(got_ours)}",
-                          file=sys.stderr)
+                    print(
+                        f"WARNING: {label}: pypsrp gave {len(got_raw)} objects, psremoting {len(got_ours)}",
+                        file=sys.stderr,
+                    )
                 # Round trips: WSMan requests the emulator served for 10 commands.
                 emulator.reset_stats()
                 for _ in range(10):
@@ -106,10 +110,16 @@ def main(argv: list[str] | None = None) -> int:
 
                 raw_times, our_times = measure_alternating(run_pypsrp, run_ours, args.runs)
                 raw, ours = statistics.median(raw_times), statistics.median(our_times)
-                figures.append({
-                    "case": label, "pypsrp_ms": raw * 1000, "psremoting_ms": ours * 1000, "ratio": ours / raw,
-                    "pypsrp_requests": raw_requests, "psremoting_requests": our_requests,
-                })
+                figures.append(
+                    {
+                        "case": label,
+                        "pypsrp_ms": raw * 1000,
+                        "psremoting_ms": ours * 1000,
+                        "ratio": ours / raw,
+                        "pypsrp_requests": raw_requests,
+                        "psremoting_requests": our_requests,
+                    }
+                )
         finally:
             session.close()
             pool.close()
@@ -119,25 +129,31 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for f in figures:
-        rows.append({
-            "case": f"{f['case']}: median time",
-            "pypsrp": f"{f['pypsrp_ms']:.2f} ms",
-            "psremoting": f"{f['psremoting_ms']:.2f} ms",
-            "ratio": f"{f['ratio']:.2f}x",
-            "target": f"<= {LATENCY_TARGET}x",
-            "met?": "yes" if f["ratio"] <= LATENCY_TARGET else "NO",
-        })
-        rows.append({
-            "case": f"{f['case']}: WSMan requests",
-            "pypsrp": f"{f['pypsrp_requests']:g}",
-            "psremoting": f"{f['psremoting_requests']:g}",
-            "ratio": f"{f['psremoting_requests'] / f['pypsrp_requests']:.2f}x",
-            "target": "<= pypsrp",
-            "met?": "yes" if f["psremoting_requests"] <= f["pypsrp_requests"] else "NO",
-        })
+        rows.append(
+            {
+                "case": f"{f['case']}: median time",
+                "pypsrp": f"{f['pypsrp_ms']:.2f} ms",
+                "psremoting": f"{f['psremoting_ms']:.2f} ms",
+                "ratio": f"{f['ratio']:.2f}x",
+                "target": f"<= {LATENCY_TARGET}x",
+                "met?": "yes" if f["ratio"] <= LATENCY_TARGET else "NO",
+            }
+        )
+        rows.append(
+            {
+                "case": f"{f['case']}: WSMan requests",
+                "pypsrp": f"{f['pypsrp_requests']:g}",
+                "psremoting": f"{f['psremoting_requests']:g}",
+                "ratio": f"{f['psremoting_requests'] / f['pypsrp_requests']:.2f}x",
+                "target": "<= pypsrp",
+                "met?": "yes" if f["psremoting_requests"] <= f["pypsrp_requests"] else "NO",
+            }
+        )
     print_table(
         f"Per-command latency on an open session ({args.runs} runs each, emulator in its own process, "
-        "NTLM + encryption over HTTP)", rows)
+        "NTLM + encryption over HTTP)",
+        rows,
+    )
     if args.json:
         print(json.dumps(figures))
     return 0

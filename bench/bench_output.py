@@ -49,10 +49,18 @@ LINEAR_TARGET = 1.5
 
 def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one benchmark, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--objects", type=int, default=200_000, help="objects in the big output (default 200000)")
-    parser.add_argument("--megabytes", default="10,20,40", help="sizes of the one-string case (default 10,20,40)")
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="runs of psremoting per string size, the best counts (default 2)")
+    parser.add_argument(
+        "--objects", type=int, default=200_000, help="objects in the big output (default 200000)"
+    )
+    parser.add_argument(
+        "--megabytes", default="10,20,40", help="sizes of the one-string case (default 10,20,40)"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="runs of psremoting per string size, the best counts (default 2)",
+    )
     parser.add_argument("--skip-pypsrp", action="store_true", help="measure psremoting only")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args(argv)
@@ -119,17 +127,26 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one benchmark, r
                 figures["objects_pypsrp_s"] = raw
                 figures["objects_pypsrp_cpu_s"] = raw_cpu
             speedup = raw / ours
-            rows.append({
-                "case": f"{args.objects:,} ints, time",
-                "pypsrp": f"{raw:.2f} s", "psremoting": f"{ours:.2f} s",
-                "ratio": f"{speedup:.1f}x faster", "target": f">= {OBJECTS_TARGET:g}x faster",
-                "met?": "yes" if speedup >= OBJECTS_TARGET else "NO",
-            })
-            rows.append({
-                "case": f"{args.objects:,} ints, client CPU",
-                "pypsrp": f"{raw_cpu:.2f} s", "psremoting": f"{cpu['psremoting']:.2f} s",
-                "ratio": f"{raw_cpu / cpu['psremoting']:.1f}x less", "target": "(for reading)", "met?": "",
-            })
+            rows.append(
+                {
+                    "case": f"{args.objects:,} ints, time",
+                    "pypsrp": f"{raw:.2f} s",
+                    "psremoting": f"{ours:.2f} s",
+                    "ratio": f"{speedup:.1f}x faster",
+                    "target": f">= {OBJECTS_TARGET:g}x faster",
+                    "met?": "yes" if speedup >= OBJECTS_TARGET else "NO",
+                }
+            )
+            rows.append(
+                {
+                    "case": f"{args.objects:,} ints, client CPU",
+                    "pypsrp": f"{raw_cpu:.2f} s",
+                    "psremoting": f"{cpu['psremoting']:.2f} s",
+                    "ratio": f"{raw_cpu / cpu['psremoting']:.1f}x less",
+                    "target": "(for reading)",
+                    "met?": "",
+                }
+            )
 
             # 2. flat memory while streaming
             peaks: list[tuple[int, int]] = []
@@ -146,13 +163,16 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one benchmark, r
                 peaks.append((count, peak))
             figures["memory_peaks"] = peaks
             growth = peaks[-1][1] / peaks[0][1]
-            rows.append({
-                "case": "peak traced memory, " + " / ".join(f"{c // 1000}k" for c, _ in peaks),
-                "pypsrp": "(keeps all)",
-                "psremoting": " / ".join(f"{p / 2**20:.1f} MB" for _, p in peaks),
-                "ratio": f"{growth:.2f}x", "target": f"< {MEMORY_TARGET:g}x (flat)",
-                "met?": "yes" if growth < MEMORY_TARGET else "NO",
-            })
+            rows.append(
+                {
+                    "case": "peak traced memory, " + " / ".join(f"{c // 1000}k" for c, _ in peaks),
+                    "pypsrp": "(keeps all)",
+                    "psremoting": " / ".join(f"{p / 2**20:.1f} MB" for _, p in peaks),
+                    "ratio": f"{growth:.2f}x",
+                    "target": f"< {MEMORY_TARGET:g}x (flat)",
+                    "met?": "yes" if growth < MEMORY_TARGET else "NO",
+                }
+            )
 
             # 3. one big string
             per_mb: list[float] = []
@@ -173,18 +193,27 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one benchmark, r
                     del value
                 per_mb.append(ours / mb)
                 figures[f"string_{mb}mb"] = {"pypsrp_s": raw, "psremoting_s": ours}
-                rows.append({
-                    "case": f"one {mb} MB string, time",
-                    "pypsrp": f"{raw:.2f} s", "psremoting": f"{ours:.2f} s",
-                    "ratio": f"{raw / ours:.1f}x faster", "target": "faster", "met?": "yes" if ours < raw else "NO",
-                })
+                rows.append(
+                    {
+                        "case": f"one {mb} MB string, time",
+                        "pypsrp": f"{raw:.2f} s",
+                        "psremoting": f"{ours:.2f} s",
+                        "ratio": f"{raw / ours:.1f}x faster",
+                        "target": "faster",
+                        "met?": "yes" if ours < raw else "NO",
+                    }
+                )
             linear = per_mb[-1] / per_mb[0]
-            rows.append({
-                "case": f"string time per MB, {sizes[-1]} MB / {sizes[0]} MB",
-                "pypsrp": "", "psremoting": " / ".join(f"{t * 1000:.0f} ms" for t in per_mb),
-                "ratio": f"{linear:.2f}x", "target": f"<= {LINEAR_TARGET:g}x (linear)",
-                "met?": "yes" if linear <= LINEAR_TARGET else "NO",
-            })
+            rows.append(
+                {
+                    "case": f"string time per MB, {sizes[-1]} MB / {sizes[0]} MB",
+                    "pypsrp": "",
+                    "psremoting": " / ".join(f"{t * 1000:.0f} ms" for t in per_mb),
+                    "ratio": f"{linear:.2f}x",
+                    "target": f"<= {LINEAR_TARGET:g}x (linear)",
+                    "met?": "yes" if linear <= LINEAR_TARGET else "NO",
+                }
+            )
         finally:
             session.close()
             pool.close()
@@ -192,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one benchmark, r
 
             set_endpoint_override(None)
 
-    print_table("Large output (emulator in its own process, pre-serialized output, NTLM + encryption over HTTP)",
-                rows)
+    print_table(
+        "Large output (emulator in its own process, pre-serialized output, NTLM + encryption over HTTP)", rows
+    )
     if args.json:
         print(json.dumps(figures))
     return 0

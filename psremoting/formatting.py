@@ -55,7 +55,9 @@ def format_table(sessions: Any) -> str:
         " ".join(_cell("-" * len(header), width, right) for header, _a, width, right in SESSION_COLUMNS),
     ]
     for session in items:
-        lines.append(" ".join(_cell(_value(session, attr), width, right) for _h, attr, width, right in SESSION_COLUMNS))
+        lines.append(
+            " ".join(_cell(_value(session, attr), width, right) for _h, attr, width, right in SESSION_COLUMNS)
+        )
     return "".join(line.rstrip() + "\n" for line in lines)
 
 

@@ -174,13 +174,17 @@ class BufferedHostUI:
     def read_line_as_secure_string(self) -> str:
         return self.read_line()
 
-    def prompt_for_credential(self, caption: str, message: str, user_name: str, target_name: str) -> tuple[str, str]:
+    def prompt_for_credential(
+        self, caption: str, message: str, user_name: str, target_name: str
+    ) -> tuple[str, str]:
         self.prompts.append(message)
         if self.credential is None:
             raise KeyboardInterrupt("no credential queued in BufferedHostUI")
         return self.credential
 
-    def prompt_for_choice(self, caption: str, message: str, choices: list[ChoiceDescription], default: int) -> int:
+    def prompt_for_choice(
+        self, caption: str, message: str, choices: list[ChoiceDescription], default: int
+    ) -> int:
         self.prompts.append(message)
         return self.choices.popleft() if self.choices else max(default, 0)
 
@@ -241,7 +245,9 @@ def _field(obj: Any) -> FieldDescription:
     return FieldDescription(
         name=str(get("name", "") or get("Name", "") or ""),
         label=str(get("label", "") or get("Label", "") or ""),
-        type_name=str(get("parameterTypeFullName", "") or get("ParameterTypeFullName", "") or "System.String"),
+        type_name=str(
+            get("parameterTypeFullName", "") or get("ParameterTypeFullName", "") or "System.String"
+        ),
         is_mandatory=bool(get("isMandatory", False) or get("IsMandatory", False)),
         help_message=str(get("helpMessage", "") or get("HelpMessage", "") or ""),
         default_value=get("defaultValue", None),
@@ -252,12 +258,44 @@ def _choice(obj: Any) -> ChoiceDescription:
     value = from_pypsrp(obj)
     get = value.get if hasattr(value, "get") else (lambda _k, d=None: d)
     label = get("Label", None) or get("label", None) or str(value)
-    return ChoiceDescription(label=str(label), help_message=str(get("HelpMessage", "") or get("helpMessage", "") or ""))
+    return ChoiceDescription(
+        label=str(label), help_message=str(get("HelpMessage", "") or get("helpMessage", "") or "")
+    )
 
 
 # Method ids (MS-PSRP 2.2.3.17) whose host call expects an answer.
 _VOID_METHODS = frozenset(
-    {6, 7, 8, 9, 10, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 28, 30, 32, 34, 36, 38, 40, 42, 47, 48, 49, 51, 52, 53}
+    {
+        6,
+        7,
+        8,
+        9,
+        10,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        22,
+        28,
+        30,
+        32,
+        34,
+        36,
+        38,
+        40,
+        42,
+        47,
+        48,
+        49,
+        51,
+        52,
+        53,
+    }
 )
 
 _HOST_CLASS: Any = None
@@ -318,7 +356,9 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
             self.state = state
 
         # pypsrp calls run_method for every host call; None means "no response".
-        def run_method(self, method_identifier: Any, args: list[Any], runspace: Any, pipeline: Any = None) -> Any:
+        def run_method(
+            self, method_identifier: Any, args: list[Any], runspace: Any, pipeline: Any = None
+        ) -> Any:
             mi = int(method_identifier.value or 0)
             try:
                 return self._dispatch(mi, list(args), runspace)
@@ -412,7 +452,9 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
                     result[fd.name] = value
                 return result
             elif mi in (24, 25):
-                pair = ui.prompt_for_credential(str(a[0] or ""), str(a[1] or ""), str(a[2] or ""), str(a[3] or ""))
+                pair = ui.prompt_for_credential(
+                    str(a[0] or ""), str(a[1] or ""), str(a[2] or ""), str(a[3] or "")
+                )
                 return self._credential(runspace, pair)
             elif mi == 26:
                 choices = [_choice(c) for c in (a[2] or [])]
@@ -450,4 +492,3 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
             return None
 
     return _ClientHost
-

@@ -50,8 +50,16 @@ from psremoting.invoke_results import (
 from psremoting.invoke_throttle import Emitted, FanOut, TargetContext
 from psremoting.options import ConnectionInfo
 
-__all__ = ["invoke_command", "iter_invoke_command", "using_parameter", "using_names", "HostResult", "HostStatus",
-           "InvokeEvent", "InvokeResult"]
+__all__ = [
+    "invoke_command",
+    "iter_invoke_command",
+    "using_parameter",
+    "using_names",
+    "HostResult",
+    "HostStatus",
+    "InvokeEvent",
+    "InvokeResult",
+]
 
 ERROR_ACTIONS = ("continue", "silentlycontinue", "ignore", "stop")
 #: How long a host told to stop (deadline, cancel) gets to stop its pipeline and close.
@@ -90,10 +98,20 @@ def invoke_command(
     action = _error_action(error_action)
     result = InvokeResult()
     events = iter_invoke_command(
-        script_block, computer_name=computer_name, session=session, file_path=file_path,
-        argument_list=argument_list, using=using, throttle_limit=throttle_limit,
-        hide_computer_name=hide_computer_name, timeout=timeout, credential=credential, port=port,
-        use_ssl=use_ssl, authentication=authentication, session_option=session_option,
+        script_block,
+        computer_name=computer_name,
+        session=session,
+        file_path=file_path,
+        argument_list=argument_list,
+        using=using,
+        throttle_limit=throttle_limit,
+        hide_computer_name=hide_computer_name,
+        timeout=timeout,
+        credential=credential,
+        port=port,
+        use_ssl=use_ssl,
+        authentication=authentication,
+        session_option=session_option,
         configuration_name=configuration_name,
     )
     try:
@@ -141,8 +159,12 @@ def iter_invoke_command(
     arguments = list(argument_list)
     using_values = using_parameter(script, using)
     connect = {
-        "credential": credential, "port": port, "use_ssl": use_ssl, "authentication": authentication,
-        "session_option": session_option, "configuration_name": configuration_name,
+        "credential": credential,
+        "port": port,
+        "use_ssl": use_ssl,
+        "authentication": authentication,
+        "session_option": session_option,
+        "configuration_name": configuration_name,
     }
     targets, rejected = _targets(computer_name, session, connect)
 
@@ -151,15 +173,21 @@ def iter_invoke_command(
 
     for target, record in rejected:  # sessions that are not Opened/Available: non-terminating errors
         yield InvokeEvent("error", target.computer_name, record)
-        yield InvokeEvent("finished", target.computer_name, HostResult(
-            target.computer_name, HostStatus.FAILED, errors=[record], reason=record.message))
+        yield InvokeEvent(
+            "finished",
+            target.computer_name,
+            HostResult(target.computer_name, HostStatus.FAILED, errors=[record], reason=record.message),
+        )
     if not targets:
         if rejected:
-            raise SessionStateError("No valid sessions were specified.  Ensure you provide valid sessions that "
-                                    "are in the Opened state and are available to run commands.")
+            raise SessionStateError(
+                "No valid sessions were specified.  Ensure you provide valid sessions that "
+                "are in the Opened state and are available to run commands."
+            )
         return
-    fan = FanOut(targets, work, throttle_limit=throttle_limit, timeout=timeout, stop_grace=STOP_GRACE,
-                 name="invoke")
+    fan = FanOut(
+        targets, work, throttle_limit=throttle_limit, timeout=timeout, stop_grace=STOP_GRACE, name="invoke"
+    )
     completed = False
     try:
         for event in fan:
@@ -200,7 +228,10 @@ def using_parameter(script: str, values: Mapping[str, Any] | None) -> dict[str, 
     if missing:
         raise InvalidOptionError(
             "The script uses " + ", ".join(f"$using:{n}" for n in missing) + " but no value was given: pass "
-            "using={" + ", ".join(f"{n!r}: ..." for n in missing) + "} (Python has no caller scope to take it from).")
+            "using={"
+            + ", ".join(f"{n!r}: ..." for n in missing)
+            + "} (Python has no caller scope to take it from)."
+        )
     result: dict[str, Any] = {}
     for name in names:
         key = base64.b64encode(f"$using:{name}".lower().encode("utf-16-le")).decode("ascii")
@@ -215,35 +246,44 @@ def _error_action(value: str) -> str:
     action = str(value).lower()
     if action not in ERROR_ACTIONS:
         raise InvalidOptionError(
-            f"error_action {value!r} is not supported; use one of: Continue, SilentlyContinue, Ignore, Stop.")
+            f"error_action {value!r} is not supported; use one of: Continue, SilentlyContinue, Ignore, Stop."
+        )
     return action
 
 
 def _script_text(script_block: str | None, file_path: str | Path | None) -> str:
     if (script_block is None) == (file_path is None):
-        raise InvalidOptionError("Give either a script block or a file_path (Invoke-Command -FilePath), not both"
-                                 if script_block is not None else "Give a script block or a file_path to run.")
+        raise InvalidOptionError(
+            "Give either a script block or a file_path (Invoke-Command -FilePath), not both"
+            if script_block is not None
+            else "Give a script block or a file_path to run."
+        )
     if file_path is not None:
         path = Path(file_path)
         try:
             return path.read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise InvalidOptionError(f"Cannot read the script file {path}: {exc.strerror or exc}. "
-                                     "The script must be readable on this computer.") from exc
+            raise InvalidOptionError(
+                f"Cannot read the script file {path}: {exc.strerror or exc}. "
+                "The script must be readable on this computer."
+            ) from exc
     text = str(script_block).strip()
     if text.startswith("{") and text.endswith("}"):  # `{ ... }` as typed in PowerShell
         text = text[1:-1]
     return text
 
 
-def _targets(computer_name: str | Sequence[str] | None, session: Any,
-             connect: dict[str, Any]) -> tuple[list[Target], list[tuple[Target, Any]]]:
+def _targets(
+    computer_name: str | Sequence[str] | None, session: Any, connect: dict[str, Any]
+) -> tuple[list[Target], list[tuple[Target, Any]]]:
     """The targets to run on, and the sessions rejected with their error record.
 
     Connection settings are validated for every computer before anything runs: a mistake in
     them is the caller's, raised at once (InvalidOptionError), not one error per host."""
     if computer_name is not None and session is not None:
-        raise InvalidOptionError("Give either computer_name or session, not both (they are different parameter sets).")
+        raise InvalidOptionError(
+            "Give either computer_name or session, not both (they are different parameter sets)."
+        )
     if session is not None:
         sessions = [session] if not isinstance(session, (list, tuple)) else list(session)
         targets, rejected = [], []
@@ -271,18 +311,28 @@ def _session_problem(session: Any) -> Any:
     ident = getattr(session, "instance_id", "")
     computer = getattr(session, "computer_name", "")
     if state != "Opened":
-        message = (f"Because the session state for session {name}, {ident}, {computer} is not equal to Open, "
-                   f"you cannot run a command in the session.  The session state is {state}.")
+        message = (
+            f"Because the session state for session {name}, {ident}, {computer} is not equal to Open, "
+            f"you cannot run a command in the session.  The session state is {state}."
+        )
         fqid = "InvokeCommandCommandInvalidSessionState,Microsoft.PowerShell.Commands.InvokeCommandCommand"
     elif availability != "Available":
-        message = (f"The session {name}, {ident}, {computer} is not available to run commands.  "
-                   f"The session availability is {availability}.")
+        message = (
+            f"The session {name}, {ident}, {computer} is not available to run commands.  "
+            f"The session availability is {availability}."
+        )
         fqid = "InvokeCommandCommandInvalidSessionAvailability,Microsoft.PowerShell.Commands.InvokeCommandCommand"
     else:
         return None
-    return RemoteErrorRecord(message=message, category="InvalidOperation", target_name=str(name),
-                             target_type="PSSession", reason="InvalidOperationException",
-                             fully_qualified_error_id=fqid, computer_name=str(computer))
+    return RemoteErrorRecord(
+        message=message,
+        category="InvalidOperation",
+        target_name=str(name),
+        target_type="PSSession",
+        reason="InvalidOperationException",
+        fully_qualified_error_id=fqid,
+        computer_name=str(computer),
+    )
 
 
 def _stop_error(record: Any) -> PSRemotingError:

@@ -91,8 +91,12 @@ def run_on_host(
 
         host_ui = _EventHostUI(deliver)
         pipeline = pssession.start(
-            script, arguments=arguments, parameters={"--%": using_values} if using_values else None,
-            timeout=ctx.remaining(), annotate=True, show_computer_name=not hide_computer_name,
+            script,
+            arguments=arguments,
+            parameters={"--%": using_values} if using_values else None,
+            timeout=ctx.remaining(),
+            annotate=True,
+            show_computer_name=not hide_computer_name,
             ui=host_ui,
         )
         unregister = ctx.on_stop(pipeline.stop)
@@ -110,14 +114,19 @@ def run_on_host(
             unregister()
         result.exit_code = pipeline.exit_code
         if timed_out or pipeline.timed_out or pipeline.state == "Stopped":
-            return _stopped(result, ctx, timeout, started, ran=True, timed_out=timed_out or pipeline.timed_out)
+            return _stopped(
+                result, ctx, timeout, started, ran=True, timed_out=timed_out or pipeline.timed_out
+            )
         failed = bool(result.errors) or pipeline.state == "Failed" or (result.exit_code or 0) != 0
         result.status = HostStatus.FAILED if failed else HostStatus.COMPLETED
         if failed:
             result.reason = _failure_reason(result)
     except (ConnectionFailedError, SessionBrokenError) as exc:  # the connection broke while running
-        record = connection_failure_record(name, exc) if isinstance(exc, ConnectionFailedError) else \
-            _broken_record(name, exc, result.runspace_id, temporary=temporary)
+        record = (
+            connection_failure_record(name, exc)
+            if isinstance(exc, ConnectionFailedError)
+            else _broken_record(name, exc, result.runspace_id, temporary=temporary)
+        )
         record.extra["exception"] = exc
         emit("error", record)
         result.errors.append(record)
@@ -152,13 +161,15 @@ def _open_temporary(target: Target, ctx: TargetContext[Target]) -> Any:
     return session
 
 
-def _not_connected(result: HostResult, ctx: TargetContext[Target], exc: BaseException, timeout: float | None,
-                   started: float) -> HostResult:
+def _not_connected(
+    result: HostResult, ctx: TargetContext[Target], exc: BaseException, timeout: float | None, started: float
+) -> HostResult:
     name = result.computer_name
     remaining = ctx.remaining()
     # The open was bounded by what was left of the deadline: its timeout is the deadline's.
     deadline_hit = ctx.cancel_reason == "timeout" or (
-        isinstance(exc, PSRemotingTimeoutError) and remaining is not None and remaining < 1.0)
+        isinstance(exc, PSRemotingTimeoutError) and remaining is not None and remaining < 1.0
+    )
     if deadline_hit and timeout is not None:
         record = timeout_record(name, timeout, started=True)
         result.status = HostStatus.TIMED_OUT
@@ -179,19 +190,29 @@ def _not_connected(result: HostResult, ctx: TargetContext[Target], exc: BaseExce
     return result
 
 
-def _broken_record(name: str, exc: SessionBrokenError, runspace_id: uuid.UUID | None, *,
-                   temporary: bool) -> RemoteErrorRecord:
+def _broken_record(
+    name: str, exc: SessionBrokenError, runspace_id: uuid.UUID | None, *, temporary: bool
+) -> RemoteErrorRecord:
     """The record for a session that broke while the command ran (FQID PSSessionStateBroken)."""
     if temporary and exc.reason:  # the user never saw this session: no advice about removing it
-        message = (f"[{name}] The connection to {name} broke while the command ran: {exc.reason} "
-                   "The command may not have finished; run it again.")
+        message = (
+            f"[{name}] The connection to {name} broke while the command ran: {exc.reason} "
+            "The command may not have finished; run it again."
+        )
     else:
         message = f"[{name}] {exc.message}"
     return RemoteErrorRecord(
-        message=message, category="OpenError", target_name=name, target_type="String",
-        reason="PSRemotingTransportException", fully_qualified_error_id="PSSessionStateBroken",
-        target_object=name, exception_type="System.Management.Automation.Remoting.PSRemotingTransportException",
-        computer_name=name, runspace_id=runspace_id)
+        message=message,
+        category="OpenError",
+        target_name=name,
+        target_type="String",
+        reason="PSRemotingTransportException",
+        fully_qualified_error_id="PSSessionStateBroken",
+        target_object=name,
+        exception_type="System.Management.Automation.Remoting.PSRemotingTransportException",
+        computer_name=name,
+        runspace_id=runspace_id,
+    )
 
 
 class _EventHostUI(BufferedHostUI):
@@ -244,14 +265,23 @@ class _EventHostUI(BufferedHostUI):
         self._emit("debug", text)
 
 
-def _stopped(result: HostResult, ctx: TargetContext[Target], timeout: float | None, started: float,
-             *, ran: bool, timed_out: bool = False) -> HostResult:
+def _stopped(
+    result: HostResult,
+    ctx: TargetContext[Target],
+    timeout: float | None,
+    started: float,
+    *,
+    ran: bool,
+    timed_out: bool = False,
+) -> HostResult:
     if (timed_out or ctx.cancel_reason == "timeout") and timeout is not None:
         record = timeout_record(result.computer_name, timeout, started=True, runspace_id=result.runspace_id)
         ctx.emit(InvokeEvent("error", result.computer_name, record))
         result.errors.append(record)
         result.status = HostStatus.TIMED_OUT
-        result.reason = f"did not finish within the timeout of {timeout:g} seconds; the remote pipeline was stopped"
+        result.reason = (
+            f"did not finish within the timeout of {timeout:g} seconds; the remote pipeline was stopped"
+        )
     else:
         result.status = HostStatus.STOPPED
         result.reason = "stopped because the invocation was cancelled" + ("" if ran else " before it ran")
@@ -283,8 +313,11 @@ def finished_events(event: Finished[Target], timeout: float | None) -> Iterator[
     elif event.cancel_reason == "timeout" and timeout is not None:
         record = timeout_record(name, timeout, started=event.outcome == "abandoned")
         result.status = HostStatus.TIMED_OUT
-        result.reason = (f"did not finish within the timeout of {timeout:g} seconds" if event.outcome == "abandoned"
-                         else f"not started: the timeout of {timeout:g} seconds passed first")
+        result.reason = (
+            f"did not finish within the timeout of {timeout:g} seconds"
+            if event.outcome == "abandoned"
+            else f"not started: the timeout of {timeout:g} seconds passed first"
+        )
     else:
         result.status = HostStatus.STOPPED
         result.reason = "stopped because the invocation was cancelled"
@@ -297,9 +330,14 @@ def finished_events(event: Finished[Target], timeout: float | None) -> Iterator[
 
 def internal_error_record(name: str, exc: BaseException | None) -> RemoteErrorRecord:
     return RemoteErrorRecord(
-        message=f"[{name}] {exc}", category="NotSpecified", target_name=name, target_type="String",
-        reason=type(exc).__name__, fully_qualified_error_id=f"{type(exc).__name__},InvokeCommand",
-        computer_name=name)
+        message=f"[{name}] {exc}",
+        category="NotSpecified",
+        target_name=name,
+        target_type="String",
+        reason=type(exc).__name__,
+        fully_qualified_error_id=f"{type(exc).__name__},InvokeCommand",
+        computer_name=name,
+    )
 
 
 def _close_quietly(pssession: Any) -> None:

@@ -78,13 +78,16 @@ def error_to_dict(error: RemoteErrorRecord) -> dict[str, Any]:
     }
 
 
-def as_error_record(record: Any, computer_name: str, runspace_id: uuid.UUID | None = None) -> RemoteErrorRecord:
+def as_error_record(
+    record: Any, computer_name: str, runspace_id: uuid.UUID | None = None
+) -> RemoteErrorRecord:
     """A `RemoteErrorRecord` carrying its origin (PSComputerName, RunspaceId), as Invoke-Command
     makes a RemotingErrorRecord with OriginInfo; the client's value is replaced, as PowerShell does."""
     if not isinstance(record, RemoteErrorRecord):
         record = RemoteErrorRecord(message=str(record))
-    return dataclasses.replace(record, computer_name=computer_name,
-                               runspace_id=runspace_id or record.runspace_id)
+    return dataclasses.replace(
+        record, computer_name=computer_name, runspace_id=runspace_id or record.runspace_id
+    )
 
 
 def connection_failure_record(computer_name: str, exc: BaseException) -> RemoteErrorRecord:
@@ -93,8 +96,10 @@ def connection_failure_record(computer_name: str, exc: BaseException) -> RemoteE
     if isinstance(exc, ConnectionFailedError):
         message, specific = exc.message, exc.error_code
     else:
-        message = (f"Connecting to remote server {computer_name} failed with the following error message : "
-                   f"{exc} {TROUBLESHOOTING_SUFFIX}")
+        message = (
+            f"Connecting to remote server {computer_name} failed with the following error message : "
+            f"{exc} {TROUBLESHOOTING_SUFFIX}"
+        )
         specific = "CannotConnect"
     return RemoteErrorRecord(
         message=f"[{computer_name}] {message}",
@@ -109,15 +114,20 @@ def connection_failure_record(computer_name: str, exc: BaseException) -> RemoteE
     )
 
 
-def timeout_record(computer_name: str, timeout: float, started: bool,
-                   runspace_id: uuid.UUID | None = None) -> RemoteErrorRecord:
+def timeout_record(
+    computer_name: str, timeout: float, started: bool, runspace_id: uuid.UUID | None = None
+) -> RemoteErrorRecord:
     """psremoting's record for a host that did not finish before the invocation's deadline."""
     if started:
-        message = (f"[{computer_name}] The command did not finish within the timeout of {timeout:g} seconds; "
-                   "the remote pipeline was stopped. Raise the timeout, or make the script faster.")
+        message = (
+            f"[{computer_name}] The command did not finish within the timeout of {timeout:g} seconds; "
+            "the remote pipeline was stopped. Raise the timeout, or make the script faster."
+        )
     else:
-        message = (f"[{computer_name}] The command was not started: the timeout of {timeout:g} seconds passed "
-                   "while other hosts were running. Raise the timeout or the throttle limit.")
+        message = (
+            f"[{computer_name}] The command was not started: the timeout of {timeout:g} seconds passed "
+            "while other hosts were running. Raise the timeout or the throttle limit."
+        )
     return RemoteErrorRecord(
         message=message,
         category="OperationTimeout",
@@ -195,8 +205,13 @@ class InvokeResult(list[Any]):
     one `HostResult` per computer, in the order they were given.
     """
 
-    def __init__(self, output: Iterable[Any] = (), *, errors: Iterable[RemoteErrorRecord] = (),
-                 hosts: Mapping[str, HostResult] | None = None) -> None:
+    def __init__(
+        self,
+        output: Iterable[Any] = (),
+        *,
+        errors: Iterable[RemoteErrorRecord] = (),
+        hosts: Mapping[str, HostResult] | None = None,
+    ) -> None:
         super().__init__(output)
         self.errors: list[RemoteErrorRecord] = list(errors)
         self.hosts: dict[str, HostResult] = dict(hosts or {})
@@ -258,8 +273,11 @@ def to_jsonable(value: Any, *, depth: int = 8, skip: tuple[str, ...] = ()) -> An
             return str(value)
         return {k: to_jsonable(v, depth=depth - 1) for k, v in properties.items() if k not in skip}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name), depth=depth - 1)
-                for f in dataclasses.fields(value) if f.name not in skip}
+        return {
+            f.name: to_jsonable(getattr(value, f.name), depth=depth - 1)
+            for f in dataclasses.fields(value)
+            if f.name not in skip
+        }
     return str(value)
 
 

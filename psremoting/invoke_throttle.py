@@ -206,11 +206,23 @@ class FanOut(Generic[T]):
             try:
                 result = self.work(target, context)
             except BaseException as exc:  # reported to the consumer, never lost in a thread
-                event = Finished(index, target, "raised", error=exc, cancel_reason=self.cancel_reason,
-                                 duration=time.monotonic() - started)
+                event = Finished(
+                    index,
+                    target,
+                    "raised",
+                    error=exc,
+                    cancel_reason=self.cancel_reason,
+                    duration=time.monotonic() - started,
+                )
             else:
-                event = Finished(index, target, "returned", result=result,
-                                 cancel_reason=self.cancel_reason, duration=time.monotonic() - started)
+                event = Finished(
+                    index,
+                    target,
+                    "returned",
+                    result=result,
+                    cancel_reason=self.cancel_reason,
+                    duration=time.monotonic() - started,
+                )
             with self._lock:
                 self._running.pop(index, None)
             self._events.put(event)
@@ -259,7 +271,9 @@ class FanOut(Generic[T]):
                 self.cancel("cancelled")
 
     def _wait_time(self, now: float, stop_at: float | None) -> float | None:
-        limits = [t for t in (self.deadline if not self._stop_event.is_set() else None, stop_at) if t is not None]
+        limits = [
+            t for t in (self.deadline if not self._stop_event.is_set() else None, stop_at) if t is not None
+        ]
         if not limits:
             # Without a deadline, still wake up now and then so that cancel() is noticed.
             return 0.5
@@ -292,5 +306,10 @@ class FanOut(Generic[T]):
             if index in finished:
                 continue
             finished.add(index)
-            yield Finished(index, self.targets[index], "abandoned", cancel_reason=self.cancel_reason,
-                           duration=now - started)
+            yield Finished(
+                index,
+                self.targets[index],
+                "abandoned",
+                cancel_reason=self.cancel_reason,
+                duration=now - started,
+            )

@@ -227,9 +227,7 @@ class InformationRecord:
 # --- CLIXML -> Python -----------------------------------------------------------------
 
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-_DT = re.compile(
-    r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$"
-)
+_DT = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")
 _DURATION = re.compile(
     r"^(-)?P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
@@ -277,7 +275,10 @@ def parse_duration(text: str) -> _dt.timedelta | str:
         return text
     neg, days, hours, minutes, seconds = m.groups()
     delta = _dt.timedelta(
-        days=float(days or 0), hours=float(hours or 0), minutes=float(minutes or 0), seconds=float(seconds or 0)
+        days=float(days or 0),
+        hours=float(hours or 0),
+        minutes=float(minutes or 0),
+        seconds=float(seconds or 0),
     )
     return -delta if neg else delta
 
@@ -326,9 +327,7 @@ class _Context:
         self.decrypt = decrypt
 
 
-def from_clixml(
-    data: str | bytes | ET.Element, *, decrypt: Callable[[str], str] | None = None
-) -> Any:
+def from_clixml(data: str | bytes | ET.Element, *, decrypt: Callable[[str], str] | None = None) -> Any:
     """Convert one CLIXML-serialized object (an element, or its XML text) to Python.
 
     `decrypt` turns the base64 text of a SecureString into its value (after the session's
@@ -377,7 +376,12 @@ def _fast_primitive(data: bytes) -> Any:
         return _EMPTY.get(data, _MISSING) if len(data) == end + 1 else _MISSING
     tag = data[1:end]
     close_at = len(data) - len(tag) - 3
-    if close_at <= end or data[close_at : close_at + 2] != b"</" or data[close_at + 2 : -1] != tag or data[-1] != 0x3E:
+    if (
+        close_at <= end
+        or data[close_at : close_at + 2] != b"</"
+        or data[close_at + 2 : -1] != tag
+        or data[-1] != 0x3E
+    ):
         return _MISSING
     try:
         name = tag.decode("ascii")

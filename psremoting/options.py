@@ -77,7 +77,9 @@ class PSCredential:
             return value
         if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
             return cls(value[0], value[1])
-        raise InvalidOptionError("credential must be a PSCredential or a (username, password) tuple of strings.")
+        raise InvalidOptionError(
+            "credential must be a PSCredential or a (username, password) tuple of strings."
+        )
 
     @classmethod
     def from_environment(cls) -> PSCredential | None:
@@ -135,7 +137,9 @@ class SessionOption:
         for name in ("open_timeout", "operation_timeout", "cancel_timeout"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
-                raise InvalidOptionError(f"SessionOption {name} must be a positive number of seconds, not {value!r}.")
+                raise InvalidOptionError(
+                    f"SessionOption {name} must be a positive number of seconds, not {value!r}."
+                )
         if self.idle_timeout is not None and self.idle_timeout < 60:
             raise InvalidOptionError(
                 f"SessionOption idle_timeout must be at least 60 seconds (the server minimum), not {self.idle_timeout!r}; "
@@ -190,7 +194,9 @@ class SessionOption:
             elif k == "applicationarguments":
                 kwargs["application_arguments"] = dict(value)
             else:
-                raise InvalidOptionError(f"New-PSSessionOption has no parameter '{key}' that psremoting supports.")
+                raise InvalidOptionError(
+                    f"New-PSSessionOption has no parameter '{key}' that psremoting supports."
+                )
         return cls(**kwargs)
 
 
@@ -317,7 +323,9 @@ class ConnectionInfo:
         if not isinstance(option, SessionOption):
             raise InvalidOptionError("session_option must be a psremoting.SessionOption.")
         cred = PSCredential.coerce(credential)
-        auth = _AUTH_ALIASES.get((authentication or "negotiate").lower(), (authentication or "negotiate").lower())
+        auth = _AUTH_ALIASES.get(
+            (authentication or "negotiate").lower(), (authentication or "negotiate").lower()
+        )
         if auth not in AUTHENTICATION_METHODS:
             raise InvalidOptionError(
                 f"Authentication '{authentication}' is not supported; use one of: {', '.join(AUTHENTICATION_METHODS)}."
@@ -385,13 +393,17 @@ class ConnectionInfo:
             if not ssl:
                 raise InvalidOptionError("Certificate authentication needs HTTPS: set use_ssl=True.")
             if cred is not None and credential is not None:
-                raise InvalidOptionError("A credential cannot be specified when certificate authentication is used.")
+                raise InvalidOptionError(
+                    "A credential cannot be specified when certificate authentication is used."
+                )
             if not (certificate_pem and certificate_key_pem):
                 raise InvalidOptionError(
                     "Certificate authentication needs certificate_pem and certificate_key_pem (paths to PEM files)."
                 )
         elif certificate_pem or certificate_key_pem:
-            raise InvalidOptionError("certificate_pem/certificate_key_pem are only used with authentication='certificate'.")
+            raise InvalidOptionError(
+                "certificate_pem/certificate_key_pem are only used with authentication='certificate'."
+            )
         if auth == "basic":
             if cred is None:
                 raise InvalidOptionError("Basic authentication needs a credential (user name and password).")

@@ -77,7 +77,15 @@ StreamName = Literal["output", "error", "warning", "verbose", "debug", "informat
 _COMMAND_GONE_FAULTS = frozenset({0x8033805B, 0x8033803D})
 
 # PSInvocationState
-_STATES = {0: "NotStarted", 1: "Running", 2: "Stopping", 3: "Stopped", 4: "Completed", 5: "Failed", 6: "Disconnected"}
+_STATES = {
+    0: "NotStarted",
+    1: "Running",
+    2: "Stopping",
+    3: "Stopped",
+    4: "Completed",
+    5: "Failed",
+    6: "Disconnected",
+}
 
 
 @dataclass
@@ -125,7 +133,9 @@ class PipelineResult:
         getattr(self, item.stream).append(item.value)
 
 
-def error_record_from(record: Any, computer_name: str | None, runspace_id: uuid.UUID | None) -> RemoteErrorRecord:
+def error_record_from(
+    record: Any, computer_name: str | None, runspace_id: uuid.UUID | None
+) -> RemoteErrorRecord:
     """A RemoteErrorRecord from pypsrp's deserialized ErrorRecord (or a PSObject of one)."""
 
     def get(name: str) -> Any:
@@ -238,7 +248,9 @@ class Pipeline:
             if item.stream == "output":
                 yield item.value
 
-    def result(self, *, error_action: str = "continue", on_item: Callable[[StreamItem], None] | None = None) -> PipelineResult:
+    def result(
+        self, *, error_action: str = "continue", on_item: Callable[[StreamItem], None] | None = None
+    ) -> PipelineResult:
         """Run to the end and collect everything. With ``error_action="stop"`` the first
         remote error stops the command and raises `RemoteError`."""
         result = PipelineResult()
@@ -393,7 +405,11 @@ class Pipeline:
                         continue
                     item = self._handle(data, ps, serializer, decrypt, computer, rid)
                     if item is not None:
-                        if item.stream == "error" and stop_sent_at is not None and _is_stop_record(item.value):
+                        if (
+                            item.stream == "error"
+                            and stop_sent_at is not None
+                            and _is_stop_record(item.value)
+                        ):
                             continue
                         yield item
                 if self.state not in ("Running", "Stopping"):
@@ -527,9 +543,9 @@ class Pipeline:
 
 
 def _is_stop_record(record: RemoteErrorRecord) -> bool:
-    return "PipelineStopped" in (record.fully_qualified_error_id or "") or (record.exception_type or "").endswith(
-        "PipelineStoppedException"
-    )
+    return "PipelineStopped" in (record.fully_qualified_error_id or "") or (
+        record.exception_type or ""
+    ).endswith("PipelineStoppedException")
 
 
 def _wsman_timeout(seconds: float) -> Any:
@@ -573,4 +589,6 @@ def _decryptor(serializer: Any) -> Callable[[str], str]:
 def raise_if_stopped(pipeline: Pipeline) -> None:
     """Raise PipelineStoppedError if the pipeline ended because it was stopped."""
     if pipeline.state == "Stopped" and not pipeline.timed_out:
-        raise PipelineStoppedError("The pipeline has been stopped.", computer_name=pipeline.pool.info.computer_name)
+        raise PipelineStoppedError(
+            "The pipeline has been stopped.", computer_name=pipeline.pool.info.computer_name
+        )

@@ -17,7 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from psremoting.runspace import RunspacePoolConnection
 
 
-def begin_invoke(ps: Any, pool: RunspacePoolConnection, input: Iterator[Any] | None, *, add_to_history: bool) -> None:
+def begin_invoke(
+    ps: Any, pool: RunspacePoolConnection, input: Iterator[Any] | None, *, add_to_history: bool
+) -> None:
     """Start `ps` on the server (WSMan Command, then Sends for more fragments and input), as
     pypsrp's ``PowerShell.begin_invoke`` does, except for the host: when the client's host
     data is what the pool was opened with, the pipeline asks for the pool's host
@@ -39,7 +41,9 @@ def begin_invoke(ps: Any, pool: RunspacePoolConnection, input: Iterator[Any] | N
         RemoteStreamOptions(value=RemoteStreamOptions.ADD_INVOCATION_INFO),
         add_to_history,
         host_info,
-        PipelineObject(is_nested=ps.is_nested, cmds=ps.commands, history=ps.history_string, redirect_err_to_out=False),
+        PipelineObject(
+            is_nested=ps.is_nested, cmds=ps.commands, history=ps.history_string, redirect_err_to_out=False
+        ),
         ps.is_nested,
     )
     ps._invoke(create_pipeline)

@@ -105,7 +105,10 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 _KERBEROS_MODULES = frozenset({"spnego", "krb5", "gssapi"})
 
-def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: bool = True) -> PSRemotingError:
+
+def map_connection_error(
+    exc: BaseException, info: ConnectionInfo, *, opening: bool = True
+) -> PSRemotingError:
     """Turn a pypsrp / requests / spnego failure into a psremoting error with PowerShell's
     wording and a hint of what to do."""
     from xml.etree.ElementTree import ParseError
@@ -130,8 +133,9 @@ def map_connection_error(exc: BaseException, info: ConnectionInfo, *, opening: b
                 "Check the network to the server, or raise SessionOption(operation_timeout=...) for a slow link.",
             )
         return ConnectionFailedError(
-            name, f"The WinRM client refused the server's answer: {exc.reason}. Check that {info.url} is a WinRM "
-            "endpoint."
+            name,
+            f"The WinRM client refused the server's answer: {exc.reason}. Check that {info.url} is a WinRM "
+            "endpoint.",
         )
     if isinstance(exc, AuthenticationError) or type(exc).__module__.split(".")[0] in _KERBEROS_MODULES:
         user = info.credential.username if info.credential else "(no user name)"
@@ -261,7 +265,10 @@ def _make_wsman(info: ConnectionInfo) -> Any:
             for adapter in list(session.adapters.values()):
                 pooled: Any = adapter
                 pooled.init_poolmanager(
-                    pooled._pool_connections, pooled._pool_maxsize, block=pooled._pool_block, assert_hostname=False
+                    pooled._pool_connections,
+                    pooled._pool_maxsize,
+                    block=pooled._pool_block,
+                    assert_hostname=False,
                 )
         return session
 
@@ -375,7 +382,9 @@ class RunspacePoolConnection:
         """Raise SessionStateError unless the pool can run a command."""
         if self._state == SessionState.OPENED:
             return
-        detail = f" ({self.broken_reason})" if self._state == SessionState.BROKEN and self.broken_reason else ""
+        detail = (
+            f" ({self.broken_reason})" if self._state == SessionState.BROKEN and self.broken_reason else ""
+        )
         raise SessionStateError(
             f"Because the session state for session {self.label}, {self.instance_id}, {self.info.computer_name} "
             f"is not equal to Open, you cannot run a command in the session.  The session state is "
@@ -551,7 +560,9 @@ class RunspacePoolConnection:
             raise map_connection_error(fault, self.info, opening=False) from fault
         except Exception as exc:  # noqa: BLE001
             error = map_connection_error(exc, self.info, opening=False)
-            self.mark_broken(f"the server could not be reached: {error.reason if hasattr(error, 'reason') else error}")
+            self.mark_broken(
+                f"the server could not be reached: {error.reason if hasattr(error, 'reason') else error}"
+            )
             return False
         finally:
             self.lock.release()

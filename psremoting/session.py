@@ -257,9 +257,16 @@ def iter_new_pssession(
     # Validate everything first: a bad option is the caller's mistake, raised at once.
     infos = [
         ConnectionInfo.create(
-            computer, connection_uri=uri, credential=credential, port=port, use_ssl=use_ssl,
-            authentication=authentication, configuration_name=configuration_name, session_option=session_option,
-            certificate_pem=certificate_pem, certificate_key_pem=certificate_key_pem,
+            computer,
+            connection_uri=uri,
+            credential=credential,
+            port=port,
+            use_ssl=use_ssl,
+            authentication=authentication,
+            configuration_name=configuration_name,
+            session_option=session_option,
+            certificate_pem=certificate_pem,
+            certificate_key_pem=certificate_key_pem,
         )  # fmt: skip
         for computer, uri in targets
     ]
@@ -293,7 +300,9 @@ def iter_new_pssession(
                 elif isinstance(failure, PSRemotingError):
                     yield failure
                 else:
-                    yield PSRemotingError(f"[{session.computer_name}] {failure}", computer_name=session.computer_name)
+                    yield PSRemotingError(
+                        f"[{session.computer_name}] {failure}", computer_name=session.computer_name
+                    )
 
 
 def new_pssession(
@@ -324,10 +333,18 @@ def new_pssession(
     names = [name] if isinstance(name, str) else list(name or [])
     results = list(
         iter_new_pssession(
-            computers or None, connection_uris=uris or None, credential=credential, port=port,
-            use_ssl=use_ssl, authentication=authentication, configuration_name=configuration_name,
-            names=names, session_option=session_option, throttle_limit=throttle_limit,
-            certificate_pem=certificate_pem, certificate_key_pem=certificate_key_pem,
+            computers or None,
+            connection_uris=uris or None,
+            credential=credential,
+            port=port,
+            use_ssl=use_ssl,
+            authentication=authentication,
+            configuration_name=configuration_name,
+            names=names,
+            session_option=session_option,
+            throttle_limit=throttle_limit,
+            certificate_pem=certificate_pem,
+            certificate_key_pem=certificate_key_pem,
         )  # fmt: skip
     )
     opened = [r for r in results if isinstance(r, PSSession)]

@@ -41,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-r", "--recurse", action="store_true", help="copy folders with everything in them")
     add_connection_arguments(parser.add_argument_group("connection"))
 
+
 def split_remote(spec: str) -> tuple[str, str] | None:
     """``HOST:PATH`` -> (host, path); None for a local path (no colon, a drive letter, or a
     colon after a path separator)."""

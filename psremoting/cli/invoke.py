@@ -48,33 +48,84 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
     hosts = parser.add_argument_group("hosts")
-    hosts.add_argument("-H", "--host", dest="hosts", action="append", default=[], metavar="HOST",
-                       help="a computer to run on (repeatable); `-H -` reads hosts from stdin, one a line")
-    hosts.add_argument("--hosts-file", type=Path, metavar="FILE",
-                       help="a file of computer names, one a line (blank lines and # comments ignored)")
+    hosts.add_argument(
+        "-H",
+        "--host",
+        dest="hosts",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a computer to run on (repeatable); `-H -` reads hosts from stdin, one a line",
+    )
+    hosts.add_argument(
+        "--hosts-file",
+        type=Path,
+        metavar="FILE",
+        help="a file of computer names, one a line (blank lines and # comments ignored)",
+    )
     script = parser.add_argument_group("script").add_mutually_exclusive_group(required=True)
-    script.add_argument("-c", "--command", dest="script_text", metavar="SCRIPT", help="the script block to run, as text")
-    script.add_argument("-f", "--file", type=Path, metavar="FILE",
-                        help="a local .ps1 file to run (its content is sent, as Invoke-Command -FilePath does)")
+    script.add_argument(
+        "-c", "--command", dest="script_text", metavar="SCRIPT", help="the script block to run, as text"
+    )
+    script.add_argument(
+        "-f",
+        "--file",
+        type=Path,
+        metavar="FILE",
+        help="a local .ps1 file to run (its content is sent, as Invoke-Command -FilePath does)",
+    )
     run = parser.add_argument_group("running")
-    run.add_argument("--arg", dest="args", action="append", default=[], metavar="VALUE",
-                     help="a positional argument for the script's param() block (repeatable)")
-    run.add_argument("--using", dest="using", action="append", default=[], metavar="NAME=VALUE",
-                     help="the value of $using:NAME in the script (repeatable), sent as Invoke-Command sends it")
-    run.add_argument("--throttle", type=_non_negative_int, default=32, metavar="N",
-                     help="how many hosts run at once (default 32, as Invoke-Command -ThrottleLimit)")
-    run.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
-                     help="deadline for the whole run; hosts not finished are stopped and reported")
-    run.add_argument("--output", choices=("text", "json", "jsonl"), default="text",
-                     help="text: as PowerShell prints it; json: one document with a result per host; "
-                          "jsonl: one host result per line as each host finishes")
-    run.add_argument("--hide-computer-name", action="store_true",
-                     help="do not show the PSComputerName column in text output (-HideComputerName)")
+    run.add_argument(
+        "--arg",
+        dest="args",
+        action="append",
+        default=[],
+        metavar="VALUE",
+        help="a positional argument for the script's param() block (repeatable)",
+    )
+    run.add_argument(
+        "--using",
+        dest="using",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the value of $using:NAME in the script (repeatable), sent as Invoke-Command sends it",
+    )
+    run.add_argument(
+        "--throttle",
+        type=_non_negative_int,
+        default=32,
+        metavar="N",
+        help="how many hosts run at once (default 32, as Invoke-Command -ThrottleLimit)",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="deadline for the whole run; hosts not finished are stopped and reported",
+    )
+    run.add_argument(
+        "--output",
+        choices=("text", "json", "jsonl"),
+        default="text",
+        help="text: as PowerShell prints it; json: one document with a result per host; "
+        "jsonl: one host result per line as each host finishes",
+    )
+    run.add_argument(
+        "--hide-computer-name",
+        action="store_true",
+        help="do not show the PSComputerName column in text output (-HideComputerName)",
+    )
     add_connection_arguments(parser.add_argument_group("connection"))
 
 
-def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-        stderr: TextIO | None = None) -> int:
+def run(
+    args: argparse.Namespace,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """Run the command; returns the process exit code."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -120,7 +171,9 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
     credential = read_credential(args, stdin)  # before the hosts: the password is stdin's first line
     hosts = _read_hosts(args, stdin)
     if not hosts:
-        raise UsageError("no hosts: give -H HOST (repeatable), --hosts-file FILE, or -H - with hosts on stdin")
+        raise UsageError(
+            "no hosts: give -H HOST (repeatable), --hosts-file FILE, or -H - with hosts on stdin"
+        )
     if args.file is not None:
         try:
             script = args.file.read_text(encoding="utf-8-sig")
@@ -138,9 +191,14 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
 
     missing = sorted({n for n in using_names(script) if n.lower() not in {k.lower() for k in using}})
     if missing:
-        raise UsageError("the script uses " + ", ".join(f"$using:{n}" for n in missing) + "; give "
-                         + ("its value" if len(missing) == 1 else "their values") + " with "
-                         + " ".join(f"--using {n}=VALUE" for n in missing))
+        raise UsageError(
+            "the script uses "
+            + ", ".join(f"$using:{n}" for n in missing)
+            + "; give "
+            + ("its value" if len(missing) == 1 else "their values")
+            + " with "
+            + " ".join(f"--using {n}=VALUE" for n in missing)
+        )
     request: dict[str, Any] = {
         "script_block": script,
         "using": using,

@@ -122,8 +122,9 @@ class TextWriter:
     debug records go to stderr in PowerShell's NormalView wording.
     """
 
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, *,
-                 hide_computer_name: bool = False) -> None:
+    def __init__(
+        self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, *, hide_computer_name: bool = False
+    ) -> None:
         self.out = out
         self.err = err
         self.hide_computer_name = hide_computer_name
@@ -189,8 +190,15 @@ class TextWriter:
             self._end_table()
             self._columns = columns
             self._widths = [max(len(c), len(v), 4) for c, v in zip(columns, cells, strict=True)]
-            self.out.write("\n" + " ".join(c.ljust(w) for c, w in zip(columns, self._widths, strict=True)).rstrip() + "\n")
-            self.out.write(" ".join(("-" * len(c)).ljust(w) for c, w in zip(columns, self._widths, strict=True)).rstrip() + "\n")
+            self.out.write(
+                "\n"
+                + " ".join(c.ljust(w) for c, w in zip(columns, self._widths, strict=True)).rstrip()
+                + "\n"
+            )
+            self.out.write(
+                " ".join(("-" * len(c)).ljust(w) for c, w in zip(columns, self._widths, strict=True)).rstrip()
+                + "\n"
+            )
         self.out.write(" ".join(v.ljust(w) for v, w in zip(cells, self._widths, strict=True)).rstrip() + "\n")
 
 

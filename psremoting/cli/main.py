@@ -20,7 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "enter": ("psremoting.cli.enter", "Enter-PSSession -ComputerName HOST: an interactive remote session"),
     "invoke": ("psremoting.cli.invoke", "Invoke-Command on one or more hosts, for scripts and CI"),
     "copy": ("psremoting.cli.copy", "copy files to or from a host (HOST:PATH on one side)"),
-    "emulator": ("psremoting.cli.emulator", "run the WinRM endpoint emulator (a test double of a Windows host)"),
+    "emulator": (
+        "psremoting.cli.emulator",
+        "run the WinRM endpoint emulator (a test double of a Windows host)",
+    ),
 }
 
 

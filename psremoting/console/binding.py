@@ -146,7 +146,9 @@ def _set_order(
             )
             if slots and _exact(slots[0], first):
                 exact.append(set_name)
-        order = [s for s in exact if s == spec.default_set] + [s for s in exact if s != spec.default_set] + order
+        order = (
+            [s for s in exact if s == spec.default_set] + [s for s in exact if s != spec.default_set] + order
+        )
     seen: list[str | None] = []
     for s in order:
         if s not in seen:
@@ -160,7 +162,11 @@ def bind_arguments(spec: CmdletSpec, arguments: list[Any], expecting_input: bool
     positional = [a for a in arguments if not isinstance(a, ParameterToken)]
     first_error: ParameterBindingError | None = None
     for default_set in _set_order(spec, signature, positional, expecting_input):
-        attempt = signature if default_set == spec.default_set else dataclasses.replace(signature, default_set=default_set)
+        attempt = (
+            signature
+            if default_set == spec.default_set
+            else dataclasses.replace(signature, default_set=default_set)
+        )
         try:
             bound = pslang_bind(attempt, arguments, expecting_input=expecting_input)
         except ParameterBindingError as error:
@@ -172,6 +178,8 @@ def bind_arguments(spec: CmdletSpec, arguments: list[Any], expecting_input: bool
     raise ShellError(first_error.message + hint, spec.name)
 
 
-def bind(spec: CmdletSpec, command: A.Command, evaluator: Evaluator, expecting_input: bool = False) -> dict[str, Any]:
+def bind(
+    spec: CmdletSpec, command: A.Command, evaluator: Evaluator, expecting_input: bool = False
+) -> dict[str, Any]:
     """Evaluate `command`'s arguments with `evaluator` and bind them to `spec`."""
     return bind_arguments(spec, arguments_from_command(evaluator, command), expecting_input)

@@ -366,14 +366,20 @@ def _optional_api(name: str, label: str) -> Callable[[Call], list[Any]]:
             raise ShellError(f"{label} is not available in this version of psremoting.", label)
         sessions = (_list(call.get("Session")) or []) + [i for i in call.input if i is not None]
         lookup: dict[str, Any] = {}
-        for param, key, convert in (("Id", "id", int), ("Name", "name", str), ("InstanceId", "instance_id", str)):
+        for param, key, convert in (
+            ("Id", "id", int),
+            ("Name", "name", str),
+            ("InstanceId", "instance_id", str),
+        ):
             if call.has(param):
                 lookup[key] = [convert(v) for v in _list(call.get(param)) or []]
         if lookup:
             sessions += _with_lookup_errors(call, lambda: api.get_pssession(**lookup))
         if not sessions:
             raise ShellError(f"Say which sessions, for example: {label} -Session $s.", label)
-        return _as_list(function(sessions if len(sessions) != 1 or name != "receive_pssession" else sessions[0]))
+        return _as_list(
+            function(sessions if len(sessions) != 1 or name != "receive_pssession" else sessions[0])
+        )
 
     return run
 

@@ -61,7 +61,11 @@ COMMON_PARAMS: tuple[Param, ...] = (
 )
 
 _CONNECTION_ALL: tuple[Param, ...] = (
-    Param("Credential", "credential", help="A user account (user name or PSCredential); prompts for the password."),
+    Param(
+        "Credential",
+        "credential",
+        help="A user account (user name or PSCredential); prompts for the password.",
+    ),
     Param("Port", "int", help="The port on the remote computer (default 5985, or 5986 with -UseSSL)."),
     Param("UseSSL", "switch", help="Use HTTPS."),
     Param(
@@ -89,11 +93,27 @@ SPECS: tuple[CmdletSpec, ...] = (
         "New-PSSession",
         "Creates a persistent connection to a local or remote computer.",
         (
-            Param("ComputerName", "string[]", ("Cn",), 0, pipeline=True, help="The computers to connect to.",
-                  sets=("ComputerName",)),
-            Param("Session", "session[]", (), 0, help="Creates new sessions like these ones.", sets=("Session",)),
-            Param("ConnectionUri", "string[]", ("URI", "CU"), 0, True, help="URIs of the connection endpoints.",
-                  sets=("Uri",)),
+            Param(
+                "ComputerName",
+                "string[]",
+                ("Cn",),
+                0,
+                pipeline=True,
+                help="The computers to connect to.",
+                sets=("ComputerName",),
+            ),
+            Param(
+                "Session", "session[]", (), 0, help="Creates new sessions like these ones.", sets=("Session",)
+            ),
+            Param(
+                "ConnectionUri",
+                "string[]",
+                ("URI", "CU"),
+                0,
+                True,
+                help="URIs of the connection endpoints.",
+                sets=("Uri",),
+            ),
             Param("Name", "string[]", help="Friendly names for the sessions."),
             Param("ThrottleLimit", "int"),
             *_in_sets(_CONNECTION, "ComputerName", "Uri"),
@@ -108,10 +128,24 @@ SPECS: tuple[CmdletSpec, ...] = (
         (
             Param("Name", "string[]", help="Session names; wildcards allowed.", sets=("Name",)),
             Param("Id", "int[]", (), 0, True, help="Session ids.", sets=("Id",)),
-            Param("InstanceId", "string[]", (), None, True, help="Session instance ids (GUIDs).",
-                  sets=("InstanceId",)),
-            Param("ComputerName", "string[]", ("Cn",), 0, True, help="Sessions connected to these computers.",
-                  sets=("ComputerName",)),
+            Param(
+                "InstanceId",
+                "string[]",
+                (),
+                None,
+                True,
+                help="Session instance ids (GUIDs).",
+                sets=("InstanceId",),
+            ),
+            Param(
+                "ComputerName",
+                "string[]",
+                ("Cn",),
+                0,
+                True,
+                help="Sessions connected to these computers.",
+                sets=("ComputerName",),
+            ),
             Param("State", "string"),
             Param("ConfigurationName", "string", sets=("ComputerName",)),
         ),
@@ -123,16 +157,44 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Enter-PSSession",
         "Starts an interactive session with a remote computer.",
         (
-            Param("ComputerName", "string", ("Cn",), 0, True, True, help="The computer to connect to.",
-                  sets=("ComputerName",)),
+            Param(
+                "ComputerName",
+                "string",
+                ("Cn",),
+                0,
+                True,
+                True,
+                help="The computer to connect to.",
+                sets=("ComputerName",),
+            ),
             Param("Session", "session", (), 0, pipeline=True, help="The session to use.", sets=("Session",)),
             Param("Id", "int", (), 0, help="The id of a session from Get-PSSession.", sets=("Id",)),
-            Param("Name", "string", (), None, True, help="The name of a session from Get-PSSession.",
-                  sets=("Name",)),
-            Param("InstanceId", "string", (), None, True, help="The instance id of a session from Get-PSSession.",
-                  sets=("InstanceId",)),
-            Param("ConnectionUri", "string", ("URI", "CU"), 1, help="The URI of the connection endpoint.",
-                  sets=("Uri",)),
+            Param(
+                "Name",
+                "string",
+                (),
+                None,
+                True,
+                help="The name of a session from Get-PSSession.",
+                sets=("Name",),
+            ),
+            Param(
+                "InstanceId",
+                "string",
+                (),
+                None,
+                True,
+                help="The instance id of a session from Get-PSSession.",
+                sets=("InstanceId",),
+            ),
+            Param(
+                "ConnectionUri",
+                "string",
+                ("URI", "CU"),
+                1,
+                help="The URI of the connection endpoint.",
+                sets=("Uri",),
+            ),
             *_in_sets(_CONNECTION, "ComputerName", "Uri"),
         ),
         ("etsn",),
@@ -151,11 +213,24 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Closes one or more PowerShell sessions (PSSessions).",
         (
             Param("Id", "int[]", (), 0, True, help="Session ids.", sets=("Id",)),
-            Param("Session", "session[]", (), 0, True, True, help="The sessions to close.", sets=("Session",)),
-            Param("Name", "string[]", (), None, True, help="Session names; wildcards allowed.", sets=("Name",)),
-            Param("InstanceId", "string[]", (), None, True, help="Session instance ids.", sets=("InstanceId",)),
-            Param("ComputerName", "string[]", ("Cn",), 0, True, help="Sessions connected to these computers.",
-                  sets=("ComputerName",)),
+            Param(
+                "Session", "session[]", (), 0, True, True, help="The sessions to close.", sets=("Session",)
+            ),
+            Param(
+                "Name", "string[]", (), None, True, help="Session names; wildcards allowed.", sets=("Name",)
+            ),
+            Param(
+                "InstanceId", "string[]", (), None, True, help="Session instance ids.", sets=("InstanceId",)
+            ),
+            Param(
+                "ComputerName",
+                "string[]",
+                ("Cn",),
+                0,
+                True,
+                help="Sessions connected to these computers.",
+                sets=("ComputerName",),
+            ),
             Param("WhatIf", "switch", ("wi",)),
             Param("Confirm", "switch", ("cf",)),
         ),
@@ -167,14 +242,40 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Invoke-Command",
         "Runs commands on local and remote computers.",
         (
-            Param("ComputerName", "string[]", ("Cn",), 0, help="The computers to run the command on.",
-                  sets=("ComputerName", "FilePathComputerName")),
-            Param("Session", "session[]", (), 0, help="The sessions to run the command in.",
-                  sets=("Session", "FilePathRunspace")),
-            Param("ScriptBlock", "scriptblock", ("Command",), 1, True, help="The commands to run.",
-                  sets=("ComputerName", "Session")),
-            Param("FilePath", "string", ("PSPath",), 1, True, help="A local script file to run remotely.",
-                  sets=("FilePathComputerName", "FilePathRunspace")),
+            Param(
+                "ComputerName",
+                "string[]",
+                ("Cn",),
+                0,
+                help="The computers to run the command on.",
+                sets=("ComputerName", "FilePathComputerName"),
+            ),
+            Param(
+                "Session",
+                "session[]",
+                (),
+                0,
+                help="The sessions to run the command in.",
+                sets=("Session", "FilePathRunspace"),
+            ),
+            Param(
+                "ScriptBlock",
+                "scriptblock",
+                ("Command",),
+                1,
+                True,
+                help="The commands to run.",
+                sets=("ComputerName", "Session"),
+            ),
+            Param(
+                "FilePath",
+                "string",
+                ("PSPath",),
+                1,
+                True,
+                help="A local script file to run remotely.",
+                sets=("FilePathComputerName", "FilePathRunspace"),
+            ),
             Param("ArgumentList", "object[]", ("Args",), help="Values for the script block's parameters."),
             Param("ThrottleLimit", "int", help="Concurrent connections (default 32)."),
             Param("HideComputerName", "switch", ("HCN",), help="Omit PSComputerName from the output."),
@@ -190,8 +291,14 @@ SPECS: tuple[CmdletSpec, ...] = (
         "New-PSSessionOption",
         "Creates an object that contains advanced options for a PSSession.",
         (
-            Param("SkipCACheck", "switch", help="Do not check that a certificate authority signed the certificate."),
-            Param("SkipCNCheck", "switch", help="Do not check the certificate's name against the computer name."),
+            Param(
+                "SkipCACheck",
+                "switch",
+                help="Do not check that a certificate authority signed the certificate.",
+            ),
+            Param(
+                "SkipCNCheck", "switch", help="Do not check the certificate's name against the computer name."
+            ),
             Param("SkipRevocationCheck", "switch"),
             Param("NoEncryption", "switch"),
             Param("NoCompression", "switch"),
@@ -333,7 +440,6 @@ for _spec in SPECS:
     _BY_NAME[_spec.name.lower()] = _spec
     for _alias in _spec.aliases:
         _BY_NAME[_alias.lower()] = _spec
-
 
 
 def lookup(name: str) -> CmdletSpec | None:

@@ -173,7 +173,9 @@ def _syntax_of(spec: CmdletSpec) -> tuple[str, ...]:
     return (" ".join(parts),)
 
 
-def help_for(name: str, *, full: bool = False, examples: bool = False, parameter: str | None = None) -> str | None:
+def help_for(
+    name: str, *, full: bool = False, examples: bool = False, parameter: str | None = None
+) -> str | None:
     """The help text of the cmdlet `name` (or one of its aliases), or None if unknown."""
     spec = lookup(name)
     if spec is None:

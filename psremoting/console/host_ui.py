@@ -50,7 +50,11 @@ def _field_info(field: Any) -> tuple[str, str, str]:
 
     name = str(get("name") or get("Name") or "")
     type_name = str(
-        get("type_name") or get("parameter_type") or get("ParameterTypeFullName") or get("ParameterTypeName") or ""
+        get("type_name")
+        or get("parameter_type")
+        or get("ParameterTypeFullName")
+        or get("ParameterTypeName")
+        or ""
     )
     label = str(get("label") or get("Label") or "").replace("&", "")
     return name, type_name, label

@@ -54,7 +54,11 @@ class _ShellEvaluator(Evaluator):
 def _snake(name: str) -> str:
     out: list[str] = []
     for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
+        if (
+            ch.isupper()
+            and i
+            and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower()))
+        ):
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
@@ -68,7 +72,9 @@ class Interpreter:
         self._history = history or (lambda: [])
         self.scope = Scope.with_process_environment()
         self.scope.set("HOME", os.path.expanduser("~"))
-        self.scope.set("PSSessionConfigurationName", "http://schemas.microsoft.com/powershell/Microsoft.PowerShell")
+        self.scope.set(
+            "PSSessionConfigurationName", "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
+        )
         self.evaluator = _ShellEvaluator(self.scope, self._run_pipeline)
         self._failed = False
 

@@ -20,7 +20,11 @@ def get_help(call: Call) -> list[Any]:
 
     name = call.get("Name")
     if not name:
-        lines = ["", "The psremoting shell runs these cmdlets locally; type Get-Help NAME for one of them:", ""]
+        lines = [
+            "",
+            "The psremoting shell runs these cmdlets locally; type Get-Help NAME for one of them:",
+            "",
+        ]
         width = max(len(s.name) for s in cmdlets.SPECS)
         lines += [f"    {s.name.ljust(width)}  {s.synopsis}" for s in cmdlets.SPECS]
         lines += [
@@ -62,7 +66,11 @@ def get_command(call: Call) -> list[Any]:
             "Get-Command",
         )
     width = max(len(s.name) for s in rows)
-    lines = ["", f"{'CommandType':<12}{'Name'.ljust(width)}  Alias", f"{'-----------':<12}{'----'.ljust(width)}  -----"]
+    lines = [
+        "",
+        f"{'CommandType':<12}{'Name'.ljust(width)}  Alias",
+        f"{'-----------':<12}{'----'.ljust(width)}  -----",
+    ]
     lines += [f"{'Cmdlet':<12}{s.name.ljust(width)}  {', '.join(s.aliases)}" for s in rows]
     return ["\n".join(lines) + "\n"]
 

@@ -121,7 +121,9 @@ class PipelineIOImpl:
         items: Iterable[bytes] = [clixml] if isinstance(clixml, (bytes, bytearray)) else clixml
         pipeline = self._command.pipeline
         pool = pipeline.runspace_pool
-        header = create_message(False, PSRPMessageType.PipelineOutput, b"", pool.runspace_pool_id, pipeline.pipeline_id)
+        header = create_message(
+            False, PSRPMessageType.PipelineOutput, b"", pool.runspace_pool_id, pipeline.pipeline_id
+        )
         iterator = iter(items)
         while True:
             batch = list(itertools.islice(iterator, 256))

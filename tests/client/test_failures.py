@@ -34,7 +34,9 @@ def test_bad_host_name(emu: Emulator) -> None:
     with pytest.raises(HostNotFoundError) as info:
         psremoting.new_pssession(UNRESOLVABLE, credential=("u", "p"))
     text = str(info.value)
-    assert text.startswith(f"Connecting to remote server {UNRESOLVABLE} failed with the following error message : ")
+    assert text.startswith(
+        f"Connecting to remote server {UNRESOLVABLE} failed with the following error message : "
+    )
     assert "could not be found" in text and text.endswith(TROUBLESHOOT)
     assert info.value.fully_qualified_error_id == "ComputerNotFound,PSSessionOpenFailed"
     assert psremoting.get_pssession() == []
@@ -44,7 +46,9 @@ def test_nothing_listening() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again before the client connects
-    set_endpoint_override(lambda name: EndpointOverride(f"http://127.0.0.1:{port}/wsman", "u", "p", "negotiate"))
+    set_endpoint_override(
+        lambda name: EndpointOverride(f"http://127.0.0.1:{port}/wsman", "u", "p", "negotiate")
+    )
     with pytest.raises(ConnectionFailedError) as info:
         psremoting.new_pssession("Server01")
     assert "WinRM cannot complete the operation" in str(info.value)
@@ -83,8 +87,9 @@ def test_untrusted_certificate(emulator_https: Emulator) -> None:
 def test_unknown_configuration_name(emu: Emulator) -> None:
     with pytest.raises(InvalidConfigurationNameError) as info:
         psremoting.new_pssession("Server01", configuration_name="NoSuchEndpoint")
-    assert "Cannot find the NoSuchEndpoint session configuration in the WSMan: drive on the Server01 computer" in str(
-        info.value
+    assert (
+        "Cannot find the NoSuchEndpoint session configuration in the WSMan: drive on the Server01 computer"
+        in str(info.value)
     )
     assert emu.shells() == 0
 
@@ -93,7 +98,9 @@ def test_open_timeout(emu: Emulator) -> None:
     emu.faults.delay(4.0, action="Create", count=1)
     started = time.monotonic()
     with pytest.raises(ConnectTimeoutError) as info:
-        psremoting.new_pssession("Server01", session_option=SessionOption(open_timeout=1, operation_timeout=1))
+        psremoting.new_pssession(
+            "Server01", session_option=SessionOption(open_timeout=1, operation_timeout=1)
+        )
     assert time.monotonic() - started < 4.0
     assert isinstance(info.value, TimeoutError) and "within the time specified" in str(info.value)
 
@@ -200,7 +207,11 @@ def _other_loopback_name() -> str | None:
     """A host name that resolves to 127.0.0.1 but is not in the emulator's certificate."""
     for name in (socket.gethostname(), "vm", "runsc"):
         try:
-            if name and name.lower() not in ("localhost", "server01") and socket.gethostbyname(name) == "127.0.0.1":
+            if (
+                name
+                and name.lower() not in ("localhost", "server01")
+                and socket.gethostbyname(name) == "127.0.0.1"
+            ):
                 return name
         except OSError:
             continue
@@ -235,9 +246,13 @@ def test_server_text_in_an_error_cannot_drive_the_terminal() -> None:
 def test_an_endpoint_override_keeps_the_kerberos_spn_of_the_computer_named() -> None:
     from psremoting.options import ConnectionInfo
 
-    set_endpoint_override(lambda name: EndpointOverride("http://127.0.0.1:5985/wsman", "u", "p", "kerberos", None))
+    set_endpoint_override(
+        lambda name: EndpointOverride("http://127.0.0.1:5985/wsman", "u", "p", "kerberos", None)
+    )
     kwargs = ConnectionInfo.create("Server01", authentication="kerberos").wsman_kwargs()
     assert kwargs["server"] == "127.0.0.1" and kwargs["negotiate_hostname_override"] == "Server01"
     set_endpoint_override(None)
-    plain = ConnectionInfo.create("Server01", authentication="kerberos", credential=("u@R", "p")).wsman_kwargs()
+    plain = ConnectionInfo.create(
+        "Server01", authentication="kerberos", credential=("u@R", "p")
+    ).wsman_kwargs()
     assert "negotiate_hostname_override" not in plain  # pypsrp builds host/server01 from the URL itself

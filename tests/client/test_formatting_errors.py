@@ -46,8 +46,14 @@ def test_table_matches_powershell_7() -> None:
 def test_table_truncates_and_shows_states() -> None:
     rows = format_table(
         [
-            FakeSession(12, "AVeryLongSessionName", "server01.example.com", SessionState.BROKEN, Availability.NONE,
-                        configuration_name="Some.Very.Long.Configuration"),  # fmt: skip
+            FakeSession(
+                12,
+                "AVeryLongSessionName",
+                "server01.example.com",
+                SessionState.BROKEN,
+                Availability.NONE,
+                configuration_name="Some.Very.Long.Configuration",
+            ),  # fmt: skip
             FakeSession(3, "Session3", "Server02", SessionState.CLOSED, Availability.NONE),
         ]
     ).splitlines()
@@ -66,9 +72,13 @@ def test_connection_failure_wording() -> None:
     )
     assert error.fully_qualified_error_id == "CannotConnect,PSSessionOpenFailed"
     assert error.computer_name == "Server01"
-    assert AuthenticationFailedError("S", "Access is denied.").fully_qualified_error_id.startswith("AccessDenied,")
+    assert AuthenticationFailedError("S", "Access is denied.").fully_qualified_error_id.startswith(
+        "AccessDenied,"
+    )
     config = InvalidConfigurationNameError("Server01", "Nope")
-    assert "Cannot find the Nope session configuration in the WSMan: drive on the Server01 computer." in str(config)
+    assert "Cannot find the Nope session configuration in the WSMan: drive on the Server01 computer." in str(
+        config
+    )
     for cls in (ConnectionFailedError, SessionStateError, SessionBrokenError):
         assert issubclass(cls, PSRemotingError)
 

@@ -74,16 +74,23 @@ def test_host_routing_of_choices_exit_and_pop() -> None:
     seen: list[list[ChoiceDescription]] = []
 
     class ChoosingUI(BufferedHostUI):
-        def prompt_for_choice(self, caption: str, message: str, choices: list[ChoiceDescription], default: int) -> int:
+        def prompt_for_choice(
+            self, caption: str, message: str, choices: list[ChoiceDescription], default: int
+        ) -> int:
             seen.append(choices)
             return 1
 
     state = HostState()
     host = make_pshost(ChoosingUI(), state)
-    answer = host.run_method(_method(26), ["Confirm", "Continue?", [_choice("&Yes"), _choice("&No")], 0], None)
+    answer = host.run_method(
+        _method(26), ["Confirm", "Continue?", [_choice("&Yes"), _choice("&No")], 0], None
+    )
     assert answer == 1 and [c.label for c in seen[0]] == ["&Yes", "&No"]
     assert seen[0][0].help_message == "help for &Yes"
-    assert host.run_method(_method(6), [7], None) is None and (state.exit_code, state.should_exit) == (7, True)
+    assert host.run_method(_method(6), [7], None) is None and (state.exit_code, state.should_exit) == (
+        7,
+        True,
+    )
     assert host.run_method(_method(53), [], None) is None and state.pop_requested  # PopRunspace
     state.is_pushed = True
     assert host.run_method(_method(54), [], None) is True  # GetIsRunspacePushed

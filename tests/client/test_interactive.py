@@ -110,14 +110,23 @@ def test_exit_pssession_with_nothing_entered_does_nothing(emu: Emulator) -> None
 
 def test_enter_by_id_name_instance_id_and_errors(emu: Emulator) -> None:
     s = psremoting.new_pssession("Server01", name="Web")
-    for kwargs in ({"id": 1}, {"name": "web"}, {"instance_id": s.instance_id}, {"instance_id": str(s.instance_id)}):
+    for kwargs in (
+        {"id": 1},
+        {"name": "web"},
+        {"instance_id": s.instance_id},
+        {"instance_id": str(s.instance_id)},
+    ):
         entered = psremoting.enter_pssession(**kwargs)
         assert entered.session is s and not entered.temporary
         entered.run("exit")
     assert s.state.value == "Opened"
-    with pytest.raises(SessionNotFoundError, match="The remote session with the session ID 9 is not available."):
+    with pytest.raises(
+        SessionNotFoundError, match="The remote session with the session ID 9 is not available."
+    ):
         psremoting.enter_pssession(id=9)
-    with pytest.raises(SessionNotFoundError, match="The remote session with the name web\\*  is not available."):
+    with pytest.raises(
+        SessionNotFoundError, match="The remote session with the name web\\*  is not available."
+    ):
         psremoting.enter_pssession(name="web*")  # Enter takes exact names only
     other = uuid.uuid4()
     with pytest.raises(SessionNotFoundError, match=f"Remote session is not available for {other}."):

@@ -25,7 +25,7 @@ def test_two_thousand_sequential_commands(emu: Emulator) -> None:
     # No more round trips than pypsrp's own invoke+close: Command, Receive, Signal.
     assert requests["Receive"] <= 2000 * 1.05
     assert (s.state.value, s.availability.value) == ("Opened", "Available")
-    print(f"2000 commands in {elapsed:.1f} s ({elapsed / 2 :.1f} ms each)")
+    print(f"2000 commands in {elapsed:.1f} s ({elapsed / 2:.1f} ms each)")
 
 
 def test_many_commands_leave_no_pipelines_behind(emu: Emulator) -> None:

@@ -24,12 +24,16 @@ def test_defaults_are_powershells() -> None:
     assert info.shell_uri == "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
     assert info.configuration_name == "Microsoft.PowerShell"
     assert info.authentication == "negotiate"
-    assert ConnectionInfo.create("Server01", use_ssl=True, credential=CRED).url == "https://Server01:5986/wsman"
+    assert (
+        ConnectionInfo.create("Server01", use_ssl=True, credential=CRED).url == "https://Server01:5986/wsman"
+    )
     assert ConnectionInfo.create(".", credential=CRED).computer_name == "localhost"
 
 
 def test_configuration_names_expand() -> None:
-    assert resolve_configuration_name("PowerShell.7") == "http://schemas.microsoft.com/powershell/PowerShell.7"
+    assert (
+        resolve_configuration_name("PowerShell.7") == "http://schemas.microsoft.com/powershell/PowerShell.7"
+    )
     assert resolve_configuration_name("http://example/x") == "http://example/x"
     assert short_configuration_name("http://schemas.microsoft.com/powershell/JEA") == "JEA"
     info = ConnectionInfo.create("s", configuration_name="PowerShell.7", credential=CRED)
@@ -38,7 +42,12 @@ def test_configuration_names_expand() -> None:
 
 def test_connection_uri() -> None:
     info = ConnectionInfo.create(connection_uri="https://srv.example.com:8443/custom", credential=CRED)
-    assert (info.computer_name, info.port, info.use_ssl, info.path) == ("srv.example.com", 8443, True, "custom")
+    assert (info.computer_name, info.port, info.use_ssl, info.path) == (
+        "srv.example.com",
+        8443,
+        True,
+        "custom",
+    )
     # A URI without a port uses the scheme's standard port, as PowerShell documents.
     assert ConnectionInfo.create(connection_uri="http://srv/wsman", credential=CRED).port == 80
 
@@ -57,7 +66,9 @@ def test_connection_uri() -> None:
         ({"computer_name": "a", "authentication": "ntlm", "credential": None}, "needs a credential"),
     ],
 )
-def test_impossible_combinations_fail_clearly(kwargs: dict, words: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_impossible_combinations_fail_clearly(
+    kwargs: dict, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("PSREMOTING_USERNAME", raising=False)
     kwargs.setdefault("credential", CRED)
     if kwargs.get("authentication") in ("certificate",):
@@ -138,9 +149,9 @@ def test_credentials_never_show_the_password(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_endpoint_override_keeps_the_computer_name() -> None:
     set_endpoint_override(
-        lambda name: EndpointOverride("http://127.0.0.1:5999/wsman", "u", "p", "basic")
-        if name == "Server01"
-        else None
+        lambda name: (
+            EndpointOverride("http://127.0.0.1:5999/wsman", "u", "p", "basic") if name == "Server01" else None
+        )
     )
     info = ConnectionInfo.create("Server01")
     assert info.computer_name == "Server01"

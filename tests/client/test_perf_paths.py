@@ -92,7 +92,7 @@ def test_fast_primitives_match_the_parser(clixml: bytes) -> None:
 
 
 def test_only_lone_primitives_take_the_fast_path() -> None:
-    missing = _fast_primitive(b"<Obj RefId=\"0\"><I32>1</I32></Obj>")
+    missing = _fast_primitive(b'<Obj RefId="0"><I32>1</I32></Obj>')
     for other in (
         b'<S N="x">named</S>',  # an attribute
         b"<S>a<b/></S>",  # a child element
@@ -132,7 +132,7 @@ CORPUS = {
     "list with the same object twice (Ref)": (
         '<Obj RefId="0"><TN RefId="0"><T>System.Collections.ArrayList</T><T>System.Object</T></TN><LST>'
         '<Obj RefId="1"><TN RefId="1"><T>Deserialized.System.Diagnostics.Process</T><T>System.Object</T></TN>'
-        '<ToString>System.Diagnostics.Process (svchost)</ToString>'
+        "<ToString>System.Diagnostics.Process (svchost)</ToString>"
         '<Props><S N="ProcessName">svchost</S><I32 N="Id">812</I32></Props></Obj>'
         '<Ref RefId="1" /></LST></Obj>'
     ),
@@ -179,7 +179,11 @@ def same(ours: Any, theirs: Any) -> bool:
     if isinstance(ours, list):
         return isinstance(theirs, list) and len(ours) == len(theirs) and all(map(same, ours, theirs))
     if isinstance(ours, dict):
-        return isinstance(theirs, dict) and ours.keys() == theirs.keys() and all(same(ours[k], theirs[k]) for k in ours)
+        return (
+            isinstance(theirs, dict)
+            and ours.keys() == theirs.keys()
+            and all(same(ours[k], theirs[k]) for k in ours)
+        )
     if isinstance(ours, dt.datetime) and isinstance(theirs, str):
         return ours == parse_datetime(theirs)
     if isinstance(ours, Decimal) and isinstance(theirs, str):
@@ -278,8 +282,9 @@ BIG_TEXT = ("0123456789abcdef_x000A_" * 150_000)[:3_000_000]
 
 def test_pipeline_input_arrives_whole_with_nulls(emu: Any) -> None:
     with psremoting.new_pssession("Server01") as s:
-        result = s.invoke("$input | ForEach-Object { if ($null -eq $_) { 'null' } else { $_ } }",
-                          input=[1, None, "two", 3])
+        result = s.invoke(
+            "$input | ForEach-Object { if ($null -eq $_) { 'null' } else { $_ } }", input=[1, None, "two", 3]
+        )
         assert result.output == [1, "null", "two", 3]
 
 

@@ -64,7 +64,9 @@ def test_ctrl_c_before_any_input_starts_nothing(emu: Emulator) -> None:
     assert s.invoke("'after'", timeout=20).output == ["after"]
 
 
-def test_a_server_answering_500_at_once_cannot_make_a_busy_loop_or_outlive_the_deadline(emu: Emulator) -> None:
+def test_a_server_answering_500_at_once_cannot_make_a_busy_loop_or_outlive_the_deadline(
+    emu: Emulator,
+) -> None:
     """Every Receive answered at once with the OperationTimeout fault (HTTP 500), and the
     stop refused: the command still ends at its deadline plus cancel_timeout, and the
     client polls at its poll interval instead of hammering the server."""

@@ -14,9 +14,7 @@ from psremoting.objects import PSObject
 
 from .conftest import UNRESOLVABLE
 
-SESSION1_ROW = (
-    "  1 Session1        WSMan     Server01        RemoteMachine   Opened        Microsoft.PowerShell     Available"
-)
+SESSION1_ROW = "  1 Session1        WSMan     Server01        RemoteMachine   Opened        Microsoft.PowerShell     Available"
 
 
 def test_seed_example_2_session_survives_enter_and_exit(emu: Emulator) -> None:
@@ -76,7 +74,9 @@ def test_get_pssession_filters_and_powershell_errors(emu: Emulator) -> None:
         psremoting.get_pssession(id=[1, 7])
     assert str(info.value) == "The remote session with the session ID 7 is not available."
     assert info.value.sessions == [a]
-    with pytest.raises(SessionNotFoundError, match=r"The remote session with the name Nope  is not available\."):
+    with pytest.raises(
+        SessionNotFoundError, match=r"The remote session with the name Nope  is not available\."
+    ):
         psremoting.get_pssession(name="Nope")
     missing = uuid.uuid4()
     with pytest.raises(SessionNotFoundError, match=f"Remote session is not available for {missing}."):
@@ -102,7 +102,9 @@ def test_remove_closes_on_the_server(emu: Emulator) -> None:
 
 def test_invoke_returns_python_objects(emu: Emulator) -> None:
     s = psremoting.new_pssession("Server01")
-    result = s.invoke("Get-Date; 42; 'text'; @{a=1; b='x'}; 1..3; [pscustomobject]@{Name='n'; Size=3}; Get-Location")
+    result = s.invoke(
+        "Get-Date; 42; 'text'; @{a=1; b='x'}; 1..3; [pscustomobject]@{Name='n'; Size=3}; Get-Location"
+    )
     when, number, text, table, one, two, three, custom, location = result.output
     assert isinstance(when, dt.datetime) and when.year >= 2026
     assert number == 42 and text == "text" and table == {"a": 1, "b": "x"} and [one, two, three] == [1, 2, 3]
@@ -170,8 +172,13 @@ def test_psobject_output(emu: Emulator) -> None:
     s = psremoting.new_pssession("Server01")
     completion = s.invoke("x").error  # warm: an unknown command
     assert completion
-    found = s.runspace.start(commands=[psremoting.pipeline.Command(
-        "TabExpansion2", is_script=False, parameters={"inputScript": "Get-Da", "cursorColumn": 6})]).result()
+    found = s.runspace.start(
+        commands=[
+            psremoting.pipeline.Command(
+                "TabExpansion2", is_script=False, parameters={"inputScript": "Get-Da", "cursorColumn": 6}
+            )
+        ]
+    ).result()
     obj = found.output[0]
     assert isinstance(obj, PSObject)
     assert obj.type_names[0].endswith("CommandCompletion")

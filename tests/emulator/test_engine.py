@@ -94,7 +94,9 @@ def test_unknown_command_in_a_script_is_an_error_record_and_the_script_goes_on(e
 
 
 def test_unknown_command_is_worded_as_powershell_7_by_a_version_7_engine(tmp_path: Path) -> None:
-    result, rec = run(Engine(computer_name="SERVER01", username="user", root=tmp_path, version="7"), "Foo-Bar")
+    result, rec = run(
+        Engine(computer_name="SERVER01", username="user", root=tmp_path, version="7"), "Foo-Bar"
+    )
     (error,) = rec.errors
     assert str(error) == (
         "The term 'Foo-Bar' is not recognized as a name of a cmdlet, function, script file, or executable program.\n"

@@ -43,8 +43,12 @@ class Fleet:
 
         key = name.lower()
         if key in self.down:
-            return EndpointOverride(url=f"http://127.0.0.1:{closed_port()}/wsman", username=USER,
-                                    password=PASSWORD, authentication="ntlm")
+            return EndpointOverride(
+                url=f"http://127.0.0.1:{closed_port()}/wsman",
+                username=USER,
+                password=PASSWORD,
+                authentication="ntlm",
+            )
         if key not in self.urls:
             return None
         password = "not-the-password" if key in self.wrong_password else PASSWORD
@@ -73,11 +77,14 @@ def make_fleet() -> Iterator[Callable[..., Fleet]]:
 
     started: list[Any] = []
 
-    def make(*names: str, handlers: dict[str, Callable[[Any], Any]] | None = None,
-             record: list[Any] | None = None) -> Fleet:
+    def make(
+        *names: str, handlers: dict[str, Callable[[Any], Any]] | None = None, record: list[Any] | None = None
+    ) -> Fleet:
         """`record`: a list that receives, per pipeline, the commands the server got
         (text, is_script, parameters as (name | None, value) pairs)."""
-        emulator = Emulator(users={USER: PASSWORD}, auth=("ntlm", "negotiate", "basic"), computer_name=names[0])
+        emulator = Emulator(
+            users={USER: PASSWORD}, auth=("ntlm", "negotiate", "basic"), computer_name=names[0]
+        )
         engine_class = _engine_factory()
         if record is not None:
             engine_class = _recording(engine_class, record)

@@ -19,8 +19,9 @@ def _no_credentials_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PSREMOTING_PASSWORD", raising=False)
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *argv: str,
-            stdin: str = "") -> tuple[int, str, str]:
+def run_cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = ""
+) -> tuple[int, str, str]:
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     code = main(["invoke", *argv])
     out, err = capsys.readouterr()
@@ -28,7 +29,8 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 
 
 def test_json_output_for_mixed_failures_validates_and_has_the_documented_exit_code(
-        make_fleet: Any, capsys: Any, monkeypatch: Any) -> None:
+    make_fleet: Any, capsys: Any, monkeypatch: Any
+) -> None:
     def slow(ctx: Any) -> list[Any]:
         if str(ctx.args[0]).lower() == "slow":
             ctx.io.stopping.wait(60)
@@ -37,8 +39,26 @@ def test_json_output_for_mixed_failures_validates_and_has_the_documented_exit_co
     fleet = make_fleet("ok1", "ok2", "badpw", "slow", handlers={"Wait-Slow": slow})
     fleet.down.add("down")
     fleet.wrong_password.add("badpw")
-    code, out, err = run_cli(capsys, monkeypatch, "-H", "ok1", "-H", "down", "-H", "badpw", "-H", "slow", "-H", "ok2",
-                             "-c", "Wait-Slow $env:COMPUTERNAME", "--timeout", "4", "--output", "json")
+    code, out, err = run_cli(
+        capsys,
+        monkeypatch,
+        "-H",
+        "ok1",
+        "-H",
+        "down",
+        "-H",
+        "badpw",
+        "-H",
+        "slow",
+        "-H",
+        "ok2",
+        "-c",
+        "Wait-Slow $env:COMPUTERNAME",
+        "--timeout",
+        "4",
+        "--output",
+        "json",
+    )
     report = json.loads(out)
     jsonschema.validate(report, load_schema())
     assert code == 255 == report["exit_code"]  # a connection failure wins over the timeout
@@ -56,8 +76,9 @@ def test_json_output_for_mixed_failures_validates_and_has_the_documented_exit_co
 
 def test_jsonl_streams_one_valid_document_per_host(make_fleet: Any, capsys: Any, monkeypatch: Any) -> None:
     make_fleet("a1", "a2", "a3")
-    code, out, _ = run_cli(capsys, monkeypatch, "-H", "a1,a2", "-H", "a3", "-c", "$env:COMPUTERNAME; 7",
-                           "--output", "jsonl")
+    code, out, _ = run_cli(
+        capsys, monkeypatch, "-H", "a1,a2", "-H", "a3", "-c", "$env:COMPUTERNAME; 7", "--output", "jsonl"
+    )
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0
     assert sorted(d["host"] for d in lines) == ["a1", "a2", "a3"]
@@ -68,13 +89,17 @@ def test_jsonl_streams_one_valid_document_per_host(make_fleet: Any, capsys: Any,
 
 def test_text_output_and_remote_exit_code_of_one_host(make_fleet: Any, capsys: Any, monkeypatch: Any) -> None:
     make_fleet("web1")
-    code, out, err = run_cli(capsys, monkeypatch, "-H", "web1", "-c", "'deploying'; Write-Error 'disk full'; exit 3")
+    code, out, err = run_cli(
+        capsys, monkeypatch, "-H", "web1", "-c", "'deploying'; Write-Error 'disk full'; exit 3"
+    )
     assert code == 3
     assert out == "deploying\n"
     assert "disk full\n" in err and "+ PSComputerName        : web1" in err
 
 
-def test_remote_errors_on_several_hosts_give_exit_code_1(make_fleet: Any, capsys: Any, monkeypatch: Any) -> None:
+def test_remote_errors_on_several_hosts_give_exit_code_1(
+    make_fleet: Any, capsys: Any, monkeypatch: Any
+) -> None:
     make_fleet("web1", "web2")
     code, _, err = run_cli(capsys, monkeypatch, "-H", "web1", "-H", "web2", "-c", "Write-Error 'nope'")
     assert code == 1
@@ -88,24 +113,42 @@ def test_timeout_alone_gives_exit_code_124(make_fleet: Any, capsys: Any, monkeyp
     assert "[slow] The command did not finish within the timeout of 1 seconds" in err
 
 
-def test_arguments_hosts_file_and_stdin_hosts(make_fleet: Any, capsys: Any, monkeypatch: Any, tmp_path: Any) -> None:
+def test_arguments_hosts_file_and_stdin_hosts(
+    make_fleet: Any, capsys: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
     make_fleet("f1", "f2", "s1")
     hosts_file = tmp_path / "hosts.txt"
     hosts_file.write_text("# lab\nf1\n\nf2  # second\n", encoding="utf-8")
     script = tmp_path / "run.ps1"
-    script.write_text("param($Tag, $N)\n\"$Tag on $N\"\n", encoding="utf-8")
-    code, out, _ = run_cli(capsys, monkeypatch, "--hosts-file", str(hosts_file), "-H", "-", "-f", str(script),
-                           "--arg", "it's \"v2\"", "--arg", "x", "--output", "jsonl", stdin="s1\nf1\n")
+    script.write_text('param($Tag, $N)\n"$Tag on $N"\n', encoding="utf-8")
+    code, out, _ = run_cli(
+        capsys,
+        monkeypatch,
+        "--hosts-file",
+        str(hosts_file),
+        "-H",
+        "-",
+        "-f",
+        str(script),
+        "--arg",
+        'it\'s "v2"',
+        "--arg",
+        "x",
+        "--output",
+        "jsonl",
+        stdin="s1\nf1\n",
+    )
     assert code == 0
     docs = {d["host"]: d for d in map(json.loads, out.splitlines())}
     assert sorted(docs) == ["f1", "f2", "s1"]  # f1 listed twice runs once
-    assert docs["f2"]["output"] == ["it's \"v2\" on x"]
+    assert docs["f2"]["output"] == ['it\'s "v2" on x']
 
 
 def test_using_values_from_the_command_line(make_fleet: Any, capsys: Any, monkeypatch: Any) -> None:
     make_fleet("web1")
-    code, out, _ = run_cli(capsys, monkeypatch, "-H", "web1", "-c", "\"deploying to $using:Stage\"",
-                           "--using", "Stage=prod")
+    code, out, _ = run_cli(
+        capsys, monkeypatch, "-H", "web1", "-c", '"deploying to $using:Stage"', "--using", "Stage=prod"
+    )
     assert (code, out) == (0, "deploying to prod\n")
     code, _, err = run_cli(capsys, monkeypatch, "-H", "web1", "-c", "$using:Stage")
     assert code == 2 and "$using:Stage" in err
@@ -113,8 +156,20 @@ def test_using_values_from_the_command_line(make_fleet: Any, capsys: Any, monkey
 
 def test_password_from_stdin_before_hosts(make_fleet: Any, capsys: Any, monkeypatch: Any) -> None:
     make_fleet("web1")
-    code, out, _ = run_cli(capsys, monkeypatch, "-u", "someone", "--password-stdin", "-H", "-", "-c", "1",
-                           "--output", "jsonl", stdin="secret-pw\nweb1\n")
+    code, out, _ = run_cli(
+        capsys,
+        monkeypatch,
+        "-u",
+        "someone",
+        "--password-stdin",
+        "-H",
+        "-",
+        "-c",
+        "1",
+        "--output",
+        "jsonl",
+        stdin="secret-pw\nweb1\n",
+    )
     assert code == 0 and json.loads(out)["host"] == "web1"
 
 
@@ -127,7 +182,9 @@ def test_password_from_stdin_before_hosts(make_fleet: Any, capsys: Any, monkeypa
         (["-H", "x", "-c", "1", "--password-stdin"], "first line of stdin is empty"),
     ],
 )
-def test_usage_errors_exit_2_and_say_what_to_do(capsys: Any, monkeypatch: Any, argv: list[str], message: str) -> None:
+def test_usage_errors_exit_2_and_say_what_to_do(
+    capsys: Any, monkeypatch: Any, argv: list[str], message: str
+) -> None:
     code, _, err = run_cli(capsys, monkeypatch, *argv)
     assert code == 2 and message in err
 
@@ -160,8 +217,19 @@ def test_help_documents_the_exit_codes(capsys: Any, monkeypatch: Any) -> None:
 
 
 def test_emulator_mode_needs_no_windows_and_no_credentials(capsys: Any, monkeypatch: Any) -> None:
-    code, out, _ = run_cli(capsys, monkeypatch, "--emulator", "-H", "vm1", "-H", "vm2", "-c", "$env:COMPUTERNAME",
-                           "--output", "json")
+    code, out, _ = run_cli(
+        capsys,
+        monkeypatch,
+        "--emulator",
+        "-H",
+        "vm1",
+        "-H",
+        "vm2",
+        "-c",
+        "$env:COMPUTERNAME",
+        "--output",
+        "json",
+    )
     report = json.loads(out)
     assert code == 0
     assert sorted(o for h in report["hosts"] for o in h["output"]) == ["VM1", "VM2"]

@@ -15,7 +15,8 @@ from psremoting.session import new_pssession, remove_pssession
 
 
 def test_throttle_8_on_50_hosts_runs_at_most_8_at_once_and_returns_each_output_once(
-        make_fleet: Any, throttle_gate: Any) -> None:
+    make_fleet: Any, throttle_gate: Any
+) -> None:
     names = [f"node{n:02d}" for n in range(50)]
     gate = throttle_gate(total=50, limit=8)
     fleet = make_fleet(*names, handlers={"Wait-Gate": gate})
@@ -49,10 +50,17 @@ def test_one_host_down_one_wrong_password_one_timing_out_the_others_complete(mak
 
     assert sorted(str(o) for o in result) == ["done OK1", "done OK2"]
     status = {name: h.status for name, h in result.hosts.items()}
-    assert status == {"ok1": HostStatus.COMPLETED, "ok2": HostStatus.COMPLETED, "down": HostStatus.CONNECTION_FAILED,
-                      "badpw": HostStatus.CONNECTION_FAILED, "slow": HostStatus.TIMED_OUT}
+    assert status == {
+        "ok1": HostStatus.COMPLETED,
+        "ok2": HostStatus.COMPLETED,
+        "down": HostStatus.CONNECTION_FAILED,
+        "badpw": HostStatus.CONNECTION_FAILED,
+        "slow": HostStatus.TIMED_OUT,
+    }
     errors = {e.computer_name: e for e in result.errors}
-    assert errors["down"].message.startswith("[down] Connecting to remote server down failed with the following error message : ")
+    assert errors["down"].message.startswith(
+        "[down] Connecting to remote server down failed with the following error message : "
+    )
     assert errors["down"].fully_qualified_error_id.endswith(",PSSessionStateBroken")
     assert errors["badpw"].message.startswith("[badpw] Connecting to remote server badpw failed")
     assert errors["badpw"].fully_qualified_error_id == "AccessDenied,PSSessionStateBroken"
@@ -65,7 +73,7 @@ def test_one_host_down_one_wrong_password_one_timing_out_the_others_complete(mak
 def test_argument_list_is_sent_as_real_arguments_not_pasted_into_the_script(make_fleet: Any) -> None:
     seen: list[Any] = []
     make_fleet("web1", record=seen)
-    tricky = "it's \"quoted\"; exit 9 $(boom)"
+    tricky = 'it\'s "quoted"; exit 9 $(boom)'
     script = "param($First, $Second) $First; $Second"
     invoke_command(script, computer_name=["web1"], argument_list=[tricky, 42])
     # What the server received: the script text unchanged, as a script command, and the values
@@ -77,9 +85,10 @@ def test_argument_list_is_sent_as_real_arguments_not_pasted_into_the_script(make
 
 def test_argument_list_values_reach_the_param_block(make_fleet: Any) -> None:
     make_fleet("web1")
-    tricky = "it's \"quoted\"; exit 9 $(boom)"
-    result = invoke_command("param($First, $Second) $First; $Second", computer_name=["web1"],
-                            argument_list=[tricky, 42])
+    tricky = 'it\'s "quoted"; exit 9 $(boom)'
+    result = invoke_command(
+        "param($First, $Second) $First; $Second", computer_name=["web1"], argument_list=[tricky, 42]
+    )
     assert not result.errors
     assert list(result) == [tricky, 42]
     assert result.hosts["web1"].exit_code is None
@@ -92,7 +101,10 @@ def test_remote_exit_code_and_remote_errors_are_reported_per_host(make_fleet: An
     assert all(h.status is HostStatus.FAILED for h in result.hosts.values())
     assert sorted(e.computer_name for e in result.errors) == ["web1", "web2"]
     assert all(e.message == "disk full" for e in result.errors)
-    assert "+ PSComputerName        : web1" in next(e for e in result.errors if e.computer_name == "web1").format()
+    assert (
+        "+ PSComputerName        : web1"
+        in next(e for e in result.errors if e.computer_name == "web1").format()
+    )
 
 
 def test_hide_computer_name_keeps_the_property_but_hides_it(make_fleet: Any) -> None:
@@ -104,7 +116,7 @@ def test_hide_computer_name_keeps_the_property_but_hides_it(make_fleet: Any) -> 
 def test_file_path_sends_a_local_script(make_fleet: Any, tmp_path: Any) -> None:
     make_fleet("web1")
     script = tmp_path / "deploy.ps1"
-    script.write_text("param($Who)\n\"hello $Who\"\n", encoding="utf-8")
+    script.write_text('param($Who)\n"hello $Who"\n', encoding="utf-8")
     assert list(invoke_command(file_path=script, computer_name="web1", argument_list=["ci"])) == ["hello ci"]
 
 
@@ -172,7 +184,9 @@ def test_using_values_are_sent_in_the_verbatim_parameter_keyed_as_powershell_doe
 
 def test_using_values_reach_the_script(make_fleet: Any) -> None:
     make_fleet("web1")
-    assert list(invoke_command("$using:Name", computer_name="web1", using={"name": "from python"})) == ["from python"]
+    assert list(invoke_command("$using:Name", computer_name="web1", using={"name": "from python"})) == [
+        "from python"
+    ]
 
 
 def test_leaving_the_iterator_early_stops_the_remote_pipelines_still_running(make_fleet: Any) -> None:
@@ -211,7 +225,9 @@ def test_error_action_stop_stops_the_other_hosts(make_fleet: Any) -> None:
         running.wait(30)
         return []
 
-    make_fleet("bad", "good", handlers={"Wait-ForStop": wait_for_stop, "Wait-ForTheOther": wait_for_the_other})
+    make_fleet(
+        "bad", "good", handlers={"Wait-ForStop": wait_for_stop, "Wait-ForTheOther": wait_for_the_other}
+    )
     with pytest.raises(RemoteError, match="broken"):
         invoke_command(
             "if ($env:COMPUTERNAME -eq 'BAD') { Wait-ForTheOther; Write-Error 'broken' } else { Wait-ForStop }",
@@ -232,8 +248,9 @@ def test_a_session_lost_mid_command_is_reported_and_the_next_hosts_still_run(mak
         return [f"ok {ctx.args[0]}"]
 
     fleet = make_fleet("victim", "after1", "after2", handlers={"Restart-WinRM": restart_winrm})
-    result = invoke_command("Restart-WinRM $env:COMPUTERNAME", computer_name=["victim", "after1", "after2"],
-                            throttle_limit=1)
+    result = invoke_command(
+        "Restart-WinRM $env:COMPUTERNAME", computer_name=["victim", "after1", "after2"], throttle_limit=1
+    )
     assert sorted(str(o) for o in result if str(o).startswith("ok A")) == ["ok AFTER1", "ok AFTER2"]
     victim = result.hosts["victim"]
     assert victim.status is HostStatus.CONNECTION_FAILED
@@ -257,5 +274,8 @@ def test_a_host_that_never_answers_is_timed_out_at_the_deadline(make_fleet: Any)
         elapsed = time.monotonic() - started
     assert list(result) == ["here"]
     hung = result.hosts["hung"]
-    assert hung.status is HostStatus.TIMED_OUT and "could not connect within the timeout of 3 seconds" in hung.reason
+    assert (
+        hung.status is HostStatus.TIMED_OUT
+        and "could not connect within the timeout of 3 seconds" in hung.reason
+    )
     assert elapsed < 10

@@ -23,8 +23,10 @@ PASSWORD = os.environ.get("PSREMOTING_TEST_PASSWORD")
 
 pytestmark = [
     pytest.mark.realhost,
-    pytest.mark.skipif(not (HOST and USER and PASSWORD),
-                       reason="set PSREMOTING_TEST_HOST, PSREMOTING_TEST_USERNAME and PSREMOTING_TEST_PASSWORD to run"),
+    pytest.mark.skipif(
+        not (HOST and USER and PASSWORD),
+        reason="set PSREMOTING_TEST_HOST, PSREMOTING_TEST_USERNAME and PSREMOTING_TEST_PASSWORD to run",
+    ),
 ]
 
 
@@ -42,8 +44,13 @@ def connect() -> dict[str, Any]:
 
 def test_arguments_using_and_annotations_on_windows() -> None:
     assert HOST is not None
-    result = invoke_command("param($A, $B) \"$A|$B\"; $using:Tag", computer_name=[HOST], argument_list=["x'y", 2],
-                            using={"Tag": "from python"}, **connect())
+    result = invoke_command(
+        'param($A, $B) "$A|$B"; $using:Tag',
+        computer_name=[HOST],
+        argument_list=["x'y", 2],
+        using={"Tag": "from python"},
+        **connect(),
+    )
     assert not result.errors
     assert list(result) == ["x'y|2", "from python"]
     assert all(o.PSComputerName == HOST and o.PSShowComputerName is True for o in result)

@@ -47,16 +47,36 @@ def host_schema() -> dict:
 def sample_results() -> list[HostResult]:
     rid = uuid.uuid4()
     obj = annotate(PSObject(["System.Diagnostics.Process"], {"Name": "pwsh", "Id": 42}), "web1", rid)
-    ok = HostResult("web1", output=["hello", obj, 3, None, True], runspace_id=rid, duration=0.5,
-                    warnings=["careful"], exit_code=None)
-    error = RemoteErrorRecord(message="boom", category="NotSpecified", activity="Write-Error",
-                              reason="WriteErrorException", fully_qualified_error_id="Microsoft.PowerShell.Commands.WriteErrorException",
-                              computer_name="web2", script_stack_trace="at <ScriptBlock>, <No file>: line 1")
+    ok = HostResult(
+        "web1",
+        output=["hello", obj, 3, None, True],
+        runspace_id=rid,
+        duration=0.5,
+        warnings=["careful"],
+        exit_code=None,
+    )
+    error = RemoteErrorRecord(
+        message="boom",
+        category="NotSpecified",
+        activity="Write-Error",
+        reason="WriteErrorException",
+        fully_qualified_error_id="Microsoft.PowerShell.Commands.WriteErrorException",
+        computer_name="web2",
+        script_stack_trace="at <ScriptBlock>, <No file>: line 1",
+    )
     failed = HostResult("web2", HostStatus.FAILED, errors=[error], reason="1 error: boom", duration=0.2)
-    down_record = connection_failure_record("web3", ConnectionFailedError("web3", "The connection was refused."))
-    down = HostResult("web3", HostStatus.CONNECTION_FAILED, errors=[down_record], reason="The connection was refused.")
-    slow = HostResult("web4", HostStatus.TIMED_OUT, errors=[timeout_record("web4", 5, started=True)],
-                      reason="did not finish within the timeout of 5 seconds")
+    down_record = connection_failure_record(
+        "web3", ConnectionFailedError("web3", "The connection was refused.")
+    )
+    down = HostResult(
+        "web3", HostStatus.CONNECTION_FAILED, errors=[down_record], reason="The connection was refused."
+    )
+    slow = HostResult(
+        "web4",
+        HostStatus.TIMED_OUT,
+        errors=[timeout_record("web4", 5, started=True)],
+        reason="did not finish within the timeout of 5 seconds",
+    )
     return [ok, failed, down, slow]
 
 
@@ -74,8 +94,15 @@ def test_json_output_validates_against_the_schema_and_has_one_document_per_host(
     web1 = report["hosts"][0]
     # Objects become their properties; the remoting note properties are in the host document instead.
     assert web1["output"] == ["hello", {"Name": "pwsh", "Id": 42}, 3, None, True]
-    assert report["summary"] == {"hosts": 4, "completed": 1, "failed": 1, "connection_failed": 1,
-                                 "timed_out": 1, "stopped": 0, "duration": 1.25}
+    assert report["summary"] == {
+        "hosts": 4,
+        "completed": 1,
+        "failed": 1,
+        "connection_failed": 1,
+        "timed_out": 1,
+        "stopped": 0,
+        "duration": 1.25,
+    }
     err = report["hosts"][1]["errors"][0]
     assert err["category_info"]["activity"] == "Write-Error"
     assert err["script_stack_trace"].startswith("at <ScriptBlock>")
@@ -97,7 +124,8 @@ def test_connection_failure_is_worded_as_invoke_command_words_it() -> None:
     record = connection_failure_record("web3", ConnectionFailedError("web3", "The connection was refused."))
     assert record.message == (
         "[web3] Connecting to remote server web3 failed with the following error message : "
-        "The connection was refused. For more information, see the about_Remote_Troubleshooting Help topic.")
+        "The connection was refused. For more information, see the about_Remote_Troubleshooting Help topic."
+    )
     assert record.fully_qualified_error_id == "CannotConnect,PSSessionStateBroken"
     assert record.category_info == "OpenError: (web3:String) [], PSRemotingTransportException"
 
@@ -118,7 +146,9 @@ def test_connection_failure_is_worded_as_invoke_command_words_it() -> None:
     ],
 )
 def test_exit_code_rule(statuses: list[HostStatus], exit_code: int | None, expected: int) -> None:
-    results = [HostResult(f"h{i}", s, exit_code=exit_code if i == 0 else None) for i, s in enumerate(statuses)]
+    results = [
+        HostResult(f"h{i}", s, exit_code=exit_code if i == 0 else None) for i, s in enumerate(statuses)
+    ]
     assert exit_code_for(results) == expected
 
 
@@ -127,7 +157,9 @@ def test_text_output_shows_the_computer_name_column_for_objects_and_plain_scalar
     writer = TextWriter(out, err)
     rid = uuid.uuid4()
     for host in ("web1", "web2"):
-        writer.event(InvokeEvent("output", host, annotate(PSObject(["X"], {"LCID": 1033, "Name": "en-US"}), host, rid)))
+        writer.event(
+            InvokeEvent("output", host, annotate(PSObject(["X"], {"LCID": 1033, "Name": "en-US"}), host, rid))
+        )
     writer.event(InvokeEvent("output", "web1", annotate("plain text", "web1", rid)))
     writer.event(InvokeEvent("warning", "web1", "disk almost full"))
     writer.event(InvokeEvent("error", "web2", sample_results()[1].errors[0]))
@@ -155,10 +187,18 @@ def test_text_output_hides_the_computer_name_when_asked() -> None:
 def test_to_jsonable_handles_nested_and_odd_values() -> None:
     import datetime
 
-    value = {"when": datetime.datetime(2026, 1, 2, 3, 4, 5), "bytes": b"\x00\x01", "nan": float("nan"),
-             "list": (1, [2, {"x": uuid.UUID(int=1)}])}
-    assert to_jsonable(value) == {"when": "2026-01-02T03:04:05", "bytes": "AAE=", "nan": "nan",
-                                  "list": [1, [2, {"x": "00000000-0000-0000-0000-000000000001"}]]}
+    value = {
+        "when": datetime.datetime(2026, 1, 2, 3, 4, 5),
+        "bytes": b"\x00\x01",
+        "nan": float("nan"),
+        "list": (1, [2, {"x": uuid.UUID(int=1)}]),
+    }
+    assert to_jsonable(value) == {
+        "when": "2026-01-02T03:04:05",
+        "bytes": "AAE=",
+        "nan": "nan",
+        "list": [1, [2, {"x": "00000000-0000-0000-0000-000000000001"}]],
+    }
     deep: list = []
     cur = deep
     for _ in range(20):

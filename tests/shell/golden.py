@@ -28,4 +28,6 @@ def check_golden(name: str, screen: str, tmp_path: Path) -> None:
         FIXTURES.mkdir(parents=True, exist_ok=True)
         path.write_text(actual)
     expected = path.read_text()
-    assert actual == expected, f"the screen differs from {path}:\n--- expected\n{expected}\n--- actual\n{actual}"
+    assert actual == expected, (
+        f"the screen differs from {path}:\n--- expected\n{expected}\n--- actual\n{actual}"
+    )

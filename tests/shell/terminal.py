@@ -60,11 +60,27 @@ class Terminal:
         # wrapper writes the exit code to a file. The wrapper ignores Ctrl+C; the command
         # gets the default SIGINT handling back.
         self._status_file = tmp / "exit-status"
-        wrapper = [sys.executable, str(Path(__file__).with_name("exit_status.py")), str(self._status_file), *args]
+        wrapper = [
+            sys.executable,
+            str(Path(__file__).with_name("exit_status.py")),
+            str(self._status_file),
+            *args,
+        ]
         command = " ".join(_quote(a) for a in wrapper)
         self._tmux(
-            "-f", self._config, "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
-            "-c", str(self.cwd), command,
+            "-f",
+            self._config,
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            "-c",
+            str(self.cwd),
+            command,
         )
 
     def _tmux(self, *args: str) -> str:
@@ -147,7 +163,9 @@ class Terminal:
         raise AssertionError(f"the command did not exit; the screen was:\n{self.screen()}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, env=self.env, timeout=10)
+        subprocess.run(
+            ["tmux", "-S", self.socket, "kill-server"], capture_output=True, env=self.env, timeout=10
+        )
 
 
 def occurrences(text: str, screen: str) -> int:

@@ -82,7 +82,9 @@ def test_switches_and_colon_syntax() -> None:
 def test_missing_argument_and_extra_positional_are_errors() -> None:
     with pytest.raises(ShellError, match="Missing an argument for parameter 'ComputerName'"):
         bound("Enter-PSSession -ComputerName")
-    with pytest.raises(ShellError, match="positional parameter cannot be found that accepts argument 'extra'"):
+    with pytest.raises(
+        ShellError, match="positional parameter cannot be found that accepts argument 'extra'"
+    ):
         bound("Get-PSSession 1 extra")
 
 

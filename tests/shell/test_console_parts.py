@@ -87,7 +87,11 @@ def test_get_help_texts() -> None:
     examples = helptext.help_for("Exit-PSSession", examples=True)
     assert examples is not None and "EXAMPLE 3" in examples
     parameter = helptext.help_for("Enter-PSSession", parameter="cn")
-    assert parameter is not None and "-ComputerName" in parameter and "Aliases                      Cn" in parameter
+    assert (
+        parameter is not None
+        and "-ComputerName" in parameter
+        and "Aliases                      Cn" in parameter
+    )
     assert helptext.help_for("Get-Process") is None
 
 
@@ -107,7 +111,9 @@ def test_continuation_follows_the_parse() -> None:
 
 
 def _complete(completer: LocalCompleter, text: str) -> list[str]:
-    return [c.text for c in completer.get_completions(Document(text), CompleteEvent(completion_requested=True))]
+    return [
+        c.text for c in completer.get_completions(Document(text), CompleteEvent(completion_requested=True))
+    ]
 
 
 def test_local_completion_of_cmdlets_parameters_and_variables() -> None:

@@ -68,7 +68,10 @@ def test_password_from_stdin_against_an_emulator_with_ntlm() -> None:
         good = _enter_with_password(emu.port, "Stdin-Passw0rd\nWrite-Output 'typed remotely'\nexit\n")
         bad = _enter_with_password(emu.port, "wrong-password\nexit\n")
     assert good.returncode == 0, good.stderr
-    assert "[127.0.0.1]: PS C:\\Users\\user\\Documents> Write-Output 'typed remotely'\ntyped remotely\n" in good.stdout
+    assert (
+        "[127.0.0.1]: PS C:\\Users\\user\\Documents> Write-Output 'typed remotely'\ntyped remotely\n"
+        in good.stdout
+    )
     assert bad.returncode == 1
     assert "Connecting to remote server 127.0.0.1 failed" in bad.stderr
     assert "wrong-password" not in bad.stderr + bad.stdout

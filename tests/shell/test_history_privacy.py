@@ -11,7 +11,9 @@ import pytest
 from psremoting.console.history import history_path, open_history
 
 
-def test_sensitive_lines_are_recalled_but_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sensitive_lines_are_recalled_but_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     history = open_history("server01")
     history.append_string("Get-Date")

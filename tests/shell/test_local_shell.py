@@ -105,12 +105,16 @@ def test_enter_and_exit_at_the_local_level(console: Console) -> None:
 
 def test_a_remote_only_command_says_so(console: Console) -> None:
     output = console.run("Get-Process")
-    assert output.startswith("Get-Process: The term 'Get-Process' is not a command of the psremoting local shell")
+    assert output.startswith(
+        "Get-Process: The term 'Get-Process' is not a command of the psremoting local shell"
+    )
     assert "Enter-PSSession" in output and "Invoke-Command" in output
 
 
 def test_errors_in_powershell_words(console: Console) -> None:
-    assert "The remote session with the session ID 42 is not available." in console.run("Get-PSSession -Id 42")
+    assert "The remote session with the session ID 42 is not available." in console.run(
+        "Get-PSSession -Id 42"
+    )
     assert "ambiguous" in console.run("New-PSSession -co x")
     assert console.run("New-PSSession -comp").startswith("New-PSSession: Missing an argument for parameter")
     assert console.run("icm {").startswith("ParserError: ")

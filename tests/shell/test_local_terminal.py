@@ -17,7 +17,9 @@ def test_local_prompt_help_and_unsupported_commands(
     term.line("Get-Help Exit-PSSession")
     term.wait_for("    Exit-PSSession [<CommonParameters>]")
     term.line("Get-ChildItem C:\\")
-    screen = term.wait_for("Get-ChildItem: The term 'Get-ChildItem' is not a command of the psremoting local shell")
+    screen = term.wait_for(
+        "Get-ChildItem: The term 'Get-ChildItem' is not a command of the psremoting local shell"
+    )
     assert "Enter-PSSession" in screen and "Invoke-Command" in screen
     # Ctrl+C at the prompt abandons the line, as PSReadLine does.
     term.type("New-PSSession -ComputerName half-typed")

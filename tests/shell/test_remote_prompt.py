@@ -99,7 +99,9 @@ def test_tab_completes_remote_command_names_and_paths(shell: Terminal) -> None:
     assert "\nhi\n" in screen
 
 
-def test_history_is_recalled_after_a_restart(terminal_factory: Callable[..., Terminal], tmp_path: Path) -> None:
+def test_history_is_recalled_after_a_restart(
+    terminal_factory: Callable[..., Terminal], tmp_path: Path
+) -> None:
     first = terminal_factory("shell", "--emulator")
     first.wait_for(f"PS {tmp_path}> ")
     enter(first)

@@ -37,11 +37,17 @@ def test_example_2_pssession_stays_opened_after_exit(shell: Terminal, tmp_path: 
     shell.wait_for_count(local, 3)
     shell.line("$s")
     screen = shell.wait_for_count(local, 4)
-    header = re.search(r"^ *Id Name +Transport ComputerName +ComputerType +State +ConfigurationName +Availability$",
-                       screen, re.M)
+    header = re.search(
+        r"^ *Id Name +Transport ComputerName +ComputerType +State +ConfigurationName +Availability$",
+        screen,
+        re.M,
+    )
     assert header, screen
-    row = re.search(r"^ *1 Session1 +WSMan +Server01 +RemoteMachine +Opened +Microsoft\.PowerShell +Available$",
-                    screen, re.M)
+    row = re.search(
+        r"^ *1 Session1 +WSMan +Server01 +RemoteMachine +Opened +Microsoft\.PowerShell +Available$",
+        screen,
+        re.M,
+    )
     assert row, screen
     check_golden("seed-example-2", screen, tmp_path)
 
