@@ -168,7 +168,7 @@ def raw_pypsrp_one(url: str, script: str) -> list[Any]:
 
 def route_to(urls: dict[str, str]) -> None:
     """Send psremoting's connections for these computer names to the emulator (NTLM)."""
-    from psremoting.options import EndpointOverride, set_endpoint_override
+    from psremoting.transport.options import EndpointOverride, set_endpoint_override
 
     set_endpoint_override(
         lambda name: (

@@ -108,7 +108,7 @@ def main() -> int:
     from pypsrp.client import Client
 
     import psremoting
-    from psremoting.options import EndpointOverride, set_endpoint_override
+    from psremoting.transport.options import EndpointOverride, set_endpoint_override
 
     size = int(args.size_mb * 1_000_000)
     kinds = ("random", "text") if args.data == "both" else (args.data,)

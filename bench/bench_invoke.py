@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import psremoting
-    from psremoting.options import set_endpoint_override
+    from psremoting.transport.options import set_endpoint_override
 
     names = [f"bench{n:03d}" for n in range(args.hosts)]
     script = script_for(args.sleep_ms)

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             session.close()
             pool.close()
-            from psremoting.options import set_endpoint_override
+            from psremoting.transport.options import set_endpoint_override
 
             set_endpoint_override(None)
 

@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one benchmark, r
         finally:
             session.close()
             pool.close()
-            from psremoting.options import set_endpoint_override
+            from psremoting.transport.options import set_endpoint_override
 
             set_endpoint_override(None)
 

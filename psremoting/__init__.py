@@ -15,13 +15,25 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from psremoting import log_redaction
 from psremoting._version import __version__
+from psremoting.transport import redaction as log_redaction
 
 log_redaction.install()  # before pypsrp can log a message body (cheap: no pypsrp import)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.errors import (
+    from psremoting.cmdlets.formatting import format_table
+    from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
+    from psremoting.cmdlets.invoke.command import invoke_command
+    from psremoting.cmdlets.sessions import (
+        PSSession,
+        PSSessionList,
+        connect_pssession,
+        disconnect_pssession,
+        get_pssession,
+        new_pssession,
+        remove_pssession,
+    )
+    from psremoting.protocol.errors import (
         AuthenticationFailedError,
         CertificateError,
         ConnectionFailedError,
@@ -38,67 +50,55 @@ if TYPE_CHECKING:  # pragma: no cover
         SessionNotFoundError,
         SessionStateError,
     )
-    from psremoting.formatting import format_table
-    from psremoting.host import BufferedHostUI, HostUI
-    from psremoting.interactive import InteractiveSession, enter_pssession, exit_pssession
-    from psremoting.invoke import invoke_command
-    from psremoting.objects import PSObject
-    from psremoting.options import PSCredential, SessionOption, set_endpoint_override
-    from psremoting.pipeline import Pipeline, PipelineResult, StreamItem
-    from psremoting.runspace import Availability, SessionState
-    from psremoting.session import (
-        PSSession,
-        PSSessionList,
-        connect_pssession,
-        disconnect_pssession,
-        get_pssession,
-        new_pssession,
-        remove_pssession,
-    )
+    from psremoting.protocol.objects import PSObject
+    from psremoting.runspace.host import BufferedHostUI, HostUI
+    from psremoting.runspace.pipeline import Pipeline, PipelineResult, StreamItem
+    from psremoting.runspace.pool import Availability, SessionState
+    from psremoting.transport.options import PSCredential, SessionOption, set_endpoint_override
 
 _EXPORTS: dict[str, str] = {
     # cmdlets
-    "new_pssession": "psremoting.session",
-    "get_pssession": "psremoting.session",
-    "remove_pssession": "psremoting.session",
-    "disconnect_pssession": "psremoting.session",
-    "connect_pssession": "psremoting.session",
-    "enter_pssession": "psremoting.interactive",
-    "exit_pssession": "psremoting.interactive",
-    "invoke_command": "psremoting.invoke",
-    "copy_item": "psremoting.transfer",
-    "format_table": "psremoting.formatting",
+    "new_pssession": "psremoting.cmdlets.sessions",
+    "get_pssession": "psremoting.cmdlets.sessions",
+    "remove_pssession": "psremoting.cmdlets.sessions",
+    "disconnect_pssession": "psremoting.cmdlets.sessions",
+    "connect_pssession": "psremoting.cmdlets.sessions",
+    "enter_pssession": "psremoting.cmdlets.interactive",
+    "exit_pssession": "psremoting.cmdlets.interactive",
+    "invoke_command": "psremoting.cmdlets.invoke.command",
+    "copy_item": "psremoting.cmdlets.transfer",
+    "format_table": "psremoting.cmdlets.formatting",
     # types
-    "PSSession": "psremoting.session",
-    "PSSessionList": "psremoting.session",
-    "SessionState": "psremoting.runspace",
-    "Availability": "psremoting.runspace",
-    "InteractiveSession": "psremoting.interactive",
-    "Pipeline": "psremoting.pipeline",
-    "PipelineResult": "psremoting.pipeline",
-    "StreamItem": "psremoting.pipeline",
-    "SessionOption": "psremoting.options",
-    "PSCredential": "psremoting.options",
-    "set_endpoint_override": "psremoting.options",
-    "PSObject": "psremoting.objects",
-    "HostUI": "psremoting.host",
-    "BufferedHostUI": "psremoting.host",
+    "PSSession": "psremoting.cmdlets.sessions",
+    "PSSessionList": "psremoting.cmdlets.sessions",
+    "SessionState": "psremoting.runspace.pool",
+    "Availability": "psremoting.runspace.pool",
+    "InteractiveSession": "psremoting.cmdlets.interactive",
+    "Pipeline": "psremoting.runspace.pipeline",
+    "PipelineResult": "psremoting.runspace.pipeline",
+    "StreamItem": "psremoting.runspace.pipeline",
+    "SessionOption": "psremoting.transport.options",
+    "PSCredential": "psremoting.transport.options",
+    "set_endpoint_override": "psremoting.transport.options",
+    "PSObject": "psremoting.protocol.objects",
+    "HostUI": "psremoting.runspace.host",
+    "BufferedHostUI": "psremoting.runspace.host",
     # errors
-    "PSRemotingError": "psremoting.errors",
-    "InvalidOptionError": "psremoting.errors",
-    "ConnectionFailedError": "psremoting.errors",
-    "AuthenticationFailedError": "psremoting.errors",
-    "CertificateError": "psremoting.errors",
-    "HostNotFoundError": "psremoting.errors",
-    "InvalidConfigurationNameError": "psremoting.errors",
-    "PSRemotingTimeoutError": "psremoting.errors",
-    "ConnectTimeoutError": "psremoting.errors",
-    "SessionStateError": "psremoting.errors",
-    "SessionBrokenError": "psremoting.errors",
-    "SessionNotFoundError": "psremoting.errors",
-    "PipelineStoppedError": "psremoting.errors",
-    "RemoteError": "psremoting.errors",
-    "RemoteErrorRecord": "psremoting.errors",
+    "PSRemotingError": "psremoting.protocol.errors",
+    "InvalidOptionError": "psremoting.protocol.errors",
+    "ConnectionFailedError": "psremoting.protocol.errors",
+    "AuthenticationFailedError": "psremoting.protocol.errors",
+    "CertificateError": "psremoting.protocol.errors",
+    "HostNotFoundError": "psremoting.protocol.errors",
+    "InvalidConfigurationNameError": "psremoting.protocol.errors",
+    "PSRemotingTimeoutError": "psremoting.protocol.errors",
+    "ConnectTimeoutError": "psremoting.protocol.errors",
+    "SessionStateError": "psremoting.protocol.errors",
+    "SessionBrokenError": "psremoting.protocol.errors",
+    "SessionNotFoundError": "psremoting.protocol.errors",
+    "PipelineStoppedError": "psremoting.protocol.errors",
+    "RemoteError": "psremoting.protocol.errors",
+    "RemoteErrorRecord": "psremoting.protocol.errors",
 }
 
 # Listed literally for static tools; tests/client/test_public_api.py checks it against _EXPORTS.

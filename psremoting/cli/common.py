@@ -115,7 +115,7 @@ def connection_kwargs(args: argparse.Namespace, credential: tuple[str, str] | No
     if credential is not None:
         kwargs["credential"] = credential
     if args.skip_ca_check or args.skip_cn_check:
-        from psremoting.options import SessionOption
+        from psremoting.transport.options import SessionOption
 
         kwargs["session_option"] = SessionOption(
             skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check

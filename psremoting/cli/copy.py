@@ -66,9 +66,9 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stderr: TextIO
         stderr.write(f"psremoting copy: error: {exc}\n")
         return EXIT_USAGE
 
-    from psremoting.errors import InvalidOptionError, PSRemotingError
-    from psremoting.session import new_pssession, remove_pssession
-    from psremoting.transfer import copy_item
+    from psremoting.cmdlets.sessions import new_pssession, remove_pssession
+    from psremoting.cmdlets.transfer import copy_item
+    from psremoting.protocol.errors import InvalidOptionError, PSRemotingError
 
     try:
         with emulator_fleet(args.emulator, request):

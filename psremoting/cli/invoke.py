@@ -143,8 +143,8 @@ def run(
     else:
         writer = TextWriter(stdout, stderr, hide_computer_name=args.hide_computer_name)
 
-    from psremoting.errors import InvalidOptionError
-    from psremoting.invoke import iter_invoke_command
+    from psremoting.cmdlets.invoke.command import iter_invoke_command
+    from psremoting.protocol.errors import InvalidOptionError
 
     started = time.monotonic()
     results = {}
@@ -187,7 +187,7 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
         if not sep or not name.strip():
             raise UsageError(f"--using expects NAME=VALUE, got {pair!r}")
         using[name.strip().removeprefix("$using:")] = value
-    from psremoting.invoke import using_names
+    from psremoting.cmdlets.invoke.command import using_names
 
     missing = sorted({n for n in using_names(script) if n.lower() not in {k.lower() for k in using}})
     if missing:

@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from psremoting.errors import RemoteErrorRecord
-from psremoting.invoke_results import (
+from psremoting.cmdlets.invoke.results import (
     REMOTING_PROPERTIES,
     HostResult,
     HostStatus,
     InvokeEvent,
     _properties_of,
 )
+from psremoting.protocol.errors import RemoteErrorRecord
 
 # Exit codes of `psremoting invoke` (documented in --help and docs/ci-guide.md).
 EXIT_OK = 0

@@ -7,7 +7,7 @@ PowerShell 7: errors bold red, warnings/verbose/debug bold yellow.
 
 from __future__ import annotations
 
-from psremoting.host import CONSOLE_COLORS
+from psremoting.runspace.host import CONSOLE_COLORS
 
 RESET = "\x1b[0m"
 ERROR = "\x1b[31;1m"
@@ -16,7 +16,7 @@ VERBOSE = "\x1b[33;1m"
 DEBUG = "\x1b[33;1m"
 PROGRESS = "\x1b[33;1m"
 
-# System.ConsoleColor names, in enum order, are CONSOLE_COLORS (psremoting.host); the ANSI
+# System.ConsoleColor names, in enum order, are CONSOLE_COLORS (psremoting.runspace.host); the ANSI
 # foreground code of each:
 _FOREGROUND: dict[str, int] = {
     "black": 30,

@@ -58,7 +58,7 @@ def _list(value: Any) -> list[Any] | None:
 
 def _credential(call: Call) -> Any:
     """-Credential: a PSCredential as is; a user name prompts for its password, as PowerShell does."""
-    from psremoting.options import PSCredential
+    from psremoting.transport.options import PSCredential
 
     value = call.get("Credential")
     if value is None or isinstance(value, PSCredential):
@@ -69,7 +69,7 @@ def _credential(call: Call) -> Any:
 
 
 def _prompt_credential(ui: Any, user: str | None, message: str | None, title: str | None) -> Any:
-    from psremoting.options import PSCredential
+    from psremoting.transport.options import PSCredential
 
     caption = title or "PowerShell credential request"
     text = message or "Enter your credentials."
@@ -98,7 +98,7 @@ def _connection_kwargs(call: Call) -> dict[str, Any]:
 
 
 def new_pssession(call: Call) -> list[Any]:
-    from psremoting import session as api
+    from psremoting.cmdlets import sessions as api
 
     kwargs = _connection_kwargs(call)
     if call.has("Name"):
@@ -138,7 +138,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def get_pssession(call: Call) -> list[Any]:
-    from psremoting import session as api
+    from psremoting.cmdlets import sessions as api
 
     if call.has("ComputerName"):
         wanted = [str(c).lower() for c in _list(call.get("ComputerName")) or []]
@@ -163,7 +163,7 @@ def _session_filters(call: Call) -> dict[str, Any]:
 
 def _with_lookup_errors(call: Call, action: Callable[[], Any]) -> list[Any]:
     """Run a lookup; ids or names that matched nothing are non-terminating errors, as in PowerShell."""
-    from psremoting.errors import SessionNotFoundError
+    from psremoting.protocol.errors import SessionNotFoundError
 
     try:
         return _as_list(action())
@@ -173,7 +173,7 @@ def _with_lookup_errors(call: Call, action: Callable[[], Any]) -> list[Any]:
 
 
 def enter_pssession(call: Call) -> list[Any]:
-    from psremoting import interactive as api
+    from psremoting.cmdlets import interactive as api
 
     kwargs = _connection_kwargs(call)
     ui = call.context.ui
@@ -224,14 +224,14 @@ def enter_pssession(call: Call) -> list[Any]:
 
 def exit_pssession(call: Call) -> list[Any]:
     """At the local prompt Exit-PSSession does nothing, silently, as in PowerShell."""
-    from psremoting.interactive import exit_pssession as leave
+    from psremoting.cmdlets.interactive import exit_pssession as leave
 
     leave()
     return []
 
 
 def remove_pssession(call: Call) -> list[Any]:
-    from psremoting import session as api
+    from psremoting.cmdlets import sessions as api
 
     kwargs: dict[str, Any] = {}
     if call.has("Session") or call.input:
@@ -257,7 +257,7 @@ def remove_pssession(call: Call) -> list[Any]:
     try:
         api.remove_pssession(**kwargs)
     except Exception as error:
-        from psremoting.errors import SessionNotFoundError
+        from psremoting.protocol.errors import SessionNotFoundError
 
         if not isinstance(error, SessionNotFoundError):
             raise
@@ -269,7 +269,7 @@ def remove_pssession(call: Call) -> list[Any]:
 
 def invoke_command(call: Call) -> Iterator[Any]:
     """Invoke-Command: output is yielded, and errors, warnings and progress shown, as they arrive."""
-    from psremoting.invoke import iter_invoke_command
+    from psremoting.cmdlets.invoke.command import iter_invoke_command
 
     script = call.get("ScriptBlock")
     kwargs: dict[str, Any] = {}
@@ -342,7 +342,7 @@ def _error_text(record: Any) -> str:
 
 def new_pssessionoption(call: Call) -> list[Any]:
     from psremoting.console.cmdlets import COMMON_PARAMS
-    from psremoting.options import SessionOption
+    from psremoting.transport.options import SessionOption
 
     common = {p.name for p in COMMON_PARAMS}
     options = {k: v for k, v in call.params.items() if k not in common}
@@ -359,7 +359,7 @@ def _optional_api(name: str, label: str) -> Callable[[Call], list[Any]]:
     """Disconnect/Connect/Receive-PSSession: pick the sessions, then call the API if it exists."""
 
     def run(call: Call) -> list[Any]:
-        from psremoting import session as api
+        from psremoting.cmdlets import sessions as api
 
         function = getattr(api, name, None)
         if function is None:

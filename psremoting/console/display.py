@@ -112,7 +112,7 @@ def render(values: Iterable[Any]) -> str:
         if not group:
             return
         if group_kind == "session":
-            from psremoting.formatting import format_table
+            from psremoting.cmdlets.formatting import format_table
 
             blocks.append("\n" + format_table(list(group)).strip("\n") + "\n")
         elif group_kind == "credential":
@@ -159,7 +159,7 @@ class StreamingDisplay:
     @staticmethod
     def _text(item: Any, kind: str, first: bool) -> str:
         if kind == "session":
-            from psremoting.formatting import format_table
+            from psremoting.cmdlets.formatting import format_table
 
             lines = format_table([item]).rstrip("\n").split("\n")
             return "\n".join(lines if first else lines[2:])

@@ -1,7 +1,7 @@
 """`--emulator`: every computer name is answered by an embedded WinRM emulator.
 
 An `EmulatorFleet` (psremoting.emulator) starts one loopback listener per computer name on
-first use; an endpoint override (psremoting.options.set_endpoint_override) sends a
+first use; an endpoint override (psremoting.transport.options.set_endpoint_override) sends a
 session for `Server01` to the fleet's URL for `Server01`, with the fleet's own user, so
 the seed's examples run verbatim with no Windows host and no credentials. The computer
 name shown in prompts and tables stays what the user typed.
@@ -34,7 +34,7 @@ def emulated_computers(
     user's own krb5.conf, for a host that exists only on loopback.
     """
     from psremoting.emulator import EmulatorFleet
-    from psremoting.options import EndpointOverride, set_endpoint_override
+    from psremoting.transport.options import EndpointOverride, set_endpoint_override
 
     fleet = EmulatorFleet(users={username: password}, auth=methods)
     with fleet:

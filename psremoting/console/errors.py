@@ -41,7 +41,7 @@ def describe(error: BaseException, command: str | None = None) -> str:
     record = getattr(error, "record", None)
     if record is not None and hasattr(record, "format"):
         return prefix + str(record.format())
-    from psremoting.errors import PSRemotingError
+    from psremoting.protocol.errors import PSRemotingError
 
     if isinstance(error, PSRemotingError):
         return prefix + message

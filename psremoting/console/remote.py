@@ -130,8 +130,8 @@ class RemoteRunner:
 
     def loop(self) -> None:
         """Prompt and run lines while an interactive session is on the stack."""
+        from psremoting.cmdlets.interactive import current
         from psremoting.console.completion import RemoteCompleter
-        from psremoting.interactive import current
 
         while True:
             session = current()
@@ -155,7 +155,7 @@ class RemoteRunner:
 
     def _leave(self, session: Any) -> None:
         """Ctrl+D at the remote prompt: leave as Exit-PSSession would (locally, no server trip)."""
-        from psremoting.interactive import exit_pssession
+        from psremoting.cmdlets.interactive import exit_pssession
 
         self.ui.write_line()
         try:

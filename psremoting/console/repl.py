@@ -73,8 +73,8 @@ def _maybe_emulator(enabled: bool) -> Iterator[None]:
 def _close_everything() -> None:
     """Leave any entered session and close every PSSession: the shell's process ends."""
     try:
-        from psremoting.interactive import current, exit_pssession
-        from psremoting.session import get_pssession, remove_pssession
+        from psremoting.cmdlets.interactive import current, exit_pssession
+        from psremoting.cmdlets.sessions import get_pssession, remove_pssession
 
         while current() is not None:
             exit_pssession()
@@ -99,8 +99,8 @@ class Shell:
 
     def loop(self) -> int:
         """Prompt until `exit` or Ctrl+D; the shell's exit code."""
+        from psremoting.cmdlets.interactive import current
         from psremoting.console.completion import LocalCompleter
-        from psremoting.interactive import current
 
         completer = LocalCompleter(self.interpreter.variable_names)
         while True:
@@ -139,9 +139,9 @@ def run_shell(emulator: bool = False) -> int:
 def run_enter(args: argparse.Namespace) -> int:
     """`psremoting enter HOST`: a temporary session, closed on exit; 1 if it cannot connect."""
     from psremoting.cli.common import UsageError, connection_kwargs, read_credential
+    from psremoting.cmdlets.interactive import current, enter_pssession
     from psremoting.console.errors import describe
     from psremoting.console.terminal import command_mode
-    from psremoting.interactive import current, enter_pssession
 
     configure_logging()
     exit_cleanly_on_sigterm()

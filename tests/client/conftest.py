@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from psremoting import interactive, session
-from psremoting.options import EndpointOverride, set_endpoint_override
+from psremoting.cmdlets import interactive
+from psremoting.cmdlets import sessions as session
+from psremoting.transport.options import EndpointOverride, set_endpoint_override
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.emulator import Emulator

@@ -11,7 +11,7 @@ import pytest
 
 import psremoting
 from psremoting.emulator import Emulator
-from psremoting.errors import (
+from psremoting.protocol.errors import (
     AuthenticationFailedError,
     CertificateError,
     ConnectionFailedError,
@@ -23,7 +23,7 @@ from psremoting.errors import (
     SessionBrokenError,
     SessionStateError,
 )
-from psremoting.options import EndpointOverride, SessionOption, set_endpoint_override
+from psremoting.transport.options import EndpointOverride, SessionOption, set_endpoint_override
 
 from .conftest import UNRESOLVABLE, credentials, route_to
 
@@ -234,7 +234,7 @@ def test_certificate_for_another_name(emulator_https: Emulator) -> None:
 
 
 def test_server_text_in_an_error_cannot_drive_the_terminal() -> None:
-    from psremoting.transport_guard import printable
+    from psremoting.transport.guard import printable
 
     hostile = "fault \x1b[2J\x1b]0;title\x07\x00\x9b31m\u00e9 end\n\tnext"
     shown = printable(hostile)
@@ -244,7 +244,7 @@ def test_server_text_in_an_error_cannot_drive_the_terminal() -> None:
 
 
 def test_an_endpoint_override_keeps_the_kerberos_spn_of_the_computer_named() -> None:
-    from psremoting.options import ConnectionInfo
+    from psremoting.transport.options import ConnectionInfo
 
     set_endpoint_override(
         lambda name: EndpointOverride("http://127.0.0.1:5985/wsman", "u", "p", "kerberos", None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from psremoting.errors import (
+from psremoting.cmdlets.formatting import format_table
+from psremoting.protocol.errors import (
     AuthenticationFailedError,
     ConnectionFailedError,
     InvalidConfigurationNameError,
@@ -15,8 +16,7 @@ from psremoting.errors import (
     SessionBrokenError,
     SessionStateError,
 )
-from psremoting.formatting import format_table
-from psremoting.runspace import Availability, SessionState
+from psremoting.runspace.pool import Availability, SessionState
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import psremoting
 from psremoting.emulator import Emulator
-from psremoting.host import BufferedHostUI
-from psremoting.objects import ProgressRecord, SecureString
+from psremoting.protocol.objects import ProgressRecord, SecureString
+from psremoting.runspace.host import BufferedHostUI
 
 
 def test_get_credential_is_answered_with_a_secure_password(emu: Emulator) -> None:
@@ -69,7 +69,7 @@ def _choice(label: str) -> object:
 
 
 def test_host_routing_of_choices_exit_and_pop() -> None:
-    from psremoting.host import ChoiceDescription, HostState, make_pshost
+    from psremoting.runspace.host import ChoiceDescription, HostState, make_pshost
 
     seen: list[list[ChoiceDescription]] = []
 
@@ -105,7 +105,7 @@ def test_host_routing_of_choices_exit_and_pop() -> None:
 
 
 def test_a_ui_interrupted_prompt_asks_to_stop_the_command() -> None:
-    from psremoting.host import HostState, make_pshost
+    from psremoting.runspace.host import HostState, make_pshost
 
     class InterruptedUI(BufferedHostUI):
         def read_line(self) -> str:

@@ -21,8 +21,8 @@ import pytest
 
 import psremoting
 from psremoting.emulator import Emulator
-from psremoting.errors import PSRemotingError
-from psremoting.options import EndpointOverride, SessionOption, set_endpoint_override
+from psremoting.protocol.errors import PSRemotingError
+from psremoting.transport.options import EndpointOverride, SessionOption, set_endpoint_override
 
 from .conftest import credentials
 

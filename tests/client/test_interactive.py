@@ -10,10 +10,10 @@ import uuid
 import pytest
 
 import psremoting
+from psremoting.cmdlets.interactive import current
 from psremoting.emulator import Emulator
-from psremoting.errors import ConnectionFailedError, SessionNotFoundError, SessionStateError
-from psremoting.host import BufferedHostUI
-from psremoting.interactive import current
+from psremoting.protocol.errors import ConnectionFailedError, SessionNotFoundError, SessionStateError
+from psremoting.runspace.host import BufferedHostUI
 
 from .conftest import UNRESOLVABLE
 

@@ -26,8 +26,8 @@ import spnego
 import psremoting
 from psremoting.emulator import Emulator
 from psremoting.emulator.kerberos import KerberosUnavailable, TestRealm
-from psremoting.errors import AuthenticationFailedError, ConnectionFailedError
-from psremoting.options import EndpointOverride, set_endpoint_override
+from psremoting.protocol.errors import AuthenticationFailedError, ConnectionFailedError
+from psremoting.transport.options import EndpointOverride, set_endpoint_override
 
 pytest.importorskip("gssapi", reason="Kerberos tests need gssapi and krb5 (pip install pyspnego[kerberos])")
 pytest.importorskip("krb5", reason="Kerberos tests need gssapi and krb5 (pip install pyspnego[kerberos])")

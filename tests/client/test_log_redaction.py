@@ -11,8 +11,8 @@ import pytest
 
 import psremoting
 from psremoting.emulator import Emulator
-from psremoting.host import BufferedHostUI
-from psremoting.log_redaction import redact
+from psremoting.runspace.host import BufferedHostUI
+from psremoting.transport.redaction import redact
 
 from .conftest import credentials, route_to
 

@@ -8,7 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from psremoting.objects import PSEnumValue, PSObject, annotate, from_clixml, note_properties, parse_duration
+from psremoting.protocol.objects import (
+    PSEnumValue,
+    PSObject,
+    annotate,
+    from_clixml,
+    note_properties,
+    parse_duration,
+)
 
 
 def test_primitives() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from psremoting.errors import InvalidOptionError, PSRemotingError
-from psremoting.options import (
+from psremoting.protocol.errors import InvalidOptionError, PSRemotingError
+from psremoting.transport.options import (
     ConnectionInfo,
     EndpointOverride,
     PSCredential,

@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pypsrp.serializer import Serializer
 
 import psremoting
-from psremoting.errors import PSRemotingError
-from psremoting.fragments import Defragmenter as _Defragmenter
-from psremoting.objects import (
+from psremoting.protocol.errors import PSRemotingError
+from psremoting.protocol.fragments import Defragmenter as _Defragmenter
+from psremoting.protocol.objects import (
     PSObject,
     SecureString,
     _fast_primitive,
@@ -37,8 +37,8 @@ from psremoting.objects import (
     from_pypsrp,
     parse_datetime,
 )
-from psremoting.pipeline import _decryptor
-from psremoting.runspace import host_data_key
+from psremoting.runspace.pipeline import _decryptor
+from psremoting.runspace.pool import host_data_key
 
 # --- lone primitives: fast path == parser path ----------------------------------------------
 

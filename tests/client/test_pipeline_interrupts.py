@@ -16,8 +16,8 @@ import pytest
 
 import psremoting
 from psremoting.emulator import Emulator, faults
-from psremoting.errors import PSRemotingTimeoutError
-from psremoting.options import SessionOption
+from psremoting.protocol.errors import PSRemotingTimeoutError
+from psremoting.transport.options import SessionOption
 
 
 def _server_commands(emu: Emulator) -> list[tuple[str, str]]:

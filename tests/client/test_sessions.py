@@ -9,8 +9,8 @@ import pytest
 
 import psremoting
 from psremoting.emulator import Emulator
-from psremoting.errors import HostNotFoundError, RemoteError, SessionNotFoundError, SessionStateError
-from psremoting.objects import PSObject
+from psremoting.protocol.errors import HostNotFoundError, RemoteError, SessionNotFoundError, SessionStateError
+from psremoting.protocol.objects import PSObject
 
 from .conftest import UNRESOLVABLE
 
@@ -25,7 +25,7 @@ def test_seed_example_2_session_survives_enter_and_exit(emu: Emulator) -> None:
     entered = psremoting.enter_pssession(session=s)
     assert entered.prompt().startswith("[Server01]: PS C:\\")
     psremoting.exit_pssession()
-    assert not entered.is_active and psremoting.interactive.current() is None
+    assert not entered.is_active and psremoting.cmdlets.interactive.current() is None
     # PS C:\> $s  -> still Opened and Available
     assert (s.state.value, s.availability.value) == ("Opened", "Available")
     assert psremoting.format_table(s).splitlines()[2] == SESSION1_ROW
@@ -147,7 +147,7 @@ def test_unknown_command_is_a_remote_error(emu: Emulator) -> None:
 def test_arguments_and_iterator_and_list(emu: Emulator) -> None:
     emu.register("Echo-Args", lambda ctx: [*ctx.args, *ctx.input])
     s = psremoting.new_pssession("Server01")
-    command = psremoting.pipeline.Command("Echo-Args", is_script=False, arguments=["a", 2])
+    command = psremoting.runspace.pipeline.Command("Echo-Args", is_script=False, arguments=["a", 2])
     assert s.runspace.start(commands=[command]).result().output == ["a", 2]
     assert s.invoke("$input | Echo-Args", input=["x", "y"]).output == ["x", "y"]
     streamed = list(s.start("1..5").output())
@@ -174,7 +174,7 @@ def test_psobject_output(emu: Emulator) -> None:
     assert completion
     found = s.runspace.start(
         commands=[
-            psremoting.pipeline.Command(
+            psremoting.runspace.pipeline.Command(
                 "TabExpansion2", is_script=False, parameters={"inputScript": "Get-Da", "cursorColumn": 6}
             )
         ]
@@ -213,7 +213,7 @@ def test_sessions_are_yielded_in_completion_order(emu: Emulator) -> None:
     emu.faults.delay(1.5, action="Create", count=1)  # one computer is slow to answer
     started = time.monotonic()
     arrivals = []
-    for item in psremoting.session.iter_new_pssession(["Server01", "Server02", "Server03"]):
+    for item in psremoting.cmdlets.sessions.iter_new_pssession(["Server01", "Server02", "Server03"]):
         assert isinstance(item, psremoting.PSSession)
         arrivals.append((item.computer_name, time.monotonic() - started))
     assert len(arrivals) == 3

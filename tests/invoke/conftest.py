@@ -39,7 +39,7 @@ class Fleet:
             self.urls[name.lower()] = self.emulator.add_computer(name)
 
     def override(self, name: str) -> Any:
-        from psremoting.options import EndpointOverride
+        from psremoting.transport.options import EndpointOverride
 
         key = name.lower()
         if key in self.down:
@@ -73,7 +73,7 @@ def _recording(base: Any, record: list[Any]) -> Any:
 @pytest.fixture
 def make_fleet() -> Iterator[Callable[..., Fleet]]:
     from psremoting.emulator import Emulator
-    from psremoting.options import set_endpoint_override
+    from psremoting.transport.options import set_endpoint_override
 
     started: list[Any] = []
 

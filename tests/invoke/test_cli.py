@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from psremoting.cli.main import main
-from psremoting.invoke_results import load_schema
+from psremoting.cmdlets.invoke.results import load_schema
 
 
 @pytest.fixture(autouse=True)

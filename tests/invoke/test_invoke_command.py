@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from psremoting.errors import PSRemotingError, RemoteError
-from psremoting.invoke import invoke_command, iter_invoke_command
-from psremoting.invoke_results import HostStatus
-from psremoting.session import new_pssession, remove_pssession
+from psremoting.cmdlets.invoke.command import invoke_command, iter_invoke_command
+from psremoting.cmdlets.invoke.results import HostStatus
+from psremoting.cmdlets.sessions import new_pssession, remove_pssession
+from psremoting.protocol.errors import PSRemotingError, RemoteError
 
 
 def test_throttle_8_on_50_hosts_runs_at_most_8_at_once_and_returns_each_output_once(
@@ -171,7 +171,7 @@ def test_error_action_stop_raises_the_first_error(make_fleet: Any) -> None:
 def test_using_values_are_sent_in_the_verbatim_parameter_keyed_as_powershell_does(make_fleet: Any) -> None:
     seen: list[Any] = []
     make_fleet("web1", record=seen)
-    from psremoting.errors import InvalidOptionError
+    from psremoting.protocol.errors import InvalidOptionError
 
     with pytest.raises(InvalidOptionError, match=r"\$using:Name"):
         invoke_command("$using:Name", computer_name="web1")

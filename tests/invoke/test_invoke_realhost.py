@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from psremoting.invoke import invoke_command
-from psremoting.invoke_results import HostStatus
-from psremoting.options import SessionOption
+from psremoting.cmdlets.invoke.command import invoke_command
+from psremoting.cmdlets.invoke.results import HostStatus
+from psremoting.transport.options import SessionOption
 
 HOST = os.environ.get("PSREMOTING_TEST_HOST")
 USER = os.environ.get("PSREMOTING_TEST_USERNAME")

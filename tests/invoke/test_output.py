@@ -23,8 +23,7 @@ from psremoting.cli.invoke_output import (
     TextWriter,
     exit_code_for,
 )
-from psremoting.errors import ConnectionFailedError, RemoteErrorRecord
-from psremoting.invoke_results import (
+from psremoting.cmdlets.invoke.results import (
     HostResult,
     HostStatus,
     InvokeEvent,
@@ -33,7 +32,8 @@ from psremoting.invoke_results import (
     timeout_record,
     to_jsonable,
 )
-from psremoting.objects import PSObject, annotate
+from psremoting.protocol.errors import ConnectionFailedError, RemoteErrorRecord
+from psremoting.protocol.objects import PSObject, annotate
 
 
 def schema() -> dict:

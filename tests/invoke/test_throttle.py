@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from psremoting.invoke_throttle import Emitted, FanOut, Finished, TargetContext
+from psremoting.cmdlets.invoke.throttle import Emitted, FanOut, Finished, TargetContext
 
 
 class Gauge:

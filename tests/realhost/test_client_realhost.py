@@ -14,10 +14,11 @@ import os
 import pytest
 
 import psremoting
-from psremoting import interactive, session
-from psremoting.errors import AuthenticationFailedError, InvalidConfigurationNameError
-from psremoting.host import BufferedHostUI
-from psremoting.options import SessionOption
+from psremoting.cmdlets import interactive
+from psremoting.cmdlets import sessions as session
+from psremoting.protocol.errors import AuthenticationFailedError, InvalidConfigurationNameError
+from psremoting.runspace.host import BufferedHostUI
+from psremoting.transport.options import SessionOption
 
 HOST = os.environ.get("PSREMOTING_TEST_HOST")
 USER = os.environ.get("PSREMOTING_TEST_USERNAME")

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 import psremoting
-from psremoting.options import SessionOption
-from psremoting.transfer import TransferError
+from psremoting.cmdlets.transfer import TransferError
+from psremoting.transport.options import SessionOption
 
 HOST = os.environ.get("PSREMOTING_TEST_HOST")
 USER = os.environ.get("PSREMOTING_TEST_USERNAME")

@@ -37,8 +37,8 @@ class Console:
 
 @pytest.fixture
 def console() -> Iterator[Console]:
-    from psremoting import session
-    from psremoting.interactive import current, exit_pssession
+    from psremoting.cmdlets import sessions as session
+    from psremoting.cmdlets.interactive import current, exit_pssession
 
     with emulated_computers():
         console = Console()
@@ -93,7 +93,7 @@ def test_invoke_command_with_a_script_block(console: Console) -> None:
 
 
 def test_enter_and_exit_at_the_local_level(console: Console) -> None:
-    from psremoting.interactive import current
+    from psremoting.cmdlets.interactive import current
 
     console.run("Enter-PSSession -computername Server01")
     session = current()
@@ -135,7 +135,7 @@ def test_exit_ends_the_shell(console: Console) -> None:
 
 
 def test_a_session_piped_to_enter_pssession(console: Console) -> None:
-    from psremoting.interactive import current
+    from psremoting.cmdlets.interactive import current
 
     console.run("$s = New-PSSession -ComputerName Server01")
     assert console.run("$s | Enter-PSSession") == ""
@@ -144,10 +144,10 @@ def test_a_session_piped_to_enter_pssession(console: Console) -> None:
 
 
 def test_a_broken_session_returns_to_the_local_prompt_with_a_message() -> None:
-    from psremoting import session
+    from psremoting.cmdlets import sessions as session
+    from psremoting.cmdlets.interactive import current, enter_pssession
     from psremoting.console.lineinput import LineInput
     from psremoting.console.remote import RemoteRunner
-    from psremoting.interactive import current, enter_pssession
 
     with emulated_computers() as fleet:
         try:

@@ -40,7 +40,7 @@ def copy_emulator(remote_root: Path) -> Iterator[Any]:
 @pytest.fixture
 def session(copy_emulator: Any) -> Iterator[Any]:
     import psremoting
-    from psremoting.options import EndpointOverride, set_endpoint_override
+    from psremoting.transport.options import EndpointOverride, set_endpoint_override
 
     set_endpoint_override(
         lambda name: EndpointOverride(

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import psremoting
-from psremoting.errors import InvalidOptionError, SessionStateError
-from psremoting.host import BufferedHostUI
-from psremoting.transfer import TransferError, upload_chunk_size
+from psremoting.cmdlets.transfer import TransferError, upload_chunk_size
+from psremoting.protocol.errors import InvalidOptionError, SessionStateError
+from psremoting.runspace.host import BufferedHostUI
 
 
 def digest(path: Path) -> str:
@@ -202,7 +202,7 @@ def test_upload_hash_mismatch_fails_and_removes_the_partial_file(
         def hexdigest(self) -> str:
             return self._h.hexdigest()
 
-    monkeypatch.setattr("psremoting.transfer._new_hash", Corrupting)
+    monkeypatch.setattr("psremoting.cmdlets.transfer._new_hash", Corrupting)
     with pytest.raises(TransferError, match="does not match the source.*partial file was removed"):
         psremoting.copy_item(source, "C:\\f.bin", to_session=session)
     assert not (remote_root / "f.bin").exists()
@@ -214,7 +214,7 @@ def test_download_hash_mismatch_fails_and_removes_the_partial_file(
 ) -> None:
     (remote_root / "f.bin").write_bytes(os.urandom(100_000))
     real = hashlib.sha256
-    monkeypatch.setattr("psremoting.transfer._new_hash", lambda: real(b"corrupted"))
+    monkeypatch.setattr("psremoting.cmdlets.transfer._new_hash", lambda: real(b"corrupted"))
     with pytest.raises(TransferError, match="does not match the remote file's.*partial file was removed"):
         psremoting.copy_item("C:\\f.bin", local_dir / "f.bin", from_session=session)
     assert list(local_dir.iterdir()) == []
@@ -257,7 +257,7 @@ def test_a_folder_onto_an_existing_remote_file_is_refused(
     "listed", ["C:\\site\\..\\..\\etc\\passwd", "C:\\elsewhere\\x", "C:\\site\\a\\..\\b"]
 )
 def test_a_hostile_listing_cannot_write_outside_the_destination(listed: str) -> None:
-    from psremoting.transfer import _relative_parts
+    from psremoting.cmdlets.transfer import _relative_parts
 
     with pytest.raises(TransferError):
         _relative_parts("C:\\site\\", listed)

@@ -16,7 +16,7 @@ import pytest
 from psrpcore import Command
 
 from psremoting.emulator.engine import Engine
-from psremoting.transfer_scripts import SCRIPTS
+from psremoting.protocol.transfer_scripts import SCRIPTS
 
 
 class Recorder:

@@ -46,7 +46,7 @@ def emulator_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 @pytest.fixture
 def remote_session(emulator_process: tuple[str, Path]) -> Iterator[Any]:
-    from psremoting.options import EndpointOverride, set_endpoint_override
+    from psremoting.transport.options import EndpointOverride, set_endpoint_override
 
     url, _root = emulator_process
     set_endpoint_override(

@@ -1,6 +1,6 @@
 """File transfer scripts, performed natively by the emulator (a test double: it cannot run .NET).
 
-``psremoting.transfer`` (Copy-Item -ToSession/-FromSession) sends real PowerShell scripts
+``psremoting.cmdlets.transfer`` (Copy-Item -ToSession/-FromSession) sends real PowerShell scripts
 (``psremoting/transfer_scripts.py``) written for Windows PowerShell 5.1 and PowerShell 7.
 Each starts with a marker line, ``# psremoting-transfer:<name> v1``. When a client's script
 command starts with such a line, :func:`native_stage` returns a pipeline stage that performs
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from psrpcore.types import ErrorCategory
 
-from psremoting.transfer_scripts import MARKER_PREFIX
+from psremoting.protocol.transfer_scripts import MARKER_PREFIX
 
 from .errors import PSError, make_error_record
 from .filesystem import SandboxEscape

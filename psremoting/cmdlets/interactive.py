@@ -21,13 +21,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from psremoting.errors import PSRemotingError, SessionNotFoundError, SessionStateError
-from psremoting.host import BufferedHostUI, HostUI
-from psremoting.options import ConnectionInfo, PSCredential, SessionOption
+from psremoting.protocol.errors import PSRemotingError, SessionNotFoundError, SessionStateError
+from psremoting.runspace.host import BufferedHostUI, HostUI
+from psremoting.transport.options import ConnectionInfo, PSCredential, SessionOption
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.pipeline import Pipeline
-    from psremoting.session import PSSession
+    from psremoting.cmdlets.sessions import PSSession
+    from psremoting.runspace.pipeline import Pipeline
 
 __all__ = ["InteractiveSession", "RunResult", "Completion", "enter_pssession", "exit_pssession", "current"]
 
@@ -192,7 +192,7 @@ class InteractiveSession:
 
     def complete(self, line: str, cursor: int | None = None, timeout: float = 15.0) -> Completion:
         """Tab completion by the remote TabExpansion2."""
-        from psremoting.pipeline import Command
+        from psremoting.runspace.pipeline import Command
 
         if not self._active or self.session.state.value != "Opened":
             return Completion()
@@ -265,7 +265,7 @@ def _render(stream: str, value: Any, ui: HostUI) -> None:
 
 
 def _find_session(*, session: Any, id: Any, name: Any, instance_id: Any) -> PSSession:
-    from psremoting.session import PSSession, _register, all_sessions
+    from psremoting.cmdlets.sessions import PSSession, _register, all_sessions
 
     if session is not None:
         if not isinstance(session, PSSession):
@@ -321,7 +321,7 @@ def enter_pssession(
     `session`, `id`, `name` (exact, case-insensitive) or `instance_id`: that PSSession,
     which must be Opened (a Disconnected one is reconnected) and stays open after exit.
     """
-    from psremoting.session import PSSession
+    from psremoting.cmdlets.sessions import PSSession
 
     by_session = any(v is not None for v in (session, id, name, instance_id))
     if by_session and (computer_name is not None or connection_uri is not None):

@@ -1,4 +1,4 @@
-"""The PowerShell scripts `psremoting.transfer` runs on the remote host.
+"""The PowerShell scripts `psremoting.cmdlets.transfer` runs on the remote host.
 
 They target real Windows: Windows PowerShell 5.1 and PowerShell 7, no modules, only .NET
 types present in both. Each starts with a stable marker line (``# psremoting-transfer:<name>

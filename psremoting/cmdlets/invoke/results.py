@@ -4,7 +4,7 @@
 order they arrived (as PowerShell writes them), plus the errors and a `HostResult` per host.
 `iter_invoke_command` yields `InvokeEvent`s as they arrive. The JSON documents written by
 `psremoting invoke --output json|jsonl` come from `HostResult.to_dict()`; their schema is
-`psremoting/schemas/invoke-result.schema.json`.
+`psremoting/cmdlets/invoke/schemas/invoke-result.schema.json`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from psremoting.errors import TROUBLESHOOTING_SUFFIX, ConnectionFailedError, RemoteErrorRecord
+from psremoting.protocol.errors import TROUBLESHOOTING_SUFFIX, ConnectionFailedError, RemoteErrorRecord
 
 #: Note properties Invoke-Command adds to every output object (EncodeAndDecode.cs L102-104).
 REMOTING_PROPERTIES = ("PSComputerName", "RunspaceId", "PSShowComputerName")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from psremoting.errors import InvalidOptionError
+from psremoting.protocol.errors import InvalidOptionError
 
 __all__ = [
     "AUTHENTICATION_METHODS",

@@ -5,7 +5,7 @@ It owns the life of a pool (open, close, disconnect, reconnect, Broken) and keep
 failed for good, becomes Broken, never stays Opened. Pipelines live in `pipeline.py`.
 
 pypsrp is not thread-safe: each pool has its own WSMan connection, and every use of it
-happens under the pool's lock. Failures are turned into the `psremoting.errors` types with
+happens under the pool's lock. Failures are turned into the `psremoting.protocol.errors` types with
 PowerShell's wording. pypsrp is imported only when a pool is created, so that
 `import psremoting` stays cheap.
 """
@@ -22,7 +22,7 @@ import uuid
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from psremoting.errors import (
+from psremoting.protocol.errors import (
     AuthenticationFailedError,
     CertificateError,
     ConnectionFailedError,
@@ -34,12 +34,12 @@ from psremoting.errors import (
     SessionBrokenError,
     SessionStateError,
 )
-from psremoting.host import BufferedHostUI, HostState, HostUI, make_pshost
-from psremoting.options import ConnectionInfo
-from psremoting.transport_guard import ResponseRefusedError, printable, response_guard
+from psremoting.runspace.host import BufferedHostUI, HostState, HostUI, make_pshost
+from psremoting.transport.guard import ResponseRefusedError, printable, response_guard
+from psremoting.transport.options import ConnectionInfo
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.pipeline import Pipeline
+    from psremoting.runspace.pipeline import Pipeline
 
 __all__ = [
     "SessionState",
@@ -575,7 +575,7 @@ class RunspacePoolConnection:
             self.pool.exchange_keys()
 
     def start(self, *args: Any, **kwargs: Any) -> Pipeline:
-        """Create a pipeline on this pool (see `psremoting.pipeline.Pipeline`)."""
-        from psremoting.pipeline import Pipeline
+        """Create a pipeline on this pool (see `psremoting.runspace.pipeline.Pipeline`)."""
+        from psremoting.runspace.pipeline import Pipeline
 
         return Pipeline(self, *args, **kwargs)

@@ -12,7 +12,7 @@ deadline. The loop is bounded: each pass takes about a poll even when the server
 the OperationTimeout fault (HTTP 500) at once, any other fault ends it, and once a stop is
 sent (asked for, or the deadline passed) it ends within the session's cancel_timeout. A
 Ctrl+C while the command's input is being sent still terminates the command on the server.
-Output is decoded by `psremoting.objects.from_clixml` in one linear pass, and
+Output is decoded by `psremoting.protocol.objects.from_clixml` in one linear pass, and
 fragments are reassembled in linear time; nothing is kept that the caller did not ask for.
 """
 
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from psremoting.errors import (
+from psremoting.protocol.errors import (
     ERROR_CATEGORIES,
     PipelineStoppedError,
     PSRemotingError,
@@ -37,7 +37,7 @@ from psremoting.errors import (
     RemoteErrorRecord,
     SessionBrokenError,
 )
-from psremoting.fragments import (
+from psremoting.protocol.fragments import (
     BOM,
     DEBUG,
     ERROR,
@@ -52,17 +52,17 @@ from psremoting.fragments import (
     WARNING,
     Defragmenter,
 )
-from psremoting.host import HostUI
-from psremoting.objects import InformationRecord, annotate, from_clixml, from_pypsrp, progress_from
-from psremoting.pipeline_start import begin_invoke, input_generator
-from psremoting.runspace import (
+from psremoting.protocol.objects import InformationRecord, annotate, from_clixml, from_pypsrp, progress_from
+from psremoting.runspace.host import HostUI
+from psremoting.runspace.pipeline_start import begin_invoke, input_generator
+from psremoting.runspace.pool import (
     OPERATION_TIMEOUT_FAULT,
     SHELL_NOT_FOUND_FAULTS,
     map_connection_error,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.runspace import RunspacePoolConnection
+    from psremoting.runspace.pool import RunspacePoolConnection
 
 __all__ = ["Pipeline", "PipelineResult", "StreamItem", "Command", "error_record_from"]
 

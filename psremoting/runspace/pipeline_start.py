@@ -11,10 +11,10 @@ import functools
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from psremoting.runspace import host_data_key
+from psremoting.runspace.pool import host_data_key
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.runspace import RunspacePoolConnection
+    from psremoting.runspace.pool import RunspacePoolConnection
 
 
 def begin_invoke(

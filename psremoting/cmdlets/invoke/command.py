@@ -6,7 +6,7 @@
     result.errors                       # error records (remote errors, connection failures, timeouts)
     result.hosts["web1"].status         # HostStatus.COMPLETED, FAILED, CONNECTION_FAILED, TIMED_OUT...
 
-    for event in psremoting.invoke.iter_invoke_command(script, computer_name=hosts):
+    for event in psremoting.cmdlets.invoke.command.iter_invoke_command(script, computer_name=hosts):
         ...                             # InvokeEvents as they arrive from all hosts
 
 As PowerShell does it: with `computer_name`, a temporary session per computer, closed
@@ -21,7 +21,7 @@ an error record worded as PowerShell words it (`[HOST] Connecting to remote serv
 pipelines still running when it passes and reports those hosts as timed out.
 
 Threads: one worker thread per running host, each with its own connection (pypsrp is
-synchronous and not thread-safe), scheduled by `psremoting.invoke_throttle.FanOut`.
+synchronous and not thread-safe), scheduled by `psremoting.cmdlets.invoke.throttle.FanOut`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,15 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from psremoting.errors import (
+from psremoting.cmdlets.invoke.on_host import Target, finished_events, run_on_host
+from psremoting.cmdlets.invoke.results import (
+    HostResult,
+    HostStatus,
+    InvokeEvent,
+    InvokeResult,
+)
+from psremoting.cmdlets.invoke.throttle import Emitted, FanOut, TargetContext
+from psremoting.protocol.errors import (
     ConnectionFailedError,
     InvalidOptionError,
     PSRemotingError,
@@ -40,15 +48,7 @@ from psremoting.errors import (
     RemoteErrorRecord,
     SessionStateError,
 )
-from psremoting.invoke_host import Target, finished_events, run_on_host
-from psremoting.invoke_results import (
-    HostResult,
-    HostStatus,
-    InvokeEvent,
-    InvokeResult,
-)
-from psremoting.invoke_throttle import Emitted, FanOut, TargetContext
-from psremoting.options import ConnectionInfo
+from psremoting.transport.options import ConnectionInfo
 
 __all__ = [
     "invoke_command",

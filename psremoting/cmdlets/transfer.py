@@ -4,7 +4,7 @@
     >>> psremoting.copy_item("./app.zip", "C:\\Deploy\\", to_session=s)
     >>> psremoting.copy_item("C:\\Logs", "./logs", from_session=s, recurse=True)
 
-How it moves data (the remote scripts are in `psremoting.transfer_scripts`, written for
+How it moves data (the remote scripts are in `psremoting.protocol.transfer_scripts`, written for
 Windows PowerShell 5.1 and PowerShell 7, no modules needed):
 
 - Upload: one pipeline per file whose *input* is the file as ``byte[]`` chunks (serialized
@@ -48,11 +48,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from psremoting.errors import InvalidOptionError, PSRemotingError, SessionStateError
-from psremoting.transfer_scripts import SCRIPTS
+from psremoting.protocol.errors import InvalidOptionError, PSRemotingError, SessionStateError
+from psremoting.protocol.transfer_scripts import SCRIPTS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.session import PSSession
+    from psremoting.cmdlets.sessions import PSSession
 
 __all__ = ["copy_item", "TransferError", "DOWNLOAD_CHUNK_SIZE"]
 
@@ -200,7 +200,7 @@ class _Copier:
         ui = self.ui
         if ui is None or not hasattr(ui, "write_progress"):
             return
-        from psremoting.objects import ProgressRecord
+        from psremoting.protocol.objects import ProgressRecord
 
         origin, goal = ("localhost", self.computer) if upload else (self.computer, "localhost")
         percent = 100 if total <= 0 else min(100, done * 100 // total)

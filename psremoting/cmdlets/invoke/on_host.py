@@ -1,4 +1,4 @@
-"""One host of an Invoke-Command: connect, run, stream, stop, close (used by psremoting.invoke).
+"""One host of an Invoke-Command: connect, run, stream, stop, close (used by psremoting.cmdlets.invoke.command).
 
 `run_on_host` is the callable the throttled fan-out runs in a worker thread per host. It
 opens the temporary session of a computer name (or uses the PSSession given), starts the
@@ -17,15 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from psremoting.errors import (
-    ConnectionFailedError,
-    PSRemotingError,
-    PSRemotingTimeoutError,
-    RemoteErrorRecord,
-    SessionBrokenError,
-)
-from psremoting.host import BufferedHostUI
-from psremoting.invoke_results import (
+from psremoting.cmdlets.invoke.results import (
     HostResult,
     HostStatus,
     InvokeEvent,
@@ -33,9 +25,17 @@ from psremoting.invoke_results import (
     connection_failure_record,
     timeout_record,
 )
-from psremoting.invoke_throttle import Finished, TargetContext
-from psremoting.objects import InformationRecord
-from psremoting.options import ConnectionInfo
+from psremoting.cmdlets.invoke.throttle import Finished, TargetContext
+from psremoting.protocol.errors import (
+    ConnectionFailedError,
+    PSRemotingError,
+    PSRemotingTimeoutError,
+    RemoteErrorRecord,
+    SessionBrokenError,
+)
+from psremoting.protocol.objects import InformationRecord
+from psremoting.runspace.host import BufferedHostUI
+from psremoting.transport.options import ConnectionInfo
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Target:
     """One place to run: a computer name (temporary session) or an existing PSSession."""
 
     computer_name: str
-    session: Any = None  # a psremoting.session.PSSession, or None for a temporary session
+    session: Any = None  # a psremoting.cmdlets.sessions.PSSession, or None for a temporary session
     info: ConnectionInfo | None = None  # how to connect, for a temporary session
 
 
@@ -146,7 +146,7 @@ def _open_temporary(target: Target, ctx: TargetContext[Target]) -> Any:
     its id, one for its name) and is not added to the registry. Opening is bounded by what
     is left of the invocation's deadline.
     """
-    from psremoting.session import PSSession, next_session_id
+    from psremoting.cmdlets.sessions import PSSession, next_session_id
 
     info = target.info
     assert info is not None, "a computer-name target always has its ConnectionInfo"

@@ -18,13 +18,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
-from psremoting.errors import PSRemotingError, SessionNotFoundError, SessionStateError
-from psremoting.options import ConnectionInfo, PSCredential, SessionOption
+from psremoting.protocol.errors import PSRemotingError, SessionNotFoundError, SessionStateError
+from psremoting.transport.options import ConnectionInfo, PSCredential, SessionOption
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.host import HostUI
-    from psremoting.pipeline import Pipeline, PipelineResult
-    from psremoting.runspace import Availability, RunspacePoolConnection, SessionState
+    from psremoting.runspace.host import HostUI
+    from psremoting.runspace.pipeline import Pipeline, PipelineResult
+    from psremoting.runspace.pool import Availability, RunspacePoolConnection, SessionState
 
 __all__ = [
     "PSSession",
@@ -80,7 +80,7 @@ class PSSession:
 
     def __init__(self, info: ConnectionInfo, *, name: str | None = None, session_id: int | None = None,
                  ui: HostUI | None = None) -> None:  # fmt: skip
-        from psremoting.runspace import RunspacePoolConnection
+        from psremoting.runspace.pool import RunspacePoolConnection
 
         self.id = session_id if session_id is not None else next_session_id()
         self.name = name or f"Session{self.id}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from psremoting.errors import PSRemotingError
+from psremoting.protocol.errors import PSRemotingError
 
 OUTPUT = 0x00041004
 ERROR = 0x00041005

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from psremoting.objects import ProgressRecord, from_clixml, from_pypsrp, progress_from
+from psremoting.protocol.objects import ProgressRecord, from_clixml, from_pypsrp, progress_from
 
 __all__ = [
     "HostUI",
