@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from psremoting.cli.common import add_connection_arguments
+import sys
+
+from psremoting.cli.common import UsageError, add_connection_arguments, connection_kwargs, read_credential
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,4 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from psremoting.console.repl import run_enter
 
-    return run_enter(args)
+    try:
+        credential = read_credential(args, sys.stdin)
+    except UsageError as exc:
+        sys.stderr.write(f"psremoting enter: error: {exc}\n")
+        return 2
+    # The embedded emulator logs every session on with its own user.
+    connection = connection_kwargs(args, None if args.emulator else credential)
+    return run_enter(args.host, connection, emulator=bool(args.emulator))

@@ -8,11 +8,11 @@ interpreter runs the session cmdlets, and, while an interactive session is enter
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 from psremoting.console.host_ui import ConsoleHostUI
 from psremoting.console.lineinput import LineInput
@@ -136,9 +136,9 @@ def run_shell(emulator: bool = False) -> int:
             _close_everything()
 
 
-def run_enter(args: argparse.Namespace) -> int:
-    """`psremoting enter HOST`: a temporary session, closed on exit; 1 if it cannot connect."""
-    from psremoting.cli.common import UsageError, connection_kwargs, read_credential
+def run_enter(host: str, connection: dict[str, Any], *, emulator: bool = False) -> int:
+    """`psremoting enter HOST`: a temporary session to ``host`` (``connection``: the keyword
+    arguments of ``enter_pssession``), closed on exit; 1 if it cannot connect."""
     from psremoting.cmdlets.interactive import current, enter_pssession
     from psremoting.console.errors import describe
     from psremoting.console.terminal import command_mode
@@ -146,16 +146,9 @@ def run_enter(args: argparse.Namespace) -> int:
     configure_logging()
     exit_cleanly_on_sigterm()
     ui = ConsoleHostUI()
-    try:
-        credential = read_credential(args, sys.stdin)
-    except UsageError as exc:
-        sys.stderr.write(f"psremoting enter: error: {exc}\n")
-        return 2
-    with _maybe_emulator(bool(args.emulator)):
-        # The embedded emulator logs every session on with its own user.
-        kwargs = connection_kwargs(args, None if args.emulator else credential)
+    with _maybe_emulator(emulator):
         try:
-            enter_pssession(args.host, ui=ui, **kwargs)
+            enter_pssession(host, ui=ui, **connection)
         except KeyboardInterrupt:
             return 130
         except Exception as error:  # noqa: BLE001 - any failure to connect ends here with a message
@@ -170,6 +163,6 @@ def run_enter(args: argparse.Namespace) -> int:
             if current() is not None:
                 _close_everything()
     if runner.lost_connection:
-        sys.stderr.write(f"The connection to {args.host} was lost; the session has ended.\n")
+        sys.stderr.write(f"The connection to {host} was lost; the session has ended.\n")
         return 1
     return 0

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
 import psrpcore
@@ -26,8 +26,22 @@ from psrpcore._payload import PSRPMessage, create_message
 from psrpcore.types import HostMethodIdentifier, ProgressRecordType, PSInvocationState, PSRPMessageType
 from psrpcore.types._serializer import _serialize_string
 
-if TYPE_CHECKING:
-    from psremoting.emulator.psrp_shell import PSRPShell
+
+class OutputSink(Protocol):
+    """What a pipeline writes into: its shell's receive queues, under the shell's condition
+    (``PSRPShell`` in psrp_shell.py is the one implementation)."""
+
+    cond: threading.Condition
+    closed: bool
+    fragment_size: int
+    queues: dict[Any, collections.deque[bytes]]
+    queue_sizes: dict[Any, int]
+
+    def queued_bytes(self, pipeline_id: Any) -> int: ...
+
+    def note_written(self) -> None: ...
+
+    def pump(self, fragment_size: int) -> None: ...
 
 __all__ = [
     "Collector",
@@ -71,7 +85,7 @@ _tolerate_upper_case_ci()
 class PipelineIOImpl:
     """The engine's view of one running pipeline (the ``PipelineIO`` protocol)."""
 
-    def __init__(self, shell: PSRPShell, command: Command, has_host: bool) -> None:
+    def __init__(self, shell: OutputSink, command: Command, has_host: bool) -> None:
         self._shell = shell
         self._command = command
         self.has_host = has_host
