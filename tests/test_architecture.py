@@ -17,7 +17,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "psremoting"
 MAX_LINES = 600
 
 #: pypsrp modules whose use means "knows how WSMan and HTTP are done": transport only.
-PYPSRP_TRANSPORT_MODULES = {"pypsrp.wsman", "pypsrp.shell", "pypsrp.encryption", "pypsrp.negotiate", "pypsrp._utils"}
+PYPSRP_TRANSPORT_MODULES = {
+    "pypsrp.wsman",
+    "pypsrp.shell",
+    "pypsrp.encryption",
+    "pypsrp.negotiate",
+    "pypsrp._utils",
+}
 #: The private members of pypsrp's objects that the client relies on (pinned by the
 #: transport's contract test); nobody outside the transport may touch them.
 PYPSRP_PRIVATE_MEMBERS = {

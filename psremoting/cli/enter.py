@@ -8,7 +8,6 @@ password comes from PSREMOTING_PASSWORD, `--password-stdin` or a prompt, never f
 from __future__ import annotations
 
 import argparse
-
 import sys
 
 from psremoting.cli.common import UsageError, add_connection_arguments, connection_kwargs, read_credential

@@ -43,6 +43,7 @@ class OutputSink(Protocol):
 
     def pump(self, fragment_size: int) -> None: ...
 
+
 __all__ = [
     "Collector",
     "Command",
