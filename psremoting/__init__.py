@@ -51,10 +51,11 @@ if TYPE_CHECKING:  # pragma: no cover
         SessionStateError,
     )
     from psremoting.protocol.objects import PSObject
+    from psremoting.protocol.secrets import PSCredential, SecureString
     from psremoting.runspace.host import BufferedHostUI, HostUI
     from psremoting.runspace.pipeline import Pipeline, PipelineResult, StreamItem
     from psremoting.runspace.pool import Availability, SessionState
-    from psremoting.transport.options import PSCredential, SessionOption, set_endpoint_override
+    from psremoting.transport.options import SessionOption, set_endpoint_override
 
 _EXPORTS: dict[str, str] = {
     # cmdlets
@@ -78,7 +79,8 @@ _EXPORTS: dict[str, str] = {
     "PipelineResult": "psremoting.runspace.pipeline",
     "StreamItem": "psremoting.runspace.pipeline",
     "SessionOption": "psremoting.transport.options",
-    "PSCredential": "psremoting.transport.options",
+    "PSCredential": "psremoting.protocol.secrets",
+    "SecureString": "psremoting.protocol.secrets",
     "set_endpoint_override": "psremoting.transport.options",
     "PSObject": "psremoting.protocol.objects",
     "HostUI": "psremoting.runspace.host",
@@ -126,6 +128,7 @@ __all__ = [
     "PipelineStoppedError",
     "RemoteError",
     "RemoteErrorRecord",
+    "SecureString",
     "SessionBrokenError",
     "SessionNotFoundError",
     "SessionOption",

@@ -73,7 +73,12 @@ def _prompt_credential(ui: Any, user: str | None, message: str | None, title: st
 
     caption = title or "PowerShell credential request"
     text = message or "Enter your credentials."
-    username, password = ui.prompt_for_credential(caption, text, user or "", "")
+    try:
+        username, password = ui.prompt_for_credential(caption, text, user or "", "")
+    except EOFError as ended:
+        from psremoting.runspace.host import input_ended_message
+
+        raise ShellError(input_ended_message().removesuffix("."), "Get-Credential") from ended
     if not username:
         raise ShellError("A credential needs a user name.", "Get-Credential")
     return PSCredential(username, password)

@@ -48,6 +48,9 @@ def scalar_text(value: Any) -> str:
 
 def _properties(value: Any) -> list[tuple[str, Any]] | None:
     """The (name, value) pairs of a record-like value, or None for plain values."""
+    listed = getattr(value, "ps_properties", None)
+    if callable(listed) and not isinstance(value, type):
+        return list(listed())  # the object says what Format-List * shows (secrets stay hidden)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return [(_pascal(f.name), getattr(value, f.name)) for f in dataclasses.fields(value)]
     props = getattr(value, "properties", None)
@@ -81,19 +84,30 @@ def _cell(value: Any) -> str:
     return scalar_text(value)
 
 
+#: Default table views of the credential types: their columns, as PowerShell shows them.
+_CREDENTIAL_COLUMNS = {"PSCredential": ("UserName", "Password"), "NetworkCredential": ("UserName", "Domain")}
+
+
 def credential_table(credentials: list[Any]) -> str:
-    """PSCredential objects as PowerShell shows them (the password is never shown)."""
-    width = max([len("UserName"), *(len(c.username) for c in credentials)])
-    lines = [f"{'UserName'.ljust(width)} Password", f"{'--------'.ljust(width)} --------"]
-    lines += [f"{c.username.ljust(width)} System.Security.SecureString" for c in credentials]
-    return "\n".join(lines)
+    """PSCredential (UserName, Password) or NetworkCredential (UserName, Domain) objects as
+    PowerShell's default views show them: the password column is the SecureString's type name."""
+    columns = _CREDENTIAL_COLUMNS.get(type(credentials[0]).__name__, ("UserName", "Password"))
+    rows = [[scalar_text(dict(c.ps_properties()).get(col, "")) for col in columns] for c in credentials]
+    widths = [max([len(col), *(len(row[i]) for row in rows)]) for i, col in enumerate(columns)]
+    last = len(columns) - 1
+
+    def line(cells: list[str]) -> str:
+        return " ".join(cell if i == last else cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip()
+
+    out = [line(list(columns)), line(["-" * len(col) for col in columns])]
+    return "\n".join(out + [line(row) for row in rows])
 
 
 def _kind(value: Any) -> str:
     if is_session(value):
         return "session"
-    if type(value).__name__ == "PSCredential":
-        return "credential"
+    if type(value).__name__ in _CREDENTIAL_COLUMNS:
+        return "credential" + type(value).__name__
     if _properties(value) is not None:
         return "record"
     return "scalar"
@@ -115,7 +129,7 @@ def render(values: Iterable[Any]) -> str:
             from psremoting.cmdlets.formatting import format_table
 
             blocks.append("\n" + format_table(list(group)).strip("\n") + "\n")
-        elif group_kind == "credential":
+        elif group_kind.startswith("credential"):
             blocks.append("\n" + credential_table(group) + "\n")
         elif group_kind == "record":
             blocks.append("\n" + "\n\n".join(format_list(v) for v in group) + "\n")
@@ -163,7 +177,7 @@ class StreamingDisplay:
 
             lines = format_table([item]).rstrip("\n").split("\n")
             return "\n".join(lines if first else lines[2:])
-        if kind == "credential":
+        if kind.startswith("credential"):
             lines = credential_table([item]).split("\n")
             return "\n".join(lines if first else lines[2:])
         if kind == "record":

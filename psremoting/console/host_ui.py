@@ -172,16 +172,18 @@ class ConsoleHostUI:
     def read_line(self) -> str:
         """Read-Host: the prompt text was written by the remote side; read the answer."""
         self._prepare_input()
-        line = self.reader.read_line()
-        self._at_line_start = True
-        return line
+        try:
+            return self.reader.read_line()
+        finally:
+            self._at_line_start = True  # the reader ended the line (Enter, or at the end of input)
 
     def read_line_as_secure_string(self) -> str:
         """Read-Host -AsSecureString: read without echo, one `*` per character."""
         self._prepare_input()
-        secret = self.reader.read_secret()
-        self._at_line_start = True
-        return secret
+        try:
+            return self.reader.read_secret()
+        finally:
+            self._at_line_start = True
 
     def prompt_for_credential(
         self,

@@ -65,21 +65,27 @@ class LineInput:
         return "\n".join(lines)
 
     def _read_plain(self, prompt: str) -> str:
-        """Without a terminal (input piped in): print the prompt, read lines the same way."""
+        """Without a terminal (input piped in): print the prompt, read lines the same way.
+
+        Lines come through `piped_lines`, the reader that Read-Host and Get-Credential
+        answers come from too, so a script's answer lines reach the prompt that asks."""
+        from psremoting.console.terminal import piped_lines
+
+        source = piped_lines(sys.stdin)
         sys.stdout.write(prompt)
         sys.stdout.flush()
-        line = sys.stdin.readline()
-        if not line:
+        line = source.read_line()
+        if line is None:
             sys.stdout.write("\n")
             raise EOFError
-        lines = [line.rstrip("\n")]
+        lines = [line.rstrip("\r\n")]
         sys.stdout.write(lines[0] + "\n")  # a transcript: the command after its prompt
         while is_incomplete("\n".join(lines)):
             sys.stdout.write(CONTINUATION_PROMPT)
             sys.stdout.flush()
-            more = sys.stdin.readline()
-            sys.stdout.write(more.rstrip("\n") + "\n")
+            more = source.read_line() or ""
+            sys.stdout.write(more.rstrip("\r\n") + "\n")
             if not more or more.strip() == "":
                 break
-            lines.append(more.rstrip("\n"))
+            lines.append(more.rstrip("\r\n"))
         return "\n".join(lines)

@@ -5,17 +5,24 @@ pipeline, on the thread that runs it, while the main thread waits for Ctrl+C. A 
 `input()` could not be abandoned when the user presses Ctrl+C, so these readers poll the
 terminal with `select` and give up with `InputCancelled` as soon as `cancel` is set.
 Secrets are read with echo off, one character at a time, showing `*` as PowerShell does.
+
+Without a terminal (input piped in), answers are the next lines of stdin, read through the
+same buffer as the commands (`piped_lines`), so a script's answer lines are not lost; at the
+end of input a prompt raises `InputEnded` at once instead of asking again and again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import select
 import sys
 import threading
 from collections.abc import Iterator
 from typing import IO
+
+from psremoting.runspace.host import InputEnded
 
 _POLL_SECONDS = 0.05
 
@@ -25,6 +32,66 @@ class InputCancelled(KeyboardInterrupt):
 
     A KeyboardInterrupt, as the HostUI contract asks: the client then stops the command.
     """
+
+
+class PipedLines:
+    """Lines of a non-terminal stream, read by one helper thread at a time.
+
+    A blocking ``readline`` cannot be abandoned on Ctrl+C; here it runs in a helper thread
+    and the caller waits with a cancel event. An abandoned line is kept for the next reader,
+    and the shell's command reader and the prompts share this one object (and the stream's
+    buffer), so every line goes to whoever asks next, in order.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._lock = threading.Lock()
+        self._reading = False
+        self._ended = False
+
+    def _read_one(self) -> None:
+        try:
+            line = self._stream.readline()
+        except (OSError, ValueError):
+            line = ""
+        self._lines.put(line)
+
+    def read_line(self, cancel: threading.Event | None = None) -> str | None:
+        """The next line with its newline, or None at the end of input; `InputCancelled`
+        when `cancel` is set first."""
+        while True:
+            with self._lock:
+                if self._ended and self._lines.empty():
+                    return None
+                if not self._reading and self._lines.empty():
+                    self._reading = True
+                    threading.Thread(target=self._read_one, name="psremoting-stdin", daemon=True).start()
+            try:
+                line = self._lines.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if cancel is not None and cancel.is_set():
+                    raise InputCancelled() from None
+                continue
+            with self._lock:
+                self._reading = False
+                if not line:
+                    self._ended = True
+                    return None
+            return line
+
+
+_piped: dict[int, PipedLines] = {}
+_piped_lock = threading.Lock()
+
+
+def piped_lines(stream: IO[str]) -> PipedLines:
+    """The one `PipedLines` reader of `stream` (the shell and its prompts share it)."""
+    with _piped_lock:
+        reader = _piped.get(id(stream))
+        if reader is None or reader._stream is not stream:
+            reader = _piped[id(stream)] = PipedLines(stream)
+        return reader
 
 
 class TerminalReader:
@@ -53,21 +120,21 @@ class TerminalReader:
         raise InputCancelled()
 
     def read_line(self) -> str:
-        """One line, without its newline; `InputCancelled` if cancelled first; "" at end of input."""
+        """One line, without its newline; `InputCancelled` if cancelled first; `InputEnded`
+        (an EOFError) at the end of input, which a prompt must not take for an answer."""
         fd = self._fd()
-        if fd is None:
-            line = self._stdin.readline()
-            return line.rstrip("\r\n")
-        if self._is_tty():
+        if fd is not None and self._is_tty():
             return self._read_typed(fd, secret=False)
-        data = bytearray()
-        while True:
-            self._wait_readable(fd)
-            chunk = os.read(fd, 1)
-            if not chunk or chunk in (b"\n", b"\r"):
-                break
-            data += chunk
-        return data.decode("utf-8", "replace")
+        if fd is None:
+            line: str | None = self._stdin.readline() or None
+        else:
+            line = piped_lines(self._stdin).read_line(self.cancel)
+        if line is None:
+            self._echo("\n")  # end the prompt's line before the error is shown
+            raise InputEnded()
+        if fd is not None:
+            self._echo("\n")  # piped answers are not echoed: end the prompt's line, as Enter would
+        return line.rstrip("\r\n")
 
     def read_secret(self) -> str:
         """A line typed without echo, shown as `*` per character; backspace works."""

@@ -23,9 +23,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from psremoting.protocol.secrets import PSCREDENTIAL_TYPE, PSCredential, SecureString
+
 __all__ = [
     "PSObject",
     "PSEnumValue",
+    "PSCredential",
     "SecureString",
     "ProgressRecord",
     "InformationRecord",
@@ -168,27 +171,6 @@ class PSEnumValue(int):
     def __repr__(self) -> str:
         kind = self.type_names[0] if self.type_names else "Enum"
         return f"<{kind}.{self.name}: {int(self)}>"
-
-
-class SecureString:
-    """A deserialized System.Security.SecureString. Its text never shows in ``str()`` or
-    ``repr()``; `get_value()` returns it when the session key could decrypt it (None
-    otherwise)."""
-
-    __slots__ = ("encrypted", "_value")
-
-    def __init__(self, encrypted: str, value: str | None = None) -> None:
-        self.encrypted = encrypted
-        self._value = value
-
-    def get_value(self) -> str | None:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<SecureString>"
-
-    def __str__(self) -> str:
-        return "System.Security.SecureString"
 
 
 @dataclass
@@ -418,7 +400,7 @@ def _convert(el: ET.Element, ctx: _Context) -> Any:
                 value = ctx.decrypt(el.text or "")
             except Exception:  # noqa: BLE001 - a bad key must not break the whole output
                 value = None
-        return SecureString(el.text or "", value)
+        return SecureString(value, encrypted=el.text or "")
     if tag in _CONTAINERS:
         return [_convert(child, ctx) for child in el]
     if tag == "DCT":
@@ -485,6 +467,12 @@ def _convert_obj(el: ET.Element, ctx: _Context) -> Any:
             ctx.refs[ref_id] = result
         return result
 
+    if type_names and type_names[0].removeprefix("Deserialized.") == PSCREDENTIAL_TYPE:
+        credential = _credential(props)
+        if credential is not None:
+            if ref_id is not None:
+                ctx.refs[ref_id] = credential
+            return credential
     if obj is None:
         obj = PSObject(type_names, None, to_string)
     else:
@@ -495,6 +483,16 @@ def _convert_obj(el: ET.Element, ctx: _Context) -> Any:
     if ref_id is not None:
         ctx.refs[ref_id] = obj
     return obj
+
+
+def _credential(props: dict[str, Any]) -> PSCredential | None:
+    """A PSCredential from its UserName and Password (a SecureString), as PowerShell
+    rehydrates one; None when the properties are not those."""
+    lowered = {k.lower(): v for k, v in props.items()}
+    user, password = lowered.get("username"), lowered.get("password")
+    if isinstance(user, str) and user and isinstance(password, SecureString):
+        return PSCredential(user, password)
+    return None
 
 
 # --- note properties on primitives ----------------------------------------------------

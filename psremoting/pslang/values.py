@@ -187,6 +187,9 @@ def member_names(obj: Any) -> list[str]:
     """The property names PowerShell would show for ``obj`` (for Format-List and completion)."""
     if isinstance(obj, dict):
         return [str(k) for k in obj]
+    listed = getattr(obj, "ps_properties", None)
+    if callable(listed) and not isinstance(obj, type):
+        return [str(name) for name, _ in listed()]  # the object lists its own (secrets keep theirs hidden)
     props = _psobject_properties(obj)
     if props:
         return [p.name for p in props]

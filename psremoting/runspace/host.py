@@ -23,8 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from psremoting.protocol.objects import ProgressRecord, from_clixml, from_pypsrp, progress_from
+from psremoting.protocol.secrets import PSCredential as Credential
+from psremoting.protocol.secrets import SecureString
 
 __all__ = [
+    "InputEnded",
     "HostUI",
     "BufferedHostUI",
     "NullHostUI",
@@ -41,6 +44,32 @@ CONSOLE_COLORS: tuple[str, ...] = (
     "Black", "DarkBlue", "DarkGreen", "DarkCyan", "DarkRed", "DarkMagenta", "DarkYellow", "Gray",
     "DarkGray", "Blue", "Green", "Cyan", "Red", "Magenta", "Yellow", "White",
 )  # fmt: skip
+
+
+class InputEnded(EOFError):
+    """A prompt found the end of its input (stdin is not a terminal and has no more lines).
+
+    A HostUI raises it instead of answering: the prompt fails at once with a clear error,
+    rather than taking "" for an answer and asking again forever.
+    """
+
+    def __init__(self, prompt: str = "") -> None:
+        self.prompt = prompt
+        super().__init__(input_ended_message(prompt))
+
+
+def input_ended_message(prompt: str = "") -> str:
+    """The error a prompt at the end of input gives (`prompt` names it, e.g. Get-Credential)."""
+    what = f"{prompt}: " if prompt else ""
+    return (
+        f"{what}Cannot read an answer: the input ended (standard input is not a terminal and has "
+        "no more lines). Give the answers on standard input, or run the command at a terminal."
+    )
+
+
+#: The prompt PowerShell users know each interactive host method by.
+_PROMPT_NAMES = {11: "Read-Host", 12: "Read-Host", 23: "Read-Host", 24: "Get-Credential",
+                 25: "Get-Credential", 26: "PromptForChoice", 56: "PromptForChoice"}  # fmt: skip
 
 
 @dataclass
@@ -366,6 +395,12 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
                 if pipeline is not None:
                     self.state.extra["stop_requested"] = True
                 return self._fallback(mi, runspace)
+            except EOFError:
+                # The input ended: say so, and stop the command rather than answer for the user.
+                self.ui_target.write_error_line(input_ended_message(_PROMPT_NAMES.get(mi, "")))
+                if pipeline is not None:
+                    self.state.extra["stop_requested"] = True
+                return self._fallback(mi, runspace)
             except Exception:  # noqa: BLE001 - a UI failure must not kill the session
                 log.exception("host call %d failed in the UI", mi)
                 return self._fallback(mi, runspace)
@@ -383,13 +418,17 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
                 return {}
             return None
 
-        def _secure(self, runspace: Any, text: str) -> Any:
+        def _secure(self, runspace: Any, text: Any) -> Any:
             runspace.exchange_keys()
-            return runspace.serialize(text, ObjectMeta("SS"))
+            if isinstance(text, SecureString):
+                text = text.get_value() or ""
+            return runspace.serialize(str(text), ObjectMeta("SS"))
 
-        def _credential(self, runspace: Any, pair: tuple[str, str]) -> Any:
+        def _credential(self, runspace: Any, answer: Any) -> Any:
             runspace.exchange_keys()
-            return PSCredential(username=pair[0], password=pair[1])
+            if isinstance(answer, Credential):
+                return PSCredential(username=answer.username, password=answer.get_password())
+            return PSCredential(username=answer[0], password=answer[1])
 
         def _dispatch(self, mi: int, a: list[Any], runspace: Any) -> Any:  # noqa: C901
             ui = self.ui_target
@@ -447,7 +486,7 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
                     value = answers.get(fd.name)
                     if fd.is_secure:
                         value = self._secure(runspace, str(value or ""))
-                    elif fd.is_credential and isinstance(value, tuple):
+                    elif fd.is_credential and isinstance(value, (tuple, Credential)):
                         value = self._credential(runspace, value)
                     result[fd.name] = value
                 return result

@@ -60,6 +60,7 @@ from psremoting.runspace.pool import (
     SHELL_NOT_FOUND_FAULTS,
     map_connection_error,
 )
+from psremoting.runspace.wire import WireContext, to_wire, wire_items
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.runspace.pool import RunspacePoolConnection
@@ -299,20 +300,21 @@ class Pipeline:
                 pool.host.ui_target = self.ui
             ps = PowerShell(pool.pool)
             self._ps = ps
+            wire = WireContext(pool.pool.exchange_keys)
             for cmd in self.commands:
                 if cmd.is_script:
                     ps.add_script(cmd.text)
                 else:
                     ps.add_cmdlet(cmd.text)
                 for arg in cmd.arguments:
-                    ps.add_argument(arg)
+                    ps.add_argument(to_wire(arg, wire))
                 for name, value in cmd.parameters.items():
-                    ps.add_parameter(name, value)
+                    ps.add_parameter(name, to_wire(value, wire))
                 if cmd.merge_errors:
                     ps.merge_error("output")
             invoking = False
             try:
-                input_iter = input_generator(self.input) if self.input is not None else None
+                input_iter = input_generator(wire_items(self.input, wire)) if self.input is not None else None
                 invoking = True
                 begin_invoke(ps, pool, input_iter, add_to_history=self.add_to_history)
                 command_created = True

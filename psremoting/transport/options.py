@@ -19,11 +19,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from psremoting.protocol.errors import InvalidOptionError
+from psremoting.protocol.secrets import PSCredential, SecureString
 
 __all__ = [
     "AUTHENTICATION_METHODS",
     "SHELL_URI_PREFIX",
     "PSCredential",
+    "SecureString",
     "SessionOption",
     "EndpointOverride",
     "ConnectionInfo",
@@ -39,55 +41,12 @@ DEFAULT_CONFIGURATION_NAME = "Microsoft.PowerShell"
 _AUTH_ALIASES = {"default": "negotiate", "negotiatewithimplicitcredential": "negotiate"}
 
 
-class PSCredential:
-    """A user name and password (PowerShell's PSCredential). The password never appears in
-    `repr()` or `str()`."""
-
-    __slots__ = ("username", "_password")
-
-    def __init__(self, username: str, password: str) -> None:
-        if not username:
-            raise InvalidOptionError("A credential needs a user name.")
-        self.username = username
-        self._password = password
-
-    @property
-    def password(self) -> str:
-        return self._password
-
-    def __repr__(self) -> str:
-        return f"PSCredential(username={self.username!r}, password=<hidden>)"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, PSCredential)
-            and other.username == self.username
-            and other._password == self._password
-        )
-
-    def __hash__(self) -> int:
-        return hash(self.username)
-
-    @classmethod
-    def coerce(cls, value: PSCredential | tuple[str, str] | None) -> PSCredential | None:
-        """Accept a PSCredential or a ``(username, password)`` tuple."""
-        if value is None or isinstance(value, PSCredential):
-            return value
-        if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
-            return cls(value[0], value[1])
-        raise InvalidOptionError(
-            "credential must be a PSCredential or a (username, password) tuple of strings."
-        )
-
-    @classmethod
-    def from_environment(cls) -> PSCredential | None:
-        """PSREMOTING_USERNAME / PSREMOTING_PASSWORD, when the user name is set."""
-        user = os.environ.get("PSREMOTING_USERNAME")
-        if not user:
-            return None
-        return cls(user, os.environ.get("PSREMOTING_PASSWORD", ""))
+def credential_from_environment() -> PSCredential | None:
+    """PSREMOTING_USERNAME / PSREMOTING_PASSWORD, when the user name is set."""
+    user = os.environ.get("PSREMOTING_USERNAME")
+    if not user:
+        return None
+    return PSCredential(user, os.environ.get("PSREMOTING_PASSWORD", ""))
 
 
 @dataclass(frozen=True)
@@ -387,7 +346,7 @@ class ConnectionInfo:
                 option = replace(option, no_encryption=True)
 
         if cred is None and auth != "certificate":
-            cred = PSCredential.from_environment()
+            cred = credential_from_environment()
 
         if auth == "certificate":
             if not ssl:
@@ -449,7 +408,7 @@ class ConnectionInfo:
             "path": self.path,
             "auth": self.authentication,
             "username": self.credential.username if self.credential else None,
-            "password": self.credential.password if self.credential else None,
+            "password": self.credential.get_password() if self.credential else None,
             "cert_validation": False if opt.skip_ca_check else (self.ca_file or True),
             "connection_timeout": opt.open_timeout,
             "read_timeout": operation + 10,

@@ -18,6 +18,7 @@ from psremoting.pslang.binder import BoundParameters, CommandSignature
 
 from .errors import PSError, make_error_record
 from .io import PipelineIO, PipelineStopped
+from .objects import from_wire
 
 if TYPE_CHECKING:
     from psremoting.pslang.evaluator import Evaluator
@@ -163,7 +164,7 @@ class CommandContext:
                 ),
                 terminating=True,
             )
-        return self.io.host_call(method, args)
+        return from_wire(self.io.host_call(method, args))
 
     def write_line(self, text: str = "") -> None:
         """One line to the host (WriteLine2), as Out-Default writes."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from psrpcore.types import ErrorRecord, PSObject
 
+from psremoting.protocol.secrets import SecureString
 from psremoting.pslang.values import PSCustom, ScriptBlock, get_member, member_names, to_string
 
 from .objects import type_names
@@ -43,6 +44,7 @@ _VIEWS: dict[str, list[tuple[str, int, str]]] = {
     "System.Management.Automation.CmdletInfo": _COMMAND_VIEW,
     "System.Management.Automation.FunctionInfo": _COMMAND_VIEW,
     "System.Management.Automation.AliasInfo": _COMMAND_VIEW,
+    "System.Net.NetworkCredential": [("UserName", 0, "UserName"), ("Domain", 0, "Domain")],
 }
 
 
@@ -101,7 +103,7 @@ def format_scalar(value: Any) -> str:
 def _is_scalar(obj: Any) -> bool:
     return (
         obj is None
-        or isinstance(obj, (str, int, float, bool, ScriptBlock))
+        or isinstance(obj, (str, int, float, bool, ScriptBlock, SecureString))
         or (isinstance(obj, PSObject) and not _properties(obj) and not isinstance(obj, dt.datetime))
     )
 

@@ -14,19 +14,31 @@ from pathlib import Path
 from typing import Any
 
 from psrpcore.types import (
+    PSCredential as WireCredential,
+)
+from psrpcore.types import (
     PSCustomObject,
     PSDateTime,
     PSInt64,
     PSNoteProperty,
     PSObject,
     PSScriptBlock,
+    PSSecureString,
 )
 
+from psremoting.protocol.secrets import (
+    NETWORK_CREDENTIAL_TYPE,
+    PSCREDENTIAL_TYPE,
+    NetworkCredential,
+    PSCredential,
+    SecureString,
+)
 from psremoting.pslang.values import CaseInsensitiveDict, PSCustom, ScriptBlock
 
 __all__ = [
     "PROVIDER_PREFIX",
     "file_item",
+    "from_wire",
     "local_datetime",
     "make_object",
     "path_info",
@@ -52,6 +64,10 @@ def type_names(obj: Any) -> list[str]:
         return [n.removeprefix("Deserialized.") for n in names]
     if isinstance(obj, PSCustom):
         return list(PSCustom.type_names)
+    if isinstance(obj, PSCredential):
+        return [PSCREDENTIAL_TYPE, "System.Object"]
+    if isinstance(obj, NetworkCredential):
+        return [NETWORK_CREDENTIAL_TYPE, "System.Object"]
     return []
 
 
@@ -141,8 +157,46 @@ def path_info(windows_path: str) -> PSObject:
     )
 
 
+def from_wire(value: Any) -> Any:
+    """What psrpcore deserialized (arguments, pipeline input, host answers) as the engine's
+    values: a SecureString is decrypted with the session key into a `SecureString`, a
+    PSCredential becomes a `PSCredential` (so ``$c.Password`` prints its type name and
+    ``$c.GetNetworkCredential().Password`` the text, as on Windows)."""
+    if isinstance(value, PSSecureString):
+        try:
+            return SecureString(str(value.decrypt()), encrypted=str(value))
+        except Exception:  # noqa: BLE001 - no session key: the value stays unreadable, as on Windows
+            return SecureString(None, encrypted=str(value))
+    if isinstance(value, PSObject) and type_names(value)[:1] == [PSCREDENTIAL_TYPE]:
+        user = getattr(value, "UserName", None)
+        secret = from_wire(getattr(value, "Password", None))
+        if isinstance(user, str) and user and isinstance(secret, SecureString):
+            return PSCredential(user, secret)
+        return value
+    if isinstance(value, list):
+        return [from_wire(v) for v in value]
+    if isinstance(value, dict) and not isinstance(value, CaseInsensitiveDict):
+        return {k: from_wire(v) for k, v in value.items()}
+    return value
+
+
 def to_wire(value: Any) -> Any:
     """Convert the subset's values to what psrpcore serializes as PowerShell would send them."""
+    if isinstance(value, SecureString):
+        # Plain text here: psrpcore encrypts it with the session key as it serializes.
+        return PSSecureString(value.get_value() or "")
+    if isinstance(value, PSCredential):
+        return WireCredential(UserName=value.username, Password=to_wire(value.password))
+    if isinstance(value, NetworkCredential):
+        return make_object(
+            [NETWORK_CREDENTIAL_TYPE, "System.Object"],
+            {
+                "UserName": value.UserName,
+                "Password": value.Password,
+                "SecurePassword": to_wire(value.SecurePassword),
+                "Domain": value.Domain,
+            },  # fmt: skip
+        )
     if isinstance(value, PSCustom):
         return PSCustomObject(**{str(k): to_wire(v) for k, v in value.items()})
     if isinstance(value, CaseInsensitiveDict):

@@ -34,6 +34,7 @@ from .builtins_transfer import native_stage as native_transfer_stage
 from .commands import ALIASES, Builtin, CommandContext, lookup_builtin
 from .errors import PSError, command_not_found, make_error_record, position_message
 from .io import PipelineIO, PipelineStopped
+from .objects import from_wire
 from .processors import (
     CommandProcessor,
     ExpressionSource,
@@ -137,14 +138,14 @@ class PipelineRun:
                     script = parse(command.command_text)
                 except ParseError as exc:
                     raise PSError(self.parse_error(exc), terminating=True) from exc
-                stages.append(ScriptStage(self, script, list(command.parameters)))
+                stages.append(ScriptStage(self, script, [(n, from_wire(v)) for n, v in command.parameters]))
             else:
                 stages.append(self._direct_command(command))
         final = self._final_output
         routes = self._error_routes(commands, stages, final)
         wrapped: list[Processor] = [Routed(self, stage, routes[i]) for i, stage in enumerate(stages)]
         self._link(wrapped, final)
-        self._execute(wrapped, self.io.input(), finish_on_exit=True)
+        self._execute(wrapped, map(from_wire, self.io.input()), finish_on_exit=True)
 
     def _final_output(self, obj: Any) -> None:
         self.io.write_output(self.engine.to_wire(obj))
@@ -195,7 +196,8 @@ class PipelineRun:
 
     def _direct_command(self, command: Any) -> Processor:
         tokens: list[Any] = []
-        for name, value in command.parameters:
+        for name, wire_value in command.parameters:
+            value = from_wire(wire_value)
             tokens.append(
                 value if name is None else ParameterToken(name, NO_VALUE if value is None else value)
             )
