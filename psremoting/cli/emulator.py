@@ -2,8 +2,9 @@
 
 The first line on stdout is exactly ``listening on http://ADDR:PORT/wsman`` (or https), so a
 script or a benchmark can start it as a subprocess and read where to connect. The password
-comes from ``--password`` or, better (argv is visible to other users), ``PSREMOTING_PASSWORD``;
-with no user at all the emulator accepts ``user``/``password`` and says so on stderr.
+of ``--user`` comes from ``PSREMOTING_PASSWORD`` or ``--password-stdin`` (never from argv, which
+other users can read); with no user at all the emulator accepts ``user``/``password`` and says
+so on stderr.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--user", "-u", metavar="U", help="the user name clients log on with")
     parser.add_argument(
-        "--password", metavar="P", help="its password (prefer the PSREMOTING_PASSWORD environment variable)"
+        "--password-stdin",
+        action="store_true",
+        help="read its password from the first line of stdin (default: PSREMOTING_PASSWORD)",
     )
     parser.add_argument(
         "--computer-name", default="SERVER01", metavar="NAME", help="the name the host answers as"
@@ -66,17 +69,14 @@ def run(args: Any) -> int:
 
     host, port = _parse_listen(args.listen)
     methods = [m.strip() for m in str(args.auth).split(",") if m.strip()]
-    password = args.password if args.password is not None else os.environ.get("PSREMOTING_PASSWORD")
-    if args.password is not None:
-        print(
-            "psremoting emulator: --password is visible to other users of this machine; "
-            "prefer the PSREMOTING_PASSWORD environment variable",
-            file=sys.stderr,
-        )
+    password = os.environ.get("PSREMOTING_PASSWORD")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n") or None
     if args.user:
         if password is None:
             print(
-                f"psremoting emulator: no password for {args.user}: set PSREMOTING_PASSWORD (or --password)",
+                f"psremoting emulator: no password for {args.user}: set PSREMOTING_PASSWORD "
+                "or give it on the first line of stdin with --password-stdin",
                 file=sys.stderr,
             )
             return 2

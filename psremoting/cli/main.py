@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from psremoting._version import __version__
+from psremoting.cli.parsing import SafeArgumentParser, refuse_password_options
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -28,7 +29,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser(chosen: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The parser, with the arguments of the `chosen` sub-command only (the others are not
+    imported). Every parser matches option names exactly and never echoes a value
+    (`psremoting.cli.parsing`)."""
+    parser = SafeArgumentParser(
         prog="psremoting",
         description="PowerShell Remoting from Python: PSSessions over WinRM, as in PowerShell.",
     )
@@ -44,8 +48,13 @@ def build_parser(chosen: str | None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    chosen = next((a for a in args_list if not a.startswith("-")), None)
-    if chosen is None and not any(a in ("-h", "--help", "--version") for a in args_list):
+    chosen = next((a for a in args_list if a in SUBCOMMANDS), None)
+    refused = refuse_password_options(f"psremoting {chosen}" if chosen else "psremoting", args_list)
+    if refused is not None:
+        return refused  # before any parsing, name lookup or connection
+    if chosen is None and not any(
+        not a.startswith("-") or a in ("-h", "--help", "--version") for a in args_list
+    ):
         # `psremoting` alone, or `psremoting --emulator`: the shell.
         args_list = ["shell", *args_list]
         chosen = "shell"

@@ -15,6 +15,7 @@ extend it. It is a test double, not PowerShell: see docs/emulator.md for what it
 
 from __future__ import annotations
 
+import hmac
 import logging
 import shutil
 import tempfile
@@ -62,6 +63,7 @@ class _Computer(RequestHandler):
                 "computer_name": self.name,
                 "root": self.root,
                 "commands": emulator._handlers,
+                "logon": emulator._logon,
             },
             knobs=emulator.faults,
             max_envelope_size=emulator.max_envelope_size,
@@ -339,6 +341,16 @@ class Emulator:
         return self.stats.open_shells
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _logon(self, username: str, password: str) -> bool:
+        """Whether a user name (any Windows form) and password log on to this emulator's computers."""
+        from psremoting.emulator.auth import bare_user_name
+
+        wanted = bare_user_name(username).lower()
+        return any(
+            bare_user_name(user).lower() == wanted and hmac.compare_digest(secret.encode(), password.encode())
+            for user, secret in self.users.items()
+        )
 
     def _resolve_engine_factory(self) -> Callable[..., Any]:
         return self.engine_factory if self.engine_factory is not None else _default_engine_factory()

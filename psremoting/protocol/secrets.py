@@ -172,6 +172,10 @@ class PSCredential:
         """The properties as ``Format-List *`` lists them: the Password is the SecureString."""
         return [("UserName", self.username), ("Password", self._secret)]
 
+    def __json__(self) -> dict[str, str]:
+        """As ConvertTo-Json writes a PSCredential: the password is the SecureString's type name."""
+        return {"UserName": self.username, "Password": SECURE_STRING_TYPE}
+
     # -- Python ----------------------------------------------------------------------
     def get_password(self) -> str:
         """The password as text: the explicit call that reveals it."""

@@ -47,6 +47,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_fs,
     builtins_host,
     builtins_pipeline,
+    builtins_remoting,
 )
 from .commands import CommandContext
 from .errors import PSError, make_error_record
@@ -78,8 +79,12 @@ class Engine:
         root: Path | None = None,
         commands: Mapping[str, Handler] | None = None,
         version: str = "5.1",
+        logon: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.computer_name = computer_name
+        #: Checks a user name and password as another computer of this emulator would (the
+        #: second hop of ``Invoke-Command -Credential``); None: no second hop can log on.
+        self.logon = logon
         self.username = _short_user(username)
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="psremoting-sandbox-"))
