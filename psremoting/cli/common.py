@@ -80,12 +80,16 @@ def read_credential(
     stdin: TextIO,
     *,
     prompt: Callable[[str], str] | None = None,
+    host: str | None = None,
 ) -> tuple[str, str] | None:
-    """``(username, password)`` from the flags and the environment, or None (Kerberos, or the
-    emulator's own user with ``--emulator``).
+    """``(username, password)`` from the flags and the environment, or None (Kerberos, the
+    keyring's entry for each host, or the emulator's own user with ``--emulator``).
 
-    Raises :class:`UsageError` for an empty ``--password-stdin`` line and for a password
-    without a user name.
+    In order: ``--password-stdin``, ``PSREMOTING_PASSWORD``, the keyring entry of `host`
+    (``psremoting credential add``), a hidden prompt at a terminal. Raises
+    :class:`UsageError` for an empty ``--password-stdin`` line, for a password without a user
+    name, and for a user name without a password where the method needs one (NTLM, Basic,
+    CredSSP), saying where a password can come from.
     """
     password = None
     if args.password_stdin:
@@ -95,13 +99,36 @@ def read_credential(
     username = args.username or os.environ.get("PSREMOTING_USERNAME")
     if password is None:
         password = os.environ.get("PSREMOTING_PASSWORD")
+    if username and password is None and not args.emulator and host:
+        password = _stored_password(host, username)
     if username and password is None and not args.emulator and stdin.isatty():
         password = (prompt or getpass.getpass)(f"Password for {username}: ")
     if password is not None and not username and not args.emulator:
         raise UsageError("a password was given but no user name: use -u USER or PSREMOTING_USERNAME")
+    if username and password is None and not args.emulator and getattr(args, "auth", "") in _NEED_PASSWORD:
+        raise UsageError(
+            f"no password for {username} ({args.auth} authentication needs one): give it on the first line of "
+            "stdin with --password-stdin or in PSREMOTING_PASSWORD, store it with `psremoting credential add "
+            f"{host or 'HOST'} -u {username}`, or run at a terminal to be asked"
+        )
     if username and password is not None:
         return username, password
     return None
+
+
+_NEED_PASSWORD = ("ntlm", "basic", "credssp")
+
+
+def _stored_password(host: str, username: str) -> str | None:
+    from psremoting.transport import credential_store
+
+    if not credential_store.enabled():
+        return None
+    try:
+        stored = credential_store.lookup(host, username)
+    except credential_store.CredentialStoreError:
+        return None
+    return stored.get_password() if stored is not None else None
 
 
 def connection_kwargs(args: argparse.Namespace, credential: tuple[str, str] | None) -> dict[str, Any]:

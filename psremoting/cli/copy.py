@@ -111,6 +111,6 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str, str, bo
     local = args.source if upload else args.destination
     if not remote:
         raise UsageError(f"no remote path after '{host}:' (write HOST:C:\\path)")
-    credential = read_credential(args, stdin)
+    credential = read_credential(args, stdin, host=host)
     request: dict[str, Any] = {"computer_name": [host], **connection_kwargs(args, credential)}
     return host, remote, local, upload, request

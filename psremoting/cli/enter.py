@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from psremoting.console.repl import run_enter
 
     try:
-        credential = read_credential(args, sys.stdin)
+        credential = read_credential(args, sys.stdin, host=args.host)
     except UsageError as exc:
         sys.stderr.write(f"psremoting enter: error: {exc}\n")
         return 2

@@ -168,7 +168,10 @@ def run(
 
 def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
     """Turn the parsed flags into keyword arguments for `iter_invoke_command`."""
-    credential = read_credential(args, stdin)  # before the hosts: the password is stdin's first line
+    only = args.hosts[0] if len(args.hosts) == 1 and args.hosts[0] != "-" and not args.hosts_file else None
+    credential = read_credential(
+        args, stdin, host=only
+    )  # before the hosts: the password is stdin's first line
     hosts = _read_hosts(args, stdin)
     if not hosts:
         raise UsageError(

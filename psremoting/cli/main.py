@@ -21,6 +21,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "enter": ("psremoting.cli.enter", "Enter-PSSession -ComputerName HOST: an interactive remote session"),
     "invoke": ("psremoting.cli.invoke", "Invoke-Command on one or more hosts, for scripts and CI"),
     "copy": ("psremoting.cli.copy", "copy files to or from a host (HOST:PATH on one side)"),
+    "credential": (
+        "psremoting.cli.credential",
+        "add, list or remove a host's stored credential (the OS keyring)",
+    ),
+    "trust": (
+        "psremoting.cli.trust",
+        "trust a host's TLS certificate by its SHA-256 fingerprint (known_hosts)",
+    ),
     "emulator": (
         "psremoting.cli.emulator",
         "run the WinRM endpoint emulator (a test double of a Windows host)",
@@ -64,10 +72,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = importlib.import_module(SUBCOMMANDS[args.command][0])
+    from psremoting.transport import credential_store
+
+    # `psremoting credential add` entries apply when nothing else is given (the Python API
+    # does not open the keyring on its own).
+    credential_store.enable(args.command != "emulator")
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    finally:
+        credential_store.enable(False)
 
 
 if __name__ == "__main__":

@@ -336,12 +336,40 @@ class _Copier:
                     f"({actual}) does not match the remote file's ({remote_hash}); the partial file was removed.",
                     computer_name=self.computer,
                 )
+            os.chmod(temp, _mode_for(target))
             os.replace(temp, target)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
         self._progress(remote, str(target), size, size, upload=False, last=True)
         return str(target)
+
+
+def _mode_for(target: Path) -> int:
+    """The mode a fetched file gets, as cp and scp give it: an existing file keeps its mode; a
+    new one is 0666 less the umask (the temporary file it is written to starts private, 0600)."""
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+_umask_lock = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask (read from /proc where it is shown, else set and restored at once)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _umask_lock:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager

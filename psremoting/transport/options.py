@@ -218,6 +218,37 @@ def short_configuration_name(uri: str) -> str:
     return uri[len(SHELL_URI_PREFIX) :] if uri.lower().startswith(SHELL_URI_PREFIX.lower()) else uri
 
 
+def _stored_credential(computer_name: str, username: str | None) -> PSCredential | None:
+    """The keyring's credential for `computer_name`, when stored credentials are enabled."""
+    from psremoting.transport import credential_store
+
+    if not credential_store.enabled():
+        return None
+    try:
+        return credential_store.lookup(computer_name, username)
+    except credential_store.CredentialStoreError:
+        return None  # no keyring here: the other ways (environment, prompt, Kerberos) still apply
+
+
+KERBEROS_PACKAGE_HELP = (
+    "Kerberos authentication needs the gssapi Python package, which is not installed: "
+    "pip install 'psremoting[kerberos]' (it builds against the system's Kerberos library: "
+    "apt install libkrb5-dev, or dnf install krb5-devel, first), then get a ticket with kinit."
+)
+
+
+def require_kerberos() -> None:
+    """Fail at once, naming the package, when Kerberos cannot work here (no gssapi)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("gssapi") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise InvalidOptionError(KERBEROS_PACKAGE_HELP)
+
+
 @dataclass(frozen=True)
 class ConnectionInfo:
     """Everything needed to reach one WinRM endpoint, validated and resolved.
@@ -347,6 +378,8 @@ class ConnectionInfo:
 
         if cred is None and auth != "certificate":
             cred = credential_from_environment()
+            if (cred is None or "PSREMOTING_PASSWORD" not in os.environ) and override is None:
+                cred = _stored_credential(shown, cred.username if cred else None) or cred
 
         if auth == "certificate":
             if not ssl:
@@ -368,10 +401,13 @@ class ConnectionInfo:
                 raise InvalidOptionError("Basic authentication needs a credential (user name and password).")
             if not ssl and not option.no_encryption:
                 raise InvalidOptionError(
-                    "Basic authentication over HTTP would send the password unencrypted. Use use_ssl=True, "
-                    "or, if the server allows unencrypted traffic and you accept the risk, "
-                    "SessionOption(no_encryption=True)."
+                    "Basic authentication over HTTP would send the password unencrypted. Connect over HTTPS "
+                    "(-UseSSL in the shell, --ssl on the command line, use_ssl=True in Python), or use "
+                    "Negotiate/NTLM, which encrypt the messages; only if the server allows unencrypted "
+                    "traffic and you accept the risk, SessionOption(no_encryption=True)."
                 )
+        if auth == "kerberos":
+            require_kerberos()
         if auth in ("ntlm", "credssp") and cred is None:
             raise InvalidOptionError(
                 f"{auth.upper() if auth == 'ntlm' else 'CredSSP'} authentication needs a credential: pass credential=, "
