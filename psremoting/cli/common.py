@@ -42,7 +42,7 @@ def add_connection_arguments(
     emulator_help: str = "serve every host from an embedded emulator (no Windows needed; a test double)",
 ) -> None:
     """-u/--username, --password-stdin, --port, --ssl, --auth, --configuration-name,
-    --skip-ca-check, --skip-cn-check and --emulator."""
+    --skip-ca-check, --skip-cn-check, --cert-pem/--cert-key-pem and --emulator."""
     parser.add_argument(
         "-u",
         "--username",
@@ -72,6 +72,12 @@ def add_connection_arguments(
     parser.add_argument(
         "--skip-cn-check", action="store_true", help="do not verify the certificate's host name"
     )
+    parser.add_argument(
+        "--cert-pem",
+        metavar="FILE",
+        help="certificate authentication (HTTPS): the client certificate, a PEM file mapped to a user on the server",
+    )
+    parser.add_argument("--cert-key-pem", metavar="FILE", help="the PEM file of --cert-pem's private key")
     parser.add_argument("--emulator", action="store_true", help=emulator_help)
 
 
@@ -141,6 +147,13 @@ def connection_kwargs(args: argparse.Namespace, credential: tuple[str, str] | No
     }
     if credential is not None:
         kwargs["credential"] = credential
+    if args.cert_pem or args.cert_key_pem:
+        if not (args.cert_pem and args.cert_key_pem):
+            raise UsageError("certificate authentication needs both --cert-pem and --cert-key-pem")
+        kwargs["authentication"] = "certificate"
+        kwargs["certificate_pem"] = os.path.expanduser(args.cert_pem)
+        kwargs["certificate_key_pem"] = os.path.expanduser(args.cert_key_pem)
+        kwargs.pop("credential", None)
     if args.skip_ca_check or args.skip_cn_check:
         from psremoting.transport.options import SessionOption
 

@@ -23,9 +23,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         credential = read_credential(args, sys.stdin, host=args.host)
+        # The embedded emulator logs every session on with its own user.
+        connection = connection_kwargs(args, None if args.emulator else credential)
     except UsageError as exc:
         sys.stderr.write(f"psremoting enter: error: {exc}\n")
         return 2
-    # The embedded emulator logs every session on with its own user.
-    connection = connection_kwargs(args, None if args.emulator else credential)
     return run_enter(args.host, connection, emulator=bool(args.emulator))

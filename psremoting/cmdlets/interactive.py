@@ -314,6 +314,8 @@ def enter_pssession(
     configuration_name: str = "Microsoft.PowerShell",
     session_option: SessionOption | None = None,
     ui: HostUI | None = None,
+    certificate_pem: str | None = None,
+    certificate_key_pem: str | None = None,
 ) -> InteractiveSession:
     """Enter-PSSession: start an interactive session and push it onto the stack.
 
@@ -351,6 +353,7 @@ def enter_pssession(
             computer_name if connection_uri is None else None, connection_uri=connection_uri,
             credential=credential, port=port, use_ssl=use_ssl, authentication=authentication,
             configuration_name=configuration_name, session_option=session_option,
+            certificate_pem=certificate_pem, certificate_key_pem=certificate_key_pem,
         )  # fmt: skip
         temporary = PSSession(info, ui=ui)
         temporary.open()

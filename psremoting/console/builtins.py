@@ -99,6 +99,22 @@ def _connection_kwargs(call: Call) -> dict[str, Any]:
         kwargs["configuration_name"] = str(call.get("ConfigurationName"))
     if call.has("SessionOption"):
         kwargs["session_option"] = call.get("SessionOption")
+    if call.has("CertificateThumbprint"):
+        raise ShellError(
+            "-CertificateThumbprint names a certificate in the Windows certificate store, which this computer "
+            "does not have: give the certificate's PEM files with -CertificatePath and -KeyPath instead.",
+            call.name,
+        )
+    if call.has("CertificatePath") or call.has("KeyPath"):
+        if not (call.has("CertificatePath") and call.has("KeyPath")):
+            raise ShellError(
+                "Certificate authentication needs both -CertificatePath and -KeyPath (PEM files).", call.name
+            )
+        if call.has("Credential"):
+            raise ShellError("A Credential cannot be specified when CertificatePath is specified.", call.name)
+        kwargs["certificate_pem"] = os.path.expanduser(str(call.get("CertificatePath")))
+        kwargs["certificate_key_pem"] = os.path.expanduser(str(call.get("KeyPath")))
+        kwargs["authentication"] = "certificate"
     return kwargs
 
 

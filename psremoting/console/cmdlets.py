@@ -77,6 +77,16 @@ _CONNECTION_ALL: tuple[Param, ...] = (
     Param("SessionOption", "option", help="Advanced options, from New-PSSessionOption."),
     Param("ApplicationName", "string", help="The application name in the URI (default WSMan)."),
     Param("CertificateThumbprint", "string"),
+    Param(
+        "CertificatePath",
+        "string",
+        help="(psremoting extension) A client certificate PEM file for certificate authentication over HTTPS.",
+    ),
+    Param(
+        "KeyPath",
+        "string",
+        help="(psremoting extension) The PEM file of the -CertificatePath certificate's key.",
+    ),
     Param("EnableNetworkAccess", "switch"),
     Param("AllowRedirection", "switch"),
 )

@@ -80,6 +80,9 @@ class _Computer(RequestHandler):
         self.policy = AuthPolicy(
             emu.auth, emu.users, https=emu.https, allow_unencrypted=emu.allow_unencrypted
         )
+        self.policy.certificate_users = (
+            emu._certificate_users
+        )  # shared: issued certificates map on every computer
         ssl_context = None
         cert_der = None
         if emu.https:
@@ -102,8 +105,10 @@ class _Computer(RequestHandler):
     def network_is_cut(self) -> bool:
         return self.emulator.faults.network_is_cut()
 
-    def new_connection(self, certificate_der: bytes | None) -> Callable[[HTTPRequest], HTTPResponse]:
-        auth = self.policy.new_connection(certificate_der)
+    def new_connection(
+        self, certificate_der: bytes | None, client_certificate_der: bytes | None = None
+    ) -> Callable[[HTTPRequest], HTTPResponse]:
+        auth = self.policy.new_connection(certificate_der, client_certificate_der)
         knobs = self.emulator.faults
         service = self.service
 
@@ -200,6 +205,8 @@ class Emulator:
         #: The command engine class (``Engine(computer_name=, username=, root=, commands=)``);
         #: None means :class:`psremoting.emulator.engine.Engine`. Tests may swap it.
         self.engine_factory: Callable[..., Any] | None = None
+        self._certificate_users: dict[str, str] = {}
+        self._client_authority: Any = None
         self._workdir: Path | None = None
         self._ca_file: Path | None = None
         self._tls_cache: dict[str, Any] = {}
@@ -352,6 +359,29 @@ class Emulator:
             for user, secret in self.users.items()
         )
 
+    def issue_client_certificate(self, user: str) -> tuple[str, str]:
+        """A client certificate for ``user`` (certificate authentication, ``auth`` including
+        ``"certificate"``, over HTTPS): ``(cert.pem, key.pem)`` paths, mapped to ``user`` by its
+        UPN ``user@localhost`` as WinRM's ClientCertificate mapping does."""
+        if "certificate" not in self.auth or not self.https:
+            raise ValueError("certificate authentication needs https=True and 'certificate' in auth")
+        if user not in self.users:
+            raise ValueError(
+                f"{user!r} is not a user of this emulator (WinRM maps certificates to local users)"
+            )
+        upn = f"{user}@localhost"
+        cert_file, key_file = self._client_ca().issue(upn)
+        self._certificate_users[upn.lower()] = user
+        return str(cert_file), str(key_file)
+
+    def _client_ca(self) -> Any:
+        from psremoting.emulator.tls import ClientCertificateAuthority
+
+        if self._client_authority is None:
+            assert self._workdir is not None, "start the emulator first"
+            self._client_authority = ClientCertificateAuthority.create(self._workdir / "tls" / "clients")
+        return self._client_authority
+
     def _resolve_engine_factory(self) -> Callable[..., Any]:
         return self.engine_factory if self.engine_factory is not None else _default_engine_factory()
 
@@ -376,7 +406,12 @@ class Emulator:
             self._ca_file = self._workdir / "tls" / "ca-bundle.pem"
         with open(self._ca_file, "ab") as bundle:
             bundle.write(Path(cert.ca_file).read_bytes())
-        return server_ssl_context(cert), cert.certificate_der()
+        context = server_ssl_context(cert)
+        if "certificate" in self.auth:
+            from psremoting.emulator.tls import accept_client_certificates
+
+            accept_client_certificates(context, self._client_ca().ca_file)
+        return context, cert.certificate_der()
 
 
 class EmulatorFleet:

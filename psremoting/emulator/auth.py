@@ -60,7 +60,10 @@ log = logging.getLogger(__name__)
 __all__ = ["AuthOutcome", "AuthPolicy", "ConnectionAuth", "SOAP_CONTENT_TYPE", "certificate_channel_bindings"]
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
-_KNOWN_METHODS = ("basic", "ntlm", "negotiate", "kerberos")
+_KNOWN_METHODS = ("basic", "ntlm", "negotiate", "kerberos", "certificate")
+#: The Authorization header of WinRM certificate authentication (the TLS client certificate
+#: is the credential): WS-Management's mutual-authentication security profile.
+CERTIFICATE_AUTHORIZATION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 _MAX_AUTH_HEADER = 64 * 1024
 
 
@@ -207,6 +210,8 @@ class AuthPolicy:
         }
         self.https = https
         self.allow_unencrypted = allow_unencrypted
+        #: Client certificate mapping (WSMan:\localhost\ClientCertificate): certificate UPN -> user.
+        self.certificate_users: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return (
@@ -239,14 +244,24 @@ class AuthPolicy:
         found = self.lookup(username)
         return found[1] if found else None
 
-    def new_connection(self, peer_certificate_der: bytes | None = None) -> ConnectionAuth:
+    def new_connection(
+        self, peer_certificate_der: bytes | None = None, client_certificate_der: bytes | None = None
+    ) -> ConnectionAuth:
         """Start the authentication state of a new TCP connection.
 
         ``peer_certificate_der`` is the server's own certificate on an HTTPS listener; it gives
-        the channel bindings that NTLM clients send over TLS.
+        the channel bindings that NTLM clients send over TLS. ``client_certificate_der`` is
+        the certificate the client presented in the TLS handshake (already verified against
+        the client CA), mapped to a user for certificate authentication.
         """
         bindings = certificate_channel_bindings(peer_certificate_der) if peer_certificate_der else None
-        return ConnectionAuth(self, bindings)
+        connection = ConnectionAuth(self, bindings)
+        if client_certificate_der and "certificate" in self.methods:
+            from psremoting.emulator.tls import certificate_upn
+
+            upn = (certificate_upn(client_certificate_der) or "").lower()
+            connection.certificate_user = self.certificate_users.get(upn)
+        return connection
 
 
 class ConnectionAuth:
@@ -259,6 +274,7 @@ class ConnectionAuth:
         self._scheme = "Negotiate"
         self._session_user: str | None = None  # set once Negotiate completed on this connection
         self._sealed_protocol: str | None = None  # protocol of the last sealed request, None if plain
+        self.certificate_user: str | None = None  # the user the client certificate maps to
 
     def __repr__(self) -> str:
         return f"ConnectionAuth(user={self._session_user!r}, sealed={self._sealed_protocol is not None})"
@@ -269,6 +285,10 @@ class ConnectionAuth:
         lowered = {k.lower(): v for k, v in headers.items()}
         self._sealed_protocol = None
         authorization = lowered.get("authorization", "").strip()
+        if authorization == CERTIFICATE_AUTHORIZATION and "certificate" in self._policy.methods:
+            if self.certificate_user is None:  # no certificate, or one no user is mapped to
+                return AuthOutcome(False, None, b"", 403, [])
+            return self._accept_body(self.certificate_user, lowered, body, sealable=False)
         if authorization:
             scheme, _, credentials = authorization.partition(" ")
             scheme_l = scheme.lower()

@@ -75,7 +75,9 @@ class RequestHandler:
     answers each request of that connection in turn.
     """
 
-    def new_connection(self, certificate_der: bytes | None) -> Callable[[HTTPRequest], HTTPResponse]:
+    def new_connection(
+        self, certificate_der: bytes | None, client_certificate_der: bytes | None = None
+    ) -> Callable[[HTTPRequest], HTTPResponse]:
         raise NotImplementedError
 
     def network_is_cut(self) -> bool:
@@ -184,7 +186,8 @@ class Listener:
                     self._connections.discard(raw)
                     self._connections.add(conn)
             conn.settimeout(KEEPALIVE_IDLE_SECONDS)
-            answer = self._handler.new_connection(self._certificate_der)
+            client_der = conn.getpeercert(binary_form=True) if self._ssl_context is not None else None
+            answer = self._handler.new_connection(self._certificate_der, client_der)
             reader = _Reader(conn)
             while not self._stopping.is_set():
                 try:

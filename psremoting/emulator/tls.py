@@ -178,3 +178,98 @@ def server_ssl_context(cert: ServerCertificate) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(certfile=str(cert.cert_file), keyfile=str(cert.key_file))
     return context
+
+
+#: The Microsoft UPN otherName of a client certificate's subject alternative names: what
+#: WinRM's certificate mapping (WSMan:\localhost\ClientCertificate -Subject) matches.
+UPN_OID = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
+
+
+@dataclass(frozen=True)
+class ClientCertificateAuthority:
+    """A CA that issues client-authentication certificates for the emulator's users."""
+
+    ca_file: Path
+    key: ec.EllipticCurvePrivateKey
+    name: x509.Name
+    directory: Path
+
+    @classmethod
+    def create(cls, directory: Path) -> ClientCertificateAuthority:
+        directory.mkdir(parents=True, exist_ok=True)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = _name("psremoting emulator client CA")
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _CLOCK_SKEW)
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        ca_file = directory / "client-ca.pem"
+        ca_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        return cls(ca_file, key, name, directory)
+
+    def issue(self, upn: str) -> tuple[Path, Path]:
+        """A client certificate for ``upn`` (``user@localhost``): ``(cert.pem, key.pem)``, key 0600."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        key = ec.generate_private_key(ec.SECP256R1())
+        encoded = upn.encode("utf-8")
+        if len(encoded) > 127:
+            raise ValueError("a user principal name this long is not supported by the emulator")
+        utf8_string = b"\x0c" + bytes([len(encoded)]) + encoded  # DER UTF8String
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(
+                x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, upn.split("@")[0][:64] or "user")])
+            )
+            .issuer_name(self.name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _CLOCK_SKEW)
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.OtherName(UPN_OID, utf8_string)]), critical=False
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+        stem = self.directory / f"client-{x509.random_serial_number() % 10**8}"
+        cert_file, key_file = stem.with_suffix(".pem"), stem.with_suffix(".key")
+        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        _write_private(
+            key_file,
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        )
+        return cert_file, key_file
+
+
+def certificate_upn(certificate_der: bytes) -> str | None:
+    """The UPN of a client certificate's subject alternative names, or None."""
+    try:
+        cert = x509.load_der_x509_certificate(certificate_der)
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (ValueError, x509.ExtensionNotFound):
+        return None
+    for other in names.get_values_for_type(x509.OtherName):
+        if other.type_id == UPN_OID and other.value[:1] == b"\x0c" and len(other.value) >= 2:
+            try:
+                return other.value[2 : 2 + other.value[1]].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def accept_client_certificates(context: ssl.SSLContext, ca_file: Path) -> None:
+    """Ask clients for a certificate signed by `ca_file` (optional: other methods still work)."""
+    context.verify_mode = ssl.CERT_OPTIONAL
+    context.load_verify_locations(cafile=str(ca_file))

@@ -86,6 +86,8 @@ def invoke_command(
     authentication: str = "negotiate",
     session_option: Any = None,
     configuration_name: str | None = None,
+    certificate_pem: str | None = None,
+    certificate_key_pem: str | None = None,
 ) -> InvokeResult:
     """Run `script_block` (or the script at `file_path`) on computers or sessions; see the module doc.
 
@@ -113,6 +115,8 @@ def invoke_command(
         authentication=authentication,
         session_option=session_option,
         configuration_name=configuration_name,
+        certificate_pem=certificate_pem,
+        certificate_key_pem=certificate_key_pem,
     )
     try:
         for event in events:
@@ -149,6 +153,8 @@ def iter_invoke_command(
     authentication: str = "negotiate",
     session_option: Any = None,
     configuration_name: str | None = None,
+    certificate_pem: str | None = None,
+    certificate_key_pem: str | None = None,
 ) -> Generator[InvokeEvent, None, None]:
     """Like `invoke_command`, but yield `InvokeEvent`s as they arrive from all hosts.
 
@@ -166,6 +172,8 @@ def iter_invoke_command(
         "session_option": session_option,
         "configuration_name": configuration_name,
     }
+    if certificate_pem or certificate_key_pem:
+        connect.update(certificate_pem=certificate_pem, certificate_key_pem=certificate_key_pem)
     targets, rejected = _targets(computer_name, session, connect)
 
     def work(target: Target, ctx: TargetContext[Target]) -> HostResult:
