@@ -186,7 +186,7 @@ class Listener:
                     self._connections.discard(raw)
                     self._connections.add(conn)
             conn.settimeout(KEEPALIVE_IDLE_SECONDS)
-            client_der = conn.getpeercert(binary_form=True) if self._ssl_context is not None else None
+            client_der = conn.getpeercert(binary_form=True) if isinstance(conn, ssl.SSLSocket) else None
             answer = self._handler.new_connection(self._certificate_der, client_der)
             reader = _Reader(conn)
             while not self._stopping.is_set():
