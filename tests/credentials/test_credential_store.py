@@ -1,5 +1,5 @@
 """`psremoting credential add|list|remove` and the use of stored credentials, with a real
-keyring backend kept in the test's folder (tests/secrets/keyring_backend.py)."""
+keyring backend kept in the test's folder (tests/credentials/keyring_backend.py)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_a_stored_credential_is_used_when_none_is_given(store: Path, monkeypatch
 def test_a_child_process_uses_the_same_keyring_and_no_password_is_missing(store: Path) -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PSREMOTING_")},
            "PSREMOTING_TEST_KEYRING": str(store), "PYTHONPATH": str(REPO),
-           "PYTHON_KEYRING_BACKEND": "tests.secrets.keyring_backend.FolderKeyring"}  # fmt: skip
+           "PYTHON_KEYRING_BACKEND": "tests.credentials.keyring_backend.FolderKeyring"}  # fmt: skip
     add = subprocess.run([sys.executable, "-m", "psremoting", "credential", "add", "h1", "-u", "ann", "--password-stdin"],
                          input="pw-1\n", capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
     assert add.returncode == 0, add.stderr

@@ -2,7 +2,7 @@
 
 It implements keyring's KeyringBackend API and keeps the entries in a JSON file named by
 PSREMOTING_TEST_KEYRING (0600), so a child process (``PYTHON_KEYRING_BACKEND=
-tests.secrets.keyring_backend.FolderKeyring``) sees what the test stored."""
+tests.credentials.keyring_backend.FolderKeyring``) sees what the test stored."""
 
 from __future__ import annotations
 
