@@ -39,25 +39,17 @@ PYPSRP_PRIVATE_MEMBERS = {
     "_pool_connections",
     "_pool_block",
     "_content_consumed",
+    "_invoke",
+    "_parse_responses",
+    "_create_header",
+    "_parse_wsman_fault",
+    "_selector_set",
+    "_deserialize_secure_string",
+    "_use_runspace_host",
 }
 
 #: (path relative to psremoting/, what) -> why it is tolerated for now.
 DEBT: dict[tuple[str, str], str] = {
-    ("runspace/pool.py", "pypsrp.wsman"): "issue 10/11: the transport builds WSMan",
-    ("runspace/pipeline.py", "pypsrp.shell"): "issue 10/11: signals go through the transport",
-    ("runspace/pool.py", "_receive"): "issue 10/11",
-    ("runspace/pool.py", "_get_shell"): "issue 10/11",
-    ("runspace/pool.py", "_fragmenter"): "issue 10/11",
-    ("runspace/pool.py", "_pool_maxsize"): "issue 10/11",
-    ("runspace/pool.py", "_pool_connections"): "issue 10/11",
-    ("runspace/pool.py", "_pool_block"): "issue 10/11",
-    ("runspace/pipeline.py", "_command_id"): "issue 10/11",
-    ("runspace/pipeline.py", "_send_signal"): "issue 10/11",
-    ("runspace/pipeline.py", "_process_host_call"): "issue 10/11",
-    ("runspace/pipeline_start.py", "_fragmenter"): "issue 10/11",
-    ("runspace/pipeline_start.py", "_command_id"): "issue 10/11",
-    ("runspace/pipeline.py", "_serializer"): "issue 10/11",
-    ("runspace/pool.py", "_build_session"): "issue 10/11",
     ("protocol/objects.py", "lines"): "split CLIXML decoding from the object model",
 }
 

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 DEFAULT_USER = ("user", "password")
@@ -46,6 +47,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-unencrypted", action="store_true", help="accept unencrypted SOAP over HTTP (Basic over HTTP)"
     )
+    parser.add_argument(
+        "--keepalive-timeout",
+        type=_positive_seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="close keep-alive connections idle this long (default 120, as HTTP.sys)",
+    )
+    parser.add_argument(
+        "--cut-network-after",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="cut the network (reset every connection, refuse new ones) once, this long after start",
+    )
+    parser.add_argument(
+        "--cut-network-for",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a cut lasts (default 10); SIGUSR1 also cuts the network for this long",
+    )
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of seconds above 0")
+    return seconds
 
 
 def _parse_listen(value: str) -> tuple[str, int]:
@@ -98,6 +129,7 @@ def run(args: Any) -> int:
             computer_name=args.computer_name,
             root=args.root,
             allow_unencrypted=args.allow_unencrypted,
+            keepalive_timeout=args.keepalive_timeout,
         )
         emulator.start()
     except (OSError, ValueError) as exc:
@@ -108,13 +140,27 @@ def run(args: Any) -> int:
     def on_signal(signum: int, frame: Any) -> None:
         done.set()
 
+    cut_for = float(args.cut_network_for)
+
+    def cut(reason: str) -> None:
+        print(f"psremoting emulator: {reason}: network cut for {cut_for:g} s", file=sys.stderr, flush=True)
+        emulator.cut_network(cut_for)
+
+    def on_usr1(signum: int, frame: Any) -> None:
+        threading.Thread(target=cut, args=("SIGUSR1",), daemon=True).start()
+
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if hasattr(signal, "SIGUSR1"):
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, on_usr1)
+    cut_at = time.monotonic() + args.cut_network_after if args.cut_network_after else None
     try:
         print(f"listening on {emulator.url}", flush=True)
         if emulator.ca_file:
             print(f"psremoting emulator: CA certificate: {emulator.ca_file}", file=sys.stderr, flush=True)
-        while not done.wait(0.5):
-            pass
+        while not done.wait(0.1):
+            if cut_at is not None and time.monotonic() >= cut_at:
+                cut_at = None
+                cut(f"--cut-network-after {args.cut_network_after:g}")
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -38,10 +38,6 @@ _stack_lock = threading.RLock()
 _stack: list[InteractiveSession] = []
 
 
-#: Receive long-poll of an interactive line, in seconds (see `InteractiveSession.run`).
-_INTERACTIVE_POLL_SECONDS = 0.25
-
-
 @dataclass
 class RunResult:
     """What running one line did.
@@ -115,7 +111,7 @@ class InteractiveSession:
         if self._active and self.session.state.value == "Opened":
             try:
                 result = self.session.runspace.start(
-                    "prompt", timeout=timeout, annotate_output=False, poll_interval=1.0
+                    "prompt", timeout=timeout, annotate_output=False
                 ).result()
                 text = "".join(str(o) for o in result.output)
                 if text.strip():
@@ -155,7 +151,6 @@ class InteractiveSession:
                 annotate_output=False,
                 # Short long-polls: Ctrl+C is sent between two Receives, so this bounds how
                 # long a stop waits (PowerShell gives the prompt back within a second).
-                poll_interval=_INTERACTIVE_POLL_SECONDS,
             )
             with self._lock:
                 self._pipeline = pipeline

@@ -150,7 +150,7 @@ def _not_found(path: str) -> TransferError:
 
 def upload_chunk_size(session: PSSession) -> int:
     """Raw bytes per input chunk so that one chunk fills one Send (one fragment)."""
-    payload = int(session.runspace.wsman.max_payload_size)
+    payload = session.runspace.max_payload_size
     room = payload - _FRAGMENT_HEADER - _MESSAGE_OVERHEAD
     return max(3, room // 4 * 3)
 

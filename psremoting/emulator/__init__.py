@@ -89,7 +89,13 @@ class _Computer(RequestHandler):
             ssl_context, cert_der = emu._tls_for(self.name)
         self.registry.start()
         self.listener = Listener(
-            host, port, self, ssl_context=ssl_context, certificate_der=cert_der, name=self.name
+            host,
+            port,
+            self,
+            ssl_context=ssl_context,
+            certificate_der=cert_der,
+            name=self.name,
+            keepalive_timeout=emu.keepalive_timeout,
         )
         self.listener.start()
         scheme = "https" if emu.https else "http"
@@ -127,9 +133,12 @@ class _Computer(RequestHandler):
             status, body = service.handle(
                 outcome.body, username=outcome.username or "", client_ip=request.client_ip
             )
-            delay = knobs.delay_for(_action_of(outcome.body))
+            action = _action_of(outcome.body)
+            delay = knobs.delay_for(action)
             if delay > 0:
                 threading.Event().wait(delay)
+            if knobs.should_lose_answer(action):
+                return HTTPResponse(0, drop=True)
             wrapped, content_type = auth.wrap(body)
             return HTTPResponse(status, wrapped, [*outcome.headers, ("Content-Type", content_type)])
 
@@ -164,6 +173,8 @@ class Emulator:
     ``idle_timeout``: seconds without a request after which a shell is closed.
     ``max_shells_per_user`` and ``max_envelope_size`` (bytes): Windows' quotas.
     ``certfile``/``keyfile``: serve this certificate instead of a generated one (https).
+    ``keepalive_timeout``: seconds an idle keep-alive connection stays open (HTTP.sys: 120);
+    the client must authenticate the next connection again.
     """
 
     def __init__(
@@ -182,7 +193,13 @@ class Emulator:
         max_envelope_size: int = 512000,
         certfile: str | Path | None = None,
         keyfile: str | Path | None = None,
+        keepalive_timeout: float = 120.0,
     ) -> None:
+        if keepalive_timeout <= 0:
+            raise ValueError(
+                f"keepalive_timeout must be a positive number of seconds, not {keepalive_timeout!r}"
+            )
+        self.keepalive_timeout = float(keepalive_timeout)
         self.host = host
         self._port = port
         self.https = https

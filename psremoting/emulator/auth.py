@@ -299,6 +299,14 @@ class ConnectionAuth:
             return self._challenge()
         if self._session_user is not None:
             return self._accept_body(self._session_user, lowered, body, sealable=True)
+        if (
+            lowered.get("content-type", "")
+            .lower()
+            .startswith(("multipart/encrypted", "multipart/x-multi-encrypted"))
+        ):
+            # A sealed message on a connection that never authenticated (a client reusing the
+            # keys of a connection the server dropped): HTTP.sys answers 400 Bad Request.
+            return AuthOutcome(False, None, b"", 400, [])
         return self._challenge()
 
     def _challenge(self) -> AuthOutcome:

@@ -15,6 +15,22 @@ import time
 import uuid
 from xml.sax.saxutils import escape
 
+# The codes are the protocol layer's (one definition for the client and the emulator).
+from psremoting.protocol.wsman import (
+    ERROR_WSMAN_INUSE_CANNOT_RECONNECT,
+    ERROR_WSMAN_INVALID_ACTIONURI,
+    ERROR_WSMAN_INVALID_ENUMERATION_CONTEXT,
+    ERROR_WSMAN_INVALID_RESOURCE_URI,
+    ERROR_WSMAN_INVALID_SELECTORS,
+    ERROR_WSMAN_INVALID_SOAP_BODY,
+    ERROR_WSMAN_INVALID_XML,
+    ERROR_WSMAN_OPERATION_TIMEDOUT,
+    ERROR_WSMAN_PROVIDER_FAILURE,
+    ERROR_WSMAN_QUOTA_MAX_SHELLS,
+    ERROR_WSMAN_SERVER_ENVELOPE_LIMIT,
+    ERROR_WSMAN_UNEXPECTED_SELECTORS,
+)
+
 __all__ = [
     "ERROR_WSMAN_INVALID_ACTIONURI",
     "ERROR_WSMAN_INVALID_RESOURCE_URI",
@@ -38,22 +54,12 @@ __all__ = [
     "FaultKnobs",
     "render_fault",
     "shell_not_found",
+    "shell_in_use",
     "internal_error",
 ]
 
 FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
 ADDRESSING_FAULT_ACTION = "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
-
-ERROR_WSMAN_INVALID_ACTIONURI = 2150858753
-ERROR_WSMAN_OPERATION_TIMEDOUT = 2150858793
-ERROR_WSMAN_INVALID_SOAP_BODY = 2150858791
-ERROR_WSMAN_INVALID_RESOURCE_URI = 2150858811
-ERROR_WSMAN_INVALID_SELECTORS = 2150858813
-ERROR_WSMAN_INVALID_XML = 2150858819
-ERROR_WSMAN_SERVER_ENVELOPE_LIMIT = 2150858825
-ERROR_WSMAN_UNEXPECTED_SELECTORS = 2150858843
-ERROR_WSMAN_QUOTA_MAX_SHELLS = 2150859173
-ERROR_WSMAN_PROVIDER_FAILURE = 2150858755
 
 
 class WSManFault(Exception):
@@ -154,6 +160,20 @@ def command_not_found(command_id: str) -> WSManFault:
     )
 
 
+def shell_in_use(shell_id: str) -> WSManFault:
+    """A Connect to a shell some client is connected to, a Reconnect from a client other
+    than the one that disconnected it, or a request on a disconnected shell (MS-WSMV 3.1.4.16/17:
+    wsman:InternalError)."""
+    return WSManFault(
+        ERROR_WSMAN_INUSE_CANNOT_RECONNECT,
+        f"The WinRM service cannot re-connect the session because the session is no longer associated "
+        f"with this transportmanager object. The shell {shell_id} is in use by another client or is "
+        "disconnected. ",
+        code="s:Receiver",
+        subcode="w:InternalError",
+    )
+
+
 def invalid_selectors() -> WSManFault:
     """A shell operation without the ShellId selector."""
     return WSManFault(
@@ -176,7 +196,7 @@ def already_exists(what: str, where: str) -> WSManFault:
 def invalid_enumeration_context() -> WSManFault:
     """A Pull whose EnumerationContext is unknown or was already used up."""
     return WSManFault(
-        2150858993,
+        ERROR_WSMAN_INVALID_ENUMERATION_CONTEXT,
         "The WS-Management service cannot process the request because the enumeration context "
         "is not valid or has expired. ",
         subcode="n:InvalidEnumerationContext",
@@ -277,6 +297,8 @@ class FaultKnobs:
       ``after`` more requests have been answered normally (a network cut or a crashed proxy);
     - :meth:`inject` answers the next ``count`` requests of an action (``"Receive"``,
       ``"Command"``... or the full Action URI) with a WSMan fault as HTTP 500;
+    - :meth:`lose_answer` runs a request but drops its answer (the connection is closed
+      instead): what a network failure after the server acted looks like;
     - :meth:`delay` holds responses for ``seconds`` (a slow network or server);
     - :meth:`lose_shells` (wired by the Emulator) forgets every shell as a WinRM service
       restart does, so the next request on a shell gets the shell-not-found fault;
@@ -293,6 +315,7 @@ class FaultKnobs:
         self._delay_action: str | None = None
         self._delay_count: int | None = None
         self._cut_until: float | None = None
+        self._lost_answers: list[list[object]] = []
         self.lose_shells_hook: object = None
         self.cut_network_hook: object = None
 
@@ -300,6 +323,26 @@ class FaultKnobs:
         """Drop the connection of the request that arrives after ``after`` more requests (``count`` times)."""
         with self._lock:
             self._drops = [after] * count if not self._drops else self._drops + [after] * count
+
+    def lose_answer(self, action: str, count: int = 1) -> None:
+        """Run the next ``count`` requests of ``action`` but drop their connection instead of
+        answering: the answer is lost in flight (a network failure after the server acted)."""
+        with self._lock:
+            self._lost_answers.append([action, count])
+
+    def should_lose_answer(self, action: str | None) -> bool:
+        """Called once per answered request: True means drop the connection, unanswered."""
+        if action is None:
+            return False
+        with self._lock:
+            for entry in self._lost_answers:
+                name = str(entry[0])
+                if action == name or action.rsplit("/", 1)[-1].lower() == name.lower():
+                    entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
+                    if int(entry[1]) <= 0:  # type: ignore[call-overload]
+                        self._lost_answers.remove(entry)
+                    return True
+        return False
 
     def inject(self, action: str, fault: WSManFault | None = None, count: int = 1) -> None:
         """Answer the next ``count`` requests of ``action`` with ``fault`` (default: an internal error)."""
@@ -347,6 +390,7 @@ class FaultKnobs:
         with self._lock:
             self._cut_until = None
             self._drops = []
+            self._lost_answers = []
             self._injections = []
             self._delay = 0.0
             self._delay_action = None

@@ -39,6 +39,8 @@ class OutputSink(Protocol):
 
     def queued_bytes(self, pipeline_id: Any) -> int: ...
 
+    def room_for(self, pipeline_id: Any) -> tuple[int, bool]: ...
+
     def note_written(self) -> None: ...
 
     def pump(self, fragment_size: int) -> None: ...
@@ -104,14 +106,18 @@ class PipelineIOImpl:
             shell.note_written()
 
     def _wait_for_room(self) -> None:
+        """Backpressure: wait while the pipeline's unreceived output is over its budget
+        (`MAX_QUEUED_BYTES`; while the shell is disconnected in Block mode, the smaller
+        disconnected budget, and then for as long as the shell stays disconnected)."""
         shell = self._shell
         deadline = time.monotonic() + 600
-        while (
-            shell.queued_bytes(self._command.pipeline_id) > MAX_QUEUED_BYTES
-            and not self.stopping.is_set()
-            and not shell.closed
-            and time.monotonic() < deadline
-        ):
+        pipeline_id = self._command.pipeline_id
+        while not self.stopping.is_set() and not shell.closed:
+            limit, blocking = shell.room_for(pipeline_id)
+            if shell.queued_bytes(pipeline_id) <= limit:
+                return
+            if not blocking and time.monotonic() >= deadline:
+                return
             shell.cond.wait(1.0)
 
     def write_output(self, obj: Any) -> None:

@@ -28,7 +28,6 @@ from typing import Any
 import psrpcore
 from psrpcore.types import (
     PSInvocationState,
-    RunspacePoolState,
 )
 
 from psremoting.emulator import faults
@@ -42,11 +41,12 @@ from psremoting.emulator.pipelines import (
     pipeline_id_of,
     split_messages,
 )
+from psremoting.emulator.shell_connection import DISCONNECTED_BUFFER_BYTES, ClientConnection
 from psremoting.emulator.shell_registry import Shell
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_FRAGMENT", "PSRPShell", "ReceiveResult", "fragment_size_for"]
+__all__ = ["DISCONNECTED_BUFFER_BYTES", "MAX_FRAGMENT", "PSRPShell", "ReceiveResult", "fragment_size_for"]
 
 #: Windows' largest PSRP fragment.
 MAX_FRAGMENT = 32768
@@ -87,7 +87,7 @@ class ReceiveResult:
     stream_names: list[str] = field(default_factory=list)
 
 
-class PSRPShell(Shell):
+class PSRPShell(ClientConnection, Shell):
     """A PowerShell runspace pool behind a WinRS shell."""
 
     def __init__(
@@ -119,6 +119,7 @@ class PSRPShell(Shell):
         self._stats = stats
         self._unpumped = 0
         self._running = 0
+        self._active_receives = 0
 
     # -- psrpcore plumbing ---------------------------------------------------------------
 
@@ -129,9 +130,13 @@ class PSRPShell(Shell):
         return self._engine
 
     def note_written(self) -> None:
-        """A message was queued in psrpcore: move it to the receive queues now and then."""
+        """A message was queued in psrpcore: move it to the receive queues now and then (at
+        once while disconnected in Drop mode, which then discards the oldest output)."""
         self._unpumped += 1
-        if self._unpumped >= 64:
+        if self.state == "Disconnected" and self.buffer_mode == "Drop":
+            self.pump(self.fragment_size)
+            self._drop_oldest(DISCONNECTED_BUFFER_BYTES)
+        elif self._unpumped >= 64:
             self.pump(self.fragment_size)
         self.cond.notify_all()
 
@@ -402,34 +407,49 @@ class PSRPShell(Shell):
         budget = max_envelope_size - RESPONSE_OVERHEAD
         deadline = time.monotonic() + timeout
         with self.cond:
-            self.fragment_size = fragment_size
-            command = self._get_command(command_id) if command_id else None
-            target = command.pipeline_id if command is not None else None
-            if command is None and self._held_state is not None:
-                self.queues[None].appendleft(self._held_state)
-                self.queue_sizes[None] += len(self._held_state)
-                self._held_state = None
-            elif command is None and self.opening:
-                self._hold_back_open_state(fragment_size)
-            while True:
-                if self.closed:
-                    raise faults.shell_not_found(self.shell_id)
-                self.pump(fragment_size)
-                chunks = self._take(target, budget)
-                if chunks and command is not None and not command.finished and not self.queues.get(target):
-                    # A short pipeline is usually about to end: wait a moment so that its end
-                    # (CommandState Done) rides in this response instead of costing another
-                    # round trip, as Windows batches it. Not when output is still queued: this
-                    # response is full and the client will Receive again at once.
-                    chunks += self._linger(command, target, budget - _cost(chunks), fragment_size)
-                done = command is not None and command.finished and not self.queues.get(target)
-                if chunks or done:
-                    self.cond.notify_all()  # a worker may wait for room
-                    return ReceiveResult(chunks, done, command.exit_code if command is not None else 0)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise faults.operation_timed_out()
-                self.cond.wait(remaining)
+            if self.state == "Disconnected":
+                # MS-WSMV 3.1.4.15: nothing more for a client until the shell is reconnected.
+                raise faults.shell_in_use(self.shell_id)
+            self._active_receives += 1
+            try:
+                return self._receive_locked(command_id, fragment_size, budget, deadline)
+            finally:
+                self._active_receives -= 1
+                self.cond.notify_all()
+
+    def _receive_locked(
+        self, command_id: str | None, fragment_size: int, budget: int, deadline: float
+    ) -> ReceiveResult:
+        self.fragment_size = fragment_size
+        command = self._get_command(command_id) if command_id else None
+        target = command.pipeline_id if command is not None else None
+        if command is None and self._held_state is not None:
+            self.queues[None].appendleft(self._held_state)
+            self.queue_sizes[None] += len(self._held_state)
+            self._held_state = None
+        elif command is None and self.opening:
+            self._hold_back_open_state(fragment_size)
+        while True:
+            if self.closed:
+                raise faults.shell_not_found(self.shell_id)
+            self.pump(fragment_size)
+            chunks = self._take(target, budget)
+            if chunks and command is not None and not command.finished and not self.queues.get(target):
+                # A short pipeline is usually about to end: wait a moment so that its end
+                # (CommandState Done) rides in this response instead of costing another
+                # round trip, as Windows batches it. Not when output is still queued: this
+                # response is full and the client will Receive again at once.
+                chunks += self._linger(command, target, budget - _cost(chunks), fragment_size)
+            done = command is not None and command.finished and not self.queues.get(target)
+            if chunks or done:
+                self.cond.notify_all()  # a worker may wait for room
+                return ReceiveResult(chunks, done, command.exit_code if command is not None else 0)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.state == "Disconnected":
+                # Disconnected while this Receive waited: it answers with what there was.
+                raise faults.operation_timed_out()
+            self.cond.wait(remaining)
+            if self.state != "Disconnected":
                 self.touch()
 
     def _hold_back_open_state(self, fragment_size: int) -> None:
@@ -495,45 +515,6 @@ class PSRPShell(Shell):
             return data
 
     # -- pool life ----------------------------------------------------------------------------
-
-    def disconnect(self) -> None:
-        with self.cond:
-            if self.pool.state == RunspacePoolState.Opened:
-                self.pool.disconnect()
-            self.state = "Disconnected"
-
-    def reconnect(self) -> None:
-        with self.cond:
-            if self.pool.state == RunspacePoolState.Disconnected:
-                self.pool.reconnect()
-            self.state = "Connected"
-
-    def connect(self, connect_xml: bytes) -> bytes:
-        """WSMan Connect from a new client: feed connectXml, answer as Windows does.
-
-        The ConnectResponse carries SessionCapability and RunspacePoolInitData; the
-        ApplicationPrivateData and RunspacePoolState(Opened) wait for the next Receive (the
-        recordings show either one there, depending on the Windows version; both are sent).
-        """
-        with self.cond:
-            if self.pool.state == RunspacePoolState.Disconnected:
-                self.pool.connect()
-                # psrpcore answers a reconnecting client's SessionCapability with nothing; Windows
-                # answers with its own, first.
-                self.take_pool_output()
-                self.pool.prepare_message(self.pool.our_capability)
-            self.state = "Connected"
-        self.feed(connect_xml, "stdin")
-        with self.cond:
-            data = self.take_pool_output()
-            messages = split_messages(data)
-            answer = b"".join(raw for _type, raw in messages[:2])
-            rest = [raw for _type, raw in messages[2:]]
-            if rest:
-                blob = b"".join(rest)
-                self.queues[None].appendleft(blob)
-                self.queue_sizes[None] += len(blob)
-            return answer
 
     def close(self) -> None:
         with self.cond:

@@ -101,8 +101,12 @@ class Listener:
         ssl_context: ssl.SSLContext | None = None,
         certificate_der: bytes | None = None,
         name: str = "emulator",
+        keepalive_timeout: float = KEEPALIVE_IDLE_SECONDS,
     ) -> None:
         self._handler = handler
+        #: Seconds an idle keep-alive connection (no request in progress) is kept open, as
+        #: HTTP.sys's IdleConnectionTimeout (2 minutes); then it is closed.
+        self.keepalive_timeout = keepalive_timeout
         self._ssl_context = ssl_context
         self._certificate_der = certificate_der
         self._name = name
@@ -185,7 +189,7 @@ class Listener:
                 with self._lock:
                     self._connections.discard(raw)
                     self._connections.add(conn)
-            conn.settimeout(KEEPALIVE_IDLE_SECONDS)
+            conn.settimeout(self.keepalive_timeout)
             client_der = conn.getpeercert(binary_form=True) if isinstance(conn, ssl.SSLSocket) else None
             answer = self._handler.new_connection(self._certificate_der, client_der)
             reader = _Reader(conn)

@@ -34,6 +34,15 @@ class Shell:
         self.created = time.monotonic()
         self.last_activity = self.created
         self.state = "Connected"
+        #: The client's name for the shell (rsp:Name of the Create: PowerShell's session name).
+        self.name = ""
+        #: Seconds without a client request after which the shell is deleted (the Create's or
+        #: the Disconnect's IdleTimeOut, else the service's); set by the registry on add.
+        self.idle_timeout = 0.0
+        #: OutputBufferingMode while disconnected: Block or Drop.
+        self.buffer_mode = "Block"
+        #: wsmv:SessionId of the client connected to the shell (a Reconnect must match it).
+        self.client_session: str | None = None
         self.closed = False
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
@@ -79,6 +88,8 @@ class ShellRegistry:
             owned = sum(1 for s in self._shells.values() if s.owner.lower() == shell.owner.lower())
             if owned >= self.max_shells_per_user:
                 raise faults.quota_max_shells(shell.owner, self.max_shells_per_user)
+            if not shell.idle_timeout:
+                shell.idle_timeout = self.idle_timeout
             self._shells[shell.shell_id] = shell
 
     def get(self, shell_id: str, owner: str) -> Shell:
@@ -118,9 +129,13 @@ class ShellRegistry:
         while not self._stop.wait(interval):
             now = time.monotonic()
             with self._lock:
-                idle = [s for s in self._shells.values() if now - s.last_activity > self.idle_timeout]
+                idle = [
+                    s
+                    for s in self._shells.values()
+                    if now - s.last_activity > (s.idle_timeout or self.idle_timeout)
+                ]
                 for shell in idle:
                     self._shells.pop(shell.shell_id, None)
             for shell in idle:
-                log.info("shell %s idle for more than %.0f s: closed", shell.shell_id, self.idle_timeout)
+                log.info("shell %s idle for more than %.0f s: closed", shell.shell_id, shell.idle_timeout)
                 shell.close()

@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 from psremoting.emulator import faults
 from psremoting.emulator.cmdshell import CmdShell
 from psremoting.emulator.shell_registry import Shell
+from psremoting.protocol import wsman as _codes
 
 __all__ = [
     "NS",
@@ -53,9 +54,11 @@ PS_URI_PREFIX = "http://schemas.microsoft.com/powershell/"
 TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer/"
 ENUMERATION = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/"
 SHELL_ACTION = SHELL_NS + "/"
-SIGNAL_TERMINATE = SHELL_NS + "/signal/terminate"
-SIGNAL_CTRL_C = SHELL_NS + "/signal/ctrl_c"
-SIGNAL_PS_CTRL_C = "powershell/signal/ctrl_c"
+# Signal codes: the protocol layer's (SIGNAL_PS_STOP stops a pipeline; the others close it).
+SIGNAL_TERMINATE = _codes.SIGNAL_TERMINATE
+SIGNAL_CTRL_C = _codes.SIGNAL_CTRL_C
+SIGNAL_PS_CTRL_C = _codes.SIGNAL_PS_CTRL_C
+SIGNAL_PS_STOP = _codes.SIGNAL_PS_STOP
 DONE_STATE = SHELL_NS + "/CommandState/Done"
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
@@ -96,6 +99,8 @@ class Request:
     selectors: dict[str, str] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
     body: ET.Element | None = None
+    #: The client's wsmv:SessionId: a Reconnect must come from the client that disconnected.
+    session_id: str | None = None
 
 
 def parse_request(data: bytes, default_envelope: int) -> Request:
@@ -144,6 +149,7 @@ def parse_request(data: bytes, default_envelope: int) -> Request:
         selectors=selectors,
         options=options,
         body=body,
+        session_id=text("wsmv:SessionId"),
     )
 
 
@@ -179,7 +185,7 @@ def _duration(seconds: int) -> str:
     return f"P0DT{seconds // 3600}H{seconds // 60 % 60}M{seconds % 60}S"
 
 
-def shell_xml(shell: Shell, *, computer_name: str, idle_timeout: float, extra: bool = False) -> str:
+def shell_xml(shell: Shell, *, computer_name: str, extra: bool = False) -> str:
     """The ``rsp:Shell`` description of a shell (Create, Get and Enumerate answers).
 
     A cmd shell's description is shorter, as Windows answers pywinrm/pypsrp's WinRS;
@@ -188,12 +194,13 @@ def shell_xml(shell: Shell, *, computer_name: str, idle_timeout: float, extra: b
     now = time.monotonic()
     is_cmd = isinstance(shell, CmdShell)
     process = "" if is_cmd else "<rsp:ProcessId>4242</rsp:ProcessId>"
+    name = f"<rsp:Name>{escape(shell.name)}</rsp:Name>" if shell.name else ""
     head = (
-        f'<rsp:Shell xmlns:rsp="{SHELL_NS}"><rsp:ShellId>{shell.shell_id}</rsp:ShellId>'
+        f'<rsp:Shell xmlns:rsp="{SHELL_NS}"><rsp:ShellId>{shell.shell_id}</rsp:ShellId>{name}'
         f"<rsp:ResourceUri>{escape(shell.resource_uri)}</rsp:ResourceUri>"
         f"<rsp:Owner>{escape(computer_name.upper())}\\{escape(shell.owner)}</rsp:Owner>"
         f"<rsp:ClientIP>{escape(shell.client_ip)}</rsp:ClientIP>{process}"
-        f"<rsp:IdleTimeOut>PT{idle_timeout:.3f}S</rsp:IdleTimeOut>"
+        f"<rsp:IdleTimeOut>PT{shell.idle_timeout:.3f}S</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>{shell.input_streams}</rsp:InputStreams>"
         f"<rsp:OutputStreams>{shell.output_streams}</rsp:OutputStreams>"
     )
@@ -203,7 +210,7 @@ def shell_xml(shell: Shell, *, computer_name: str, idle_timeout: float, extra: b
         else "<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut><rsp:Locale>en-US</rsp:Locale>"
         "<rsp:DataLocale>en-US</rsp:DataLocale><rsp:CompressionMode>NoCompression</rsp:CompressionMode>"
         "<rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding>"
-        f"<rsp:BufferMode>Block</rsp:BufferMode><rsp:State>{shell.state}</rsp:State>"
+        f"<rsp:BufferMode>{shell.buffer_mode}</rsp:BufferMode><rsp:State>{shell.state}</rsp:State>"
     )
     times = (
         f"<rsp:ShellRunTime>{_duration(int(now - shell.created))}</rsp:ShellRunTime>"

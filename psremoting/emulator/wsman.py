@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 from psremoting.emulator import faults
 from psremoting.emulator.cmdshell import CmdShell
 from psremoting.emulator.psrp_shell import PSRPShell, fragment_size_for
+from psremoting.emulator.retransmission import AnswerCache
 from psremoting.emulator.shell_registry import Shell, ShellRegistry
 from psremoting.emulator.soap import (
     CMD_URI,
@@ -38,12 +39,14 @@ from psremoting.emulator.soap import (
     SHELL_NS,
     SIGNAL_CTRL_C,
     SIGNAL_PS_CTRL_C,
+    SIGNAL_PS_STOP,
     SIGNAL_TERMINATE,
     TRANSFER,
     Request,
     config_xml,
     decode_base64,
     machine_name,
+    parse_duration,
     parse_request,
     response_envelope,
     shell_xml,
@@ -87,6 +90,8 @@ class WSManService:
         self.cmd_enabled = cmd_enabled
         self.run_cmd_script = run_cmd_script
         self._enumerations: dict[str, list[str]] = {}
+        #: Answers of recent requests, for a client that sends one again after a network failure.
+        self.answers = AnswerCache()
         self._handlers: dict[str, Callable[[Request, str, str], str]] = {
             TRANSFER + "Create": self._create,
             TRANSFER + "Delete": self._delete,
@@ -105,7 +110,8 @@ class WSManService:
     # -- entry point ------------------------------------------------------------------------
 
     def handle(self, data: bytes, *, username: str, client_ip: str = "127.0.0.1") -> tuple[int, bytes]:
-        """Answer one request body: ``(http_status, response_envelope)``."""
+        """Answer one request body: ``(http_status, response_envelope)``. A shell request
+        whose MessageID was answered before gets that answer again (`retransmission.py`)."""
         request: Request | None = None
         try:
             if len(data) > self.max_envelope_size:
@@ -114,6 +120,28 @@ class WSManService:
             request = parse_request(data, self.max_envelope_size)
             # Unknown actions are counted together: a client cannot grow the table at will.
             self.stats.count(request.action if request.action in self._handlers else "(unknown)")
+        except faults.WSManFault as known:
+            relates = request.message_id if request is not None else None
+            return known.status, faults.render_fault(
+                known, relates, machine_name(request, self.computer_name)
+            )
+        parsed = request
+        if parsed.message_id and parsed.action.startswith((SHELL_ACTION, TRANSFER)):
+            answer = self.answers.answer(
+                username,
+                parsed.message_id,
+                parsed.operation_timeout + 10,
+                lambda: self._answer(parsed, username, client_ip),
+            )
+            if answer is None:
+                return 500, faults.render_fault(
+                    faults.operation_timed_out(), parsed.message_id, machine_name(parsed, self.computer_name)
+                )
+            return answer
+        return self._answer(parsed, username, client_ip)
+
+    def _answer(self, request: Request, username: str, client_ip: str) -> tuple[int, bytes]:
+        try:
             injected = self.knobs.take_injected(request.action)
             if injected is not None:
                 raise injected
@@ -123,30 +151,31 @@ class WSManService:
             body = handler(request, username, client_ip)
             return 200, response_envelope(request, request.action + "Response", body)
         except faults.WSManFault as known:
-            relates = request.message_id if request is not None else None
             return known.status, faults.render_fault(
-                known, relates, machine_name(request, self.computer_name)
+                known, request.message_id, machine_name(request, self.computer_name)
             )
         except Exception as exc:
-            log.exception(
-                "internal error answering %s", short_action(request.action) if request else "a request"
-            )
-            relates = request.message_id if request is not None else None
+            log.exception("internal error answering %s", short_action(request.action))
             internal = faults.internal_error(f"{type(exc).__name__}: {exc}")
-            return 500, faults.render_fault(internal, relates, machine_name(request, self.computer_name))
+            return 500, faults.render_fault(
+                internal, request.message_id, machine_name(request, self.computer_name)
+            )
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _shell(self, request: Request, username: str) -> Shell:
+    def _shell(self, request: Request, username: str, *, connected: bool = False) -> Shell:
+        """The shell the request's ShellId names; with `connected`, refused while it is
+        disconnected (Command, Send, Signal need a connected client)."""
         shell_id = request.selectors.get("ShellId")
         if not shell_id:
             raise faults.invalid_selectors()
-        return self.registry.get(shell_id, username)
+        shell = self.registry.get(shell_id, username)
+        if connected and shell.state == "Disconnected":
+            raise faults.shell_in_use(shell.shell_id)
+        return shell
 
     def _shell_xml(self, shell: Shell, *, extra: bool = False) -> str:
-        return shell_xml(
-            shell, computer_name=self.computer_name, idle_timeout=self.registry.idle_timeout, extra=extra
-        )
+        return shell_xml(shell, computer_name=self.computer_name, extra=extra)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -180,6 +209,12 @@ class WSManService:
                 engine_kwargs=kwargs,
                 stats=self.stats,
             )
+            name_el = body.find("rsp:Name", NS)
+            shell.name = (name_el.text or "").strip() if name_el is not None else ""
+            idle_el = body.find("rsp:IdleTimeOut", NS)
+            if idle_el is not None and idle_el.text:
+                shell.idle_timeout = max(1.0, parse_duration(idle_el.text, self.registry.idle_timeout))
+            shell.client_session = request.session_id
             self.registry.add(shell)
             try:
                 shell.fragment_size = min(shell.fragment_size, fragment_size_for(request.max_envelope_size))
@@ -229,7 +264,7 @@ class WSManService:
         raise faults.invalid_resource_uri(request.resource_uri)
 
     def _command(self, request: Request, username: str, client_ip: str) -> str:
-        shell = self._shell(request, username)
+        shell = self._shell(request, username, connected=True)
         body = request.body
         if body is None or body.tag != f"{{{NS['rsp']}}}CommandLine":
             raise faults.bad_body("Command expects an rsp:CommandLine element.")
@@ -252,7 +287,7 @@ class WSManService:
         return f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>"
 
     def _send(self, request: Request, username: str, client_ip: str) -> str:
-        shell = self._shell(request, username)
+        shell = self._shell(request, username, connected=True)
         body = request.body
         if body is None or body.tag != f"{{{NS['rsp']}}}Send":
             raise faults.bad_body("Send expects an rsp:Send element.")
@@ -307,7 +342,7 @@ class WSManService:
         return f"<rsp:ReceiveResponse>{streams}{state}</rsp:ReceiveResponse>"
 
     def _signal(self, request: Request, username: str, client_ip: str) -> str:
-        shell = self._shell(request, username)
+        shell = self._shell(request, username, connected=True)
         body = request.body
         if body is None or body.tag != f"{{{NS['rsp']}}}Signal":
             raise faults.bad_body("Signal expects an rsp:Signal element.")
@@ -315,11 +350,16 @@ class WSManService:
         code_el = body.find("rsp:Code", NS)
         code = (code_el.text or "").strip() if code_el is not None else ""
         if isinstance(shell, PSRPShell):
-            if code.lower() in (SIGNAL_PS_CTRL_C, SIGNAL_CTRL_C):
+            if code == SIGNAL_PS_STOP:
+                # PowerShell's stop (Ctrl+C), compared ordinally as Windows' plugin does.
                 shell.stop_command(command_id)
-            elif code.lower() == SIGNAL_TERMINATE.lower():
+            elif code.lower() in (SIGNAL_TERMINATE.lower(), SIGNAL_PS_CTRL_C, SIGNAL_CTRL_C):
+                # Windows' PowerShell plugin treats every other code on a command as a close
+                # of the command (pypsrp's PowerShell.stop() sends powershell/signal/ctrl_c).
                 if command_id:
                     shell.terminate_command(command_id)
+                elif code.lower() != SIGNAL_TERMINATE.lower():
+                    shell.stop_command(None)
             else:
                 raise faults.bad_body(f"Unknown signal code '{code}'.")
         elif isinstance(shell, CmdShell) and command_id:
@@ -329,14 +369,33 @@ class WSManService:
 
     def _disconnect(self, request: Request, username: str, client_ip: str) -> str:
         shell = self._shell(request, username)
+        body = request.body
+        idle_timeout: float | None = None
+        buffer_mode: str | None = None
+        if body is not None:
+            idle_el = body.find("rsp:IdleTimeOut", NS)
+            if idle_el is not None and (idle_el.text or "").strip():
+                idle_timeout = parse_duration(idle_el.text, -1.0)
+                if not 60 <= idle_timeout <= 2147483.647:
+                    raise faults.bad_body(
+                        f"IdleTimeOut {idle_el.text} is out of range: it must be between PT60S and "
+                        "MaxIdleTimeOut (PT2147483.647S)."
+                    )
+            mode_el = body.find("rsp:BufferMode", NS)
+            if mode_el is not None and (mode_el.text or "").strip():
+                buffer_mode = (mode_el.text or "").strip()
+                if buffer_mode not in ("Block", "Drop"):
+                    raise faults.bad_body(f"BufferMode '{buffer_mode}' is not Block or Drop.")
         if isinstance(shell, PSRPShell):
-            shell.disconnect()
+            shell.disconnect(idle_timeout, buffer_mode)
         return ""
 
     def _reconnect(self, request: Request, username: str, client_ip: str) -> str:
         shell = self._shell(request, username)
+        body = request.body
+        command_id = body.get("CommandId") if body is not None else None
         if isinstance(shell, PSRPShell):
-            shell.reconnect()
+            shell.reconnect(request.session_id, command_id)
         return ""
 
     def _connect(self, request: Request, username: str, client_ip: str) -> str:
@@ -346,13 +405,15 @@ class WSManService:
             raise faults.bad_body("Connect expects an rsp:Connect element for a PowerShell shell.")
         command_id = body.get("CommandId")
         if command_id:
+            # A command of a shell this client has just connected to.
+            if shell.state == "Disconnected":
+                raise faults.shell_in_use(shell.shell_id)
             shell._get_command(command_id)
-            shell.reconnect()
             return "<rsp:ConnectResponse/>"
         xml_el = body.find("pwsh:connectXml", NS)
         if xml_el is None:
             raise faults.bad_body("Connect expects connectXml.")
-        answer = shell.connect(decode_base64(xml_el.text, "connectXml"))
+        answer = shell.connect(decode_base64(xml_el.text, "connectXml"), request.session_id)
         return (
             "<rsp:ConnectResponse><rsp:InputStreams>stdin pr</rsp:InputStreams>"
             "<rsp:OutputStreams>stdout</rsp:OutputStreams>"

@@ -28,6 +28,7 @@ __all__ = [
     "ConnectTimeoutError",
     "SessionStateError",
     "SessionBrokenError",
+    "CommandDisconnectedError",
     "SessionNotFoundError",
     "PipelineStoppedError",
     "RemoteError",
@@ -192,6 +193,22 @@ class SessionBrokenError(SessionStateError):
     def __init__(self, message: str, *, computer_name: str | None = None, reason: str | None = None) -> None:
         super().__init__(message, computer_name=computer_name, state="Broken")
         self.reason = reason
+
+
+class CommandDisconnectedError(SessionStateError):
+    """The session became Disconnected while its command ran: the command goes on on the
+    server, and `receive_pssession` (Receive-PSSession) gets the rest of its output later.
+
+    Raised when the client disconnected it (`disconnect_pssession` from another thread: the
+    text of PowerShell's DiscOnSyncCommand) or when the network stayed down for the whole
+    robust-connection retry period (PowerShell's RCAutoDisconnectingError text); `session`
+    is the PSSession when known."""
+
+    fully_qualified_error_id = "PowerShellNetworkFailedStartDisconnect"
+
+    def __init__(self, message: str, *, computer_name: str | None = None, session: Any = None) -> None:
+        super().__init__(message, computer_name=computer_name, state="Disconnected")
+        self.session = session
 
 
 class SessionNotFoundError(PSRemotingError, LookupError):

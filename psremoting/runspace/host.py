@@ -36,6 +36,7 @@ __all__ = [
     "CONSOLE_COLORS",
     "HostState",
     "make_pshost",
+    "host_data_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -531,3 +532,38 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
             return None
 
     return _ClientHost
+
+
+_RAW_UI_FIELDS = (
+    "foreground_color",
+    "background_color",
+    "cursor_position",
+    "window_position",
+    "cursor_size",
+    "buffer_size",
+    "window_size",
+    "max_window_size",
+    "max_physical_window_size",
+    "window_title",
+)
+
+
+def _plain_value(value: Any) -> Any:
+    if value is None or isinstance(value, (int, str)):
+        return value
+    if hasattr(value, "width"):
+        return ("size", value.width, value.height)
+    if hasattr(value, "x"):
+        return ("xy", value.x, value.y)
+    return ("value", getattr(value, "value", repr(value)))
+
+
+def host_data_key(host: Any) -> tuple[Any, ...]:
+    """What of a pypsrp PSHost goes into a HostInfo (null or not, the raw UI's default
+    data), as a tuple to compare: equal keys give the same HostInfo on the wire."""
+    ui = getattr(host, "ui", None) if host is not None else None
+    raw_ui = getattr(ui, "raw_ui", None) if ui is not None else None
+    head = (host is None, ui is None, raw_ui is None)
+    if raw_ui is None:
+        return head
+    return head + tuple(_plain_value(getattr(raw_ui, name, None)) for name in _RAW_UI_FIELDS)

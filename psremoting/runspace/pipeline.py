@@ -1,35 +1,37 @@
-"""Pipelines on a runspace pool: start, stream, stop, close.
+"""Pipelines on a runspace pool: start, stream, stop, close; and receive a disconnected one.
 
 A `Pipeline` is one remote PowerShell invocation. Iterating it starts the command and
 yields `StreamItem`s as they arrive (output objects and the six streams, in the order the
 server sent them); `result()` drains it into a `PipelineResult` of lists. Every pipeline is
 closed on the server (WSMan Signal terminate) when it ends, however it ends, so that a
-long-lived session never reaches the server's command quota.
+long-lived session never reaches the server's command quota; a pipeline whose session was
+disconnected is left running there, to be received later (``resume=CommandId``).
 
-Receives are short long-polls (`poll_interval`): between them the loop sends a stop
-(Ctrl+C) that `stop()` asked for from another thread or a signal handler, and enforces the
-deadline. The loop is bounded: each pass takes about a poll even when the server answers
-the OperationTimeout fault (HTTP 500) at once, any other fault ends it, and once a stop is
-sent (asked for, or the deadline passed) it ends within the session's cancel_timeout. A
-Ctrl+C while the command's input is being sent still terminates the command on the server.
+Silence is not failure. Each Receive long-polls (OperationTimeout up to a minute, the HTTP
+wait a few seconds above it); an empty answer (w:TimedOut) means "ask again"; a server busy
+for minutes is waited for. A command ends only when it completes, its deadline passes (it is
+stopped), it is stopped (Ctrl+C: `stop()` sends the stop signal at once, on another
+connection while the Receive is outstanding, as PowerShell does), or the connection is really
+dead. A network failure is ridden out by the transport (robust connections: the same Receive,
+same MessageID, again until answered, so nothing is lost or repeated); past the retry period
+the session becomes Disconnected and `CommandDisconnectedError` says so.
 Output is decoded by `psremoting.protocol.objects.from_clixml` in one linear pass, and
 fragments are reassembled in linear time; nothing is kept that the caller did not ask for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import struct
 import threading
 import time
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from psremoting.protocol.errors import (
-    ERROR_CATEGORIES,
+    CommandDisconnectedError,
     PipelineStoppedError,
     PSRemotingError,
     PSRemotingTimeoutError,
@@ -53,29 +55,28 @@ from psremoting.protocol.fragments import (
     Defragmenter,
 )
 from psremoting.protocol.objects import InformationRecord, annotate, from_clixml, from_pypsrp, progress_from
-from psremoting.runspace.host import HostUI
-from psremoting.runspace.pipeline_start import begin_invoke, input_generator
-from psremoting.runspace.pool import (
-    OPERATION_TIMEOUT_FAULT,
-    SHELL_NOT_FOUND_FAULTS,
-    map_connection_error,
+from psremoting.protocol.session_texts import (
+    DISCONNECTED_ON_SYNC_COMMAND,
+    RC_AUTO_DISCONNECTING_ERROR,
+    STOP_COMMAND_ON_RETRY,
 )
+from psremoting.protocol.wsman import COMMAND_GONE, SHELL_NOT_FOUND
+from psremoting.runspace.host import HostUI, host_data_key
+from psremoting.runspace.pool_protocol import PoolForPipelines
 from psremoting.runspace.wire import WireContext, to_wire, wire_items
+from psremoting.runspace.streams import Command, PipelineResult, StreamItem, StreamName, error_record_from
+from psremoting.transport.errors import NetworkLostError, ReconnectCancelledError
+from psremoting.transport.failures import map_connection_error
+from psremoting.transport.shell import fault_code, is_operation_timeout
+from psremoting.transport.wsman import new_message_id
 
-if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.runspace.pool import RunspacePoolConnection
-
-__all__ = ["Pipeline", "PipelineResult", "StreamItem", "Command", "error_record_from"]
+__all__ = ["Pipeline", "PipelineResult", "StreamItem", "Command", "error_record_from", "RECEIVE_TIMEOUT"]
 
 log = logging.getLogger(__name__)
 
-StreamName = Literal["output", "error", "warning", "verbose", "debug", "information", "progress"]
-
-#: WSMan faults a Receive gets for a command the server no longer has
-#: (ERROR_WSMAN_UNEXPECTED_SELECTORS, ERROR_WSMAN_INVALID_SELECTORS). The first is also the
-#: shell-not-found fault: after a stop it ends only this command; the next one finds out
-#: whether the shell is there.
-_COMMAND_GONE_FAULTS = frozenset({0x8033805B, 0x8033803D})
+#: The longest a Receive long-polls (its OperationTimeout), in seconds: Windows' MaxTimeoutms
+#: default. SessionOption.operation_timeout lowers it.
+RECEIVE_TIMEOUT = 60.0
 
 # PSInvocationState
 _STATES = {
@@ -89,100 +90,18 @@ _STATES = {
 }
 
 
-@dataclass
-class StreamItem:
-    """One thing a pipeline produced: ``stream`` says which stream, ``value`` is an output
-    object, a `RemoteErrorRecord`, a message string (warning/verbose/debug), an
-    `InformationRecord` or a `ProgressRecord`."""
-
-    stream: StreamName
-    value: Any
-
-
-@dataclass
-class Command:
-    """One command of a pipeline: a script (``is_script=True``) or a command name, with
-    positional `arguments` and named `parameters` (a value of None makes a switch)."""
-
-    text: str
-    is_script: bool = True
-    arguments: Sequence[Any] = ()
-    parameters: dict[str, Any] = field(default_factory=dict)
-    merge_errors: bool = False
-
-
-@dataclass
-class PipelineResult:
-    """All of a finished pipeline: `output` and each stream as lists, the final `state`
-    (Completed, Failed, Stopped), and `exit_code` when the script ran ``exit N``."""
-
-    output: list[Any] = field(default_factory=list)
-    error: list[RemoteErrorRecord] = field(default_factory=list)
-    warning: list[str] = field(default_factory=list)
-    verbose: list[str] = field(default_factory=list)
-    debug: list[str] = field(default_factory=list)
-    information: list[InformationRecord] = field(default_factory=list)
-    progress: list[Any] = field(default_factory=list)
-    state: str = "NotStarted"
-    exit_code: int | None = None
-
-    @property
-    def had_errors(self) -> bool:
-        return bool(self.error) or self.state == "Failed"
-
-    def add(self, item: StreamItem) -> None:
-        getattr(self, item.stream).append(item.value)
-
-
-def error_record_from(
-    record: Any, computer_name: str | None, runspace_id: uuid.UUID | None
-) -> RemoteErrorRecord:
-    """A RemoteErrorRecord from pypsrp's deserialized ErrorRecord (or a PSObject of one)."""
-
-    def get(name: str) -> Any:
-        return getattr(record, name, None)
-
-    exception = from_pypsrp(get("exception"))
-    exc_message = None
-    exc_type = None
-    if exception is not None and hasattr(exception, "get"):
-        exc_message = exception.get("Message")
-        types = getattr(exception, "type_names", [])
-        exc_type = types[0] if types else None
-    to_string = getattr(record, "_to_string", None)
-    message = get("details_message") or to_string or exc_message or get("message") or "Unknown remote error"
-    category_value = get("category")
-    try:
-        category = ERROR_CATEGORIES[int(category_value)]
-    except (TypeError, ValueError, IndexError):
-        category = str(category_value or "NotSpecified")
-    return RemoteErrorRecord(
-        message=str(message),
-        category=category,
-        activity=get("activity"),
-        reason=get("reason"),
-        target_name=get("target_name"),
-        target_type=get("target_type"),
-        fully_qualified_error_id=str(get("fq_error") or ""),
-        target_object=from_pypsrp(get("target_object")),
-        exception_type=exc_type,
-        script_stack_trace=get("script_stacktrace"),
-        position_message=get("invocation_position_message"),
-        computer_name=computer_name,
-        runspace_id=runspace_id,
-    )
-
-
 class Pipeline:
     """One remote invocation on a `RunspacePoolConnection` (see the module docstring).
 
     Build it with `RunspacePoolConnection.start(...)` or `PSSession.start(...)`. Iterate it
     once; or call `result()`. `stop()` may be called from any thread or a signal handler.
+    With ``resume=CommandId`` it receives a command already running on the server (one left
+    there by a disconnect) instead of starting one.
     """
 
     def __init__(
         self,
-        pool: RunspacePoolConnection,
+        pool: PoolForPipelines,
         script: str | None = None,
         *,
         arguments: Sequence[Any] = (),
@@ -195,46 +114,66 @@ class Pipeline:
         timeout: float | None = None,
         annotate_output: bool = False,
         show_computer_name: bool = True,
-        poll_interval: float = 1.0,
         add_to_history: bool = False,
+        resume: str | None = None,
     ) -> None:
-        if commands is None:
+        if commands is None and resume is None:
             if script is None:
                 raise ValueError("give a script or commands")
             commands = [
                 Command(script, True, tuple(arguments), dict(parameters or {}), merge_errors=merge_errors)
             ]
-        if not commands:
+        if commands is not None and not commands:
             raise ValueError("a pipeline needs at least one command")
         self.pool = pool
-        self.commands = list(commands)
+        self.commands = list(commands or [])
         if out_default:
             self.commands.append(Command("Out-Default", is_script=False))
+        self.resume = resume.upper() if resume else None
         self.input = input
         self.ui = ui
         self.timeout = timeout
         self.annotate_output = annotate_output
         self.show_computer_name = show_computer_name
-        self.poll_interval = max(0.2, poll_interval)
         self.add_to_history = add_to_history
         self.state = "NotStarted"
         self.exit_code: int | None = None
         self.pop_requested = False
         self.failed_record: RemoteErrorRecord | None = None
         self.timed_out = False
+        self.command_id: str | None = self.resume
         self._stop_event = threading.Event()
+        self._stop_lock = threading.Lock()
+        self._stop_signalled = False
         self._iterated = False
         self._ps: Any = None
+        self._wire = WireContext(pool.channel.exchange_keys)
 
     # --- control ------------------------------------------------------------------------
     def stop(self) -> None:
         """Ask the running command to stop (Ctrl+C). Safe from any thread or a signal
-        handler: it only sets a flag, which the polling loop acts on within a poll interval."""
+        handler: the stop signal leaves at once on a connection of its own (a thread sends
+        it), so a Receive long-polling on another connection ends as soon as the server
+        stopped the command."""
         self._stop_event.set()
+        if self.command_id is not None and self.state in ("Running", "Stopping"):
+            threading.Thread(target=self._signal_stop, name="psremoting-stop", daemon=True).start()
 
     @property
     def stop_requested(self) -> bool:
         return self._stop_event.is_set()
+
+    def _signal_stop(self) -> bool:
+        """Send the stop signal once; True when this call sent it."""
+        with self._stop_lock:
+            if self._stop_signalled or self.command_id is None:
+                return False
+            self._stop_signalled = True
+        try:
+            self.pool.channel.stop(self.command_id)
+        except Exception as exc:  # noqa: BLE001 - the next Receive reports a dead session
+            log.debug("stop signal failed: %s", exc)
+        return True
 
     def __iter__(self) -> Iterator[StreamItem]:
         if self._iterated:
@@ -277,18 +216,79 @@ class Pipeline:
         result.exit_code = self.exit_code
         return result
 
-    # --- the loop -----------------------------------------------------------------------
-    def _run(self) -> Iterator[StreamItem]:  # noqa: C901 - the protocol loop reads best in one piece
-        from pypsrp.exceptions import WSManFaultError
-        from pypsrp.powershell import PowerShell
-        from pypsrp.shell import SignalCode
+    def begin(self) -> str:
+        """Start the command on the server and return its CommandId, without receiving: the
+        command runs on, and the pool remembers it (Invoke-Command -InDisconnectedSession
+        disconnects next; Receive-PSSession gets its output)."""
+        pool = self.pool
+        with pool.lock:
+            pool.require_opened()
+            ps = self._build()
+            try:
+                self._start_on_server(ps)
+            except Exception as exc:
+                raise self._transport_failure(exc, during="starting the command") from exc
+            assert self.command_id is not None
+            pool.disconnected_commands[self.command_id] = None
+            self.state = "Running"
+            return self.command_id
 
+    # --- the loop -----------------------------------------------------------------------
+    def _build(self) -> Any:
+        """The pypsrp PowerShell of the commands; arguments, parameter values (and, in
+        `_start_on_server`, input) go through `runspace.wire.to_wire` (secrets sealed with the
+        session key, exchanged first when one is needed)."""
+        ps = self.pool.channel.new_powershell()
+        for cmd in self.commands:
+            if cmd.is_script:
+                ps.add_script(cmd.text)
+            else:
+                ps.add_cmdlet(cmd.text)
+            for arg in cmd.arguments:
+                ps.add_argument(to_wire(arg, self._wire))
+            for name, value in cmd.parameters.items():
+                ps.add_parameter(name, to_wire(value, self._wire))
+            if cmd.merge_errors:
+                ps.merge_error("output")
+        self._ps = ps
+        return ps
+
+    def _start_on_server(self, ps: Any) -> None:
+        pool = self.pool
+        input_iter = input_generator(wire_items(self.input, self._wire)) if self.input is not None else None
+        use_pool_host = (
+            pool.host_key_at_open is not None and host_data_key(pool.pool.host) == pool.host_key_at_open
+        )
+        # The command id is the client's (pypsrp sends ps.id): known before the Command goes.
+        self.command_id = str(ps.id).upper()
+        with pool.channel.scope(abort=self._stop_event):
+            pool.channel.start_pipeline(
+                ps, input_iter, add_to_history=self.add_to_history, use_pool_host=use_pool_host
+            )
+
+    def _attach(self) -> tuple[Any, str | None]:
+        """A command already on the server: its PowerShell object, and the MessageID of a
+        Receive of it that was never answered (sent again first, so nothing is lost)."""
+        pool = self.pool
+        ps = pool.channel.new_powershell()
+        assert self.resume is not None
+        pool.channel.adopt_command(ps, self.resume)
+        self._ps = ps
+        pending = pool.disconnected_commands.pop(self.resume, None)
+        if pool.take_needs_command_connect(self.resume):
+            pool.channel.connect_command(self.resume)
+        return ps, pending
+
+    def _run(self) -> Iterator[StreamItem]:  # noqa: C901 - the protocol loop reads best in one piece
         pool = self.pool
         info = pool.info
+        channel = pool.channel
+        option = info.session_option
         deadline = time.monotonic() + self.timeout if self.timeout is not None else None
-        if not pool.lock.acquire(timeout=info.session_option.operation_timeout):
+        if not pool.lock.acquire(timeout=option.operation_timeout):
             raise PSRemotingError(f"The session {pool.label} stayed busy; the command was not started.")
         command_created = False
+        disconnected = False
         stop_sent_at: float | None = None
         previous_ui = pool.host.ui_target
         try:
@@ -298,105 +298,96 @@ class Pipeline:
             pool.host_state.reset()
             if self.ui is not None:
                 pool.host.ui_target = self.ui
-            ps = PowerShell(pool.pool)
-            self._ps = ps
-            wire = WireContext(pool.pool.exchange_keys)
-            for cmd in self.commands:
-                if cmd.is_script:
-                    ps.add_script(cmd.text)
-                else:
-                    ps.add_cmdlet(cmd.text)
-                for arg in cmd.arguments:
-                    ps.add_argument(to_wire(arg, wire))
-                for name, value in cmd.parameters.items():
-                    ps.add_parameter(name, to_wire(value, wire))
-                if cmd.merge_errors:
-                    ps.merge_error("output")
-            invoking = False
-            try:
-                input_iter = input_generator(wire_items(self.input, wire)) if self.input is not None else None
-                invoking = True
-                begin_invoke(ps, pool, input_iter, add_to_history=self.add_to_history)
+            pending: str | None = None
+            if self.resume is not None:
+                try:
+                    ps, pending = self._attach()
+                except Exception as exc:
+                    raise self._transport_failure(exc, during="connecting to the command") from exc
                 command_created = True
-            except Exception as exc:
-                command_created = ps._command_id is not None
-                raise self._transport_failure(exc, during="starting the command") from exc
-            except BaseException:
-                # Ctrl+C (or SystemExit) while the Command or its input Sends were on the
-                # way: the server may hold the command, waiting for input that will never
-                # come, and with it the pool's runspace, so every later command would
-                # queue behind it. The command id is the client's (pypsrp sends ps.id),
-                # so the terminate in `finally` reaches it even when the Command's answer
-                # was lost; a request cut half way leaves its connection (and the message
-                # encryption's sequence numbers) unusable, so the transport starts afresh.
-                command_created = invoking
-                self._stop_event.set()
-                if invoking:
-                    _reset_transport(pool)
-                raise
+            else:
+                ps = self._build()
+                try:
+                    self._start_on_server(ps)
+                    command_created = True
+                except NetworkLostError as exc:
+                    command_created = disconnected = True
+                    raise self._disconnected_by_network(exc, None) from exc
+                except Exception as exc:
+                    command_created = channel.command_id(ps) is not None
+                    raise self._transport_failure(exc, during="starting the command") from exc
+                except BaseException:
+                    # Ctrl+C (or SystemExit) while the Command or its input Sends were on the
+                    # way: the server may hold the command, waiting for input that will never
+                    # come, and with it the pool's runspace; the terminate in `finally`
+                    # reaches it even when the Command's answer was lost (the command id is
+                    # the client's). The transport dropped the connection cut half way.
+                    command_created = True
+                    self._stop_event.set()
+                    raise
             self.state = "Running"
             defrag = Defragmenter()
-            serializer = pool.pool._serializer
-            decrypt = _decryptor(serializer)
+            decrypt = channel.decrypt
             computer = info.computer_name
             rid = pool.instance_id
             annotate_output, show_computer_name = self.annotate_output, self.show_computer_name
-            connection_retry_used = False
+            receive_cap = max(1.0, min(RECEIVE_TIMEOUT, float(option.operation_timeout)))
             while True:
                 now = time.monotonic()
                 asked = self._stop_event.is_set() or pool.host_state.extra.pop("stop_requested", False)
                 if stop_sent_at is None and asked:
                     self._stop_event.set()
                     stop_sent_at = now
-                    self._send_signal(ps, SignalCode.PS_CTRL_C)
+                    self._signal_stop()
                 if stop_sent_at is None and deadline is not None and now >= deadline:
                     self.timed_out = True
                     self._stop_event.set()
                     stop_sent_at = now
-                    self._send_signal(ps, SignalCode.PS_CTRL_C)
-                if stop_sent_at is not None and now - stop_sent_at > info.session_option.cancel_timeout:
+                    self._signal_stop()
+                if stop_sent_at is not None and now - stop_sent_at > option.cancel_timeout:
                     self.state = "Stopped"
                     break
-                poll = self.poll_interval
+                if pool.state.value in ("Disconnecting", "Disconnected"):
+                    disconnected = True
+                    raise self._disconnected_by_client(pending)
+                wait = receive_cap
                 if deadline is not None and stop_sent_at is None:
-                    poll = max(0.2, min(poll, deadline - now))
+                    wait = min(wait, deadline - now)
+                if stop_sent_at is not None:
+                    wait = min(wait, option.cancel_timeout - (now - stop_sent_at))
+                wait = max(1.0, wait)
+                message_id = pending or new_message_id()
+                pending = message_id
+                asked_at = time.monotonic()
                 try:
-                    _state, _rc, streams = pool.pool.shell.receive(
-                        "stdout", command_id=ps._command_id, timeout=_wsman_timeout(poll)
-                    )
-                except WSManFaultError as fault:
-                    if fault.code == OPERATION_TIMEOUT_FAULT:
-                        # Nothing yet (HTTP 500 by WSMan's design). A server that answers so
-                        # before the long-poll is over would make this a busy loop of
-                        # requests: wait out the poll (a stop still wakes it), so that every
-                        # pass takes about a poll, and the stop / deadline / cancel_timeout
-                        # checks above bound the whole loop in time.
-                        rest = now + poll - time.monotonic()
+                    with channel.scope(abort=self._stop_event, deadline=deadline):
+                        answer = channel.receive(self.command_id, wait, message_id=message_id)
+                except KeyboardInterrupt:
+                    self._stop_event.set()
+                    raise
+                except Exception as exc:
+                    if is_operation_timeout(exc):
+                        pending = None
+                        # Nothing yet. A server that answers so long before the long poll is
+                        # over would make this a busy loop: pause the rest of a second then.
+                        rest = min(1.0, wait) - (time.monotonic() - asked_at)
                         if rest > 0 and stop_sent_at is None:
                             self._stop_event.wait(rest)
                         elif rest > 0:
                             time.sleep(rest)
                         continue
-                    if stop_sent_at is not None and fault.code in _COMMAND_GONE_FAULTS:
-                        # Stopped, and the server already forgot the command: it is over.
-                        self.state = "Stopped"
+                    if pool.state.value in ("Disconnecting", "Disconnected"):
+                        disconnected = True
+                        raise self._disconnected_by_client(None) from exc
+                    if isinstance(exc, NetworkLostError):
+                        disconnected = True
+                        raise self._disconnected_by_network(exc, pending) from exc
+                    if stop_sent_at is not None and fault_code(exc) in COMMAND_GONE:
+                        self.state = "Stopped"  # stopped, and the server already forgot it
                         break
-                    raise self._transport_failure(fault, during="receiving output") from fault
-                except KeyboardInterrupt:
-                    # The request was cut half way: its connection (and the message
-                    # encryption's sequence numbers) cannot be trusted any more.
-                    self._stop_event.set()
-                    _reset_transport(pool)
-                    raise
-                except Exception as exc:
-                    if not connection_retry_used and _is_connection_drop(exc):
-                        # A dropped keep-alive connection: Receive again once on a new one.
-                        connection_retry_used = True
-                        _reset_transport(pool)
-                        continue
                     raise self._transport_failure(exc, during="receiving output") from exc
-                connection_retry_used = False
-                for data in defrag.feed(streams.get("stdout", b"")):
+                pending = None
+                for data in defrag.feed(answer.data):
                     if data[4:8] == OUTPUT_TYPE_BYTES:
                         # Output, the bulk of a big answer: decoded here without a call more.
                         payload = data[43:] if data[40:43] == BOM else data[40:]
@@ -405,7 +396,7 @@ class Pipeline:
                             value = annotate(value, computer, rid, show_computer_name)
                         yield StreamItem("output", value)
                         continue
-                    item = self._handle(data, ps, serializer, decrypt, computer, rid)
+                    item = self._handle(data, ps, computer, rid)
                     if item is not None:
                         if (
                             item.stream == "error"
@@ -416,7 +407,7 @@ class Pipeline:
                         yield item
                 if self.state not in ("Running", "Stopping"):
                     break
-                if str(_state).endswith("/Done"):
+                if answer.done:
                     # WSMan says the command is over, yet its final state never arrived: the
                     # answer that carried it was lost with a dropped connection.
                     raise PSRemotingError(
@@ -435,22 +426,55 @@ class Pipeline:
             self.exit_code = pool.host_state.exit_code
             self.pop_requested = pool.host_state.pop_requested or pool.host_state.should_exit
             try:
-                if command_created and self._ps is not None and pool.state.value == "Opened":
+                if (
+                    command_created
+                    and not disconnected
+                    and self._ps is not None
+                    and pool.state.value == "Opened"
+                ):
                     self._close_on_server(self._ps)
             finally:
-                if self.state in ("NotStarted", "Running", "Stopping"):
+                if disconnected:
+                    self.state = "Disconnected"
+                    if self._ps is not None:
+                        channel.forget(self._ps)
+                elif self.state in ("NotStarted", "Running", "Stopping"):
                     self.state = "Stopped" if self._stop_event.is_set() else "Failed"
                 pool.current = None
                 pool.set_busy(False)
                 pool.lock.release()
 
-    def _handle(
-        self, data: bytes, ps: Any, serializer: Any, decrypt: Any, computer: str, rid: uuid.UUID
-    ) -> StreamItem | None:
-        from pypsrp.messages import Message, PipelineHostResponse, RunspacePoolHostResponse
+    def _disconnected_by_client(self, pending: str | None) -> CommandDisconnectedError:
+        """Disconnect-PSSession from another thread: the command runs on on the server."""
+        if self.command_id is not None:
+            self.pool.disconnected_commands[self.command_id] = pending
+        return CommandDisconnectedError(
+            DISCONNECTED_ON_SYNC_COMMAND, computer_name=self.pool.info.computer_name
+        )
 
+    def _disconnected_by_network(
+        self, exc: NetworkLostError, pending: str | None
+    ) -> CommandDisconnectedError:
+        """The network stayed down past the retry period (or Ctrl+C during the retries): the
+        session is Disconnected, the command kept, with the unanswered Receive to send again."""
+        pool = self.pool
+        if self.command_id is not None:
+            pool.disconnected_commands[self.command_id] = pending
+        cancelled = isinstance(exc, ReconnectCancelledError)
+        if cancelled:
+            pool.display.warn(STOP_COMMAND_ON_RETRY)
+        pool.auto_disconnect()
+        text = (
+            STOP_COMMAND_ON_RETRY
+            if cancelled
+            else RC_AUTO_DISCONNECTING_ERROR.format(pool.info.computer_name)
+        )
+        return CommandDisconnectedError(text, computer_name=pool.info.computer_name)
+
+    def _handle(self, data: bytes, ps: Any, computer: str, rid: uuid.UUID) -> StreamItem | None:
+        channel = self.pool.channel
         mtype = struct.unpack_from("<I", data, 4)[0]  # output never comes here: see _run
-        message = Message.unpack(data, serializer)
+        message = channel.unpack(data)
         body: Any = message.data
         if mtype == ERROR:
             return StreamItem("error", error_record_from(body, computer, rid))
@@ -479,69 +503,55 @@ class Pipeline:
         if mtype == PROGRESS:
             return StreamItem("progress", progress_from(body))
         if mtype == PIPELINE_HOST_CALL:
-            self.pool.pool._process_host_call(message, PipelineHostResponse, ps)
+            with channel.scope(abort=self._stop_event):
+                channel.answer_host_call(message, ps)
             return None
         if mtype == POOL_HOST_CALL:
-            self.pool.pool._process_host_call(message, RunspacePoolHostResponse)
+            with channel.scope(abort=self._stop_event):
+                channel.answer_host_call(message, None)
             return None
         if mtype == POOL_STATE and int(body.state) in (3, 4, 5):  # Closed, Closing, Broken
             raise self.pool.mark_broken("the server closed the session.")
         return None
 
-    def _send_signal(self, ps: Any, code: str) -> None:
-        try:
-            self.pool.pool.shell.signal(code, ps._command_id or ps.id)
-        except Exception as exc:  # noqa: BLE001 - the next Receive reports a dead session
-            log.debug("signal %s failed: %s", code, exc)
-
     def _close_on_server(self, ps: Any) -> None:
-        from pypsrp.exceptions import WSManFaultError
-        from pypsrp.shell import SignalCode
-
         try:
-            self.pool.pool.shell.signal(SignalCode.TERMINATE, ps._command_id or ps.id)
-        except WSManFaultError as fault:
-            log.debug("terminate signal: %s", fault)
+            self.pool.channel.terminate(ps)
         except Exception as exc:  # noqa: BLE001 - report, but the pipeline is over anyway
             log.debug("terminate signal failed: %s", exc)
-            _reset_transport(self.pool)
-        finally:
-            self.pool.pool.pipelines.pop(ps.id, None)
 
     def _transport_failure(self, exc: BaseException, *, during: str) -> PSRemotingError:
         """Classify a failure while the command ran: a lost shell or a dead connection makes
         the session Broken; anything else is reported as it is."""
-        from pypsrp.exceptions import WSManFaultError
-
-        error = map_connection_error(exc, self.pool.info, opening=False)
-        if isinstance(exc, WSManFaultError) and exc.code in SHELL_NOT_FOUND_FAULTS:
-            return self.pool.mark_broken(
+        pool = self.pool
+        error = map_connection_error(exc, pool.info, opening=False)
+        if fault_code(exc) in SHELL_NOT_FOUND:
+            return pool.mark_broken(
                 "the server no longer has the session's shell (it may have restarted, or closed the session "
                 "after its idle timeout)."
             )
         if isinstance(error, SessionBrokenError):
-            return self.pool.mark_broken(error.reason or error.message)
-        if isinstance(exc, WSManFaultError):
-            return error
+            return pool.mark_broken(error.reason or error.message)
+        if fault_code(exc) is not None:
+            return error  # a WSMan fault: the server is there and said what went wrong
         # A transport failure: the session is Broken only if the server cannot be reached
         # or no longer has it; a single dropped connection is not enough.
-        _reset_transport(self.pool)
-        if self.pool.check_alive(timeout=5):
-            return PSRemotingError(
-                f"The connection to {self.pool.info.computer_name} failed while {during}, so the command's "
-                f"outcome is unknown ({getattr(error, 'reason', error.message)}). The session is still open: "
-                "run the command again if "
-                "it is safe to repeat.",
-                computer_name=self.pool.info.computer_name,
-            )
-        if self.pool.state.value == "Broken":
+        with contextlib.suppress(Exception):
+            if pool.check_alive(timeout=5):
+                return PSRemotingError(
+                    f"The connection to {pool.info.computer_name} failed while {during}, so the command's "
+                    f"outcome is unknown ({getattr(error, 'reason', error.message)}). The session is still open: "
+                    "run the command again if it is safe to repeat.",
+                    computer_name=pool.info.computer_name,
+                )
+        if pool.state.value == "Broken":
             return SessionBrokenError(
-                f"The session {self.pool.label} to {self.pool.info.computer_name} is Broken: the connection "
+                f"The session {pool.label} to {pool.info.computer_name} is Broken: the connection "
                 f"failed while {during} and the server could not be reached again ({error.message})",
-                computer_name=self.pool.info.computer_name,
-                reason=self.pool.broken_reason,
+                computer_name=pool.info.computer_name,
+                reason=pool.broken_reason,
             )
-        return self.pool.mark_broken(f"the connection failed while {during}: {error.message}")
+        return pool.mark_broken(f"the connection failed while {during}: {error.message}")
 
 
 def _is_stop_record(record: RemoteErrorRecord) -> bool:
@@ -550,42 +560,19 @@ def _is_stop_record(record: RemoteErrorRecord) -> bool:
     ).endswith("PipelineStoppedException")
 
 
-def _wsman_timeout(seconds: float) -> Any:
-    # pypsrp writes PT<value>S and waits value+2 s for the HTTP answer.
-    return int(seconds) if float(seconds).is_integer() else round(seconds, 3)
+def input_generator(values: Iterable[Any]) -> Iterator[Any] | None:
+    """pypsrp wants a generator (and fails on an empty one): None when there is no input."""
+    iterator = iter(values)
+    sentinel = object()
+    first = next(iterator, sentinel)
+    if first is sentinel:
+        return None
 
+    def gen() -> Iterator[Any]:
+        yield first
+        yield from iterator
 
-def _is_connection_drop(exc: BaseException) -> bool:
-    import requests
-
-    return isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
-        exc, (requests.exceptions.SSLError, requests.exceptions.ConnectTimeout)
-    )
-
-
-def _reset_transport(pool: RunspacePoolConnection) -> None:
-    transport = pool.wsman.transport
-    transport.encryption = None
-    if transport.session is not None:
-        for adapter in transport.session.adapters.values():
-            adapter.close()
-
-
-def _decryptor(serializer: Any) -> Callable[[str], str]:
-    """Decrypts SecureString text with the session key; the key may arrive mid-pipeline
-    (a host call that needed it), so it is looked up at each call."""
-
-    def decrypt(text: str) -> str:
-        if getattr(serializer, "cipher", None) is None:
-            raise ValueError("no session key")
-        element = ET.Element("SS")
-        element.text = text
-        value = serializer._deserialize_secure_string(element)
-        if not isinstance(value, str):
-            raise ValueError("not decrypted")
-        return value
-
-    return decrypt
+    return gen()
 
 
 def raise_if_stopped(pipeline: Pipeline) -> None:

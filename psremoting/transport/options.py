@@ -71,6 +71,9 @@ class SessionOption:
     - no_encryption: allow unencrypted HTTP (needed for Basic over HTTP; the server must
       allow it too).
     - max_connection_retries: retries of a failed connection attempt (default 0).
+    - max_retry_connection_time: how long an open session rides out a network failure
+      (PowerShell's robust connections, WinRM's 4 minutes): the request goes again on a new
+      connection every second; past it the session becomes Disconnected. 0: fail at once.
     - no_machine_profile: do not load the user profile on the server.
     - application_arguments: a dict the server sees as $PSSenderInfo.ApplicationArguments.
     """
@@ -89,6 +92,7 @@ class SessionOption:
     no_proxy: bool = False
     no_encryption: bool = False
     max_connection_retries: int = 0
+    max_retry_connection_time: float = 240.0
     no_machine_profile: bool = False
     application_arguments: Mapping[str, Any] | None = field(default=None, compare=False)
 
@@ -107,6 +111,11 @@ class SessionOption:
         if self.max_envelope_size is not None and self.max_envelope_size < 8192:
             raise InvalidOptionError(
                 f"SessionOption max_envelope_size is in bytes and must be at least 8192, not {self.max_envelope_size!r}."
+            )
+        if not isinstance(self.max_retry_connection_time, (int, float)) or self.max_retry_connection_time < 0:
+            raise InvalidOptionError(
+                "SessionOption max_retry_connection_time must be a number of seconds, 0 or more, "
+                f"not {self.max_retry_connection_time!r}."
             )
         if self.max_connection_retries < 0:
             raise InvalidOptionError("SessionOption max_connection_retries cannot be negative.")

@@ -28,6 +28,7 @@ __all__ = ["RedactingFilter", "install", "redact"]
 #: The loggers whose records can carry message bodies (a filter on a logger sees only the
 #: records logged on that very logger, not its children's, hence the full names).
 LOGGERS = (
+    "psremoting.transport.http",
     "pypsrp.wsman",
     "pypsrp.messages",
     "pypsrp.serializer",

@@ -14,11 +14,11 @@ from psremoting.emulator import Emulator
 from psremoting.protocol.errors import (
     AuthenticationFailedError,
     CertificateError,
+    CommandDisconnectedError,
     ConnectionFailedError,
     ConnectTimeoutError,
     HostNotFoundError,
     InvalidConfigurationNameError,
-    PSRemotingError,
     PSRemotingTimeoutError,
     SessionBrokenError,
     SessionStateError,
@@ -137,23 +137,60 @@ def test_dropped_receive_is_ridden_out(emu: Emulator) -> None:
     assert s.state.value == "Opened" and s.invoke("4").output == [4]
 
 
-def test_dropped_command_reports_an_unknown_outcome_and_keeps_the_session(emu: Emulator) -> None:
+def test_a_cut_command_request_is_sent_again_and_runs_once(emu: Emulator) -> None:
+    """The Command request itself is cut (the connection drops before an answer): the
+    client sends it again on a new, authenticated connection, and it runs once."""
     s = psremoting.new_pssession("Server01")
-    emu.faults.drop_connection(after=0)  # the Command request itself is cut
-    with pytest.raises(PSRemotingError) as info:
-        s.invoke("1..3", timeout=20)
-    assert "outcome is unknown" in str(info.value) and "still open" in str(info.value)
-    assert not isinstance(info.value, SessionBrokenError)
-    assert s.state.value == "Opened" and s.invoke("4").output == [4]
+    assert s.invoke("$n = 0").output == []
+    emu.faults.drop_connection(after=0)  # the Command request is cut before the server read it
+    assert s.invoke("$n = $n + 1; $n", timeout=20).output == [1]
+    assert s.invoke("$n").output == [1]
+    assert s.state.value == "Opened"
 
 
-def test_unreachable_server_makes_the_session_broken(emu: Emulator) -> None:
+def test_a_lost_command_answer_does_not_run_the_command_twice(emu: Emulator) -> None:
+    """The server ran the Command but its answer was lost in flight: the client sends the
+    same request (same MessageID) again, and the server answers it from what it kept
+    (MS-WSMV robust connection support) instead of starting the command a second time."""
     s = psremoting.new_pssession("Server01")
+    assert s.invoke("$n = 0").output == []
+    replayed = emu.service().answers.replayed
+    emu.faults.lose_answer("Command")
+    assert s.invoke("$n = $n + 1; $n", timeout=20).output == [1]
+    assert s.invoke("$n").output == [1]
+    assert emu.service().answers.replayed == replayed + 1
+
+
+def test_a_lost_receive_answer_loses_no_output(emu: Emulator) -> None:
+    """A Receive's answer lost in flight: the output it carried arrives anyway, once."""
+    s = psremoting.new_pssession("Server01")
+    emu.faults.lose_answer("Receive")
+    assert s.invoke("1..5", timeout=20).output == [1, 2, 3, 4, 5]
+
+
+def test_unreachable_server_without_robust_retries_makes_the_session_broken(emu: Emulator) -> None:
+    s = psremoting.new_pssession("Server01", session_option=SessionOption(max_retry_connection_time=0))
     emu.stop()  # the computer went away
     with pytest.raises(SessionBrokenError) as info:
         s.invoke("1", timeout=20)
     assert "could not be reached" in str(info.value)
     assert (s.state.value, s.availability.value) == ("Broken", "None")
+
+
+def test_unreachable_server_past_the_retry_period_leaves_the_session_disconnected(emu: Emulator) -> None:
+    """Robust connections: the server stays unreachable for the whole retry period, so the
+    session becomes Disconnected (not Broken), with PowerShell's words."""
+    s = psremoting.new_pssession("Server01", session_option=SessionOption(max_retry_connection_time=2))
+    emu.stop()
+    started = time.monotonic()
+    with pytest.raises(CommandDisconnectedError) as info:
+        s.invoke("1", timeout=20)
+    assert time.monotonic() - started < 10
+    assert str(info.value) == (
+        "Network connectivity to Server01 has been lost and the reconnection attempt failed. Please repair "
+        "the network connection and reconnect using Connect-PSSession or Receive-PSSession."
+    )
+    assert (s.state.value, s.availability.value) == ("Disconnected", "None")
 
 
 def test_deadline_stops_the_command_and_keeps_the_session(emu: Emulator) -> None:

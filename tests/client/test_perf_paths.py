@@ -37,8 +37,8 @@ from psremoting.protocol.objects import (
     from_pypsrp,
     parse_datetime,
 )
-from psremoting.runspace.pipeline import _decryptor
-from psremoting.runspace.pool import host_data_key
+from psremoting.runspace.host import host_data_key
+from psremoting.transport.shell import secure_string_decryptor as _decryptor
 
 # --- lone primitives: fast path == parser path ----------------------------------------------
 

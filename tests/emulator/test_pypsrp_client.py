@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from psrpcore.types import HostMethodIdentifier
 from pypsrp.complex_objects import PSInvocationState, RunspacePoolState
-from pypsrp.exceptions import AuthenticationError
+from pypsrp.exceptions import AuthenticationError, WSManFaultError
 from pypsrp.host import PSHost, PSHostUserInterface
 from pypsrp.powershell import PowerShell, RunspacePool
 
 from psremoting.emulator import Emulator
 from psremoting.emulator.engine.errors import make_error_record
+from psremoting.protocol.wsman import ERROR_WSMAN_UNEXPECTED_SELECTORS, SIGNAL_PS_STOP
 
 WSManFor = Callable[..., Any]
 
@@ -144,17 +145,21 @@ def test_host_call_answered_by_a_pshost(emulator: Emulator, wsman_for: WSManFor)
 
 
 def test_ctrl_c_stops_a_long_command_within_a_second(emulator: Emulator, wsman_for: WSManFor) -> None:
+    """PowerShell's stop signal, ``powershell/signal/crtl_c`` (sic, MS-PSRP 3.1.5.3.9), stops
+    the pipeline: its Receive ends with the Stopped state at once, the command Done."""
     with RunspacePool(wsman_for(emulator, "basic")) as pool:
         ps = PowerShell(pool)
         ps.add_cmdlet("Start-Sleep").add_parameter("Seconds", 60)
         ps.begin_invoke()
         command_id = ps._command_id
         started = time.monotonic()
-        ps.stop()
-        state, _rc, _ = pool.shell.receive("stdout", command_id=command_id, timeout=5)
+        pool.shell.signal(SIGNAL_PS_STOP, command_id)
+        state, _rc, streams = pool.shell.receive("stdout", command_id=command_id, timeout=5)
         elapsed = time.monotonic() - started
         assert state.endswith("/CommandState/Done")
         assert elapsed < 1.0
+        pool._parse_responses(streams["stdout"], ps)
+        assert ps.state == PSInvocationState.STOPPED
         deadline = time.monotonic() + 2
         while emulator.stats.running_pipelines and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -163,6 +168,25 @@ def test_ctrl_c_stops_a_long_command_within_a_second(emulator: Emulator, wsman_f
         ps = PowerShell(pool)
         ps.add_cmdlet("Write-Output").add_parameter("InputObject", "still here")
         assert ps.invoke() == ["still here"]
+
+
+def test_pypsrp_stop_closes_the_command_as_windows_does(emulator: Emulator, wsman_for: WSManFor) -> None:
+    """pypsrp's ``PowerShell.stop()`` sends ``powershell/signal/ctrl_c``: Windows' PowerShell
+    plugin takes any code but crtl_c as a close of the command (WSManPlugin.cs), so the
+    command is gone, its worker ends, and a Receive for it is the command-not-found fault."""
+    with RunspacePool(wsman_for(emulator, "basic")) as pool:
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Start-Sleep").add_parameter("Seconds", 60)
+        ps.begin_invoke()
+        command_id = ps._command_id
+        ps.stop()
+        with pytest.raises(WSManFaultError) as fault:
+            pool.shell.receive("stdout", command_id=command_id, timeout=5)
+        assert fault.value.code == ERROR_WSMAN_UNEXPECTED_SELECTORS
+        deadline = time.monotonic() + 2
+        while emulator.stats.running_pipelines and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert emulator.stats.running_pipelines == 0
 
 
 def test_key_exchange_and_runspace_settings(emulator: Emulator, wsman_for: WSManFor) -> None:

@@ -1,0 +1,557 @@
+"""HTTP(S) connections to one WinRM endpoint: the only module that knows them.
+
+`HTTPTransport` is what pypsrp's ``WSMan`` sends its envelopes through (it takes the place
+of pypsrp's ``_TransportHTTP``): ``send(envelope) -> answer``. Underneath it keeps a few
+keep-alive TCP connections (``http.client``; one ``sendall`` per request, ``TCP_NODELAY``),
+each with the security context negotiated on it (`auth.ConnectionSecurity`), because NTLM,
+Kerberos and CredSSP authenticate a connection and seal its messages with that connection's
+keys. So:
+
+- any new connection (the first, one the server dropped after its keep-alive idle time, one
+  a proxy or a restart of the listener closed) is authenticated before anything sealed is
+  sent on it, transparently;
+- an HTTP 401 on a connection that was authenticated re-authenticates once on a new one,
+  then fails with a clear error;
+- requests may run at once on different connections (a Signal for Ctrl+C while a Receive
+  long-polls on another);
+- every answer is read under a size cap and a deadline (a server may be hostile);
+- while a session is open (`robust_scope`), a network failure is retried for
+  ``max_retry_connection_time`` (PowerShell's robust connections): the same envelope, same
+  MessageID, goes again on fresh connections, and WinRM answers a repeated MessageID with the
+  answer it kept, so that nothing is lost or repeated. Listeners hear about it
+  (`NetworkEvent`) to show PowerShell's warnings and progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import logging
+import select
+import socket
+import ssl
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from psremoting.transport.auth import AuthSettings, ConnectionSecurity, HandshakeError, channel_bindings_for
+from psremoting.transport.errors import TransportConnectionError
+from psremoting.transport.guard import RESPONSE_SLACK, ResponseRefusedError, printable
+from psremoting.transport.robust import NetworkEvent, Scope, current_scope, ride_out, robust_scope
+
+__all__ = ["HTTPTransport", "NetworkEvent", "robust_scope", "TLSSettings"]  # the last two: robust.py
+
+log = logging.getLogger(__name__)
+
+_READ_CHUNK = 256 * 1024
+_SOAP = "application/soap+xml;charset=UTF-8"
+#: Idle connections kept for reuse (one long-polls, one signals, one spare).
+_MAX_IDLE = 3
+
+
+@dataclass(frozen=True)
+class TLSSettings:
+    verify: bool
+    check_hostname: bool
+    ca_file: str | None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+class _Stale(Exception):
+    """A reused connection turned out closed before the server answered anything."""
+
+
+class _Connection:
+    """One TCP connection and the security context negotiated on it."""
+
+    __slots__ = ("http", "security", "authenticated", "used")
+
+    def __init__(self, conn: http.client.HTTPConnection) -> None:
+        self.http = conn
+        self.security: ConnectionSecurity | None = None
+        self.authenticated = False
+        self.used = 0
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.http.close()
+
+    def dropped(self) -> bool:
+        """Whether the server closed this idle connection (it would read as EOF now)."""
+        sock = self.http.sock
+        if sock is None:
+            return True
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)  # an idle keep-alive connection has nothing to read: EOF or junk
+
+
+class HTTPTransport:
+    """The connections of one session to one endpoint (see the module docstring).
+
+    Drop-in for pypsrp's ``_TransportHTTP``: ``endpoint``, ``send(message, *,
+    retries_on_read_timeout, timeout)``, ``close()``, ``read_timeout``,
+    ``connection_timeout``.
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        auth: AuthSettings,
+        tls: TLSSettings | None,
+        connection_timeout: float,
+        read_timeout: float,
+        proxy: str | None = None,
+        use_env_proxy: bool = True,
+        envelope_size: Callable[[], int] = lambda: 512000,
+        computer_name: str = "",
+        connect_retries: int = 0,
+    ) -> None:
+        parts = urlsplit(endpoint)
+        self.endpoint = endpoint
+        self.host = parts.hostname or ""
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.use_ssl = parts.scheme == "https"
+        self._target = parts.path or "/wsman"
+        if parts.query:
+            self._target += "?" + parts.query
+        self.auth = auth
+        self.tls = tls
+        self.connection_timeout = connection_timeout
+        self.read_timeout = read_timeout
+        self.computer_name = computer_name or self.host
+        self._envelope_size = envelope_size
+        self._connect_retries = max(0, connect_retries)
+        self._proxy = proxy if proxy is not None else (self._environment_proxy() if use_env_proxy else None)
+        self._ssl_context = self._make_ssl_context() if self.use_ssl else None
+        self._idle: list[_Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        #: Counters, for tests and benchmarks: TCP connections made, handshakes done.
+        self.connections_made = 0
+        self.handshakes = 0
+
+    def __repr__(self) -> str:
+        return f"HTTPTransport({self.endpoint!r}, auth={self.auth.method!r})"
+
+    # -- settings --------------------------------------------------------------------------------
+    def _environment_proxy(self) -> str | None:
+        scheme = "https" if self.use_ssl else "http"
+        if urllib.request.proxy_bypass(self.host):
+            return None
+        return urllib.request.getproxies().get(scheme)
+
+    def _make_ssl_context(self) -> ssl.SSLContext:
+        tls = self.tls or TLSSettings(verify=True, check_hostname=True, ca_file=None)
+        context = (
+            ssl.create_default_context(cafile=tls.ca_file) if tls.verify else ssl.create_default_context()
+        )
+        if not tls.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif not tls.check_hostname:
+            context.check_hostname = False
+        if tls.cert_file:
+            context.load_cert_chain(tls.cert_file, tls.key_file)
+        return context
+
+    # -- connections -------------------------------------------------------------------------------
+    def _new_http(self, timeout: float) -> http.client.HTTPConnection:
+        host, port = self.host, self.port
+        proxy = urlsplit(self._proxy) if self._proxy else None
+        if proxy is not None and proxy.scheme.startswith("socks"):
+            return _socks_connection(self, proxy, timeout)
+        if proxy is not None:
+            host, port = proxy.hostname or "", proxy.port or (443 if proxy.scheme == "https" else 80)
+        conn: http.client.HTTPConnection
+        if self.use_ssl:
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._ssl_context)
+            if proxy is not None:
+                conn.set_tunnel(self.host, self.port)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        return conn
+
+    def _checkout(self) -> _Connection:
+        with self._lock:
+            if self._closed:
+                raise TransportConnectionError(
+                    "closed", "the session's connections were closed", url=self.endpoint
+                )
+            while self._idle:
+                conn = self._idle.pop()
+                if conn.dropped():
+                    conn.close()
+                    continue
+                return conn
+        return _Connection(self._new_http(self.connection_timeout))
+
+    def _checkin(self, conn: _Connection) -> None:
+        with self._lock:
+            if not self._closed and conn.http.sock is not None and len(self._idle) < _MAX_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close every connection; the transport can be used again afterwards."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def shutdown(self) -> None:
+        """Close for good: later requests fail at once."""
+        with self._lock:
+            self._closed = True
+        self.close()
+
+    # -- one request -------------------------------------------------------------------------------
+    def send(
+        self,
+        message: bytes,
+        *,
+        retries_on_read_timeout: int = 0,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> bytes:
+        """POST one envelope and return the (unsealed) answer. HTTP errors raise pypsrp's
+        ``WinRMTransportError`` (its WSMan reads the fault in it) or ``AuthenticationError``;
+        connection failures raise `TransportConnectionError`."""
+        if isinstance(timeout, tuple):
+            timeout = timeout[1]
+        read_timeout = float(timeout) if timeout else float(self.read_timeout)
+        scope = current_scope()
+        if log.isEnabledFor(logging.DEBUG):  # redaction.py keeps secrets out of these
+            log.debug("Sending message: %s", message.decode("utf-8", "replace"))
+        stale_retries = 0
+        connect_failures = 0
+        reauthenticated = False
+        while True:
+            conn = self._checkout()
+            fresh = conn.http.sock is None
+            try:
+                status, text_type, body = self._exchange(conn, message, read_timeout)
+            except _Stale:
+                conn.close()
+                stale_retries += 1
+                if stale_retries <= 2:
+                    continue
+                raise TransportConnectionError(
+                    "reset", "the server closed the connection", url=self.endpoint
+                ) from None
+            except TransportConnectionError as exc:
+                conn.close()
+                if fresh and exc.kind in ("refused", "timeout") and connect_failures < self._connect_retries:
+                    # SessionOption.max_connection_retries: the connection could not be made.
+                    connect_failures += 1
+                    time.sleep(0.5 * 2 ** (connect_failures - 1))
+                    continue
+                if scope is None or not scope.robust or exc.kind in ("tls", "name", "closed"):
+                    raise
+                return self._ride_out(message, read_timeout, scope, exc)
+            except BaseException:
+                conn.close()  # cut half way (Ctrl+C): the connection's state is unknown
+                raise
+            if status == 401:
+                conn.close()
+                if not fresh and not reauthenticated and self.auth.connection_based:
+                    # The server forgot this connection's logon: authenticate again, once.
+                    reauthenticated = True
+                    continue
+                self._raise_unauthorized()
+            self._checkin(conn)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("Received message (HTTP %d): %s", status, body.decode("utf-8", "replace"))
+            if status != 200:
+                from pypsrp.exceptions import WinRMTransportError
+
+                raise WinRMTransportError(
+                    "http", status, body.decode("utf-8", "replace") if text_type else ""
+                )
+            return body
+
+    def _raise_unauthorized(self) -> None:
+        from pypsrp.exceptions import AuthenticationError
+
+        raise AuthenticationError(
+            f"Failed to authenticate the user {self.auth.username} with {self.auth.method}"
+        )
+
+    def _ride_out(
+        self, message: bytes, read_timeout: float, scope: Scope, first: TransportConnectionError
+    ) -> bytes:
+        """PowerShell's robust connection (`robust.ride_out`): the same envelope again on
+        fresh connections until it is answered or the retry period is over."""
+
+        def attempt(remaining: float) -> tuple[int, bool, bytes, _Connection]:
+            conn = _Connection(self._new_http(min(self.connection_timeout, max(1.0, remaining))))
+            try:
+                status, is_text, body = self._exchange(conn, message, read_timeout)
+            except _Stale as exc:
+                conn.close()
+                raise TransportConnectionError(
+                    "reset", "the connection closed unanswered", url=self.endpoint
+                ) from exc
+            except BaseException:
+                conn.close()
+                raise
+            return status, is_text, body, conn
+
+        log.info("the connection to %s failed (%s); retrying", self.endpoint, first.detail)
+        status, is_text, body, conn = ride_out(scope, attempt, first, url=self.endpoint)
+        if status == 401:
+            conn.close()
+            self._raise_unauthorized()
+        self._checkin(conn)
+        if status != 200:
+            from pypsrp.exceptions import WinRMTransportError
+
+            raise WinRMTransportError("http", status, body.decode("utf-8", "replace") if is_text else "")
+        return body
+
+    def _exchange(self, conn: _Connection, message: bytes, read_timeout: float) -> tuple[int, bool, bytes]:
+        """Send `message` on `conn` (connecting and authenticating it first when new) and read
+        the answer: ``(status, is_text, body)``."""
+        reused = conn.http.sock is not None
+        try:
+            if not reused:
+                self._connect(conn)
+                security = conn.security
+                assert security is not None
+                if security.settings.connection_based and not security.seals:
+                    # HTTPS: the handshake carries the message itself.
+                    return self._handshake(conn, message, read_timeout)
+                if security.settings.connection_based:
+                    status, is_text, body = self._handshake(conn, b"", read_timeout)
+                    if status != 200:
+                        return status, is_text, body
+            return self._post(conn, message, read_timeout, reused=reused)
+        except (OSError, http.client.HTTPException) as exc:
+            # Sockets, TLS, HTTP framing; a security package's own errors (a wrong Kerberos
+            # password, no ticket) and refused answers go up as they are.
+            raise _as_connection_error(exc, self.endpoint) from exc
+
+    def _connect(self, conn: _Connection) -> None:
+        conn.http.connect()
+        sock = conn.http.sock
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        bindings = None
+        if self.use_ssl and isinstance(sock, ssl.SSLSocket):
+            bindings = channel_bindings_for(sock.getpeercert(True))
+        conn.security = ConnectionSecurity(self.auth, bindings)
+        with self._lock:
+            self.connections_made += 1
+
+    def _headers(self, content_type: str | None, length: int, authorization: str | None) -> dict[str, str]:
+        headers = {
+            "User-Agent": "Python PSRP Client",
+            "Accept-Encoding": "identity",
+            "Content-Length": str(length),
+        }
+        if content_type:
+            headers["Content-Type"] = content_type
+        if authorization:
+            headers["Authorization"] = authorization
+        return headers
+
+    def _handshake(self, conn: _Connection, message: bytes, read_timeout: float) -> tuple[int, bool, bytes]:
+        """Authenticate a new connection (NTLM/Kerberos/Negotiate/CredSSP), the first leg
+        carrying `message` (empty when messages are sealed: they need the finished context)."""
+        security = conn.security
+        assert security is not None
+        with self._lock:
+            self.handshakes += 1
+        token: str | None = security.first_token()
+        content_type = _SOAP if message else None
+        for _leg in range(8):
+            response = self._request(conn, message, content_type, token)
+            status, is_text, body, headers = self._read(conn, response, read_timeout, unseal=False)
+            challenge = headers.get("www-authenticate", "")
+            if status != 401:
+                security.finish(challenge)
+                conn.authenticated = True
+                return status, is_text, body
+            try:
+                token = security.step(challenge)
+            except HandshakeError:
+                return 401, is_text, body
+            if token is None:
+                return 401, is_text, body
+        return 401, False, b""
+
+    def _post(
+        self, conn: _Connection, message: bytes, read_timeout: float, *, reused: bool
+    ) -> tuple[int, bool, bytes]:
+        security = conn.security
+        assert security is not None
+        if security.seals:
+            content_type, payload = security.seal(message)
+        else:
+            content_type, payload = _SOAP, message
+        try:
+            response = self._request(conn, payload, content_type, security.request_authorization())
+        except (ConnectionError, OSError, http.client.HTTPException) as exc:
+            if reused and not isinstance(exc, TimeoutError):
+                raise _Stale() from exc
+            raise
+        try:
+            status, is_text, body, _headers = self._read(conn, response, read_timeout, unseal=True)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+            if reused and getattr(exc, "_psremoting_nothing_read", False):
+                raise _Stale() from exc
+            raise
+        return status, is_text, body
+
+    def _request(
+        self, conn: _Connection, body: bytes, content_type: str | None, authorization: str | None
+    ) -> Any:
+        http_conn = conn.http
+        target = self._target
+        if self._proxy and not self.use_ssl and not self._proxy.startswith("socks"):
+            target = self.endpoint
+        http_conn.request(
+            "POST", target, body=body, headers=self._headers(content_type, len(body), authorization)
+        )
+        conn.used += 1
+        return http_conn
+
+    def _read(
+        self, conn: _Connection, http_conn: Any, read_timeout: float, *, unseal: bool
+    ) -> tuple[int, bool, bytes, dict[str, str]]:
+        """Read one answer under a deadline and a size cap; unseal it if sealed."""
+        sock = http_conn.sock
+        deadline = time.monotonic() + read_timeout
+        if sock is not None:
+            sock.settimeout(read_timeout)
+        try:
+            response = http_conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+            exc._psremoting_nothing_read = True  # type: ignore[union-attr]
+            raise
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        cap = 2 * int(self._envelope_size() or 153600) + RESPONSE_SLACK
+        try:
+            declared = int(headers.get("content-length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > cap:
+            http_conn.close()
+            raise ResponseRefusedError(
+                f"its answer is {declared} bytes, more than the {cap} bytes a WinRM answer can be "
+                "(2 x MaxEnvelopeSize + 64 KiB); the server is not a WinRM service or is misbehaving",
+                timed_out=False,
+            )
+        body = bytearray()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                http_conn.close()
+                raise _too_slow(read_timeout, len(body))
+            if sock is not None:
+                sock.settimeout(remaining)
+            try:
+                chunk = response.read1(_READ_CHUNK)
+            except TimeoutError as exc:
+                http_conn.close()
+                raise _too_slow(read_timeout, len(body)) from exc
+            if not chunk:
+                break
+            body += chunk
+            if response.length == 0:
+                break
+            if len(body) > cap:
+                http_conn.close()
+                raise ResponseRefusedError(
+                    f"its answer is more than the {cap} bytes a WinRM answer can be "
+                    "(2 x MaxEnvelopeSize + 64 KiB); the server is not a WinRM service or is misbehaving",
+                    timed_out=False,
+                )
+        will_close = response.will_close
+        response.close()  # read to its end: the connection is free for the next request
+        if will_close:
+            http_conn.close()
+        elif sock is not None:
+            sock.settimeout(None)
+        content_type = headers.get("content-type", "")
+        data = bytes(body)
+        if unseal and content_type.lower().startswith(("multipart/encrypted", "multipart/x-multi-encrypted")):
+            security = conn.security
+            if security is None or not security.seals:
+                raise ResponseRefusedError(
+                    "it sent a sealed answer to a request that was not sealed", timed_out=False
+                )
+            data = security.unseal(content_type, data)
+            return response.status, True, data, headers
+        is_text = bool(data) and not content_type.lower().startswith("multipart/")
+        return response.status, is_text, data, headers
+
+
+def _too_slow(limit: float, received: int) -> ResponseRefusedError:
+    if received == 0:
+        return ResponseRefusedError(f"no answer within {limit:g} s", timed_out=True)
+    return ResponseRefusedError(
+        f"its answer was still arriving after {limit:g} s ({received} bytes so far); the server or the "
+        "network is too slow or is stalling",
+        timed_out=True,
+    )
+
+
+def _as_connection_error(exc: BaseException, url: str) -> TransportConnectionError:
+    """A socket, TLS or HTTP-framing failure as a `TransportConnectionError`."""
+    detail = printable(f"{type(exc).__name__}: {exc}", 300)
+    if isinstance(exc, socket.gaierror):
+        return TransportConnectionError("name", detail, url=url)
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return TransportConnectionError("tls", detail, url=url)
+    if isinstance(exc, TimeoutError):
+        return TransportConnectionError("timeout", detail, url=url)
+    if isinstance(exc, ConnectionRefusedError):
+        return TransportConnectionError("refused", detail, url=url)
+    if isinstance(exc, OSError) and "Tunnel connection failed" in str(exc):
+        return TransportConnectionError("proxy", detail, url=url)
+    return TransportConnectionError("reset", detail, url=url)
+
+
+def _socks_connection(transport: HTTPTransport, proxy: Any, timeout: float) -> http.client.HTTPConnection:
+    """An HTTP(S) connection through a SOCKS5 proxy (PySocks, as requests uses it)."""
+    try:
+        import socks
+    except ImportError:
+        raise TransportConnectionError(
+            "proxy", "a SOCKS proxy needs PySocks (pip install PySocks)", url=transport.endpoint
+        ) from None
+    base: type[http.client.HTTPConnection] = (
+        http.client.HTTPSConnection if transport.use_ssl else http.client.HTTPConnection
+    )
+
+    class SocksConnection(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            raw = socks.create_connection(
+                (transport.host, transport.port),
+                timeout=self.timeout,
+                proxy_type=socks.SOCKS5,
+                proxy_addr=proxy.hostname,
+                proxy_port=proxy.port or 1080,
+                proxy_rdns=proxy.scheme == "socks5h",
+                proxy_username=proxy.username,
+                proxy_password=proxy.password,
+            )
+            if transport.use_ssl:
+                assert transport._ssl_context is not None
+                raw = transport._ssl_context.wrap_socket(raw, server_hostname=transport.host)
+            self.sock = raw
+
+    if transport.use_ssl:
+        return SocksConnection(
+            transport.host, transport.port, timeout=timeout, context=transport._ssl_context
+        )
+    return SocksConnection(transport.host, transport.port, timeout=timeout)
