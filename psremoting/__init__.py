@@ -21,21 +21,20 @@ from psremoting.transport import redaction as log_redaction
 log_redaction.install()  # before pypsrp can log a message body (cheap: no pypsrp import)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.cmdlets.formatting import format_table
-    from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
-    from psremoting.cmdlets.invoke.command import invoke_command
-    from psremoting.cmdlets.sessions import (
-        PSSession,
-        PSSessionList,
+    from psremoting.cmdlets.disconnected import (
         connect_pssession,
         disconnect_pssession,
         get_pssession,
-        new_pssession,
-        remove_pssession,
+        receive_pssession,
     )
+    from psremoting.cmdlets.formatting import format_table
+    from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
+    from psremoting.cmdlets.invoke.command import invoke_command
+    from psremoting.cmdlets.sessions import PSSession, PSSessionList, new_pssession, remove_pssession
     from psremoting.protocol.errors import (
         AuthenticationFailedError,
         CertificateError,
+        CommandDisconnectedError,
         ConnectionFailedError,
         ConnectTimeoutError,
         HostNotFoundError,
@@ -60,10 +59,11 @@ if TYPE_CHECKING:  # pragma: no cover
 _EXPORTS: dict[str, str] = {
     # cmdlets
     "new_pssession": "psremoting.cmdlets.sessions",
-    "get_pssession": "psremoting.cmdlets.sessions",
+    "get_pssession": "psremoting.cmdlets.disconnected",
     "remove_pssession": "psremoting.cmdlets.sessions",
-    "disconnect_pssession": "psremoting.cmdlets.sessions",
-    "connect_pssession": "psremoting.cmdlets.sessions",
+    "disconnect_pssession": "psremoting.cmdlets.disconnected",
+    "connect_pssession": "psremoting.cmdlets.disconnected",
+    "receive_pssession": "psremoting.cmdlets.disconnected",
     "enter_pssession": "psremoting.cmdlets.interactive",
     "exit_pssession": "psremoting.cmdlets.interactive",
     "invoke_command": "psremoting.cmdlets.invoke.command",
@@ -97,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "ConnectTimeoutError": "psremoting.protocol.errors",
     "SessionStateError": "psremoting.protocol.errors",
     "SessionBrokenError": "psremoting.protocol.errors",
+    "CommandDisconnectedError": "psremoting.protocol.errors",
     "SessionNotFoundError": "psremoting.protocol.errors",
     "PipelineStoppedError": "psremoting.protocol.errors",
     "RemoteError": "psremoting.protocol.errors",
@@ -130,6 +131,7 @@ __all__ = [
     "RemoteErrorRecord",
     "SecureString",
     "SessionBrokenError",
+    "CommandDisconnectedError",
     "SessionNotFoundError",
     "SessionOption",
     "SessionState",
@@ -144,6 +146,7 @@ __all__ = [
     "get_pssession",
     "invoke_command",
     "new_pssession",
+    "receive_pssession",
     "remove_pssession",
     "set_endpoint_override",
 ]

@@ -112,6 +112,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "jsonl: one host result per line as each host finishes",
     )
     run.add_argument(
+        "--in-disconnected-session",
+        action="store_true",
+        help="start the script and leave it running in a disconnected session (-InDisconnectedSession); "
+        "`psremoting receive` gets its output later, from another process",
+    )
+    run.add_argument(
+        "--session-name",
+        dest="session_names",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --in-disconnected-session: the session's name (repeatable, one per host; default Runspace<N>)",
+    )
+    run.add_argument(
         "--hide-computer-name",
         action="store_true",
         help="do not show the PSComputerName column in text output (-HideComputerName)",
@@ -147,6 +161,19 @@ def run(
     from psremoting.protocol.errors import InvalidOptionError
 
     started = time.monotonic()
+    if args.in_disconnected_session:
+        if args.emulator:
+            stderr.write(
+                "psremoting invoke: error: --in-disconnected-session needs a real host or a separate "
+                "`psremoting emulator`: an embedded one ends with this process\n"
+            )
+            return EXIT_USAGE
+        return _run_disconnected(args, request, writer, stdout, stderr, started)
+    if args.session_names:
+        stderr.write(
+            "psremoting invoke: error: --session-name can only be used with --in-disconnected-session\n"
+        )
+        return EXIT_USAGE
     results = {}
     with emulator_fleet(args.emulator, request):
         events = iter_invoke_command(**request)
@@ -164,6 +191,70 @@ def run(
             return EXIT_INTERRUPTED
     ordered = [results[h] for h in request["computer_name"] if h in results]
     return writer.finish(ordered, time.monotonic() - started)
+
+
+def _run_disconnected(
+    args: argparse.Namespace,
+    request: dict[str, Any],
+    writer: TextWriter | JsonWriter | JsonLinesWriter,
+    stdout: TextIO,
+    stderr: TextIO,
+    started: float,
+) -> int:
+    """--in-disconnected-session: start the script on each host, disconnect, report the sessions."""
+    from psremoting.cmdlets.formatting import format_table
+    from psremoting.cmdlets.invoke.command import invoke_command
+    from psremoting.cmdlets.invoke.results import (
+        HostResult,
+        HostStatus,
+        InvokeEvent,
+        connection_failure_record,
+    )
+    from psremoting.protocol.errors import ConnectionFailedError, InvalidOptionError, PSRemotingError
+
+    request = dict(request)
+    for unused in ("timeout", "hide_computer_name"):
+        request.pop(unused, None)
+    try:
+        sessions = invoke_command(
+            **request, in_disconnected_session=True, session_name=list(args.session_names) or None
+        )
+    except (InvalidOptionError, PSRemotingError) as exc:
+        stderr.write(f"psremoting invoke: error: {exc}\n")
+        return EXIT_USAGE
+    by_host = {s.computer_name.lower(): s for s in sessions}
+    failures = {
+        str(getattr(e, "computer_name", "") or "").lower(): e for e in getattr(sessions, "errors", [])
+    }
+    results = []
+    for host in request["computer_name"]:
+        session = by_host.get(host.lower())
+        if session is not None:
+            result = HostResult(
+                host,
+                HostStatus.DISCONNECTED,
+                reason=f"running in the disconnected session {session.name}",
+                runspace_id=session.instance_id,
+                session=session,
+            )
+        else:
+            error = failures.get(host.lower())
+            result = HostResult(
+                host, HostStatus.CONNECTION_FAILED, reason=str(error) if error else "not started"
+            )
+            if isinstance(error, ConnectionFailedError):
+                result.errors.append(connection_failure_record(host, error))
+                result.reason = error.reason
+        result.duration = time.monotonic() - started
+        results.append(result)
+        if isinstance(writer, TextWriter):
+            for record in result.errors:
+                writer.event(InvokeEvent("error", host, record))
+        else:
+            writer.event(InvokeEvent("finished", host, result))
+    if isinstance(writer, TextWriter) and sessions:
+        stdout.write("\n" + format_table(list(sessions)) + "\n")
+    return writer.finish(results, time.monotonic() - started)
 
 
 def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:

@@ -38,7 +38,8 @@ exit codes:
   {EXIT_USAGE:<4} usage error: bad flags, no hosts, unreadable script or hosts file
   {EXIT_TIMEOUT:<4} a host did not finish before --timeout (its pipeline was stopped)
   {EXIT_INTERRUPTED:<4} interrupted (Ctrl+C)
-  {EXIT_CONNECTION:<4} a host could not be connected to or rejected the credentials
+  {EXIT_CONNECTION:<4} a host could not be connected to or rejected the credentials, or the
+       network to it stayed down (its command was left running, Disconnected)
 When several kinds of failure happen, the first in this order wins: {EXIT_CONNECTION}, {EXIT_TIMEOUT}, {EXIT_REMOTE_ERROR}.
 The JSON output has each host's status, so a CI step can tell them apart.
 """
@@ -47,7 +48,9 @@ The JSON output has each host's status, so a CI step can tell them apart.
 def exit_code_for(results: Sequence[HostResult]) -> int:
     """The process exit code for these host results (see EXIT_CODES_HELP)."""
     statuses = {r.status for r in results}
-    if HostStatus.CONNECTION_FAILED in statuses:
+    if HostStatus.CONNECTION_FAILED in statuses or any(
+        r.status is HostStatus.DISCONNECTED and r.errors for r in results
+    ):  # could not connect, or the network stayed down (the command left running, Disconnected)
         return EXIT_CONNECTION
     if HostStatus.TIMED_OUT in statuses:
         return EXIT_TIMEOUT
@@ -56,7 +59,7 @@ def exit_code_for(results: Sequence[HostResult]) -> int:
         if code == 0:
             return EXIT_OK
         return code % 256 or EXIT_REMOTE_ERROR
-    if statuses - {HostStatus.COMPLETED}:
+    if statuses - {HostStatus.COMPLETED, HostStatus.DISCONNECTED}:
         return EXIT_REMOTE_ERROR
     return EXIT_OK
 
@@ -72,6 +75,7 @@ def summary_of(results: Sequence[HostResult], duration: float) -> dict[str, Any]
         "connection_failed": count(HostStatus.CONNECTION_FAILED),
         "timed_out": count(HostStatus.TIMED_OUT),
         "stopped": count(HostStatus.STOPPED),
+        "disconnected": count(HostStatus.DISCONNECTED),
         "duration": round(duration, 6),
     }
 

@@ -29,6 +29,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "psremoting.cli.trust",
         "trust a host's TLS certificate by its SHA-256 fingerprint (known_hosts)",
     ),
+    "receive": (
+        "psremoting.cli.receive",
+        "Receive-PSSession: the output of a disconnected session's command, from another process",
+    ),
+    "sessions": ("psremoting.cli.sessions", "Get-PSSession -ComputerName: the sessions a host keeps for you"),
     "emulator": (
         "psremoting.cli.emulator",
         "run the WinRM endpoint emulator (a test double of a Windows host)",

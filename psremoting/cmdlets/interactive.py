@@ -149,8 +149,6 @@ class InteractiveSession:
                 merge_errors=True,
                 ui=target,
                 annotate_output=False,
-                # Short long-polls: Ctrl+C is sent between two Receives, so this bounds how
-                # long a stop waits (PowerShell gives the prompt back within a second).
             )
             with self._lock:
                 self._pipeline = pipeline
@@ -231,7 +229,13 @@ class InteractiveSession:
             return
         self._active = False
         self.session.runspace.host_state.is_pushed = False
-        if self.temporary:
+        if self.temporary and self.session.state.value == "Disconnected":
+            # The network stayed down past the retry period: the command is kept on the server,
+            # and so is the session, for Connect-PSSession / Receive-PSSession later.
+            from psremoting.cmdlets.sessions import register
+
+            register(self.session)
+        elif self.temporary:
             try:
                 self.session.close()
             except Exception as exc:  # noqa: BLE001 - leaving must always work

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
-from psremoting.protocol.errors import PSRemotingError, SessionNotFoundError, SessionStateError
+from psremoting.protocol.errors import PSRemotingError, SessionNotFoundError
 from psremoting.transport.options import ConnectionInfo, PSCredential, SessionOption
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,8 +33,8 @@ __all__ = [
     "iter_new_pssession",
     "get_pssession",
     "remove_pssession",
-    "disconnect_pssession",
-    "connect_pssession",
+    "register",
+    "end_of_process",
     "next_session_id",
 ]
 
@@ -79,13 +79,17 @@ class PSSession:
     transport = "WSMan"
 
     def __init__(self, info: ConnectionInfo, *, name: str | None = None, session_id: int | None = None,
-                 ui: HostUI | None = None) -> None:  # fmt: skip
+                 ui: HostUI | None = None, found: Any = None) -> None:  # fmt: skip
+        """`found` is a shell listed by the server (`transport.shell.ShellEntry`): the session
+        then stands for it, Disconnected, until it is connected (Get-PSSession -ComputerName)."""
         from psremoting.runspace.pool import RunspacePoolConnection
 
         self.id = session_id if session_id is not None else next_session_id()
         self.name = name or f"Session{self.id}"
         self.connection_info = info
-        self.runspace: RunspacePoolConnection = RunspacePoolConnection(info, ui=ui, label=self.name)
+        self.runspace: RunspacePoolConnection = RunspacePoolConnection(
+            info, ui=ui, label=self.name, found=found
+        )
 
     # --- PowerShell's properties ------------------------------------------------------------
     @property
@@ -133,8 +137,12 @@ class PSSession:
         """Close the session on the server; its state becomes Closed."""
         self.runspace.close()
 
-    def disconnect(self) -> None:
-        self.runspace.disconnect()
+    def disconnect(
+        self, *, idle_timeout: float | None = None, output_buffering_mode: str | None = None
+    ) -> None:
+        """Disconnect-PSSession: the server keeps the session (and a running command) for
+        `idle_timeout` seconds (None: its own setting); returns at once even when busy."""
+        self.runspace.disconnect(idle_timeout=idle_timeout, buffer_mode=output_buffering_mode)
 
     def reconnect(self) -> None:
         self.runspace.reconnect()
@@ -214,6 +222,11 @@ class PSSessionList(list["PSSession"]):
     def __init__(self, sessions: Iterable[PSSession] = (), errors: Iterable[PSRemotingError] = ()) -> None:
         super().__init__(sessions)
         self.errors: list[PSRemotingError] = list(errors)
+
+
+def register(session: PSSession) -> None:
+    """Add (or replace, by instance id) a session in the registry."""
+    _register(session)
 
 
 def _register(session: PSSession) -> None:
@@ -488,24 +501,17 @@ def remove_pssession(
     return selected
 
 
-def disconnect_pssession(session: PSSession | Sequence[PSSession]) -> list[PSSession]:
-    """Disconnect-PSSession: the server keeps each session (Disconnected, Availability None)."""
-    result = []
-    for item in _as_list(session):
-        if item.state.value not in ("Opened", "Disconnected"):
-            raise SessionStateError(
-                f'Cannot disconnect PSSession "{item.name}" because it is not in the Opened state.',
-                computer_name=item.computer_name, state=item.state.value,
-            )  # fmt: skip
-        item.disconnect()
-        result.append(item)
-    return result
-
-
-def connect_pssession(session: PSSession | Sequence[PSSession]) -> list[PSSession]:
-    """Connect-PSSession: reconnect Disconnected sessions (back to Opened/Available)."""
-    result = []
-    for item in _as_list(session):
-        item.reconnect()
-        result.append(item)
-    return result
+def end_of_process() -> None:
+    """What PowerShell does with the sessions when its process ends (LocalConnection close):
+    an Opened session running a command is disconnected (the command goes on, the session
+    is kept on the server); an idle Opened one is closed (WSMan Delete); Disconnected, Broken
+    and Closed ones are left alone, so Disconnected ones live on until their idle timeout."""
+    for session in all_sessions():
+        try:
+            if session.state.value == "Opened" and session.availability.value == "Busy":
+                session.disconnect()
+            elif session.state.value == "Opened":
+                session.close()
+        except Exception as exc:  # noqa: BLE001 - best effort at exit; the server times sessions out
+            log.debug("leaving %s at exit: %s", session.name, exc)
+        _unregister(session)

@@ -162,8 +162,14 @@ def get_pssession(call: Call) -> list[Any]:
     from psremoting.cmdlets import sessions as api
 
     if call.has("ComputerName"):
-        wanted = [str(c).lower() for c in _list(call.get("ComputerName")) or []]
-        return [s for s in api.get_pssession() if str(s.computer_name).lower() in wanted]
+        # Ask each server: this user's sessions there, disconnected ones included.
+        from psremoting.cmdlets.disconnected import query_pssessions
+
+        query = {**_connection_kwargs(call), **_session_filters(call)}
+        if call.has("State"):
+            query["state"] = str(call.get("State"))
+        computers = [str(c) for c in _list(call.get("ComputerName")) or []]
+        return _with_lookup_errors(call, lambda: query_pssessions(computers, **query))
     kwargs = _session_filters(call)
     if call.has("State"):
         kwargs["state"] = str(call.get("State"))
@@ -317,6 +323,26 @@ def invoke_command(call: Call) -> Iterator[Any]:
         )
     if call.has("ArgumentList"):
         kwargs["argument_list"] = _list(call.get("ArgumentList")) or []
+    if call.get("InDisconnectedSession"):
+        from psremoting.cmdlets.invoke.command import invoke_command as invoke
+
+        if "computer_name" not in kwargs:
+            raise ShellError(
+                "Invoke-Command -InDisconnectedSession works with -ComputerName (or -ConnectionUri) only.",
+                "Invoke-Command",
+            )
+        if call.has("ThrottleLimit"):
+            kwargs["throttle_limit"] = int(call.get("ThrottleLimit")) or 32
+        names = [str(n) for n in _list(call.get("SessionName")) or []] or None
+        started = invoke(**kwargs, in_disconnected_session=True, session_name=names)
+        for error in getattr(started, "errors", ()):
+            call.context.error(_with_computer(error), "Invoke-Command")
+        return iter(_as_list(started))
+    if call.has("SessionName"):
+        raise ShellError(
+            "The SessionName parameter can only be used with the Disconnected switch parameter.",
+            "Invoke-Command",
+        )
     if call.has("ThrottleLimit"):
         kwargs["throttle_limit"] = int(call.get("ThrottleLimit")) or 32
     if call.get("HideComputerName"):
@@ -376,33 +402,61 @@ def get_credential(call: Call) -> list[Any]:
     return [_prompt_credential(call.context.ui, user_name, call.get("Message"), call.get("Title"))]
 
 
-def _optional_api(name: str, label: str) -> Callable[[Call], list[Any]]:
-    """Disconnect/Connect/Receive-PSSession: pick the sessions, then call the API if it exists."""
+def _sessions_of(call: Call, label: str, *, exact_name: bool = False) -> list[Any]:
+    """The sessions a Disconnect/Connect/Receive-PSSession call names: -Session or the
+    pipeline, -Id/-Name/-InstanceId in this process, or -ComputerName (asking the server)."""
+    from psremoting.cmdlets import disconnected as api
 
-    def run(call: Call) -> list[Any]:
-        from psremoting.cmdlets import sessions as api
+    sessions = (_list(call.get("Session")) or []) + [i for i in call.input if i is not None]
+    lookup = _session_filters(call)
+    if call.has("ComputerName"):
+        computers = [str(c) for c in _list(call.get("ComputerName")) or []]
+        query = {**_connection_kwargs(call), **lookup}
+        if exact_name and "name" in query:  # Receive-PSSession -ComputerName -Name: exact, or nothing
+            wanted = {str(n).lower() for n in query.pop("name")}
+            return [s for s in api.query_pssessions(computers, **query) if s.name.lower() in wanted]
+        sessions += _with_lookup_errors(call, lambda: api.query_pssessions(computers, **query))
+        if not sessions and not exact_name:
+            raise ShellError(f"No disconnected session matched on {', '.join(computers)}.", label)
+        return sessions
+    if lookup:
+        sessions += _with_lookup_errors(call, lambda: api.get_pssession(**lookup))
+    if not sessions:
+        raise ShellError(f"Say which sessions, for example: {label} -Session $s.", label)
+    return sessions
 
-        function = getattr(api, name, None)
-        if function is None:
-            raise ShellError(f"{label} is not available in this version of psremoting.", label)
-        sessions = (_list(call.get("Session")) or []) + [i for i in call.input if i is not None]
-        lookup: dict[str, Any] = {}
-        for param, key, convert in (
-            ("Id", "id", int),
-            ("Name", "name", str),
-            ("InstanceId", "instance_id", str),
-        ):
-            if call.has(param):
-                lookup[key] = [convert(v) for v in _list(call.get(param)) or []]
-        if lookup:
-            sessions += _with_lookup_errors(call, lambda: api.get_pssession(**lookup))
-        if not sessions:
-            raise ShellError(f"Say which sessions, for example: {label} -Session $s.", label)
-        return _as_list(
-            function(sessions if len(sessions) != 1 or name != "receive_pssession" else sessions[0])
+
+def disconnect_pssession(call: Call) -> list[Any]:
+    """Disconnect-PSSession: returns at once, even when a session runs a command."""
+    from psremoting.cmdlets.disconnected import disconnect_pssession as disconnect
+
+    idle = call.get("IdleTimeoutSec")
+    mode = call.get("OutputBufferingMode")
+    return _as_list(
+        disconnect(
+            _sessions_of(call, "Disconnect-PSSession"),
+            idle_timeout_sec=float(idle) if idle is not None else None,
+            output_buffering_mode=str(mode).capitalize() if mode not in (None, "", "None") else None,
         )
+    )
 
-    return run
+
+def connect_pssession(call: Call) -> list[Any]:
+    """Connect-PSSession: Disconnected sessions back to Opened (no command output)."""
+    from psremoting.cmdlets.disconnected import connect_pssession as connect
+
+    return _as_list(connect(_sessions_of(call, "Connect-PSSession")))
+
+
+def receive_pssession(call: Call) -> Iterator[Any]:
+    """Receive-PSSession: the output of the session's disconnected command, streamed."""
+    from psremoting.cmdlets.disconnected import iter_receive_pssession
+
+    sessions = _sessions_of(call, "Receive-PSSession", exact_name=True)
+    if not sessions:
+        return iter(())
+    action = str(call.get("ErrorAction") or "continue").lower()
+    return _invoke_events(call, iter_receive_pssession(sessions[0]), action)
 
 
 IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {
@@ -414,7 +468,7 @@ IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {
     "Invoke-Command": invoke_command,
     "New-PSSessionOption": new_pssessionoption,
     "Get-Credential": get_credential,
-    "Disconnect-PSSession": _optional_api("disconnect_pssession", "Disconnect-PSSession"),
-    "Connect-PSSession": _optional_api("connect_pssession", "Connect-PSSession"),
-    "Receive-PSSession": _optional_api("receive_pssession", "Receive-PSSession"),
+    "Disconnect-PSSession": disconnect_pssession,
+    "Connect-PSSession": connect_pssession,
+    "Receive-PSSession": receive_pssession,
 }

@@ -71,16 +71,15 @@ def _maybe_emulator(enabled: bool) -> Iterator[None]:
 
 
 def _close_everything() -> None:
-    """Leave any entered session and close every PSSession: the shell's process ends."""
+    """Leave any entered session; then, as PowerShell's `exit`, close the idle sessions,
+    disconnect the busy ones and leave the Disconnected ones on their servers."""
     try:
         from psremoting.cmdlets.interactive import current, exit_pssession
-        from psremoting.cmdlets.sessions import get_pssession, remove_pssession
+        from psremoting.cmdlets.sessions import end_of_process
 
         while current() is not None:
             exit_pssession()
-        sessions = get_pssession()
-        if sessions:
-            remove_pssession(session=sessions)
+        end_of_process()
     except Exception:  # noqa: BLE001,S110 - best effort at exit; the server times sessions out anyway
         pass
 

@@ -128,6 +128,9 @@ class _Computer(RequestHandler):
             outcome = auth.accept(request.headers, request.body)
             if not outcome.accepted:
                 return HTTPResponse(outcome.status, headers=list(outcome.headers))
+            if outcome.body and knobs.should_reject_logon():
+                auth.forget()
+                return HTTPResponse(401, headers=self.policy.challenge_headers())
             if not outcome.body:
                 return HTTPResponse(200, headers=list(outcome.headers))
             status, body = service.handle(

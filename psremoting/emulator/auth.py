@@ -411,6 +411,11 @@ class ConnectionAuth:
             return AuthOutcome(False, user, b"", 415, [])
         return AuthOutcome(True, user, body, 200, [])
 
+    def forget(self) -> None:
+        """Drop this connection's logon (the fault knob `reject_logons`)."""
+        self._context = None
+        self._session_user = None
+
     # -- the response side ------------------------------------------------------------------
     def wrap(self, body: bytes) -> tuple[bytes, str]:
         """Seal a response body if its request was sealed; return ``(body, content type)``."""

@@ -299,6 +299,8 @@ class FaultKnobs:
       ``"Command"``... or the full Action URI) with a WSMan fault as HTTP 500;
     - :meth:`lose_answer` runs a request but drops its answer (the connection is closed
       instead): what a network failure after the server acted looks like;
+    - :meth:`reject_logons` answers requests of authenticated connections with 401, as a
+      server that forgot the connection's security context;
     - :meth:`delay` holds responses for ``seconds`` (a slow network or server);
     - :meth:`lose_shells` (wired by the Emulator) forgets every shell as a WinRM service
       restart does, so the next request on a shell gets the shell-not-found fault;
@@ -316,6 +318,7 @@ class FaultKnobs:
         self._delay_count: int | None = None
         self._cut_until: float | None = None
         self._lost_answers: list[list[object]] = []
+        self._rejected_logons = 0
         self.lose_shells_hook: object = None
         self.cut_network_hook: object = None
 
@@ -329,6 +332,20 @@ class FaultKnobs:
         answering: the answer is lost in flight (a network failure after the server acted)."""
         with self._lock:
             self._lost_answers.append([action, count])
+
+    def reject_logons(self, count: int = 1) -> None:
+        """Answer the next ``count`` requests that arrive on an authenticated connection with
+        HTTP 401, forgetting that connection's logon (a server that dropped the security
+        context): the client must authenticate again."""
+        with self._lock:
+            self._rejected_logons += count
+
+    def should_reject_logon(self) -> bool:
+        with self._lock:
+            if self._rejected_logons <= 0:
+                return False
+            self._rejected_logons -= 1
+            return True
 
     def should_lose_answer(self, action: str | None) -> bool:
         """Called once per answered request: True means drop the connection, unanswered."""
@@ -391,6 +408,7 @@ class FaultKnobs:
             self._cut_until = None
             self._drops = []
             self._lost_answers = []
+            self._rejected_logons = 0
             self._injections = []
             self._delay = 0.0
             self._delay_action = None

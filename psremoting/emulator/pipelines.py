@@ -56,6 +56,8 @@ __all__ = [
     "split_messages",
 ]
 
+#: Above this, an output object's fragments are cut here rather than by psrpcore.
+LARGE_OBJECT_BYTES = 256 * 1024
 #: Output a pipeline may queue before its worker waits for the client to Receive.
 MAX_QUEUED_BYTES = 16 * 1024 * 1024
 #: PSRP fragment header: ObjectId, FragmentId, flags (start 1, end 2), BlobLength.
@@ -124,6 +126,10 @@ class PipelineIOImpl:
         clixml = fast_clixml(obj)
         if clixml is None:
             self._emit(lambda p: p.write_output(obj))
+        elif len(clixml) > LARGE_OBJECT_BYTES:
+            # psrpcore cuts a message into fragments by copying its rest each time (quadratic
+            # on 40 MB); cut it here, in linear time.
+            self.write_serialized_output(clixml)
         else:
             self._emit(lambda p: queue_serialized(p, clixml))
 

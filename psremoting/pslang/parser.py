@@ -25,6 +25,7 @@ from .recovery import (
     call_keyword_commands,
     first_error,
     is_incomplete,
+    lowercase_number_multipliers,
     quote_barewords_before_commas,
     unclosed,
 )
@@ -96,6 +97,8 @@ def _parse_uncached(text: str) -> A.Script:
         if root.type == "ERROR" and root.children and all(c.type == "comment" for c in root.children):
             return A.Script((), text)
         patched = quote_barewords_before_commas(root, data)
+        if patched is None:
+            patched = lowercase_number_multipliers(root, data)
         if patched is None:
             patched = call_keyword_commands(source)
         if patched is None and COMMAND_DASH.search(source.rstrip()):

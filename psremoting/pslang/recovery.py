@@ -6,6 +6,9 @@
 - :func:`quote_barewords_before_commas` patches a gap of the grammar: PowerShell reads
   ``-ComputerName a,b`` as the array ``'a','b'`` but tree-sitter-powershell rejects it, so
   such bare words are quoted (which does not change their meaning) and the text is parsed again.
+- :func:`lowercase_number_multipliers` patches another: the grammar knows the numeric
+  multipliers (``40mb``) only in lower case, while PowerShell's are case-insensitive
+  (``'x' * 40MB``); they are lowered and the text parsed again.
 
 These only look at delimiters and the tokens tree-sitter found; the grammar itself is
 tree-sitter's.
@@ -23,8 +26,34 @@ __all__ = [
     "first_error",
     "is_incomplete",
     "quote_barewords_before_commas",
+    "lowercase_number_multipliers",
     "unclosed",
 ]
+
+
+_MULTIPLIER = re.compile(rb"(?i)(kb|mb|gb|tb|pb)(?![\w-])")
+
+
+def lowercase_number_multipliers(root: Node, data: bytes) -> str | None:
+    """Lower the multiplier right after a number the grammar cut off (``40MB`` -> ``40mb``);
+    None if there is none."""
+    spans: list[int] = []
+
+    def walk(node: Node) -> None:
+        if node.type in ("decimal_integer_literal", "real_literal", "integer_literal"):
+            match = _MULTIPLIER.match(data, node.end_byte)
+            if match is not None and match.group(1) != match.group(1).lower():
+                spans.append(node.end_byte)
+        for child in node.children:
+            walk(child)
+
+    walk(root)
+    if not spans:
+        return None
+    out = bytearray(data)
+    for start in set(spans):
+        out[start : start + 2] = bytes(out[start : start + 2]).lower()
+    return bytes(out).decode("utf-8")
 
 
 def quote_barewords_before_commas(root: Node, data: bytes) -> str | None:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from psremoting.protocol.errors import (
+    AuthenticationFailedError,
     CommandDisconnectedError,
     PipelineStoppedError,
     PSRemotingError,
@@ -169,6 +170,10 @@ class Pipeline:
             if self._stop_signalled or self.command_id is None:
                 return False
             self._stop_signalled = True
+        if self.pool.channel.network_down:
+            # Ctrl+C while the network is down cancels the reconnection, not the command: it
+            # goes on on the server, for Receive-PSSession (PowerShell's StopCommandOnRetry).
+            return False
         try:
             self.pool.channel.stop(self.command_id)
         except Exception as exc:  # noqa: BLE001 - the next Receive reports a dead session
@@ -532,8 +537,10 @@ class Pipeline:
             )
         if isinstance(error, SessionBrokenError):
             return pool.mark_broken(error.reason or error.message)
-        if fault_code(exc) is not None:
-            return error  # a WSMan fault: the server is there and said what went wrong
+        if fault_code(exc) is not None or isinstance(error, AuthenticationFailedError):
+            # A WSMan fault, or a logon refused even after authenticating again: the server is
+            # there and said what went wrong.
+            return error
         # A transport failure: the session is Broken only if the server cannot be reached
         # or no longer has it; a single dropped connection is not enough.
         with contextlib.suppress(Exception):

@@ -138,6 +138,8 @@ class HTTPTransport:
         #: Counters, for tests and benchmarks: TCP connections made, handshakes done.
         self.connections_made = 0
         self.handshakes = 0
+        #: Requests riding out a network failure right now (robust connections).
+        self.outages = 0
 
     def __repr__(self) -> str:
         return f"HTTPTransport({self.endpoint!r}, auth={self.auth.method!r})"
@@ -306,7 +308,13 @@ class HTTPTransport:
             return status, is_text, body, conn
 
         log.info("the connection to %s failed (%s); retrying", self.endpoint, first.detail)
-        status, is_text, body, conn = ride_out(scope, attempt, first, url=self.endpoint)
+        with self._lock:
+            self.outages += 1
+        try:
+            status, is_text, body, conn = ride_out(scope, attempt, first, url=self.endpoint)
+        finally:
+            with self._lock:
+                self.outages -= 1
         if status == 401:
             conn.close()
             self._raise_unauthorized()

@@ -255,6 +255,11 @@ class ShellChannel:
     def receive(self, command_id: str | None, timeout: float, *, message_id: str) -> ws.ReceiveResult:
         return ws.receive(self.wsman, self.pool.shell, command_id, timeout, message_id=message_id)
 
+    @property
+    def network_down(self) -> bool:
+        """Whether a request is riding out a network failure now."""
+        return self.transport.outages > 0
+
     def stop(self, command_id: str) -> None:
         """Ctrl+C: ``powershell/signal/crtl_c`` (on another connection when one long-polls)."""
         self.pool.shell.signal(SIGNAL_PS_STOP, command_id)

@@ -30,7 +30,7 @@ import base64
 import re
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psremoting.cmdlets.invoke.on_host import Target, finished_events, run_on_host
 from psremoting.cmdlets.invoke.results import (
@@ -50,9 +50,14 @@ from psremoting.protocol.errors import (
 )
 from psremoting.transport.options import ConnectionInfo
 
+if TYPE_CHECKING:  # pragma: no cover
+    from psremoting.cmdlets.sessions import PSSessionList
+
 __all__ = [
     "invoke_command",
     "iter_invoke_command",
+    "iter_receive",
+    "collect",
     "using_parameter",
     "using_names",
     "HostResult",
@@ -88,7 +93,9 @@ def invoke_command(
     configuration_name: str | None = None,
     certificate_pem: str | None = None,
     certificate_key_pem: str | None = None,
-) -> InvokeResult:
+    in_disconnected_session: bool = False,
+    session_name: str | Sequence[str] | None = None,
+) -> InvokeResult | PSSessionList:
     """Run `script_block` (or the script at `file_path`) on computers or sessions; see the module doc.
 
     Returns an `InvokeResult`: the output objects in arrival order, with `.errors` and `.hosts`.
@@ -96,7 +103,25 @@ def invoke_command(
     collect error records in `.errors`; "ignore" drops remote error records; "stop" raises the
     first error (`RemoteError`, or the `ConnectionFailedError` of a host that could not be
     reached) after stopping the other hosts.
+
+    With ``in_disconnected_session=True`` (Invoke-Command -InDisconnectedSession; computer
+    names only) the command is started and each session disconnected at once: the result is
+    then a `PSSessionList` of the Disconnected sessions (named `session_name`, or
+    ``Runspace<N>``), for `receive_pssession` later, from this process or another.
     """
+    if session_name is not None and not in_disconnected_session:
+        raise InvalidOptionError(
+            "The SessionName parameter can only be used with the Disconnected switch parameter."
+        )
+    if in_disconnected_session:
+        return _start_disconnected(
+            script_block, computer_name, session, file_path, argument_list, using, throttle_limit,
+            session_name, {
+                "credential": credential, "port": port, "use_ssl": use_ssl, "authentication": authentication,
+                "session_option": session_option, "configuration_name": configuration_name,
+                "certificate_pem": certificate_pem, "certificate_key_pem": certificate_key_pem,
+            },
+        )  # fmt: skip
     action = _error_action(error_action)
     result = InvokeResult()
     events = iter_invoke_command(
@@ -213,6 +238,85 @@ def iter_invoke_command(
         else:
             # Every host reported; only abandoned ones (already given the grace) may remain.
             fan.join(1.0)
+
+
+def iter_receive(
+    targets: Sequence[Target], *, timeout: float | None = None
+) -> Generator[InvokeEvent, None, None]:
+    """Receive-PSSession on several sessions at once: ``Target(name, session, resume=CommandId)``
+    each; the same events as `iter_invoke_command`."""
+
+    def work(target: Target, ctx: TargetContext[Target]) -> HostResult:
+        return run_on_host(target, ctx, "", [], None, False, timeout)
+
+    fan = FanOut(
+        list(targets), work, throttle_limit=32, timeout=timeout, stop_grace=STOP_GRACE, name="receive"
+    )
+    completed = False
+    try:
+        for event in fan:
+            if isinstance(event, Emitted):
+                yield event.item
+            else:
+                yield from finished_events(event, timeout)
+        completed = True
+    finally:
+        if not completed:
+            fan.cancel()
+            fan.join(STOP_GRACE)
+        else:
+            fan.join(1.0)
+
+
+def collect(events: Iterable[InvokeEvent]) -> InvokeResult:
+    """An `InvokeResult` of events (error_action "continue")."""
+    result = InvokeResult()
+    iterator = iter(events)
+    try:
+        for event in iterator:
+            if event.kind == "output":
+                result.append(event.value)
+            elif event.kind == "error":
+                result.errors.append(event.value)
+            elif event.kind == "finished":
+                result.hosts[event.computer_name] = event.value
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+    return result
+
+
+def _start_disconnected(
+    script_block: str | None,
+    computer_name: str | Sequence[str] | None,
+    session: Any,
+    file_path: str | Path | None,
+    argument_list: Iterable[Any],
+    using: Mapping[str, Any] | None,
+    throttle_limit: int,
+    session_name: str | Sequence[str] | None,
+    connect: dict[str, Any],
+) -> PSSessionList:
+    from psremoting.cmdlets.invoke.in_disconnected import start_in_disconnected_sessions
+
+    if session is not None:
+        raise InvalidOptionError(
+            "in_disconnected_session works with computer names only (Invoke-Command -InDisconnectedSession "
+            "is in the ComputerName and ConnectionUri parameter sets)."
+        )
+    script = _script_text(script_block, file_path)
+    using_values = using_parameter(script, using)
+    targets, _rejected = _targets(computer_name, None, connect)
+    names = [session_name] if isinstance(session_name, str) else list(session_name or [])
+    return start_in_disconnected_sessions(
+        [t.info for t in targets if t.info is not None],
+        script,
+        arguments=list(argument_list),
+        parameters={"--%": using_values} if using_values else None,
+        session_name=names or None,
+        throttle_limit=throttle_limit,
+    )
 
 
 def using_names(script: str) -> list[str]:

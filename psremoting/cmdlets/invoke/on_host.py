@@ -27,6 +27,7 @@ from psremoting.cmdlets.invoke.results import (
 )
 from psremoting.cmdlets.invoke.throttle import Finished, TargetContext
 from psremoting.protocol.errors import (
+    CommandDisconnectedError,
     ConnectionFailedError,
     PSRemotingError,
     PSRemotingTimeoutError,
@@ -34,6 +35,7 @@ from psremoting.protocol.errors import (
     SessionBrokenError,
 )
 from psremoting.protocol.objects import InformationRecord
+from psremoting.protocol.session_texts import RC_DISCONNECT_SESSION, RC_DISCONNECT_SESSION_CREATED
 from psremoting.runspace.host import BufferedHostUI
 from psremoting.transport.options import ConnectionInfo
 
@@ -45,6 +47,8 @@ class Target:
     computer_name: str
     session: Any = None  # a psremoting.cmdlets.sessions.PSSession, or None for a temporary session
     info: ConnectionInfo | None = None  # how to connect, for a temporary session
+    #: Receive this command of the session (Receive-PSSession) instead of starting the script.
+    resume: str | None = None
 
 
 def run_on_host(
@@ -90,15 +94,24 @@ def run_on_host(
             emit(stream, value)
 
         host_ui = _EventHostUI(deliver)
-        pipeline = pssession.start(
-            script,
-            arguments=arguments,
-            parameters={"--%": using_values} if using_values else None,
-            timeout=ctx.remaining(),
-            annotate=True,
-            show_computer_name=not hide_computer_name,
-            ui=host_ui,
-        )
+        if target.resume is not None:
+            pipeline = pssession.runspace.start(
+                resume=target.resume,
+                timeout=ctx.remaining(),
+                annotate_output=True,
+                show_computer_name=not hide_computer_name,
+                ui=host_ui,
+            )
+        else:
+            pipeline = pssession.start(
+                script,
+                arguments=arguments,
+                parameters={"--%": using_values} if using_values else None,
+                timeout=ctx.remaining(),
+                annotate=True,
+                show_computer_name=not hide_computer_name,
+                ui=host_ui,
+            )
         unregister = ctx.on_stop(pipeline.stop)
         timed_out = False
         try:
@@ -121,6 +134,21 @@ def run_on_host(
         result.status = HostStatus.FAILED if failed else HostStatus.COMPLETED
         if failed:
             result.reason = _failure_reason(result)
+    except CommandDisconnectedError as exc:  # the network stayed down: kept on the server
+        record = _disconnected_record(name, exc, result.runspace_id)
+        emit("error", record)
+        result.errors.append(record)
+        for text in _disconnected_warnings(pssession, temporary=temporary):
+            emit("warning", text)
+            result.warnings.append(text)
+        if temporary:
+            from psremoting.cmdlets.sessions import register
+
+            register(pssession)  # PowerShell: "has been created for reconnection"
+            temporary = False
+        result.status = HostStatus.DISCONNECTED
+        result.session = pssession
+        result.reason = exc.message
     except (ConnectionFailedError, SessionBrokenError) as exc:  # the connection broke while running
         record = (
             connection_failure_record(name, exc)
@@ -188,6 +216,32 @@ def _not_connected(
     result.errors.append(record)
     result.duration = time.monotonic() - started
     return result
+
+
+def _disconnected_record(
+    name: str, exc: CommandDisconnectedError, runspace_id: uuid.UUID | None
+) -> RemoteErrorRecord:
+    """PowerShell's RCAutoDisconnectingError record (FQID PowerShellNetworkFailedStartDisconnect)."""
+    return RemoteErrorRecord(
+        message=f"[{name}] {exc.message}",
+        category="OperationTimeout",
+        target_name=name,
+        target_type="PSSession",
+        reason="RuntimeException",
+        fully_qualified_error_id="PowerShellNetworkFailedStartDisconnect",
+        target_object=name,
+        exception_type="System.Management.Automation.RuntimeException",
+        computer_name=name,
+        runspace_id=runspace_id,
+    )
+
+
+def _disconnected_warnings(pssession: Any, *, temporary: bool) -> list[str]:
+    """What Invoke-Command warns once a command was left in a disconnected session."""
+    texts = [RC_DISCONNECT_SESSION.format(pssession.name, pssession.instance_id, pssession.computer_name)]
+    if temporary:
+        texts.append(RC_DISCONNECT_SESSION_CREATED.format(pssession.name, pssession.instance_id))
+    return texts
 
 
 def _broken_record(

@@ -38,6 +38,9 @@ class HostStatus(str, enum.Enum):
     CONNECTION_FAILED = "ConnectionFailed"  #: could not connect or authenticate; nothing ran
     TIMED_OUT = "TimedOut"  #: did not finish before the deadline; its pipeline was stopped
     STOPPED = "Stopped"  #: stopped because the invocation was cancelled (error_action="stop", Ctrl+C)
+    #: left running on the server in a disconnected session (-InDisconnectedSession, or the
+    #: network stayed down past the robust-connection retry period): `session` says which
+    DISCONNECTED = "Disconnected"
 
     def __str__(self) -> str:
         return self.value
@@ -161,6 +164,9 @@ class HostResult:
     runspace_id: uuid.UUID | None = None
     #: Seconds from the start of this host's work (connecting included) to its end.
     duration: float = 0.0
+    #: The disconnected session the command was left in (status Disconnected): the
+    #: PSSession, for `receive_pssession`, and its name, instance id and state.
+    session: Any = None
 
     @property
     def succeeded(self) -> bool:
@@ -181,7 +187,18 @@ class HostResult:
             "verbose": [str(v) for v in self.verbose],
             "debug": [str(d) for d in self.debug],
             "information": [to_jsonable(i) for i in self.information],
+            **({"session": session_to_dict(self.session)} if self.session is not None else {}),
         }
+
+
+def session_to_dict(session: Any) -> dict[str, Any]:
+    """``{"name", "instance_id", "state"}`` of a PSSession: what a later ``psremoting
+    receive -H HOST --name NAME`` (or ``--instance-id``) needs."""
+    return {
+        "name": str(session.name),
+        "instance_id": str(session.instance_id),
+        "state": str(getattr(session.state, "value", session.state)),
+    }
 
 
 @dataclass(frozen=True)
