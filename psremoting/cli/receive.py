@@ -6,8 +6,9 @@
 Connects to the disconnected session named (or with the instance id given) on the host,
 prints what its command wrote while no client was connected, exactly once, then the rest as
 it comes, and exits as `psremoting invoke` does: with one host, the remote `exit N` code
-(the same envelope with --output json|jsonl). A host with no such session prints a message
-to stderr and exits 1.
+(the same envelope with --output json|jsonl). Then, as PowerShell does at exit, the session
+is closed (or disconnected again if its command still runs). A host
+with no such session prints a message to stderr and exits 1.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def run(
         return EXIT_REMOTE_ERROR
     finally:
         events.close()
+        from psremoting.cmdlets.sessions import end_of_process
+
+        end_of_process()  # as PowerShell at exit: the session, received and idle, is closed
     if not results:
         what = f"named {args.name}" if args.name else f"with instance id {args.instance_id}"
         stderr.write(

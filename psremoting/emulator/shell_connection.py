@@ -87,7 +87,7 @@ class ClientConnection:
                 total -= len(rest.pop(0))
             remaining = b"".join(head + rest)
             queue.clear()
-            queue.append(remaining)
+            queue.extend(_repack(remaining, self.fragment_size))
             self.queue_sizes[target] = len(remaining)
 
     def disconnect(self, idle_timeout: float | None = None, buffer_mode: str | None = None) -> None:
@@ -160,3 +160,19 @@ class ClientConnection:
                 self.queues[None].appendleft(blob)
                 self.queue_sizes[None] += len(blob)
             return answer
+
+
+def _repack(data: bytes, size: int) -> list[bytes]:
+    """Whole PSRP fragments of `data` packed into chunks of at most `size` bytes (a chunk is
+    what one Receive stream element carries)."""
+    chunks: list[bytes] = []
+    start = offset = 0
+    while offset + 21 <= len(data):
+        end = offset + 21 + int.from_bytes(data[offset + 17 : offset + 21], "big")
+        if end - start > size and offset > start:
+            chunks.append(data[start:offset])
+            start = offset
+        offset = end
+    if start < len(data):
+        chunks.append(data[start:])
+    return chunks

@@ -141,3 +141,26 @@ def test_kerberos_without_ticket_or_credential_fails_clearly(
     with pytest.raises(AuthenticationFailedError) as caught:
         psremoting.new_pssession("Server01", authentication="kerberos")
     assert "no kerberos credentials available" in str(caught.value).lower()
+
+
+@pytest.mark.slow
+def test_twenty_commands_after_idle_gaps_past_the_keepalive_limit_over_kerberos(
+    realm: TestRealm, no_ticket: TestRealm
+) -> None:
+    """keep-alive 2 s, 20 times: wait 3 s, run a command. Each new connection gets a new
+    Kerberos context (a new AP-REQ from the ticket) before anything sealed goes on it."""
+    with Emulator(
+        users={"alice": "not-the-kerberos-password"}, auth=("kerberos", "negotiate"), keepalive_timeout=2
+    ) as emu:
+        set_endpoint_override(lambda name: EndpointOverride(emu.url_for(name)))
+        s = psremoting.new_pssession("Server01", credential=(PRINCIPAL, PASSWORD), authentication="kerberos")
+        transport = s.runspace.channel.transport
+        handshakes = transport.handshakes
+        good = 0
+        for n in range(20):
+            time.sleep(3.0)  # the idle gap is the scenario: the emulator drops the connection
+            if s.invoke(f"'{n}'").output == [str(n)]:
+                good += 1
+        assert good == 20
+        assert transport.handshakes - handshakes >= 20
+        s.close()
