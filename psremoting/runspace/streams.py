@@ -49,9 +49,10 @@ class StreamItem:
     value: Any
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Streams:
-    """Output and each stream as lists, in the order they arrived."""
+    """Output and each stream as lists, in the order they arrived (keyword-only: the result
+    types built on it put their own fields first)."""
 
     output: list[Any] = field(default_factory=list)
     error: list[RemoteErrorRecord] = field(default_factory=list)

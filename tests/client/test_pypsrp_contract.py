@@ -131,7 +131,7 @@ def test_the_transport_behaviour_end_to_end(emulator_ntlm: Emulator) -> None:
     wsman, transport = make_wsman(info)
     with pytest.raises(WSManFaultError):
         invoke(wsman, "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive", channel.pool.shell.resource_uri,
-               ET.Element("{%s}Receive" % NAMESPACES["rsp"]), OptionSet(), SelectorSet())  # fmt: skip
+               ET.Element("{{{}}}Receive".format(NAMESPACES["rsp"])), OptionSet(), SelectorSet())  # fmt: skip
     transport.close()
     channel.terminate(ps)
     channel.close()

@@ -52,7 +52,7 @@ def sample_results() -> list[HostResult]:
         output=["hello", obj, 3, None, True],
         runspace_id=rid,
         duration=0.5,
-        warnings=["careful"],
+        warning=["careful"],
         exit_code=None,
     )
     error = RemoteErrorRecord(
@@ -64,17 +64,17 @@ def sample_results() -> list[HostResult]:
         computer_name="web2",
         script_stack_trace="at <ScriptBlock>, <No file>: line 1",
     )
-    failed = HostResult("web2", HostStatus.FAILED, errors=[error], reason="1 error: boom", duration=0.2)
+    failed = HostResult("web2", HostStatus.FAILED, error=[error], reason="1 error: boom", duration=0.2)
     down_record = connection_failure_record(
         "web3", ConnectionFailedError("web3", "The connection was refused.")
     )
     down = HostResult(
-        "web3", HostStatus.CONNECTION_FAILED, errors=[down_record], reason="The connection was refused."
+        "web3", HostStatus.CONNECTION_FAILED, error=[down_record], reason="The connection was refused."
     )
     slow = HostResult(
         "web4",
         HostStatus.TIMED_OUT,
-        errors=[timeout_record("web4", 5, started=True)],
+        error=[timeout_record("web4", 5, started=True)],
         reason="did not finish within the timeout of 5 seconds",
     )
     return [ok, failed, down, slow]
@@ -101,6 +101,7 @@ def test_json_output_validates_against_the_schema_and_has_one_document_per_host(
         "connection_failed": 1,
         "timed_out": 1,
         "stopped": 0,
+        "disconnected": 0,
         "duration": 1.25,
     }
     err = report["hosts"][1]["errors"][0]

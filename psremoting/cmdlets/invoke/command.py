@@ -209,7 +209,7 @@ def iter_invoke_command(
         yield InvokeEvent(
             "finished",
             target.computer_name,
-            HostResult(target.computer_name, HostStatus.FAILED, errors=[record], reason=record.message),
+            HostResult(target.computer_name, HostStatus.FAILED, error=[record], reason=record.message),
         )
     if not targets:
         if rejected:

@@ -18,11 +18,12 @@ import json
 import math
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from psremoting.protocol.errors import TROUBLESHOOTING_SUFFIX, ConnectionFailedError, RemoteErrorRecord
+from psremoting.runspace.streams import Streams
 
 #: Note properties Invoke-Command adds to every output object (EncodeAndDecode.cs L102-104).
 REMOTING_PROPERTIES = ("PSComputerName", "RunspaceId", "PSShowComputerName")
@@ -146,17 +147,13 @@ def timeout_record(
 
 
 @dataclass
-class HostResult:
-    """Everything one host produced, and how it ended."""
+class HostResult(Streams):
+    """Everything one host produced (the streams of `psremoting.runspace.streams.Streams`),
+    and how it ended. `errors` and `warnings` name the `error` and `warning` lists as
+    Invoke-Command's per-host view (and the JSON) call them."""
 
     computer_name: str
     status: HostStatus = HostStatus.COMPLETED
-    output: list[Any] = field(default_factory=list)
-    errors: list[RemoteErrorRecord] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    verbose: list[str] = field(default_factory=list)
-    debug: list[str] = field(default_factory=list)
-    information: list[Any] = field(default_factory=list)
     #: The code of a remote `exit N` (the SetShouldExit host call), or None if the script did not exit.
     exit_code: int | None = None
     #: Why the host did not complete, in one sentence (None when it completed).
@@ -171,6 +168,22 @@ class HostResult:
     @property
     def succeeded(self) -> bool:
         return self.status is HostStatus.COMPLETED
+
+    @property
+    def errors(self) -> list[RemoteErrorRecord]:
+        return self.error
+
+    @errors.setter
+    def errors(self, value: list[RemoteErrorRecord]) -> None:
+        self.error = value
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.warning
+
+    @warnings.setter
+    def warnings(self, value: list[str]) -> None:
+        self.warning = value
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of `psremoting invoke --output json|jsonl` for this host."""
