@@ -64,8 +64,8 @@ from psremoting.protocol.session_texts import (
 from psremoting.protocol.wsman import COMMAND_GONE, SHELL_NOT_FOUND
 from psremoting.runspace.host import HostUI, host_data_key
 from psremoting.runspace.pool_protocol import PoolForPipelines
-from psremoting.runspace.wire import WireContext, to_wire, wire_items
 from psremoting.runspace.streams import Command, PipelineResult, StreamItem, StreamName, error_record_from
+from psremoting.runspace.wire import WireContext, to_wire, wire_items
 from psremoting.transport.errors import NetworkLostError, ReconnectCancelledError
 from psremoting.transport.failures import map_connection_error
 from psremoting.transport.shell import fault_code, is_operation_timeout
