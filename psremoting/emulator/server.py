@@ -1,12 +1,11 @@
 """The HTTP(S) listener of the emulator: sockets, threads, keep-alive, TLS.
 
 One thread per TCP connection, as WinRM's HTTP.sys front end behaves for a client: requests
-on a connection are answered in order, over HTTP/1.1 keep-alive (closed after
-``keepalive_timeout`` idle seconds, as HTTP.sys does after 2 minutes), and the authentication
-state (NTLM/Negotiate and its message encryption) belongs to the connection. HTTP/1.1 is
-parsed by h11 (sans-I/O) rather than ``http.server``, so that the status line, headers and
-body leave in one ``sendall`` on a ``TCP_NODELAY`` socket: without both, every request stalls
-~40 ms on Nagle's algorithm meeting the client's delayed ACK.
+on a connection are answered in order, over HTTP/1.1 keep-alive, and the authentication
+state (NTLM/Negotiate and its message encryption) belongs to the connection. A small
+hand-written HTTP/1.1 reader is used instead of ``http.server`` so that the status line,
+headers and body leave in one ``sendall`` on a ``TCP_NODELAY`` socket: without both, every
+request stalls ~40 ms on Nagle's algorithm meeting the client's delayed ACK.
 
 Nothing a client sends can stop the listener: bad HTTP gets a 400 and the connection is
 closed, any failure inside a request is logged and answered with a 500.
@@ -24,8 +23,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import h11
 
 log = logging.getLogger(__name__)
 
@@ -195,12 +192,20 @@ class Listener:
             conn.settimeout(self.keepalive_timeout)
             client_der = conn.getpeercert(binary_form=True) if isinstance(conn, ssl.SSLSocket) else None
             answer = self._handler.new_connection(self._certificate_der, client_der)
-            http = _Connection(conn)
+            reader = _Reader(conn)
             while not self._stopping.is_set():
                 try:
-                    request = http.read_request(client_ip)
+                    request = reader.read_request(client_ip)
                 except _BadRequest as exc:
-                    _send_bad_request(conn, str(exc))
+                    _send(
+                        conn,
+                        HTTPResponse(
+                            400,
+                            str(exc).encode(),
+                            [("Content-Type", "text/plain; charset=utf-8")],
+                            close=True,
+                        ),
+                    )
                     return
                 except (OSError, ValueError):
                     return
@@ -219,10 +224,10 @@ class Listener:
                 if request.headers.get("connection", "").lower() == "close":
                     response.close = True
                 try:
-                    http.send(response)
-                except (OSError, h11.LocalProtocolError):
+                    _send(conn, response)
+                except OSError:
                     return
-                if response.close or http.must_close:
+                if response.close:
                     return
         finally:
             with self._lock:
@@ -246,114 +251,113 @@ def _reset(conn: socket.socket) -> None:
         conn.close()
 
 
-def _head(response: HTTPResponse) -> list[tuple[str, str]]:
-    headers = [("Server", "Microsoft-HTTPAPI/2.0"), ("Date", email.utils.formatdate(usegmt=True))]
+def _send(conn: socket.socket, response: HTTPResponse) -> None:
+    reason = _REASONS.get(response.status, "")
+    lines = [
+        f"HTTP/1.1 {response.status} {reason}",
+        "Server: Microsoft-HTTPAPI/2.0",
+        f"Date: {email.utils.formatdate(usegmt=True)}",
+    ]
     has_type = False
     for name, value in response.headers or []:
-        headers.append((name, value))
+        lines.append(f"{name}: {value}")
         has_type = has_type or name.lower() == "content-type"
     if response.body and not has_type:
-        headers.append(("Content-Type", "application/soap+xml;charset=UTF-8"))
-    headers.append(("Content-Length", str(len(response.body))))
+        lines.append("Content-Type: application/soap+xml;charset=UTF-8")
+    lines.append(f"Content-Length: {len(response.body)}")
     if response.close:
-        headers.append(("Connection", "close"))
-    return headers
+        lines.append("Connection: close")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    conn.sendall(head + response.body)
 
 
-def _send_bad_request(conn: socket.socket, text: str) -> None:
-    """400 for what h11 could not parse (its state is broken then, so it is written here)."""
-    response = HTTPResponse(400, text.encode(), [("Content-Type", "text/plain; charset=utf-8")], close=True)
-    head = "".join(f"{name}: {value}\r\n" for name, value in _head(response))
-    with contextlib.suppress(OSError):
-        conn.sendall(f"HTTP/1.1 400 Bad Request\r\n{head}\r\n".encode("latin-1") + response.body)
-
-
-class _Connection:
-    """One keep-alive HTTP/1.1 connection, parsed by h11 (sans-I/O): requests read whole,
-    each answer's status line, headers and body written in one ``sendall``."""
+class _Reader:
+    """Reads HTTP/1.1 requests from a socket, keeping what was read past the current one."""
 
     def __init__(self, conn: socket.socket) -> None:
         self._conn = conn
-        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
+        self._buf = bytearray()
 
-    def _fill(self) -> None:
+    def _fill(self) -> bool:
         if _QUICKACK is not None:
             # Acknowledge at once: a client that writes headers and body in two sends (urllib3)
             # would otherwise wait for our delayed ACK (Nagle) on every request.
             with contextlib.suppress(OSError):
                 self._conn.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-        self._h11.receive_data(self._conn.recv(262144))
+        chunk = self._conn.recv(262144)
+        if not chunk:
+            return False
+        self._buf += chunk
+        return True
 
     def read_request(self, client_ip: str) -> HTTPRequest | None:
-        """The next request, or None when the client closed the connection between requests."""
-        if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
-            self._h11.start_next_cycle()
-        started: h11.Request | None = None
-        body = bytearray()
-        try:
-            while True:
-                event = self._h11.next_event()
-                if event is h11.NEED_DATA:
-                    self._fill()
-                elif isinstance(event, h11.Request):
-                    started = event
-                    length = _declared_length(event)
-                    if length is not None and length > MAX_BODY_BYTES:
-                        raise _BadRequest("request body too large")
-                elif isinstance(event, h11.Data):
-                    body += event.data
-                    if len(body) > MAX_BODY_BYTES:
-                        raise _BadRequest("request body too large")
-                elif isinstance(event, h11.EndOfMessage):
-                    assert started is not None
-                    headers: dict[str, str] = {}
-                    for raw_name, raw_value in started.headers:
-                        key, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-                        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-                    return HTTPRequest(
-                        started.method.decode("latin-1").upper(),
-                        started.target.decode("latin-1"),
-                        headers,
-                        bytes(body),
-                        client_ip,
-                    )
-                elif isinstance(event, h11.ConnectionClosed):
-                    if started is not None:
-                        raise _BadRequest("connection closed inside the request")
-                    return None
-                elif event is h11.PAUSED:  # pragma: no cover - only after a response
-                    return None
-        except h11.RemoteProtocolError as exc:
-            raise _BadRequest(str(exc) or "malformed request") from exc
-
-    def send(self, response: HTTPResponse) -> None:
-        """Status line, headers and body in one ``sendall`` (with TCP_NODELAY: no Nagle stall)."""
-        h = self._h11
-        data = (
-            h.send(
-                h11.Response(
-                    status_code=response.status,
-                    headers=_head(response),
-                    reason=_REASONS.get(response.status, "").encode("latin-1"),
-                )
-            )
-            or b""
-        )
-        if response.body:
-            data += h.send(h11.Data(data=response.body)) or b""
-        data += h.send(h11.EndOfMessage()) or b""
-        self._conn.sendall(data)
-
-    @property
-    def must_close(self) -> bool:
-        return self._h11.our_state is h11.MUST_CLOSE
-
-
-def _declared_length(request: h11.Request) -> int | None:
-    for name, value in request.headers:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
+        while True:
+            end = self._buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            if len(self._buf) > MAX_HEADER_BYTES:
+                raise _BadRequest("request headers too large")
+            if not self._fill():
+                if self._buf.strip():
+                    raise _BadRequest("connection closed inside the request headers")
                 return None
-    return None
+        head = bytes(self._buf[:end]).decode("latin-1")
+        del self._buf[: end + 4]
+        lines = head.split("\r\n")
+        while lines and not lines[0]:
+            lines.pop(0)
+        if not lines:
+            raise _BadRequest("empty request")
+        parts = lines[0].split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise _BadRequest("malformed request line")
+        method, path, _version = parts
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep or not name.strip():
+                raise _BadRequest("malformed header line")
+            key = name.strip().lower()
+            headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = self._read_chunked()
+        else:
+            try:
+                length = int(headers.get("content-length", "0") or "0")
+            except ValueError:
+                raise _BadRequest("bad Content-Length") from None
+            if length < 0 or length > MAX_BODY_BYTES:
+                raise _BadRequest("request body too large")
+            while len(self._buf) < length:
+                if not self._fill():
+                    raise _BadRequest("connection closed inside the request body")
+            body = bytes(self._buf[:length])
+            del self._buf[:length]
+        return HTTPRequest(method.upper(), path, headers, body, client_ip)
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            while b"\r\n" not in self._buf:
+                if len(self._buf) > MAX_HEADER_BYTES or not self._fill():
+                    raise _BadRequest("bad chunked encoding")
+            line_end = self._buf.find(b"\r\n")
+            size_text = bytes(self._buf[:line_end]).split(b";")[0].strip()
+            del self._buf[: line_end + 2]
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise _BadRequest("bad chunk size") from None
+            if size == 0:
+                while b"\r\n" not in self._buf:
+                    if not self._fill():
+                        raise _BadRequest("bad chunked trailer")
+                del self._buf[: self._buf.find(b"\r\n") + 2]
+                return bytes(body)
+            if len(body) + size > MAX_BODY_BYTES:
+                raise _BadRequest("request body too large")
+            while len(self._buf) < size + 2:
+                if not self._fill():
+                    raise _BadRequest("connection closed inside a chunk")
+            body += self._buf[:size]
+            del self._buf[: size + 2]
