@@ -33,6 +33,7 @@ class OutputSink(Protocol):
 
     cond: threading.Condition
     closed: bool
+    state: str
     fragment_size: int
     queues: dict[Any, collections.deque[bytes]]
     queue_sizes: dict[Any, int]
@@ -248,6 +249,10 @@ class PipelineIOImpl:
         shell = self._shell
         command = self._command
         with shell.cond:
+            # A host call needs a connected client (psrpcore refuses it on a disconnected pool):
+            # the pipeline waits until one connects, as its output does in Block mode.
+            while shell.state == "Disconnected" and not self.stopping.is_set() and not shell.closed:
+                shell.cond.wait(1.0)
             if self.stopping.is_set() or command.pipeline.state != PSInvocationState.Running:
                 raise pipeline_stopped()
             ci = command.pipeline.host_call(method, list(args))

@@ -157,6 +157,12 @@ class Pipeline:
         it), so a Receive long-polling on another connection ends as soon as the server
         stopped the command."""
         self._stop_event.set()
+        if self.pool.channel.network_down:
+            # Ctrl+C while the network is down cancels the reconnection, not the command: it
+            # goes on on the server, for Receive-PSSession (PowerShell's StopCommandOnRetry).
+            with self._stop_lock:
+                self._stop_signalled = True
+            return
         if self.command_id is not None and self.state in ("Running", "Stopping"):
             threading.Thread(target=self._signal_stop, name="psremoting-stop", daemon=True).start()
 
@@ -170,10 +176,6 @@ class Pipeline:
             if self._stop_signalled or self.command_id is None:
                 return False
             self._stop_signalled = True
-        if self.pool.channel.network_down:
-            # Ctrl+C while the network is down cancels the reconnection, not the command: it
-            # goes on on the server, for Receive-PSSession (PowerShell's StopCommandOnRetry).
-            return False
         try:
             self.pool.channel.stop(self.command_id)
         except Exception as exc:  # noqa: BLE001 - the next Receive reports a dead session

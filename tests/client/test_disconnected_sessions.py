@@ -221,3 +221,23 @@ def test_end_of_process_keeps_disconnected_and_busy_sessions_on_the_server(emula
     assert idle.state.value == "Closed"
     states = {s.name: s.state for s in emulator_ntlm.service().registry.list()}
     assert states == {"Busy": "Disconnected", "Away": "Disconnected"}
+
+
+def test_a_host_call_made_while_disconnected_waits_for_a_client(emulator_ntlm: Emulator) -> None:
+    """`exit 7` is a host call (SetShouldExit): made while no client is connected, it waits
+    for one, and the exit code arrives with the rest."""
+    route_to(emulator_ntlm, auth="ntlm")
+    [session] = psremoting.invoke_command(
+        "'before'; Start-Sleep -Milliseconds 300; 'after'; exit 7", computer_name="Server01",
+        in_disconnected_session=True,
+    )  # fmt: skip
+    shell = _shell_of(emulator_ntlm, session)
+    deadline = time.monotonic() + 10
+    while emulator_ntlm.stats.running_pipelines == 0 and time.monotonic() < deadline:
+        threading.Event().wait(0.02)
+    threading.Event().wait(0.6)  # past the sleep: the pipeline is at its host call now
+    assert emulator_ntlm.stats.running_pipelines == 1  # waiting, not failed
+    assert shell.state == "Disconnected"  # type: ignore[attr-defined]
+    result = psremoting.receive_pssession(session)
+    assert list(result) == ["before", "after"] and result.errors == []
+    assert result.hosts["Server01"].exit_code == 7

@@ -108,7 +108,7 @@ def test_receive_exits_with_the_remote_exit_code_in_the_invoke_envelope(emulator
     second = step(
         emulator_port, "receive", "-H", "127.0.0.1", "--instance-id", instance_id, "--output", "json"
     )
-    assert second.returncode == 7, second.stderr
+    assert second.returncode == 7, second.stdout + second.stderr
     report = json.loads(second.stdout)
     jsonschema.validate(report, load_schema())
     assert report["exit_code"] == 7 and report["hosts"][0]["output"] == ["built"]
