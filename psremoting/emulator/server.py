@@ -152,7 +152,10 @@ class Listener:
             _reset(conn)
 
     def _accept_loop(self) -> None:
-        self._sock.settimeout(0.5)
+        try:
+            self._sock.settimeout(0.5)
+        except OSError:  # stopped before this thread ran
+            return
         while not self._stopping.is_set():
             try:
                 conn, addr = self._sock.accept()
