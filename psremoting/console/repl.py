@@ -102,7 +102,7 @@ class Shell:
         from psremoting.cmdlets.interactive import current
         from psremoting.console.completion import LocalCompleter
 
-        completer = LocalCompleter(self.interpreter.variable_names)
+        completer = LocalCompleter(self.interpreter.variable_names, self.interpreter.imported.specs)
         while True:
             if current() is not None:
                 self.remote.loop()

@@ -159,10 +159,26 @@ class _Builder(ExpressionBuilder):
             kind = child.type
             if kind in ("statement_list", "script_block_body", "statement_block"):
                 self._collect_statements(child, out)
+            elif kind == "named_block_list":
+                out.extend(
+                    self._named_block(block) for block in child.named_children if block.type == "named_block"
+                )
             elif kind in ("comment", "empty_statement", "param_block"):
                 continue
             else:
                 out.append(self.statement(child))
+
+    def _named_block(self, node: Node) -> A.Statement:
+        """``begin { }`` inside a script block: written as the command the grammar reads at a
+        script's top level (``begin`` with one script block argument), so that both places
+        look alike to :func:`psremoting.pslang.blocks.named_blocks`."""
+        name_node = next(c for c in node.named_children if c.type == "block_name")
+        block = next(c for c in node.named_children if c.type == "statement_block")
+        text = self.src(block)
+        inner = text[1:-1] if text.startswith("{") and text.endswith("}") else text
+        body = A.ScriptBlockExpr(inner, self.script(block, inner), (), block.start_byte)
+        command = A.Command(self.src(name_node), (body,), None, self.src(node), node.start_byte)
+        return A.Pipeline((command,), self.src(node), node.start_byte)
 
     def statement(self, node: Node) -> A.Statement:
         kind = node.type

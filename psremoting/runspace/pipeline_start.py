@@ -28,11 +28,15 @@ def begin_invoke(
     2 ms of serializing, on every command."""
     from pypsrp.complex_objects import ApartmentState, HostInfo, RemoteStreamOptions
     from pypsrp.complex_objects import Pipeline as PipelineObject
-    from pypsrp.messages import CreatePipeline, EndOfPipelineInput, PipelineInput
+    from pypsrp.messages import CreatePipeline
 
     rpool = ps.runspace_pool
-    if pool.host_key_at_open is not None and host_data_key(rpool.host) == pool.host_key_at_open:
-        host_info: Any = _runspace_host_info_class()(host=rpool.host)
+    if getattr(getattr(rpool.host, "ui_target", None), "interactive", True) is False:
+        # Nobody can answer a prompt: the server gets no host UI and fails prompts itself,
+        # with PowerShell's error, as it does for any client without one.
+        host_info: Any = _no_ui_host_info_class()()
+    elif pool.host_key_at_open is not None and host_data_key(rpool.host) == pool.host_key_at_open:
+        host_info = _runspace_host_info_class()(host=rpool.host)
     else:
         host_info = HostInfo(host=rpool.host)
     create_pipeline = CreatePipeline(
@@ -49,18 +53,51 @@ def begin_invoke(
     ps._invoke(create_pipeline)
     if input is None:
         return
-    # As pypsrp: each item of `input` is one value or a list of values sent together, and
-    # the last batch carries the end of the input.
-    values: list[Any] = []
-    for n, value in enumerate(input):
-        if n:
-            batch = [PipelineInput(data=d) for d in values]
-            for fragment in rpool._fragmenter.fragment_multiple(batch, rpool.id, ps.id):
-                rpool.shell.send("stdin", fragment, command_id=ps._command_id)
-        values = value if isinstance(value, list) else [value]
-    last = [PipelineInput(data=d) for d in values] + [EndOfPipelineInput()]
-    for fragment in rpool._fragmenter.fragment_multiple(last, rpool.id, ps.id):
-        rpool.shell.send("stdin", fragment, command_id=ps._command_id)
+    send_input(rpool, ps, input)
+
+
+def send_input(rpool: Any, ps: Any, input: Iterator[Any]) -> None:
+    """Send the pipeline's input, read from `input` one object at a time, as it is produced.
+
+    Objects are packed into Sends that fill the server's fragment size (many small objects go
+    in one Send, as PowerShell packs them; a big one gets Sends of its own), so that input of
+    any size travels in few round trips and only about one Send's worth is held at a time.
+    The last Send carries the end of the input.
+    """
+    from pypsrp.messages import EndOfPipelineInput, PipelineInput
+
+    fragmenter = rpool._fragmenter
+    budget = max(1024, int(fragmenter.max_size))
+    batch: list[Any] = []
+    size = 0
+
+    def flush(messages: list[Any]) -> None:
+        for fragment in fragmenter.fragment_multiple(messages, rpool.id, ps.id):
+            rpool.shell.send("stdin", fragment, command_id=ps._command_id)
+
+    for value in input:
+        cost = _estimated_size(value)
+        if batch and size + cost > budget:
+            flush([PipelineInput(data=d) for d in batch])
+            batch, size = [], 0
+        batch.append(value)
+        size += cost
+    flush([PipelineInput(data=d) for d in batch] + [EndOfPipelineInput()])
+
+
+#: Bytes a PipelineInput message adds around its value (message header, <Obj> wrapping).
+_MESSAGE_COST = 96
+
+
+def _estimated_size(value: Any) -> int:
+    """About how many bytes `value` takes serialized (enough to pack Sends, not exact)."""
+    if isinstance(value, str):
+        return _MESSAGE_COST + len(value) + len(value) // 8
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _MESSAGE_COST + (len(value) + 2) // 3 * 4
+    if isinstance(value, (int, float, bool)) or value is None:
+        return _MESSAGE_COST
+    return _MESSAGE_COST + 512
 
 
 @functools.cache
@@ -78,6 +115,23 @@ def _runspace_host_info_class() -> Any:
         _host_data = None
 
     return RunspaceHostInfo
+
+
+@functools.cache
+def _no_ui_host_info_class() -> Any:
+    from pypsrp.complex_objects import HostInfo
+
+    class NoUIHostInfo(HostInfo):
+        """HostInfo of a pipeline without a host UI (MS-PSRP 2.2.3.14): the server gives
+        the pipeline a host whose UI is null, so prompts fail there."""
+
+        _is_host_null = True
+        _is_host_ui_null = True
+        _is_host_raw_ui_null = True
+        _use_runspace_host = False
+        _host_data = None
+
+    return NoUIHostInfo
 
 
 def input_generator(values: Iterable[Any]) -> Iterator[Any] | None:

@@ -34,7 +34,7 @@ from psremoting.protocol.errors import (
     SessionBrokenError,
     SessionStateError,
 )
-from psremoting.runspace.host import BufferedHostUI, HostState, HostUI, make_pshost
+from psremoting.runspace.host import HostState, HostUI, NonInteractiveHostUI, make_pshost
 from psremoting.transport.guard import ResponseRefusedError, printable, response_guard
 from psremoting.transport.options import ConnectionInfo
 
@@ -325,7 +325,7 @@ class RunspacePoolConnection:
         self.label = label or info.computer_name
         self.lock = threading.RLock()
         self.host_state = HostState()
-        self.host = make_pshost(ui if ui is not None else BufferedHostUI(), self.host_state)
+        self.host = make_pshost(ui if ui is not None else NonInteractiveHostUI(), self.host_state)
         self.wsman = _make_wsman(info)
         option = info.session_option
         self.pool = RunspacePool(

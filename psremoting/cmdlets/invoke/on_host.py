@@ -13,7 +13,7 @@ import contextlib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,8 @@ from psremoting.protocol.errors import (
     SessionBrokenError,
 )
 from psremoting.protocol.objects import InformationRecord
-from psremoting.runspace.host import BufferedHostUI
+from psremoting.runspace.host import NonInteractiveHostUI
+from psremoting.runspace.pipeline import Command
 from psremoting.transport.options import ConnectionInfo
 
 
@@ -50,19 +51,22 @@ class Target:
 def run_on_host(
     target: Target,
     ctx: TargetContext[Target],
-    script: str,
+    script: str | Command,
     arguments: list[Any],
     using_values: dict[str, Any] | None,
     hide_computer_name: bool,
     timeout: float | None,
+    input_items: Iterable[Any] | None = None,
 ) -> HostResult:
-    """Connect (unless a session was given), run, stream everything to the consumer, close."""
+    """Connect (unless a session was given), run, stream everything to the consumer, close.
+
+    `input_items` is the pipeline input (Invoke-Command -InputObject), sent as it is read."""
     name = target.computer_name
     started = time.monotonic()
     result = HostResult(name)
 
     def emit(kind: Any, value: Any) -> None:
-        ctx.emit(InvokeEvent(kind, name, value))
+        ctx.emit(InvokeEvent(kind, name, value, ctx.index))
 
     pssession = target.session
     temporary = pssession is None
@@ -90,15 +94,27 @@ def run_on_host(
             emit(stream, value)
 
         host_ui = _EventHostUI(deliver)
-        pipeline = pssession.start(
-            script,
-            arguments=arguments,
-            parameters={"--%": using_values} if using_values else None,
-            timeout=ctx.remaining(),
-            annotate=True,
-            show_computer_name=not hide_computer_name,
-            ui=host_ui,
-        )
+        if isinstance(script, Command):  # a command by name, with its parameters
+            pssession.runspace.require_opened()
+            pipeline = pssession.runspace.start(
+                commands=[script],
+                input=input_items,
+                timeout=ctx.remaining(),
+                annotate_output=True,
+                show_computer_name=not hide_computer_name,
+                ui=host_ui,
+            )
+        else:
+            pipeline = pssession.start(
+                script,
+                arguments=arguments,
+                parameters={"--%": using_values} if using_values else None,
+                input=input_items,
+                timeout=ctx.remaining(),
+                annotate=True,
+                show_computer_name=not hide_computer_name,
+                ui=host_ui,
+            )
         unregister = ctx.on_stop(pipeline.stop)
         timed_out = False
         try:
@@ -117,6 +133,7 @@ def run_on_host(
             return _stopped(
                 result, ctx, timeout, started, ran=True, timed_out=timed_out or pipeline.timed_out
             )
+        result.pipeline_state = pipeline.state
         failed = bool(result.errors) or pipeline.state == "Failed" or (result.exit_code or 0) != 0
         result.status = HostStatus.FAILED if failed else HostStatus.COMPLETED
         if failed:
@@ -184,7 +201,7 @@ def _not_connected(
         result.status = HostStatus.CONNECTION_FAILED
         result.reason = str(exc)
     record.extra["exception"] = exc
-    ctx.emit(InvokeEvent("error", name, record))
+    ctx.emit(InvokeEvent("error", name, record, ctx.index))
     result.errors.append(record)
     result.duration = time.monotonic() - started
     return result
@@ -215,10 +232,11 @@ def _broken_record(
     )
 
 
-class _EventHostUI(BufferedHostUI):
+class _EventHostUI(NonInteractiveHostUI):
     """The host of an Invoke-Command pipeline: text written to the host (Write-Host, host
-    calls) becomes "information" events, warnings and the like their own events; prompts
-    get BufferedHostUI's non-interactive answers (empty lines, default choices)."""
+    calls) becomes "information" events, warnings and the like their own events. It is not
+    interactive: Read-Host, Get-Credential and prompts fail on the server with PowerShell's
+    non-interactive-host error (HostFunctionNotImplemented), as nobody could answer them."""
 
     def __init__(self, emit: Callable[[Any, Any], None]) -> None:
         super().__init__()
@@ -276,7 +294,7 @@ def _stopped(
 ) -> HostResult:
     if (timed_out or ctx.cancel_reason == "timeout") and timeout is not None:
         record = timeout_record(result.computer_name, timeout, started=True, runspace_id=result.runspace_id)
-        ctx.emit(InvokeEvent("error", result.computer_name, record))
+        ctx.emit(InvokeEvent("error", result.computer_name, record, ctx.index))
         result.errors.append(record)
         result.status = HostStatus.TIMED_OUT
         result.reason = (
@@ -301,8 +319,9 @@ def _failure_reason(result: HostResult) -> str:
 def finished_events(event: Finished[Target], timeout: float | None) -> Iterator[InvokeEvent]:
     """The events for a host's end as the scheduler reports it."""
     name = event.target.computer_name
+    index = event.index
     if event.outcome == "returned":
-        yield InvokeEvent("finished", name, event.result)
+        yield InvokeEvent("finished", name, event.result, index)
         return
     result = HostResult(name, duration=event.duration)
     if event.outcome == "raised":
@@ -321,11 +340,11 @@ def finished_events(event: Finished[Target], timeout: float | None) -> Iterator[
     else:
         result.status = HostStatus.STOPPED
         result.reason = "stopped because the invocation was cancelled"
-        yield InvokeEvent("finished", name, result)
+        yield InvokeEvent("finished", name, result, index)
         return
     result.errors.append(record)
-    yield InvokeEvent("error", name, record)
-    yield InvokeEvent("finished", name, result)
+    yield InvokeEvent("error", name, record, index)
+    yield InvokeEvent("finished", name, result, index)
 
 
 def internal_error_record(name: str, exc: BaseException | None) -> RemoteErrorRecord:

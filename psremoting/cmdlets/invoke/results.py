@@ -161,6 +161,8 @@ class HostResult:
     runspace_id: uuid.UUID | None = None
     #: Seconds from the start of this host's work (connecting included) to its end.
     duration: float = 0.0
+    #: The remote pipeline's final state (Completed, Failed, Stopped), None if it never ran.
+    pipeline_state: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -195,6 +197,9 @@ class InvokeEvent:
     kind: EventKind
     computer_name: str
     value: Any
+    #: Which target (its index among the computers or sessions run on) it came from; None for a
+    #: session refused before anything ran.
+    target_index: int | None = None
 
 
 class InvokeResult(list[Any]):
