@@ -9,6 +9,7 @@ Non-terminating errors (one computer out of several failing) go to `context.erro
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
