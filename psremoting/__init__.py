@@ -21,7 +21,20 @@ from psremoting.transport import redaction as log_redaction
 log_redaction.install()  # before pypsrp can log a message body (cheap: no pypsrp import)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.cmdlets.formatting import format_table
+    from psremoting.cmdlets.formatting import format_job_table, format_table
+    from psremoting.cmdlets.implicit import ImplicitModule, import_pssession
+    from psremoting.cmdlets.implicit_module import export_pssession, import_module
+    from psremoting.cmdlets.jobs import (
+        Job,
+        JobOutput,
+        JobState,
+        RemotingJob,
+        get_job,
+        receive_job,
+        remove_job,
+        stop_job,
+        wait_job,
+    )
     from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
     from psremoting.cmdlets.invoke.command import invoke_command
     from psremoting.cmdlets.sessions import (
@@ -69,7 +82,21 @@ _EXPORTS: dict[str, str] = {
     "invoke_command": "psremoting.cmdlets.invoke.command",
     "copy_item": "psremoting.cmdlets.transfer",
     "format_table": "psremoting.cmdlets.formatting",
+    "format_job_table": "psremoting.cmdlets.formatting",
+    "get_job": "psremoting.cmdlets.jobs",
+    "receive_job": "psremoting.cmdlets.jobs",
+    "wait_job": "psremoting.cmdlets.jobs",
+    "stop_job": "psremoting.cmdlets.jobs",
+    "remove_job": "psremoting.cmdlets.jobs",
+    "import_pssession": "psremoting.cmdlets.implicit",
+    "export_pssession": "psremoting.cmdlets.implicit_module",
+    "import_module": "psremoting.cmdlets.implicit_module",
     # types
+    "Job": "psremoting.cmdlets.jobs",
+    "JobOutput": "psremoting.cmdlets.jobs",
+    "JobState": "psremoting.cmdlets.jobs",
+    "RemotingJob": "psremoting.cmdlets.jobs",
+    "ImplicitModule": "psremoting.cmdlets.implicit",
     "PSSession": "psremoting.cmdlets.sessions",
     "PSSessionList": "psremoting.cmdlets.sessions",
     "SessionState": "psremoting.runspace.pool",
@@ -114,9 +141,13 @@ __all__ = [
     "ConnectionFailedError",
     "HostNotFoundError",
     "HostUI",
+    "ImplicitModule",
     "InteractiveSession",
     "InvalidConfigurationNameError",
     "InvalidOptionError",
+    "Job",
+    "JobOutput",
+    "JobState",
     "PSCredential",
     "PSObject",
     "PSRemotingError",
@@ -128,6 +159,7 @@ __all__ = [
     "PipelineStoppedError",
     "RemoteError",
     "RemoteErrorRecord",
+    "RemotingJob",
     "SecureString",
     "SessionBrokenError",
     "SessionNotFoundError",
@@ -140,12 +172,21 @@ __all__ = [
     "disconnect_pssession",
     "enter_pssession",
     "exit_pssession",
+    "export_pssession",
+    "format_job_table",
     "format_table",
+    "get_job",
     "get_pssession",
+    "import_module",
+    "import_pssession",
     "invoke_command",
     "new_pssession",
+    "receive_job",
+    "remove_job",
     "remove_pssession",
     "set_endpoint_override",
+    "stop_job",
+    "wait_job",
 ]
 
 
