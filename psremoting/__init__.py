@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from psremoting.cmdlets.formatting import format_job_table, format_table
     from psremoting.cmdlets.implicit import ImplicitModule, import_pssession
     from psremoting.cmdlets.implicit_module import export_pssession, import_module
+    from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
+    from psremoting.cmdlets.invoke.command import invoke_command
     from psremoting.cmdlets.jobs import (
         Job,
         JobOutput,
@@ -35,8 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
         stop_job,
         wait_job,
     )
-    from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
-    from psremoting.cmdlets.invoke.command import invoke_command
     from psremoting.cmdlets.sessions import (
         PSSession,
         PSSessionList,

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from psremoting.protocol.errors import InvalidOptionError, PSRemotingError, SessionStateError
 from psremoting.protocol.transfer_scripts import SCRIPTS
+from psremoting.runspace.pipeline_start import LastInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.cmdlets.sessions import PSSession
@@ -271,7 +272,7 @@ class _Copier:
                     self._progress(str(local), remote, done, total, upload=True)
                     next_report = done + step
                 yield coded
-            yield digest.hexdigest()
+            yield LastInput(digest.hexdigest())  # with the end of the input, in one Send
 
         self._run(
             "upload", {"Path": remote, "Force": True} if self.force else {"Path": remote}, input=chunks()

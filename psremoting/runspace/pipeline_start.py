@@ -59,15 +59,17 @@ def begin_invoke(
 def send_input(rpool: Any, ps: Any, input: Iterator[Any]) -> None:
     """Send the pipeline's input, read from `input` one object at a time, as it is produced.
 
-    Objects are packed into Sends that fill the server's fragment size (many small objects go
-    in one Send, as PowerShell packs them; a big one gets Sends of its own), so that input of
-    any size travels in few round trips and only about one Send's worth is held at a time.
-    The last Send carries the end of the input.
+    Each object is sent as soon as it is read, as PowerShell's client writes input: the
+    server can work on it while the next is being made, and a source that waits for the
+    server's results before giving more never deadlocks. Input that is all in memory already
+    (a list, tuple or range) is packed into Sends that fill the server's fragment size
+    instead, many small objects a Send. Only about one Send's worth is held at a time.
     """
     from pypsrp.messages import EndOfPipelineInput, PipelineInput
 
     fragmenter = rpool._fragmenter
     budget = max(1024, int(fragmenter.max_size))
+    packable = bool(getattr(input, "packable", False))
     batch: list[Any] = []
     size = 0
 
@@ -76,13 +78,29 @@ def send_input(rpool: Any, ps: Any, input: Iterator[Any]) -> None:
             rpool.shell.send("stdin", fragment, command_id=ps._command_id)
 
     for value in input:
+        if isinstance(value, LastInput):  # the source knows it is the last: one Send spared
+            batch.append(value.value)
+            break
         cost = _estimated_size(value)
-        if batch and size + cost > budget:
+        if batch and (not packable or size + cost > budget):
             flush([PipelineInput(data=d) for d in batch])
             batch, size = [], 0
         batch.append(value)
         size += cost
+        if not packable:
+            flush([PipelineInput(data=value)])
+            batch, size = [], 0
     flush([PipelineInput(data=d) for d in batch] + [EndOfPipelineInput()])
+
+
+class LastInput:
+    """Wraps the last object of an input source that knows it is the last (Copy-Item's hash):
+    it goes in one Send with the end of the input, instead of a Send of its own before it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 #: Bytes a PipelineInput message adds around its value (message header, <Obj> wrapping).
@@ -135,15 +153,28 @@ def _no_ui_host_info_class() -> Any:
 
 
 def input_generator(values: Iterable[Any]) -> Iterator[Any] | None:
-    """pypsrp wants a generator (and fails on an empty one): None when there is no input."""
+    """pypsrp wants an iterator (and fails on an empty one): None when there is no input.
+    The iterator says whether the input is all in memory already (`packable`)."""
     iterator = iter(values)
     sentinel = object()
     first = next(iterator, sentinel)
     if first is sentinel:
         return None
+    return _Input(first, iterator, packable=isinstance(values, (list, tuple, range)))
 
-    def gen() -> Iterator[Any]:
-        yield first
-        yield from iterator
 
-    return gen()
+class _Input:
+    """The input, its first object already read; `packable`: nothing to wait for in it."""
+
+    def __init__(self, first: Any, rest: Iterator[Any], *, packable: bool) -> None:
+        self._first: list[Any] = [first]
+        self._rest = rest
+        self.packable = packable
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        if self._first:
+            return self._first.pop()
+        return next(self._rest)
