@@ -18,7 +18,9 @@ import psremoting
 
 def test_input_object_reaches_dollar_input_and_process_blocks(make_fleet: Any) -> None:
     make_fleet("a")
-    doubled = psremoting.invoke_command("$input | ForEach-Object { $_ * 2 }", computer_name="a", input_object=range(1, 6))
+    doubled = psremoting.invoke_command(
+        "$input | ForEach-Object { $_ * 2 }", computer_name="a", input_object=range(1, 6)
+    )
     assert list(doubled) == [2, 4, 6, 8, 10] and not doubled.errors
     blocks = psremoting.invoke_command(
         "begin { 'begin' } process { \"item $_\" } end { 'end' }", computer_name="a", input_object=["x", "y"]
@@ -55,7 +57,9 @@ def test_input_is_read_while_the_remote_command_already_runs(make_fleet: Any) ->
         for n in range(3):
             if n == 2:
                 with processed:
-                    assert processed.wait_for(lambda: len(seen) >= 2, timeout=20), "items 0 and 1 never arrived"
+                    assert processed.wait_for(lambda: len(seen) >= 2, timeout=20), (
+                        "items 0 and 1 never arrived"
+                    )
             read.append(n)
             yield "x" * 200_000 + str(n)  # big: each item goes in Sends of its own
 
@@ -70,7 +74,10 @@ def test_read_host_and_get_credential_fail_as_on_a_non_interactive_host(make_fle
     # Read-Host's error ends its statement only, as a cmdlet's terminating error does.
     assert list(read) == ["got []"]
     (error,) = read.errors
-    assert error.fully_qualified_error_id == "HostFunctionNotImplemented,Microsoft.PowerShell.Commands.ReadHostCommand"
+    assert (
+        error.fully_qualified_error_id
+        == "HostFunctionNotImplemented,Microsoft.PowerShell.Commands.ReadHostCommand"
+    )
     assert error.category == "NotImplemented"
     assert error.message.startswith(
         "A command that prompts the user failed because the host program or the command type does not "
@@ -78,7 +85,9 @@ def test_read_host_and_get_credential_fail_as_on_a_non_interactive_host(make_fle
     )
     credential = psremoting.invoke_command("Get-Credential -UserName admin", computer_name="a")
     (error,) = credential.errors
-    assert error.message.endswith("The host was attempting to request confirmation with the following message: Enter your credentials.")
+    assert error.message.endswith(
+        "The host was attempting to request confirmation with the following message: Enter your credentials."
+    )
     # The same without a HostUI in a session's own pipelines; `exit N` still reports its code.
     s = psremoting.new_pssession("a")
     try:

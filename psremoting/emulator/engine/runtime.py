@@ -259,7 +259,9 @@ class PipelineRun:
         else:
             value = evaluator.evaluate(command.name)
             if isinstance(value, ScriptBlock):
-                return FunctionStage(self, evaluator, value, self._plain_args(evaluator, command), {})
+                stage = FunctionStage(self, evaluator, value, self._plain_args(evaluator, command), {})
+                stage.expecting_input = expecting_input
+                return stage
             name = to_string(value)
         tokens: list[Any] = []
         for element in command.elements:
@@ -316,7 +318,9 @@ class PipelineRun:
             return _bind_emit(proc, ctx)
         function = self.engine.functions.get(name)
         if function is not None:
-            return FunctionStage(self, evaluator, function, args, {k: v for k, v in params.items()})
+            stage = FunctionStage(self, evaluator, function, args, {k: v for k, v in params.items()})
+            stage.expecting_input = expecting_input
+            return stage
         command = lookup_builtin(name)
         if command is None:
             if pos >= 0 and self.script_text:

@@ -133,8 +133,14 @@ class ScriptStage(Processor):
         external = self.external
         try:
             if runner.has_process:
+                count = 0
                 for item in external if external is not None else ():
                     runner.process(item, self.downstream)
+                    count += 1
+                if count == 0 and external is not None:
+                    # No input from the client (IsPipelineInputExpected is false): the
+                    # process block runs once, with $_ = $null, as in PowerShell.
+                    runner.process(None, self.downstream)
                 runner.end(InputEnumerator(()), self.downstream)
             elif external is not None:
                 runner.end(InputEnumerator(external), self.downstream)
@@ -163,6 +169,9 @@ class FunctionStage(Processor):
         self.params = params
         self.input: list[Any] = []
         self._runner: BlockRunner | None = None
+        self._processed = False
+        #: Whether an earlier command feeds it (else its process block runs once, with $_ = $null).
+        self.expecting_input = True
 
     def begin(self) -> None:
         scope = self.evaluator.scope.child()
@@ -180,6 +189,7 @@ class FunctionStage(Processor):
     def process(self, item: Any) -> None:
         assert self._runner is not None
         if self._runner.has_process:
+            self._processed = True
             self._runner.process(item, self.downstream)
         else:
             self.input.append(item)
@@ -187,6 +197,8 @@ class FunctionStage(Processor):
     def end(self) -> None:
         assert self._runner is not None
         if self._runner.has_process:
+            if not self._processed and not self.expecting_input:
+                self._runner.process(None, self.downstream)
             self._runner.end(InputEnumerator(()), self.downstream)
         else:
             self._runner.end(list(self.input), self.downstream)
