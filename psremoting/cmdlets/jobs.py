@@ -633,5 +633,8 @@ def receive_job(
 
 
 def _reset_for_tests() -> None:
+    """An empty job table, ids from 1 again (for tests)."""
+    global _ids
     with _table_lock:
         _table.clear()
+        _ids = itertools.count(1)

@@ -31,7 +31,9 @@ def test_named_blocks_inside_a_script_block_and_a_function() -> None:
     (assignment,) = parse("$f = { begin { 'b' } process { $_ } }").statements
     block = assignment.value.elements[0]  # type: ignore[union-attr]
     blocks = named_blocks(block.body)
-    assert blocks is not None and blocks.begin is not None and blocks.process is not None and blocks.end is None
+    assert (
+        blocks is not None and blocks.begin is not None and blocks.process is not None and blocks.end is None
+    )
     (function,) = parse("function Double { process { $_ * 2 } }").statements
     assert named_blocks(function.body.body) is not None  # type: ignore[union-attr]
 
