@@ -44,3 +44,13 @@ def test_plain_scripts_and_look_alikes_have_no_named_blocks() -> None:
     assert _texts("begin { 1 } Write-Output 2") is None  # a block name must precede each block
     assert _texts("begin { 1 } begin { 2 }") is None  # each block once
     assert _texts("") is None
+
+
+def test_parameter_names_ending_in_digits() -> None:
+    """-UseUTF16 (New-PSSessionOption): the grammar alone would read "16" as a redirection."""
+    (command,) = parse("New-PSSessionOption -UseUTF16 -Culture de-DE").statements[0].elements  # type: ignore[union-attr]
+    assert [getattr(e, "name", None) for e in command.elements] == ["UseUTF16", "Culture", None]  # type: ignore[union-attr]
+    (command,) = parse("x -UseUTF16:$true").statements[0].elements  # type: ignore[union-attr]
+    assert command.elements[0].name == "UseUTF16"  # type: ignore[union-attr]
+    # Not inside quotes.
+    assert parse("Write-Output '-ab12 x'").statements[0].elements[0].elements[0].value == "-ab12 x"  # type: ignore[union-attr]
