@@ -26,17 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from psremoting.cmdlets.implicit_module import export_pssession, import_module
     from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
     from psremoting.cmdlets.invoke.command import invoke_command
-    from psremoting.cmdlets.jobs import (
-        Job,
-        JobOutput,
-        JobState,
-        RemotingJob,
-        get_job,
-        receive_job,
-        remove_job,
-        stop_job,
-        wait_job,
-    )
+    from psremoting.cmdlets.job_table import get_job, receive_job, remove_job, stop_job, wait_job
+    from psremoting.cmdlets.jobs import Job, JobOutput, JobState, RemotingJob
     from psremoting.cmdlets.sessions import (
         PSSession,
         PSSessionList,
@@ -83,11 +74,11 @@ _EXPORTS: dict[str, str] = {
     "copy_item": "psremoting.cmdlets.transfer",
     "format_table": "psremoting.cmdlets.formatting",
     "format_job_table": "psremoting.cmdlets.formatting",
-    "get_job": "psremoting.cmdlets.jobs",
-    "receive_job": "psremoting.cmdlets.jobs",
-    "wait_job": "psremoting.cmdlets.jobs",
-    "stop_job": "psremoting.cmdlets.jobs",
-    "remove_job": "psremoting.cmdlets.jobs",
+    "get_job": "psremoting.cmdlets.job_table",
+    "receive_job": "psremoting.cmdlets.job_table",
+    "wait_job": "psremoting.cmdlets.job_table",
+    "stop_job": "psremoting.cmdlets.job_table",
+    "remove_job": "psremoting.cmdlets.job_table",
     "import_pssession": "psremoting.cmdlets.implicit",
     "export_pssession": "psremoting.cmdlets.implicit_module",
     "import_module": "psremoting.cmdlets.implicit_module",

@@ -158,9 +158,9 @@ SPECS: tuple[CmdletSpec, ...] = (
 
 
 def _api() -> Any:
-    from psremoting.cmdlets import jobs
+    from psremoting.cmdlets import job_table
 
-    return jobs
+    return job_table
 
 
 def _select(call: Call) -> list[Any]:

@@ -25,6 +25,9 @@ __all__ = ["COMMAND_TYPES", "RemoteCommand", "RemoteParameter", "get_command_met
 
 log = logging.getLogger(__name__)
 
+#: WSMan's Signal code that ends a command on the server (MS-WSMV 2.2.4.38).
+TERMINATE_SIGNAL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate"
+
 #: System.Management.Automation.CommandTypes flags.
 COMMAND_TYPES = {
     "Alias": 1,
@@ -144,7 +147,6 @@ def get_command_metadata(
     flags), in the modules `namespace` (wildcards; None: any), in the server's order."""
     from pypsrp.messages import GetCommandMetadata
     from pypsrp.powershell import PowerShell
-    from pypsrp.shell import SignalCode
 
     info = conn.info
     if not conn.lock.acquire(timeout=info.session_option.operation_timeout):
@@ -165,7 +167,9 @@ def get_command_metadata(
             raise map_connection_error(exc, info, opening=False) from exc
         finally:
             try:
-                conn.pool.shell.signal(SignalCode.TERMINATE, ps._command_id or ps.id)
+                # The command id is the client's (pypsrp sends ps.id); terminate frees it on the
+                # server, as every pipeline of the session is freed.
+                conn.pool.shell.signal(TERMINATE_SIGNAL, str(ps.id).upper())
             except Exception as exc:  # noqa: BLE001 - the answer is complete either way
                 log.debug("terminate signal after GetCommandMetadata: %s", exc)
             conn.pool.pipelines.pop(ps.id, None)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import psremoting
-from psremoting.cmdlets import jobs
+from psremoting.cmdlets import job_table, jobs
 from psremoting.cmdlets.jobs import JobState
 from psremoting.protocol.errors import ConnectionFailedError, SessionStateError
 
@@ -23,7 +23,7 @@ from psremoting.protocol.errors import ConnectionFailedError, SessionStateError
 def empty_job_table() -> Iterator[None]:
     jobs._reset_for_tests()
     yield
-    for job in jobs.get_job():
+    for job in job_table.get_job():
         job.stop()
         job.wait(20)
     jobs._reset_for_tests()
@@ -164,7 +164,7 @@ def test_remove_job_refuses_a_running_job_unless_forced(make_fleet: Any) -> None
     psremoting.remove_job(job, force=True)
     assert psremoting.get_job() == []
     assert job.wait(30) and job.state is JobState.STOPPED
-    with pytest.raises(jobs.JobNotFoundError) as missing:
+    with pytest.raises(job_table.JobNotFoundError) as missing:
         psremoting.get_job(name="Deploy")
     assert "the job name Deploy was not found" in str(missing.value)
 

@@ -74,7 +74,7 @@ def servers() -> Iterator[tuple[EmulatorFleet, Emulator, Emulator]]:
 
 @pytest.fixture
 def walk(servers: tuple[EmulatorFleet, Emulator, Emulator], tmp_path: Path) -> Iterator[Walk]:
-    from psremoting.cmdlets import jobs
+    from psremoting.cmdlets import job_table, jobs
     from psremoting.cmdlets import sessions as session
     from psremoting.cmdlets.interactive import current, exit_pssession
 
@@ -94,7 +94,7 @@ def walk(servers: tuple[EmulatorFleet, Emulator, Emulator], tmp_path: Path) -> I
     try:
         yield Walk(interpreter, out, fleet, http, https, tmp_path)
     finally:
-        for job in jobs.get_job():
+        for job in job_table.get_job():
             job.stop()
             job.wait(20)
         while current() is not None:

@@ -26,7 +26,7 @@ JOB_DASHES = (
 
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[Console]:
-    from psremoting.cmdlets import jobs
+    from psremoting.cmdlets import job_table, jobs
     from psremoting.cmdlets import sessions as session
     from psremoting.cmdlets.interactive import current, exit_pssession
 
@@ -39,7 +39,7 @@ def console(tmp_path: Path) -> Iterator[Console]:
         try:
             yield console
         finally:
-            for job in jobs.get_job():
+            for job in job_table.get_job():
                 job.stop()
                 job.wait(20)
             while current() is not None:
