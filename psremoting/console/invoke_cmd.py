@@ -89,7 +89,9 @@ def invoke_command(call: Call) -> Iterable[Any]:
         return [run(as_job=True, job_name=name, **kwargs)]
     from psremoting.cmdlets.invoke.command import iter_invoke_command
 
-    return relay_events(call, iter_invoke_command(**kwargs))
+    # At the prompt the remote Read-Host and Get-Credential ask the user, as in a PowerShell
+    # console; a background job (-AsJob) has nobody to ask.
+    return relay_events(call, iter_invoke_command(ui=call.context.ui, **kwargs))
 
 
 def relay_events(call: Call, events: Any, *, on_close: Callable[[], None] | None = None) -> Iterator[Any]:

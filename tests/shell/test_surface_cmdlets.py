@@ -4,6 +4,7 @@ loopback HTTP); the terminal itself is covered by test_surface_terminal.py."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from psremoting.console.emulator_mode import emulated_computers
+from psremoting.console.terminal import TerminalReader
 
 from .test_local_shell import Console
 from .windows_shaped import get_service
@@ -94,7 +96,12 @@ def test_pipeline_input_and_input_object_reach_the_remote_input(console: Console
     console.run("$s = New-PSSession Server01")
     assert console.run("1..5 | Invoke-Command -Session $s { $input | % { $_ * 2 } }") == "2\n4\n6\n8\n10\n"
     assert console.run("Invoke-Command -Session $s -InputObject 'x' { process { \"<$_>\" } }") == "<x>\n"
-    assert "HostFunctionNotImplemented" in console.run("Invoke-Command -Session $s { Read-Host 'Name' }")
+    # At the prompt a remote Read-Host asks the user, as a PowerShell console does.
+    console.ui.reader = TerminalReader(io.StringIO("Ada\n"), console.out)  # what the user types
+    assert console.run("Invoke-Command -Session $s { \"hello $(Read-Host 'Name')\" }").endswith("hello Ada\n")
+    # A background job has nobody to ask: PowerShell's non-interactive-host error.
+    console.run("$j = Invoke-Command -Session $s { Read-Host 'Name' } -AsJob; $null = Wait-Job $j")
+    assert "HostFunctionNotImplemented" in console.run("Receive-Job $j")
 
 
 def test_import_pssession_makes_the_remote_command_local(console: Console) -> None:

@@ -186,12 +186,15 @@ def iter_invoke_command(
     connection_uri: str | Sequence[str] | None = None,
     input_object: Any = _NO_INPUT,
     control: InvokeControl | None = None,
+    ui: Any = None,
 ) -> Generator[InvokeEvent, None, None]:
     """Like `invoke_command`, but yield `InvokeEvent`s as they arrive from all hosts.
 
     Every host ends with exactly one "finished" event carrying its `HostResult`. Closing the
     iterator early (break, an exception) stops the hosts still running; so does
-    ``control.cancel()`` from another thread (a background job's Stop-Job).
+    ``control.cancel()`` from another thread (a background job's Stop-Job). `ui` (a HostUI)
+    answers the remote Read-Host, Get-Credential and prompts, as an interactive console does;
+    without it the hosts have no host UI and those fail (PowerShell's non-interactive error).
     """
     script: str | Command
     if isinstance(script_block, Command):  # a command by name (implicit remoting's proxies)
@@ -217,7 +220,7 @@ def iter_invoke_command(
 
     def work(target: Target, ctx: TargetContext[Target]) -> HostResult:
         return run_on_host(
-            target, ctx, script, arguments, using_values, hide_computer_name, timeout, inputs()
+            target, ctx, script, arguments, using_values, hide_computer_name, timeout, inputs(), ui
         )
 
     for target, record in rejected:  # sessions that are not Opened/Available: non-terminating errors

@@ -10,6 +10,7 @@ temporary session. It never raises for a host's failure: it returns the host's `
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import uuid
 from collections import Counter
@@ -57,10 +58,12 @@ def run_on_host(
     hide_computer_name: bool,
     timeout: float | None,
     input_items: Iterable[Any] | None = None,
+    prompter: Any = None,
 ) -> HostResult:
     """Connect (unless a session was given), run, stream everything to the consumer, close.
 
-    `input_items` is the pipeline input (Invoke-Command -InputObject), sent as it is read."""
+    `input_items` is the pipeline input (Invoke-Command -InputObject), sent as it is read;
+    `prompter` answers the remote prompts (a HostUI), or there is no host UI."""
     name = target.computer_name
     started = time.monotonic()
     result = HostResult(name)
@@ -93,7 +96,7 @@ def run_on_host(
                 result.information.append(value)
             emit(stream, value)
 
-        host_ui = _EventHostUI(deliver)
+        host_ui = _EventHostUI(deliver, prompter)
         if isinstance(script, Command):  # a command by name, with its parameters
             pssession.runspace.require_opened()
             pipeline = pssession.runspace.start(
@@ -234,13 +237,18 @@ def _broken_record(
 
 class _EventHostUI(NonInteractiveHostUI):
     """The host of an Invoke-Command pipeline: text written to the host (Write-Host, host
-    calls) becomes "information" events, warnings and the like their own events. It is not
-    interactive: Read-Host, Get-Credential and prompts fail on the server with PowerShell's
-    non-interactive-host error (HostFunctionNotImplemented), as nobody could answer them."""
+    calls) becomes "information" events, warnings and the like their own events. Without a
+    `prompter` it is not interactive: Read-Host, Get-Credential and prompts fail on the server
+    with PowerShell's non-interactive-host error (HostFunctionNotImplemented), as nobody could
+    answer them. With one (the shell's console), prompts go to it, one host at a time."""
 
-    def __init__(self, emit: Callable[[Any, Any], None]) -> None:
+    _prompt_lock = threading.Lock()  # one prompt on the console at a time, whichever host asks
+
+    def __init__(self, emit: Callable[[Any, Any], None], prompter: Any = None) -> None:
         super().__init__()
         self._emit = emit
+        self._prompter = prompter
+        self.interactive = prompter is not None
         self._partial = ""
         # Write-Host may arrive twice, as a host call and as an information record tagged
         # PSHOST; each line is shown once, whichever comes first.
@@ -272,6 +280,30 @@ class _EventHostUI(NonInteractiveHostUI):
 
     def write_error_line(self, text: str) -> None:
         self._emit("information", InformationRecord(message_data=text, source="Write-Host", tags=["PSHOST"]))
+
+    # -- prompts, forwarded to the prompter (only asked when there is one) -------------------
+    def read_line(self) -> str:
+        with self._prompt_lock:
+            return str(self._prompter.read_line())
+
+    def read_line_as_secure_string(self) -> str:
+        with self._prompt_lock:
+            return str(self._prompter.read_line_as_secure_string())
+
+    def prompt_for_credential(
+        self, caption: str, message: str, user_name: str, target_name: str
+    ) -> tuple[str, str]:
+        with self._prompt_lock:
+            pair = self._prompter.prompt_for_credential(caption, message, user_name, target_name)
+        return pair[0], pair[1]
+
+    def prompt_for_choice(self, caption: str, message: str, choices: list[Any], default: int) -> int:
+        with self._prompt_lock:
+            return int(self._prompter.prompt_for_choice(caption, message, choices, default))
+
+    def prompt(self, caption: str, message: str, descriptions: list[Any]) -> dict[str, Any]:
+        with self._prompt_lock:
+            return dict(self._prompter.prompt(caption, message, descriptions))
 
     def write_warning_line(self, text: str) -> None:
         self._emit("warning", text)
