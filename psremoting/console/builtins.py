@@ -299,6 +299,18 @@ def _with_lookup_errors(call: Call, action: Callable[[], Any]) -> list[Any]:
 
 
 def enter_pssession(call: Call) -> list[Any]:
+    """Enter-PSSession; a connection that fails is a non-terminating error, as PowerShell
+    writes it (so -ErrorAction and -ErrorVariable apply)."""
+    from psremoting.protocol.errors import ConnectionFailedError
+
+    try:
+        _enter(call)
+    except ConnectionFailedError as error:
+        call.write_error(error.message, error)
+    return []
+
+
+def _enter(call: Call) -> None:
     from psremoting.cmdlets import interactive as api
 
     kwargs = _connection_kwargs(call)
@@ -349,7 +361,6 @@ def enter_pssession(call: Call) -> list[Any]:
             api.enter_pssession(connection_uri=target["connection_uri"][0], ui=ui, **kwargs)
         else:
             api.enter_pssession(str(computer), ui=ui, **kwargs)
-    return []
 
 
 def exit_pssession(call: Call) -> list[Any]:

@@ -536,6 +536,11 @@ def _common_enter(walk: Walk) -> None:
     )
     assert _entered(walk) == "web9"
     assert walk.value("$e2.Count; $o2.Count") == "0\n0"
+    # A failure to connect is a non-terminating error: silenced, and kept in -ErrorVariable.
+    failing = "Enter-PSSession -ComputerName 127.0.0.1 -Port 1 -Credential $cred"
+    assert walk.run(f"{failing} -ErrorAction SilentlyContinue -ErrorVariable e3") == ""
+    assert walk.value("$e3.Count") == "1"
+    assert "Connecting to remote server 127.0.0.1 failed" in walk.run(failing)
 
 
 @honours(
