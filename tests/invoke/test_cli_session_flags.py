@@ -103,9 +103,14 @@ def test_enter_takes_a_url_instead_of_a_host(capsys: Any) -> None:
     assert code == 2 and "not both" in err
 
 
-def test_read_host_in_psremoting_invoke_fails_as_on_a_non_interactive_host(make_fleet: Any, capsys: Any) -> None:
+def test_read_host_in_psremoting_invoke_fails_as_on_a_non_interactive_host(
+    make_fleet: Any, capsys: Any
+) -> None:
     make_fleet("web1")
     code, out, err = _run(capsys, "invoke", "-H", "web1", "-c", "$n = Read-Host 'Name'; \"[$n]\"")
     assert code == 1  # a remote error
-    assert "FullyQualifiedErrorId : HostFunctionNotImplemented,Microsoft.PowerShell.Commands.ReadHostCommand" in err
+    assert (
+        "FullyQualifiedErrorId : HostFunctionNotImplemented,Microsoft.PowerShell.Commands.ReadHostCommand"
+        in err
+    )
     assert out.strip() == "[]"  # the statement failed, the script went on, as PowerShell's does
