@@ -27,9 +27,13 @@ if TYPE_CHECKING:  # pragma: no cover
         get_pssession,
         receive_pssession,
     )
-    from psremoting.cmdlets.formatting import format_table
+    from psremoting.cmdlets.formatting import format_job_table, format_table
+    from psremoting.cmdlets.implicit import ImplicitModule, import_pssession
+    from psremoting.cmdlets.implicit_module import export_pssession, import_module
     from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
     from psremoting.cmdlets.invoke.command import invoke_command
+    from psremoting.cmdlets.job_table import get_job, receive_job, remove_job, stop_job, wait_job
+    from psremoting.cmdlets.jobs import Job, JobOutput, JobState, RemotingJob
     from psremoting.cmdlets.sessions import PSSession, PSSessionList, new_pssession, remove_pssession
     from psremoting.protocol.errors import (
         AuthenticationFailedError,
@@ -69,7 +73,21 @@ _EXPORTS: dict[str, str] = {
     "invoke_command": "psremoting.cmdlets.invoke.command",
     "copy_item": "psremoting.cmdlets.transfer",
     "format_table": "psremoting.cmdlets.formatting",
+    "format_job_table": "psremoting.cmdlets.formatting",
+    "get_job": "psremoting.cmdlets.job_table",
+    "receive_job": "psremoting.cmdlets.job_table",
+    "wait_job": "psremoting.cmdlets.job_table",
+    "stop_job": "psremoting.cmdlets.job_table",
+    "remove_job": "psremoting.cmdlets.job_table",
+    "import_pssession": "psremoting.cmdlets.implicit",
+    "export_pssession": "psremoting.cmdlets.implicit_module",
+    "import_module": "psremoting.cmdlets.implicit_module",
     # types
+    "Job": "psremoting.cmdlets.jobs",
+    "JobOutput": "psremoting.cmdlets.jobs",
+    "JobState": "psremoting.cmdlets.jobs",
+    "RemotingJob": "psremoting.cmdlets.jobs",
+    "ImplicitModule": "psremoting.cmdlets.implicit",
     "PSSession": "psremoting.cmdlets.sessions",
     "PSSessionList": "psremoting.cmdlets.sessions",
     "SessionState": "psremoting.runspace.pool",
@@ -115,9 +133,13 @@ __all__ = [
     "ConnectionFailedError",
     "HostNotFoundError",
     "HostUI",
+    "ImplicitModule",
     "InteractiveSession",
     "InvalidConfigurationNameError",
     "InvalidOptionError",
+    "Job",
+    "JobOutput",
+    "JobState",
     "PSCredential",
     "PSObject",
     "PSRemotingError",
@@ -129,6 +151,7 @@ __all__ = [
     "PipelineStoppedError",
     "RemoteError",
     "RemoteErrorRecord",
+    "RemotingJob",
     "SecureString",
     "SessionBrokenError",
     "CommandDisconnectedError",
@@ -142,13 +165,22 @@ __all__ = [
     "disconnect_pssession",
     "enter_pssession",
     "exit_pssession",
+    "export_pssession",
+    "format_job_table",
     "format_table",
+    "get_job",
     "get_pssession",
+    "import_module",
+    "import_pssession",
     "invoke_command",
     "new_pssession",
     "receive_pssession",
+    "receive_job",
+    "remove_job",
     "remove_pssession",
     "set_endpoint_override",
+    "stop_job",
+    "wait_job",
 ]
 
 

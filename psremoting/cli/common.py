@@ -18,6 +18,8 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from psremoting.cli.session_flags import add_session_arguments, session_option
+
 __all__ = [
     "AUTH_METHODS",
     "UsageError",
@@ -78,6 +80,7 @@ def add_connection_arguments(
         help="certificate authentication (HTTPS): the client certificate, a PEM file mapped to a user on the server",
     )
     parser.add_argument("--cert-key-pem", metavar="FILE", help="the PEM file of --cert-pem's private key")
+    add_session_arguments(parser)
     parser.add_argument("--emulator", action="store_true", help=emulator_help)
 
 
@@ -154,12 +157,12 @@ def connection_kwargs(args: argparse.Namespace, credential: tuple[str, str] | No
         kwargs["certificate_pem"] = os.path.expanduser(args.cert_pem)
         kwargs["certificate_key_pem"] = os.path.expanduser(args.cert_key_pem)
         kwargs.pop("credential", None)
-    if args.skip_ca_check or args.skip_cn_check:
-        from psremoting.transport.options import SessionOption
-
-        kwargs["session_option"] = SessionOption(
-            skip_ca_check=args.skip_ca_check, skip_cn_check=args.skip_cn_check
-        )
+    try:
+        option = session_option(args)
+    except Exception as exc:  # an impossible option (a proxy that is no URL...): the user's to fix
+        raise UsageError(getattr(exc, "message", str(exc))) from exc
+    if option is not None:
+        kwargs["session_option"] = option
     return kwargs
 
 

@@ -72,8 +72,12 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stderr: TextIO
 
     try:
         with emulator_fleet(args.emulator, request):
-            request.pop("computer_name", None)
-            session = new_pssession(host, **request)
+            if "connection_uri" in request:
+                request["connection_uri"] = request["connection_uri"][0]
+                session = new_pssession(**request)
+            else:
+                request.pop("computer_name", None)
+                session = new_pssession(host, **request)
             try:
                 if upload:
                     written = copy_item(local, remote, to_session=session, recurse=args.recurse)
@@ -112,5 +116,16 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str, str, bo
     if not remote:
         raise UsageError(f"no remote path after '{host}:' (write HOST:C:\\path)")
     credential = read_credential(args, stdin, host=host)
-    request: dict[str, Any] = {"computer_name": [host], **connection_kwargs(args, credential)}
+    connection = connection_kwargs(args, credential)
+    from psremoting.cli.session_flags import targets
+    from psremoting.protocol.errors import InvalidOptionError
+
+    if len(getattr(args, "urls", None) or []) > 1:
+        raise UsageError("give one --url: a copy goes to or from one computer")
+    try:
+        # With --url, HOST in HOST:PATH marks the remote side; the session connects to the URL.
+        where = targets(args, [] if getattr(args, "urls", None) else [host], connection)
+    except (ValueError, InvalidOptionError) as exc:
+        raise UsageError(getattr(exc, "message", str(exc))) from exc
+    request: dict[str, Any] = {**where, **connection}
     return host, remote, local, upload, request

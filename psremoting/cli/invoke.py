@@ -32,6 +32,8 @@ from psremoting.cli.invoke_output import (
     JsonWriter,
     TextWriter,
 )
+from psremoting.cli.session_flags import targets
+from psremoting.protocol.errors import InvalidOptionError
 
 #: ``cli/copy.py`` still imports this name; it should use ``psremoting.cli.common.emulator_fleet``.
 EPILOG = f"""\
@@ -149,6 +151,8 @@ def run(
     except UsageError as exc:
         stderr.write(f"psremoting invoke: error: {exc}\n")
         return EXIT_USAGE
+    for name in getattr(args, "duplicate_hosts", []):
+        stderr.write(f"psremoting invoke: warning: {name} is listed more than once; it runs once\n")
     writer: TextWriter | JsonWriter | JsonLinesWriter
     if args.output == "json":
         writer = JsonWriter(stdout)
@@ -189,7 +193,7 @@ def run(
             events.close()
             stderr.write("psremoting invoke: interrupted; remote pipelines were stopped\n")
             return EXIT_INTERRUPTED
-    ordered = [results[h] for h in request["computer_name"] if h in results]
+    ordered = [results[h] for h in _target_names(request) if h in results]
     return writer.finish(ordered, time.monotonic() - started)
 
 
@@ -264,9 +268,9 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
         args, stdin, host=only
     )  # before the hosts: the password is stdin's first line
     hosts = _read_hosts(args, stdin)
-    if not hosts:
+    if not hosts and not getattr(args, "urls", None):
         raise UsageError(
-            "no hosts: give -H HOST (repeatable), --hosts-file FILE, or -H - with hosts on stdin"
+            "no hosts: give -H HOST (repeatable), --hosts-file FILE, -H - with hosts on stdin, or --url URL"
         )
     if args.file is not None:
         try:
@@ -293,17 +297,31 @@ def _prepare(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
             + " with "
             + " ".join(f"--using {n}=VALUE" for n in missing)
         )
+    connection = connection_kwargs(args, credential)
+    try:
+        where = targets(args, hosts, connection)
+    except (ValueError, InvalidOptionError) as exc:
+        raise UsageError(getattr(exc, "message", str(exc))) from exc
     request: dict[str, Any] = {
         "script_block": script,
         "using": using,
-        "computer_name": hosts,
+        **where,
         "argument_list": list(args.args),
         "throttle_limit": args.throttle,
         "timeout": args.timeout,
         "hide_computer_name": args.hide_computer_name,
-        **connection_kwargs(args, credential),
+        **connection,
     }
     return request
+
+
+def _target_names(request: dict[str, Any]) -> list[str]:
+    """The computer names results are reported under, in the order given."""
+    from urllib.parse import urlsplit
+
+    if request.get("computer_name"):
+        return list(request["computer_name"])
+    return [urlsplit(u).hostname or u for u in request.get("connection_uri") or []]
 
 
 def _read_hosts(args: argparse.Namespace, stdin: TextIO) -> list[str]:
@@ -320,10 +338,14 @@ def _read_hosts(args: argparse.Namespace, stdin: TextIO) -> list[str]:
             raise UsageError(f"cannot read the hosts file {args.hosts_file}: {exc.strerror or exc}") from exc
     seen: set[str] = set()
     unique = []
-    for name in names:  # a host listed twice runs once
+    duplicates: list[str] = []
+    for name in names:  # a host listed twice runs once, with a warning
         if name.lower() not in seen:
             seen.add(name.lower())
             unique.append(name)
+        elif name.lower() not in {d.lower() for d in duplicates}:
+            duplicates.append(name)
+    args.duplicate_hosts = duplicates
     return unique
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["format_table", "SESSION_COLUMNS"]
+__all__ = ["format_job_table", "format_table", "JOB_COLUMNS", "SESSION_COLUMNS"]
 
 #: (header, attribute, width, right-aligned)
 SESSION_COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
@@ -63,3 +63,42 @@ def format_table(sessions: Any) -> str:
 
 def _iter(value: Iterable[Any]) -> Iterable[Any]:
     return value
+
+
+#: PowerShell 7's Job view: Id 6, Name 15, PSJobTypeName 15, State 13, HasMoreData 15,
+#: Location 20, Command 25, all left-aligned.
+JOB_COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
+    ("Id", "id", 6, False),
+    ("Name", "name", 15, False),
+    ("PSJobTypeName", "ps_job_type_name", 15, False),
+    ("State", "state", 13, False),
+    ("HasMoreData", "has_more_data", 15, False),
+    ("Location", "location", 20, False),
+    ("Command", "command", 25, False),
+)
+
+
+def _job_value(job: Any, attribute: str) -> str:
+    value = getattr(job, attribute, "")
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    value = getattr(value, "value", value)
+    text = "" if value is None else str(value)
+    return " ".join(text.split("\n")) if attribute == "command" else text
+
+
+def format_job_table(jobs: Any) -> str:
+    """Get-Job's table for `jobs` (one job or an iterable of them): header, dashes, a row a
+    job; trailing spaces trimmed, without the blank lines around it."""
+    items: list[Any] = [jobs] if hasattr(jobs, "child_jobs") else list(jobs or [])
+    if not items:
+        return ""
+    lines = [
+        " ".join(_cell(header, width, right) for header, _a, width, right in JOB_COLUMNS),
+        " ".join(_cell("-" * len(header), width, right) for header, _a, width, right in JOB_COLUMNS),
+    ]
+    for job in items:
+        lines.append(
+            " ".join(_cell(_job_value(job, attr), width, right) for _h, attr, width, right in JOB_COLUMNS)
+        )
+    return "".join(line.rstrip() + "\n" for line in lines)

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from psremoting.protocol.errors import InvalidOptionError, PSRemotingError, SessionStateError
 from psremoting.protocol.transfer_scripts import SCRIPTS
+from psremoting.transport.pipeline_input import LastInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.cmdlets.sessions import PSSession
@@ -86,6 +87,8 @@ def copy_item(
     to_session: PSSession | None = None,
     from_session: PSSession | None = None,
     recurse: bool = False,
+    force: bool = False,
+    container: bool = True,
 ) -> list[str]:
     """Copy-Item -Path `path` -Destination `destination` -ToSession/-FromSession.
 
@@ -94,6 +97,11 @@ def copy_item(
     list. Returns the paths of the files written (remote paths for an upload). Raises
     `InvalidOptionError` (both or no session, relative remote path), `SessionStateError`
     (session not Available) or `TransferError` (what failed, on which file).
+
+    `force` (-Force) replaces read-only files too (without it a read-only target is an
+    "Access to the path ... is denied." error, as on Windows). ``container=False``
+    (-Container:$false) with `recurse` copies the files of a folder tree into `destination`
+    without its folders.
     """
     if to_session is not None and from_session is not None:
         raise InvalidOptionError(
@@ -109,7 +117,7 @@ def copy_item(
         for source in sources:
             _check_remote_path(str(source))
     _check_available(session)
-    copier = _Copier(session)
+    copier = _Copier(session, force=force, container=container)
     written: list[str] = []
     for source in sources:
         if to_session is not None:
@@ -158,9 +166,13 @@ def upload_chunk_size(session: PSSession) -> int:
 class _Copier:
     """Runs the transfer scripts on one session, with progress on its host UI."""
 
-    def __init__(self, session: PSSession, compress: bool = True) -> None:
+    def __init__(
+        self, session: PSSession, compress: bool = True, *, force: bool = False, container: bool = True
+    ) -> None:
         self.session = session
         self.compress = compress
+        self.force = force
+        self.container = container
         self.computer = session.computer_name
         self.ui: Any = getattr(getattr(session.runspace, "host", None), "ui_target", None)
 
@@ -227,14 +239,15 @@ class _Copier:
                     "target destination.",
                     computer_name=self.computer,
                 )
-            root = _remote_join(destination, source.name) if kind == "D" else destination
+            root = _remote_join(destination, source.name) if kind == "D" and self.container else destination
             folders = [root]
             files: list[tuple[Path, str]] = []
             if recurse:
                 for folder, dirs, names in os.walk(source):
                     dirs.sort()
-                    rel = Path(folder).relative_to(source).parts
-                    folders += [_remote_join(root, *rel, d) for d in dirs]
+                    rel = Path(folder).relative_to(source).parts if self.container else ()
+                    if self.container:
+                        folders += [_remote_join(root, *rel, d) for d in dirs]
                     files += [(Path(folder) / n, _remote_join(root, *rel, n)) for n in sorted(names)]
             self._run("mkdir", {"Paths": folders})
             return [self._upload_file(local, remote) for local, remote in files]
@@ -259,9 +272,11 @@ class _Copier:
                     self._progress(str(local), remote, done, total, upload=True)
                     next_report = done + step
                 yield coded
-            yield digest.hexdigest()
+            yield LastInput(digest.hexdigest())  # with the end of the input, in one Send
 
-        self._run("upload", {"Path": remote}, input=chunks())
+        self._run(
+            "upload", {"Path": remote, "Force": True} if self.force else {"Path": remote}, input=chunks()
+        )
         self._progress(str(local), remote, total, total, upload=True, last=True)
         return remote
 
@@ -277,14 +292,16 @@ class _Copier:
             return [self._download_file(full, target, size)]
         if destination.is_file():
             raise TransferError(f"Destination path {destination} is a file that already exists.")
-        root = destination / name if destination.is_dir() else destination
+        root = destination / name if destination.is_dir() and self.container else destination
         root.mkdir(parents=True, exist_ok=True)
         written: list[str] = []
         prefix = full.rstrip("\\") + "\\"
         for entry_kind, entry_size, entry_path in entries[1:]:
-            local = root.joinpath(*_relative_parts(prefix, entry_path))
+            parts = _relative_parts(prefix, entry_path)
+            local = root.joinpath(*(parts if self.container else parts[-1:]))
             if entry_kind == "D":
-                local.mkdir(parents=True, exist_ok=True)
+                if self.container:
+                    local.mkdir(parents=True, exist_ok=True)
             elif entry_kind == "F":
                 local.parent.mkdir(parents=True, exist_ok=True)
                 written.append(self._download_file(entry_path, local, entry_size))
@@ -295,6 +312,11 @@ class _Copier:
             target = target / ntpath.basename(remote)
         if not target.parent.is_dir():
             raise TransferError(f"Cannot copy to {target}: the folder {target.parent} does not exist.")
+        if not self.force and target.is_file() and not target.stat().st_mode & 0o200:  # read-only
+            raise TransferError(
+                f"Access to the path '{target}' is denied. The file is read-only; use -Force (force=True) to "
+                "replace it."
+            )
         handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".psrtmp", dir=target.parent)
         temp = Path(temp_name)
         digest = _new_hash()

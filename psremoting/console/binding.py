@@ -58,6 +58,26 @@ class _SessionType:
         return items[0]
 
 
+class _JobType:
+    """A parameter type accepting background jobs only (one, or a list for `[]`)."""
+
+    def __init__(self, many: bool) -> None:
+        self.many = many
+        self.type_display = "System.Management.Automation.Job" + ("[]" if many else "")
+
+    def __call__(self, value: Any) -> Any:
+        from psremoting.console.display import is_job
+
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not items or not all(is_job(v) for v in items):
+            raise ValueError("not a Job")
+        if self.many:
+            return items
+        if len(items) != 1:
+            raise ValueError("one Job expected")
+        return items[0]
+
+
 class _StringType:
     """`string` / `string[]` that refuse a PSSession (so that its set is chosen instead)."""
 
@@ -69,7 +89,9 @@ class _StringType:
         from psremoting.pslang.values import to_string
 
         items = list(value) if isinstance(value, (list, tuple)) else [value]
-        if any(_is_session(v) or isinstance(v, ScriptBlock) for v in items):
+        from psremoting.console.display import is_job
+
+        if any(_is_session(v) or is_job(v) or isinstance(v, ScriptBlock) for v in items):
             raise ValueError("not a string")
         if self.many:
             return [to_string(v) for v in items]
@@ -82,6 +104,8 @@ def _type_of(param: Param) -> Any:
     kind = param.kind
     if kind in ("session", "session[]"):
         return _SessionType(kind.endswith("[]"))
+    if kind in ("job", "job[]"):
+        return _JobType(kind.endswith("[]"))
     if kind in ("string", "string[]"):
         return _StringType(kind.endswith("[]"))
     if kind == "credential":
@@ -99,6 +123,10 @@ def _exact(param: Param, value: Any) -> bool:
         return False
     if kind == "session":
         return all(_is_session(v) for v in items)
+    if kind == "job":
+        from psremoting.console.display import is_job
+
+        return all(is_job(v) for v in items)
     if kind == "int":
         return all(isinstance(v, int) and not isinstance(v, bool) for v in items)
     if kind == "string":

@@ -10,11 +10,11 @@ Non-terminating errors (one computer out of several failing) go to `context.erro
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
+from psremoting.console.common_params import CommonSettings
 from psremoting.console.errors import ShellError
 
 
@@ -34,18 +34,91 @@ class ShellContext(Protocol):
 
 @dataclass
 class Call:
-    """One cmdlet invocation after binding."""
+    """One cmdlet invocation after binding.
+
+    A cmdlet writes its non-terminating errors, warnings, verbose, debug, information and
+    progress through the ``write_*`` methods, which apply the common parameters
+    (-ErrorAction, -WarningVariable, ...: `common_params`)."""
 
     name: str  # the canonical cmdlet name
     params: dict[str, Any]
     input: list[Any] = field(default_factory=list)
     context: Any = None
+    common: CommonSettings = field(default_factory=CommonSettings)
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.params.get(name, default)
 
     def has(self, name: str) -> bool:
         return name in self.params
+
+    # -- streams, honouring the common parameters -------------------------------------
+    def write_error(self, message: str, record: Any = None, *, command: str | None = None) -> None:
+        """A non-terminating error (shown as ``command: message``; `command` "" shows the text as is)."""
+        action = self.common.error_action
+        if action == "ignore":
+            return
+        self.common.errors.append(record if record is not None else message)
+        shown = self.name if command is None else command
+        if action == "stop":
+            raise ShellError(message, shown or self.name)
+        if action == "continue":
+            self.context.error(message, shown)
+        else:  # silentlycontinue: not shown, but the command failed ($? is False)
+            mark = getattr(self.context, "mark_failed", None)
+            if callable(mark):
+                mark()
+
+    def write_warning(self, text: str) -> None:
+        action = self.common.warning_action
+        if action == "ignore":
+            return
+        self.common.warnings.append(text)
+        if action == "stop":
+            raise ShellError(
+                'The running command stopped because the preference variable "WarningPreference" or '
+                f"common parameter is set to Stop: {text}",
+                self.name,
+            )
+        if action == "continue":
+            self.context.ui.write_warning_line(text)
+
+    def write_verbose(self, text: str, *, remote: bool = False) -> None:
+        """Verbose text: the cmdlet's own only with -Verbose; a remote command's as it came."""
+        if remote or self.common.verbose:
+            self.context.ui.write_verbose_line(text)
+
+    def write_debug(self, text: str, *, remote: bool = False) -> None:
+        if remote or self.common.debug:
+            self.context.ui.write_debug_line(text)
+
+    def write_information(self, record: Any, text: str, *, from_host: bool) -> None:
+        """An information record: Write-Host text (`from_host`) shows unless -InformationAction
+        SilentlyContinue/Ignore; other records only with -InformationAction Continue, as
+        $InformationPreference is SilentlyContinue by default."""
+        action = self.common.information_action
+        if action == "ignore":
+            return
+        self.common.information.append(record)
+        if action == "stop":
+            raise ShellError(
+                'The running command stopped because the preference variable "InformationPreference" or '
+                f"common parameter is set to Stop: {text}",
+                self.name,
+            )
+        if action == "continue" or (action is None and from_host):
+            self.context.ui.write_line(text)
+
+    def write_progress(self, source_id: int, record: Any) -> None:
+        if self.common.progress_action in ("silentlycontinue", "ignore"):
+            return
+        if self.common.progress_action == "stop":
+            raise ShellError(
+                'The running command stopped because the preference variable "ProgressPreference" or '
+                "common parameter is set to Stop.",
+                self.name,
+            )
+        self.context.ui.write_progress(source_id, record)
 
 
 def _list(value: Any) -> list[Any] | None:
@@ -98,13 +171,16 @@ def _connection_kwargs(call: Call) -> dict[str, Any]:
     if call.has("ConfigurationName"):
         kwargs["configuration_name"] = str(call.get("ConfigurationName"))
     if call.has("SessionOption"):
-        kwargs["session_option"] = call.get("SessionOption")
-    if call.has("CertificateThumbprint"):
-        raise ShellError(
-            "-CertificateThumbprint names a certificate in the Windows certificate store, which this computer "
-            "does not have: give the certificate's PEM files with -CertificatePath and -KeyPath instead.",
-            call.name,
-        )
+        option = call.get("SessionOption")
+        from psremoting.transport.options import SessionOption
+
+        if not isinstance(option, SessionOption):
+            raise ShellError(
+                "Cannot bind parameter 'SessionOption': the value is not a PSSessionOption. "
+                "Create one with New-PSSessionOption.",
+                call.name,
+            )
+        kwargs["session_option"] = option
     if call.has("CertificatePath") or call.has("KeyPath"):
         if not (call.has("CertificatePath") and call.has("KeyPath")):
             raise ShellError(
@@ -118,29 +194,58 @@ def _connection_kwargs(call: Call) -> dict[str, Any]:
     return kwargs
 
 
+def computer_targets(call: Call, computers: list[str], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`computer_name=` for these computers, or with -ApplicationName the `connection_uri=`
+    PowerShell builds from the computer, -Port, -UseSSL and the application name."""
+    if not call.has("ApplicationName"):
+        return {"computer_name": computers}
+    from psremoting.cmdlets.endpoints import connection_uri
+
+    port, ssl = kwargs.pop("port", None), kwargs.pop("use_ssl", False)
+    app = str(call.get("ApplicationName"))
+    return {
+        "connection_uri": [connection_uri(c, port=port, use_ssl=ssl, application_name=app) for c in computers]
+    }
+
+
 def new_pssession(call: Call) -> list[Any]:
     from psremoting.cmdlets import sessions as api
 
     kwargs = _connection_kwargs(call)
-    if call.has("Name"):
-        kwargs["name"] = [str(n) for n in _list(call.get("Name")) or []]
+    names = [str(n) for n in _list(call.get("Name")) or []] if call.has("Name") else []
     if call.has("ThrottleLimit"):
         kwargs["throttle_limit"] = int(call.get("ThrottleLimit")) or 32
     if call.has("Session"):
-        raise ShellError(
-            "New-PSSession -Session is not supported by psremoting yet; use -ComputerName with the "
-            "sessions' computer names.",
-            "New-PSSession",
-        )
+        return _sessions_like(call, _list(call.get("Session")) or [], names, kwargs)
+    if names:
+        kwargs["name"] = names
     if call.has("ConnectionUri"):
         targets: dict[str, Any] = {"connection_uri": [str(u) for u in _list(call.get("ConnectionUri")) or []]}
     else:
         computers = _list(call.get("ComputerName")) or _list(call.input or None) or ["localhost"]
-        targets = {"computer_name": [str(c) for c in computers]}
+        targets = computer_targets(call, [str(c) for c in computers], kwargs)
     result = api.new_pssession(**targets, **kwargs)
     for error in getattr(result, "errors", ()):
-        call.context.error(_with_computer(error), "New-PSSession")
+        call.write_error(_with_computer(error), error)
     return _as_list(result)
+
+
+def _sessions_like(call: Call, sessions: list[Any], names: list[str], kwargs: dict[str, Any]) -> list[Any]:
+    """New-PSSession -Session: a new session connected as each given one is (same computer,
+    port, configuration, options and credential)."""
+    from psremoting.cmdlets import sessions as api
+    from psremoting.cmdlets.endpoints import like_session
+
+    opened: list[Any] = []
+    for index, session in enumerate(sessions):
+        request = {**like_session(session), **{k: v for k, v in kwargs.items() if k == "throttle_limit"}}
+        if index < len(names):
+            request["name"] = names[index]
+        try:
+            opened.append(api.new_pssession(**request))
+        except Exception as error:  # noqa: BLE001 - one failure is a non-terminating error
+            call.write_error(_with_computer(error), error)
+    return opened
 
 
 def _with_computer(error: Any) -> str:
@@ -195,11 +300,23 @@ def _with_lookup_errors(call: Call, action: Callable[[], Any]) -> list[Any]:
     try:
         return _as_list(action())
     except SessionNotFoundError as error:
-        call.context.error(error.message, call.name)
+        call.write_error(error.message, error)
         return list(error.sessions)
 
 
 def enter_pssession(call: Call) -> list[Any]:
+    """Enter-PSSession; a connection that fails is a non-terminating error, as PowerShell
+    writes it (so -ErrorAction and -ErrorVariable apply)."""
+    from psremoting.protocol.errors import ConnectionFailedError
+
+    try:
+        _enter(call)
+    except ConnectionFailedError as error:
+        call.write_error(error.message, error)
+    return []
+
+
+def _enter(call: Call) -> None:
     from psremoting.cmdlets import interactive as api
 
     kwargs = _connection_kwargs(call)
@@ -245,8 +362,11 @@ def enter_pssession(call: Call) -> list[Any]:
                     "Enter-PSSession",
                 )
             computer = computer[0]
-        api.enter_pssession(str(computer), ui=ui, **kwargs)
-    return []
+        target = computer_targets(call, [str(computer)], kwargs)
+        if "connection_uri" in target:
+            api.enter_pssession(connection_uri=target["connection_uri"][0], ui=ui, **kwargs)
+        else:
+            api.enter_pssession(str(computer), ui=ui, **kwargs)
 
 
 def exit_pssession(call: Call) -> list[Any]:
@@ -288,111 +408,44 @@ def remove_pssession(call: Call) -> list[Any]:
 
         if not isinstance(error, SessionNotFoundError):
             raise
-        call.context.error(error.message, "Remove-PSSession")
+        call.write_error(error.message, error)
         if error.sessions:
             api.remove_pssession(session=error.sessions)
     return []
 
 
-def invoke_command(call: Call) -> Iterator[Any]:
-    """Invoke-Command: output is yielded, and errors, warnings and progress shown, as they arrive."""
-    from psremoting.cmdlets.invoke.command import iter_invoke_command
-
-    script = call.get("ScriptBlock")
-    kwargs: dict[str, Any] = {}
-    if script is not None:
-        kwargs["script_block"] = str(getattr(script, "text", script))
-    elif call.has("FilePath"):
-        kwargs["file_path"] = Path(os.path.expanduser(str(call.get("FilePath"))))
-    else:
-        raise ShellError(
-            "Cannot process command because of one or more missing mandatory parameters: ScriptBlock. "
-            "Give the commands in braces, for example: Invoke-Command -ComputerName Server01 { Get-Date }.",
-            "Invoke-Command",
-        )
-    if call.has("Session"):
-        kwargs["session"] = _list(call.get("Session"))
-    elif call.has("ComputerName"):
-        kwargs["computer_name"] = [str(c) for c in _list(call.get("ComputerName")) or []]
-        kwargs.update(_connection_kwargs(call))
-    else:
-        raise ShellError(
-            "The local shell runs script blocks on remote computers only: give -ComputerName or -Session, "
-            "for example: Invoke-Command -ComputerName Server01 { Get-Date }.",
-            "Invoke-Command",
-        )
-    if call.has("ArgumentList"):
-        kwargs["argument_list"] = _list(call.get("ArgumentList")) or []
-    if call.get("InDisconnectedSession"):
-        from psremoting.cmdlets.invoke.command import invoke_command as invoke
-
-        if "computer_name" not in kwargs:
-            raise ShellError(
-                "Invoke-Command -InDisconnectedSession works with -ComputerName (or -ConnectionUri) only.",
-                "Invoke-Command",
-            )
-        if call.has("ThrottleLimit"):
-            kwargs["throttle_limit"] = int(call.get("ThrottleLimit")) or 32
-        names = [str(n) for n in _list(call.get("SessionName")) or []] or None
-        started = invoke(**kwargs, in_disconnected_session=True, session_name=names)
-        for error in getattr(started, "errors", ()):
-            call.context.error(_with_computer(error), "Invoke-Command")
-        return iter(_as_list(started))
-    if call.has("SessionName"):
-        raise ShellError(
-            "The SessionName parameter can only be used with the Disconnected switch parameter.",
-            "Invoke-Command",
-        )
-    if call.has("ThrottleLimit"):
-        kwargs["throttle_limit"] = int(call.get("ThrottleLimit")) or 32
-    if call.get("HideComputerName"):
-        kwargs["hide_computer_name"] = True
-    using = getattr(call.context, "using_values", None)
-    if callable(using) and "script_block" in kwargs:
-        kwargs["using"] = using(kwargs["script_block"])
-    action = str(call.get("ErrorAction") or "continue").lower()
-    return _invoke_events(call, iter_invoke_command(**kwargs), action)
-
-
-def _invoke_events(call: Call, events: Any, action: str) -> Iterator[Any]:
-    ui = call.context.ui
-    try:
-        for event in events:
-            if event.kind == "output":
-                yield event.value
-            elif event.kind == "error":
-                if action == "stop":
-                    raise ShellError(_error_text(event.value), "Invoke-Command")
-                if action not in ("silentlycontinue", "ignore"):
-                    call.context.error(_error_text(event.value), "")
-            elif event.kind == "warning":
-                ui.write_warning_line(str(event.value))
-            elif event.kind == "verbose":
-                ui.write_verbose_line(str(event.value))
-            elif event.kind == "debug":
-                ui.write_debug_line(str(event.value))
-            elif event.kind == "information":
-                ui.write_line(str(event.value))
-            elif event.kind == "progress":
-                ui.write_progress(0, event.value)
-    finally:
-        events.close()
-        end = getattr(ui, "end_command", None)
-        if callable(end):
-            end()
-
-
-def _error_text(record: Any) -> str:
-    formatter = getattr(record, "format", None)
-    return str(formatter()) if callable(formatter) else str(record)
-
-
 def new_pssessionoption(call: Call) -> list[Any]:
-    from psremoting.console.cmdlets import COMMON_PARAMS
+    from psremoting.console.cmdlet_types import COMMON_PARAMS
     from psremoting.transport.options import SessionOption
 
     common = {p.name for p in COMMON_PARAMS}
     options = {k: v for k, v in call.params.items() if k not in common}
+    # Switches this client's behaviour already matches: it never compresses PSRP data, and
+    # it never checks certificate revocation.
+    options.pop("NoCompression", None)
+    redirections = options.pop("MaximumRedirection", None)
+    if redirections is not None and int(redirections) != 0:
+        raise ShellError(
+            f"-MaximumRedirection {redirections} is not supported on this client: it does not follow WinRM "
+            "redirections (-AllowRedirection), so 0 is the only value that holds; connect to the address the "
+            "server redirects to instead.",
+            call.name,
+        )
+    access = options.get("ProxyAccessType")
+    if access is not None and str(access).lower() not in ("none", "noproxyserver"):
+        raise ShellError(
+            f"-ProxyAccessType {access} is not supported on this client: it reads the Windows proxy settings, "
+            "which this client does not have. Use None (the HTTP_PROXY/HTTPS_PROXY environment), "
+            "NoProxyServer, or psremoting --proxy URL.",
+            call.name,
+        )
+    if access is not None and str(access).lower() == "none":
+        options.pop("ProxyAccessType")
+    if "ApplicationArguments" in options and not isinstance(options["ApplicationArguments"], dict):
+        raise ShellError(
+            "Cannot bind parameter 'ApplicationArguments': give a hashtable, for example @{ Tier = 'web' }.",
+            call.name,
+        )
     return [SessionOption.from_powershell(**options)]
 
 
@@ -448,15 +501,15 @@ def connect_pssession(call: Call) -> list[Any]:
     return _as_list(connect(_sessions_of(call, "Connect-PSSession")))
 
 
-def receive_pssession(call: Call) -> Iterator[Any]:
+def receive_pssession(call: Call) -> Iterable[Any]:
     """Receive-PSSession: the output of the session's disconnected command, streamed."""
     from psremoting.cmdlets.disconnected import iter_receive_pssession
+    from psremoting.console.invoke_cmd import relay_events
 
     sessions = _sessions_of(call, "Receive-PSSession", exact_name=True)
     if not sessions:
         return iter(())
-    action = str(call.get("ErrorAction") or "continue").lower()
-    return _invoke_events(call, iter_receive_pssession(sessions[0]), action)
+    return relay_events(call, iter_receive_pssession(sessions[0]))
 
 
 IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {
@@ -465,7 +518,6 @@ IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {
     "Enter-PSSession": enter_pssession,
     "Exit-PSSession": exit_pssession,
     "Remove-PSSession": remove_pssession,
-    "Invoke-Command": invoke_command,
     "New-PSSessionOption": new_pssessionoption,
     "Get-Credential": get_credential,
     "Disconnect-PSSession": disconnect_pssession,

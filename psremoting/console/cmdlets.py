@@ -10,64 +10,28 @@ position 0) is told apart by the value's type (`kinds`). What each cmdlet does l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from psremoting.console import filecmds, implicit_cmds, jobcmds
+from psremoting.console.cmdlet_types import COMMON_PARAMS, NOT_ON_THIS_CLIENT, CmdletSpec, Param, refused
+
+__all__ = ["COMMON_PARAMS", "CmdletSpec", "Param", "SPECS", "all_names", "lookup", "parameters_of", "refused"]
 
 
-@dataclass(frozen=True)
-class Param:
-    """One parameter: `kind` is the value type (`string`, `string[]`, `int`, `switch`, `session`...)."""
-
-    name: str
-    kind: str = "string"
-    aliases: tuple[str, ...] = ()
-    position: int | None = None
-    mandatory: bool = False
-    pipeline: bool = False
-    help: str = ""
-    sets: tuple[str, ...] = ()  # parameter sets; empty = all of them
-
-    @property
-    def is_switch(self) -> bool:
-        return self.kind == "switch"
-
-
-@dataclass(frozen=True)
-class CmdletSpec:
-    """A cmdlet's name, aliases, parameters and one-line synopsis."""
-
-    name: str
-    synopsis: str
-    params: tuple[Param, ...] = ()
-    aliases: tuple[str, ...] = ()
-    remaining: str | None = None  # parameter taking any extra positional arguments
-    api: str | None = None  # psremoting attribute the cmdlet needs; absent -> not available
-    common: bool = True  # takes the common parameters (-Verbose, -ErrorAction, ...)
-    default_set: str | None = None
-
-
-COMMON_PARAMS: tuple[Param, ...] = (
-    Param("Verbose", "switch", ("vb",)),
-    Param("Debug", "switch", ("db",)),
-    Param("ErrorAction", "string", ("ea",)),
-    Param("WarningAction", "string", ("wa",)),
-    Param("InformationAction", "string", ("infa",)),
-    Param("ProgressAction", "string", ("proga",)),
-    Param("ErrorVariable", "string", ("ev",)),
-    Param("WarningVariable", "string", ("wv",)),
-    Param("InformationVariable", "string", ("iv",)),
-    Param("OutVariable", "string", ("ov",)),
-    Param("OutBuffer", "int", ("ob",)),
-    Param("PipelineVariable", "string", ("pv",)),
+#: Where to connect: only with -ComputerName (a connection URI holds them itself).
+_ADDRESS: tuple[Param, ...] = (
+    Param("Port", "int", help="The port on the remote computer (default 5985, or 5986 with -UseSSL)."),
+    Param("UseSSL", "switch", help="Use HTTPS."),
+    Param("ApplicationName", "string", help="The application name in the URI (default WSMAN)."),
 )
 
-_CONNECTION_ALL: tuple[Param, ...] = (
+#: How to log on, with -ComputerName or -ConnectionUri.
+_LOGON: tuple[Param, ...] = (
     Param(
         "Credential",
         "credential",
         help="A user account (user name or PSCredential); prompts for the password.",
     ),
-    Param("Port", "int", help="The port on the remote computer (default 5985, or 5986 with -UseSSL)."),
-    Param("UseSSL", "switch", help="Use HTTPS."),
     Param(
         "Authentication",
         "string",
@@ -75,8 +39,6 @@ _CONNECTION_ALL: tuple[Param, ...] = (
     ),
     Param("ConfigurationName", "string", help="The session configuration (default Microsoft.PowerShell)."),
     Param("SessionOption", "option", help="Advanced options, from New-PSSessionOption."),
-    Param("ApplicationName", "string", help="The application name in the URI (default WSMan)."),
-    Param("CertificateThumbprint", "string"),
     Param(
         "CertificatePath",
         "string",
@@ -87,11 +49,11 @@ _CONNECTION_ALL: tuple[Param, ...] = (
         "string",
         help="(psremoting extension) The PEM file of the -CertificatePath certificate's key.",
     ),
-    Param("EnableNetworkAccess", "switch"),
-    Param("AllowRedirection", "switch"),
 )
 
-_CONNECTION = _CONNECTION_ALL
+
+#: Where and how to connect, for -ComputerName parameter sets.
+_CONNECTION: tuple[Param, ...] = _ADDRESS + _LOGON
 
 
 def _in_sets(params: tuple[Param, ...], *sets: str) -> tuple[Param, ...]:
@@ -126,7 +88,14 @@ SPECS: tuple[CmdletSpec, ...] = (
             ),
             Param("Name", "string[]", help="Friendly names for the sessions."),
             Param("ThrottleLimit", "int"),
-            *_in_sets(_CONNECTION, "ComputerName", "Uri"),
+            *_in_sets(_ADDRESS, "ComputerName"),
+            *_in_sets(_LOGON, "ComputerName", "Uri"),
+            *NOT_ON_THIS_CLIENT,
+            refused(
+                "UseWindowsPowerShell",
+                "switch",
+                "it starts a local Windows PowerShell 5.1 process, and there is none on this client",
+            ),
         ),
         ("nsn",),
         api="new_pssession",
@@ -207,7 +176,9 @@ SPECS: tuple[CmdletSpec, ...] = (
                 help="The URI of the connection endpoint.",
                 sets=("Uri",),
             ),
-            *_in_sets(_CONNECTION, "ComputerName", "Uri"),
+            *_in_sets(_ADDRESS, "ComputerName"),
+            *_in_sets(_LOGON, "ComputerName", "Uri"),
+            *NOT_ON_THIS_CLIENT,
         ),
         ("etsn",),
         api="enter_pssession",
@@ -271,13 +242,21 @@ SPECS: tuple[CmdletSpec, ...] = (
                 sets=("Session", "FilePathRunspace"),
             ),
             Param(
+                "ConnectionUri",
+                "string[]",
+                ("URI", "CU"),
+                0,
+                help="URIs of the connection endpoints.",
+                sets=("Uri", "FilePathUri"),
+            ),
+            Param(
                 "ScriptBlock",
                 "scriptblock",
                 ("Command",),
                 1,
                 True,
                 help="The commands to run.",
-                sets=("ComputerName", "Session"),
+                sets=("ComputerName", "Session", "Uri"),
             ),
             Param(
                 "FilePath",
@@ -286,7 +265,7 @@ SPECS: tuple[CmdletSpec, ...] = (
                 1,
                 True,
                 help="A local script file to run remotely.",
-                sets=("FilePathComputerName", "FilePathRunspace"),
+                sets=("FilePathComputerName", "FilePathRunspace", "FilePathUri"),
             ),
             Param("ArgumentList", "object[]", ("Args",), help="Values for the script block's parameters."),
             Param("ThrottleLimit", "int", help="Concurrent connections (default 32)."),
@@ -299,8 +278,24 @@ SPECS: tuple[CmdletSpec, ...] = (
                 help="Start the command, disconnect, and return the sessions (Receive-PSSession gets the output).",
                 sets=("ComputerName", "FilePathComputerName"),
             ),
-            Param("InputObject", "object", pipeline=True),
-            *_in_sets(_CONNECTION, "ComputerName", "FilePathComputerName"),
+            Param("InputObject", "object", pipeline=True, help="Input for the command ($input, process {})."),
+            Param("AsJob", "switch", help="Run as a background job (Get-Job, Receive-Job)."),
+            Param("JobName", "string", help="A friendly name for the job (with -AsJob)."),
+            *_in_sets(_ADDRESS, "ComputerName", "FilePathComputerName"),
+            *_in_sets(_LOGON, "ComputerName", "FilePathComputerName", "Uri", "FilePathUri"),
+            *NOT_ON_THIS_CLIENT,
+            refused(
+                "NoNewScope",
+                "switch",
+                "it runs a script block in the current scope of the local session, and the psremoting "
+                "shell runs script blocks on remote computers only",
+            ),
+            refused(
+                "RemoteDebug",
+                "switch",
+                "it attaches PowerShell's script debugger to the remote command, and the psremoting "
+                "shell has no script debugger",
+            ),
         ),
         ("icm",),
         api="invoke_command",
@@ -318,23 +313,89 @@ SPECS: tuple[CmdletSpec, ...] = (
             Param(
                 "SkipCNCheck", "switch", help="Do not check the certificate's name against the computer name."
             ),
-            Param("SkipRevocationCheck", "switch"),
-            Param("NoEncryption", "switch"),
-            Param("NoCompression", "switch"),
-            Param("UseUTF16", "switch"),
-            Param("IncludePortInSPN", "switch"),
-            Param("OpenTimeout", "int", ("OpenTimeoutMSec",)),
-            Param("OperationTimeout", "int", ("OperationTimeoutMSec",)),
-            Param("CancelTimeout", "int", ("CancelTimeoutMSec",)),
-            Param("IdleTimeout", "int", ("IdleTimeoutMSec",)),
-            Param("MaximumRedirection", "int"),
-            Param("MaximumReceivedDataSizePerCommand", "int"),
-            Param("MaximumReceivedObjectSize", "int"),
-            Param("MaxConnectionRetryCount", "int"),
-            Param("OutputBufferingMode", "string"),
-            Param("ProxyAccessType", "string"),
-            Param("Culture", "string"),
-            Param("UICulture", "string"),
+            Param(
+                "SkipRevocationCheck",
+                "switch",
+                help="Do not check the certificate's revocation status (this client never checks it).",
+            ),
+            Param("NoEncryption", "switch", help="Allow unencrypted HTTP (Basic over HTTP)."),
+            Param(
+                "NoCompression", "switch", help="Do not compress (this client never compresses PSRP data)."
+            ),
+            Param("NoMachineProfile", "switch", help="Do not load the user's profile on the server."),
+            Param(
+                "OpenTimeout",
+                "int",
+                ("OpenTimeoutMSec",),
+                help="Milliseconds to wait for the session to open.",
+            ),
+            Param(
+                "OperationTimeout",
+                "int",
+                ("OperationTimeoutMSec",),
+                help="Milliseconds one WS-Management operation may take.",
+            ),
+            Param("CancelTimeout", "int", ("CancelTimeoutMSec",), help="Milliseconds to wait for a stop."),
+            Param(
+                "IdleTimeout",
+                "int",
+                ("IdleTimeoutMSec",),
+                help="Milliseconds the server keeps an idle session.",
+            ),
+            Param("MaxConnectionRetryCount", "int", help="Retries of a failed connection attempt."),
+            Param("Culture", "string", help="The culture (WS-Management DataLocale), e.g. de-DE."),
+            Param("UICulture", "string", help="The UI culture (WS-Management Locale), e.g. fr-FR."),
+            Param("ApplicationArguments", "object", help="A hashtable the server sees in $PSSenderInfo."),
+            Param(
+                "MaximumRedirection",
+                "int",
+                help="0 only: this client does not follow redirections (-AllowRedirection is not supported).",
+            ),
+            Param(
+                "ProxyAccessType",
+                "string",
+                help="None (proxies from the environment) or NoProxyServer; the Windows settings are not available.",
+            ),
+            refused(
+                "ProxyAuthentication",
+                "string",
+                "give the proxy as a URL with its credentials instead (psremoting --proxy, or "
+                "SessionOption(proxy=...) in Python)",
+            ),
+            refused(
+                "ProxyCredential",
+                "credential",
+                "give the proxy as a URL with its credentials instead (psremoting --proxy, or "
+                "SessionOption(proxy=...) in Python)",
+            ),
+            refused(
+                "UseUTF16",
+                "switch",
+                "this client always sends its requests in UTF-8, which every WinRM server accepts",
+            ),
+            refused(
+                "IncludePortInSPN",
+                "switch",
+                "this client asks Kerberos for the service name without the port; connect to the "
+                "default port or register that name for the server",
+            ),
+            refused(
+                "MaximumReceivedDataSizePerCommand",
+                "int",
+                "this client caps each answer from the server itself (see the psremoting "
+                "documentation) and has no per-command limit yet",
+            ),
+            refused(
+                "MaximumReceivedObjectSize",
+                "int",
+                "this client caps each answer from the server itself (see the psremoting "
+                "documentation) and has no per-object limit yet",
+            ),
+            refused(
+                "OutputBufferingMode",
+                "string",
+                "the output buffering mode of disconnected sessions cannot be chosen on this client yet",
+            ),
         ),
         (),
         api="SessionOption",
@@ -461,6 +522,8 @@ SPECS: tuple[CmdletSpec, ...] = (
     ),
     CmdletSpec("Get-History", "Lists the commands typed at this prompt.", (), ("h", "history", "ghy")),
 )
+
+SPECS = SPECS + jobcmds.SPECS + filecmds.SPECS + implicit_cmds.SPECS
 
 _BY_NAME: dict[str, CmdletSpec] = {}
 for _spec in SPECS:

@@ -76,8 +76,20 @@ class RemoteCompleter(Completer):
 class LocalCompleter(Completer):
     """The local shell's cmdlets, their parameters, `$variables` and local paths."""
 
-    def __init__(self, variables: Callable[[], Iterable[str]] | None = None) -> None:
+    def __init__(
+        self,
+        variables: Callable[[], Iterable[str]] | None = None,
+        commands: Callable[[], Iterable[Any]] | None = None,
+    ) -> None:
         self._variables = variables or (lambda: ())
+        #: More commands than the table's: the proxies Import-PSSession made (CmdletSpecs).
+        self._commands = commands or (lambda: ())
+
+    def _lookup(self, name: str) -> Any:
+        for spec in self._commands():
+            if spec.name.lower() == name.lower():
+                return spec
+        return cmdlets.lookup(name)
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         before = document.text_before_cursor
@@ -93,12 +105,13 @@ class LocalCompleter(Completer):
                     yield Completion("$" + name, start_position=start)
             return
         if not statement.strip() or statement.rstrip().endswith("="):
-            for name in sorted(set(cmdlets.all_names()), key=str.lower):
+            extra = [spec.name for spec in self._commands()]
+            for name in sorted(set(cmdlets.all_names()) | set(extra), key=str.lower):
                 if name.lower().startswith(lower):
                     yield Completion(name, start_position=start)
             return
         if current.startswith("-"):
-            spec = cmdlets.lookup(statement.split()[0]) if statement.split() else None
+            spec = self._lookup(statement.split()[0]) if statement.split() else None
             if spec is not None:
                 for param in cmdlets.parameters_of(spec):
                     if ("-" + param.name).lower().startswith(lower):

@@ -19,6 +19,41 @@ def is_session(value: Any) -> bool:
     return all(hasattr(value, a) for a in ("computer_name", "state", "instance_id", "availability"))
 
 
+def is_job(value: Any) -> bool:
+    """A background job (psremoting.cmdlets.jobs.Job, duck-typed)."""
+    return all(hasattr(value, a) for a in ("child_jobs", "ps_job_type_name", "has_more_data"))
+
+
+def is_module(value: Any) -> bool:
+    """A module of imported commands (Import-PSSession's PSModuleInfo, duck-typed)."""
+    return all(hasattr(value, a) for a in ("exported_commands", "module_type", "version", "name"))
+
+
+def module_table(modules: list[Any], header: bool = True) -> str:
+    """PowerShell's Module view: ModuleType 10, Version 10, PreRelease 10, Name 35, ExportedCommands."""
+
+    def cell(text: str, width: int) -> str:
+        return (text[: width - 1] + "…" if len(text) > width else text).ljust(width)
+
+    lines = []
+    if header:
+        lines = [
+            " ".join(
+                cell(h, w) for h, w in (("ModuleType", 10), ("Version", 10), ("PreRelease", 10), ("Name", 35))
+            )
+            + " ExportedCommands",
+            " ".join(
+                cell(h, w) for h, w in (("----------", 10), ("-------", 10), ("----------", 10), ("----", 35))
+            )
+            + " ----------------",
+        ]
+    for m in modules:
+        commands = "{" + ", ".join(m.exported_commands) + "}"
+        row = [cell(str(m.module_type), 10), cell(str(m.version), 10), cell("", 10), cell(str(m.name), 35)]
+        lines.append(" ".join(row) + " " + commands)
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def flatten(values: Iterable[Any]) -> Iterator[Any]:
     """Items of lists and tuples one by one, as the pipeline unrolls them."""
     for value in values:
@@ -106,6 +141,10 @@ def credential_table(credentials: list[Any]) -> str:
 def _kind(value: Any) -> str:
     if is_session(value):
         return "session"
+    if is_job(value):
+        return "job"
+    if is_module(value):
+        return "module"
     if type(value).__name__ in _CREDENTIAL_COLUMNS:
         return "credential" + type(value).__name__
     if _properties(value) is not None:
@@ -129,6 +168,12 @@ def render(values: Iterable[Any]) -> str:
             from psremoting.cmdlets.formatting import format_table
 
             blocks.append("\n" + format_table(list(group)).strip("\n") + "\n")
+        elif group_kind == "module":
+            blocks.append("\n" + module_table(list(group)) + "\n")
+        elif group_kind == "job":
+            from psremoting.cmdlets.formatting import format_job_table
+
+            blocks.append("\n" + format_job_table(list(group)).strip("\n") + "\n")
         elif group_kind.startswith("credential"):
             blocks.append("\n" + credential_table(group) + "\n")
         elif group_kind == "record":
@@ -176,6 +221,13 @@ class StreamingDisplay:
             from psremoting.cmdlets.formatting import format_table
 
             lines = format_table([item]).rstrip("\n").split("\n")
+            return "\n".join(lines if first else lines[2:])
+        if kind == "module":
+            return module_table([item], header=first)
+        if kind == "job":
+            from psremoting.cmdlets.formatting import format_job_table
+
+            lines = format_job_table([item]).rstrip("\n").split("\n")
             return "\n".join(lines if first else lines[2:])
         if kind.startswith("credential"):
             lines = credential_table([item]).split("\n")

@@ -174,10 +174,16 @@ def _syntax_of(spec: CmdletSpec) -> tuple[str, ...]:
 
 
 def help_for(
-    name: str, *, full: bool = False, examples: bool = False, parameter: str | None = None
+    name: str,
+    *,
+    full: bool = False,
+    examples: bool = False,
+    parameter: str | None = None,
+    spec: CmdletSpec | None = None,
 ) -> str | None:
-    """The help text of the cmdlet `name` (or one of its aliases), or None if unknown."""
-    spec = lookup(name)
+    """The help text of the cmdlet `name` (or one of its aliases, or the `spec` given, such as
+    an imported command's), or None if unknown."""
+    spec = spec or lookup(name)
     if spec is None:
         return None
     out: list[str] = [""]

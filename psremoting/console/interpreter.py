@@ -10,13 +10,24 @@ errors in PowerShell 7's concise view (`Cmdlet: message`), in red.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from psremoting.console import builtins, cmdlets, display, localcmds
+from psremoting.console import (
+    builtins,
+    cmdlets,
+    display,
+    filecmds,
+    implicit_cmds,
+    invoke_cmd,
+    jobcmds,
+    localcmds,
+)
 from psremoting.console.binding import bind
+from psremoting.console.common_params import CommonSettings
 from psremoting.console.errors import CommandNotSupported, ShellError, describe
 from psremoting.pslang import ast as A
 from psremoting.pslang.evaluator import EvaluationError, Evaluator, ExitRequest, FlowControl, ThrowRequest
@@ -27,6 +38,10 @@ from psremoting.pslang.values import get_member
 IMPLEMENTATIONS: dict[str, Callable[[builtins.Call], Iterable[Any]]] = {
     **builtins.IMPLEMENTATIONS,
     **localcmds.IMPLEMENTATIONS,
+    **invoke_cmd.IMPLEMENTATIONS,
+    **jobcmds.IMPLEMENTATIONS,
+    **filecmds.IMPLEMENTATIONS,
+    **implicit_cmds.IMPLEMENTATIONS,
 }
 
 
@@ -77,12 +92,18 @@ class Interpreter:
         )
         self.evaluator = _ShellEvaluator(self.scope, self._run_pipeline)
         self._failed = False
+        #: Commands imported from sessions (Import-PSSession, Import-Module): proxies.
+        self.imported = implicit_cmds.ImportedCommands()
 
     # -- the ShellContext that cmdlets see ---------------------------------------------
     def error(self, message: str, command: str) -> None:
         """A non-terminating error: shown at once, the command goes on."""
         self._failed = True
         self.ui.write_error_line(f"{command}: {message}" if command else message)
+
+    def mark_failed(self) -> None:
+        """A command wrote an error that was not shown (-ErrorAction SilentlyContinue)."""
+        self._failed = True
 
     def history(self) -> list[str]:
         return self._history()
@@ -93,6 +114,10 @@ class Interpreter:
 
         names = {m.group(1).strip("{}") for m in re.finditer(r"\$using:(\{[^}]+\}|[\w?]+)", script, re.I)}
         return {name: self.scope.lookup(name) for name in names}
+
+    def command_names(self) -> list[str]:
+        """Every command name the shell knows: its cmdlets and aliases, and imported proxies."""
+        return cmdlets.all_names() + self.imported.names()
 
     def variable_names(self) -> list[str]:
         return sorted(set(self.scope.names()) | {"true", "false", "null", "env:"})
@@ -158,7 +183,8 @@ class Interpreter:
     def _guard(self, data: Iterable[Any], command: Any) -> Iterator[Any]:
         """Iterate a cmdlet's output, reporting its failure under its name."""
         name = command.name_text if isinstance(command, A.Command) else ""
-        spec = cmdlets.lookup(name) if name else None
+        imported = self.imported.lookup(name) if name else None
+        spec = imported.spec if imported is not None else (cmdlets.lookup(name) if name else None)
         try:
             yield from data
         except (ShellError, KeyboardInterrupt):
@@ -174,25 +200,56 @@ class Interpreter:
             )
         if command.invocation is not None or "\\" in name or "/" in name:
             raise CommandNotSupported(name)
-        spec = cmdlets.lookup(name)
-        if spec is None:
-            raise CommandNotSupported(name)
-        implementation = IMPLEMENTATIONS.get(spec.name)
+        proxy = self.imported.lookup(name)
+        implementation: Callable[[builtins.Call], Iterable[Any]] | None
+        if proxy is not None:  # an imported command comes first, as a function beats a cmdlet
+            spec = proxy.spec
+            implementation = functools.partial(implicit_cmds.run_proxy, proxy=proxy.proxy)
+        else:
+            found = cmdlets.lookup(name)
+            if found is None:
+                raise CommandNotSupported(name)
+            spec = found
+            implementation = IMPLEMENTATIONS.get(spec.name)
         if implementation is None:
             raise CommandNotSupported(name)
         params = bind(spec, command, evaluator, expecting_input=bool(data))
-        call = builtins.Call(spec.name, params, data, self)
+        _refuse_unsupported(spec, params)
+        common = CommonSettings.from_params(params, spec.name)
+        call = builtins.Call(spec.name, params, data, self, common)
         try:
             result = implementation(call)
-        except (ShellError, KeyboardInterrupt):
+        except ShellError:
+            common.assign(self.scope, None)
+            raise
+        except KeyboardInterrupt:
             raise
         except Exception as error:  # noqa: BLE001 - shown as PowerShell shows a cmdlet's error
+            common.assign(self.scope, None)
             raise _CommandFailed(error, spec.name) from error
-        out_var = params.get("OutVariable")
-        if out_var:
-            result = list(result)
-            self.scope.set(str(out_var).lstrip("+"), result)
-        return result
+        if not common.variables:
+            return result
+        return self._assigning(common, result)
+
+    def _assigning(self, common: CommonSettings, result: Iterable[Any]) -> Iterator[Any]:
+        """The output as it comes; -OutVariable, -ErrorVariable... are set when it ends."""
+        output: list[Any] | None = [] if common.wants_output else None
+        try:
+            for item in result:
+                if output is not None:
+                    output.append(item)
+                yield item
+        finally:
+            common.assign(self.scope, output)
+
+
+def _refuse_unsupported(spec: cmdlets.CmdletSpec, params: dict[str, Any]) -> None:
+    """A parameter PowerShell has and this client cannot honour is an error, never ignored."""
+    for param in cmdlets.parameters_of(spec):
+        if param.unsupported and param.name in params:
+            raise ShellError(
+                f"-{param.name} is not supported on this client: {param.unsupported}.", spec.name
+            )
 
 
 class _CommandFailed(Exception):

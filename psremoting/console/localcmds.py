@@ -34,11 +34,14 @@ def get_help(call: Call) -> list[Any]:
             "",
         ]
         return ["\n".join(lines)]
+    imported = getattr(call.context, "imported", None)
+    proxy = imported.lookup(str(name)) if imported is not None else None
     text = help_for(
         str(name),
         full=bool(call.get("Full") or call.get("Detailed")),
         examples=bool(call.get("Examples")),
         parameter=call.get("Parameter"),
+        spec=proxy.spec if proxy is not None else None,
     )
     if text is None:
         raise ShellError(
@@ -55,23 +58,29 @@ def get_command(call: Call) -> list[Any]:
     patterns = [str(p).lower() for p in (call.get("Name") or ["*"])] if call.has("Name") else ["*"]
     if isinstance(call.get("Name"), str):
         patterns = [str(call.get("Name")).lower()]
-    rows = []
+    rows: list[tuple[str, str, str]] = []  # (CommandType, Name, Alias or Source)
+    imported = getattr(call.context, "imported", None)
+    if imported is not None:
+        for entry in imported.specs():
+            if any(fnmatch.fnmatch(entry.name.lower(), p) for p in patterns):
+                proxy = imported.lookup(entry.name)
+                rows.append(("Function", entry.name, proxy.proxy.module.name if proxy is not None else ""))
     for spec in cmdlets.SPECS:
         names = [spec.name, *spec.aliases]
         if any(fnmatch.fnmatch(n.lower(), p) for n in names for p in patterns):
-            rows.append(spec)
+            rows.append(("Cmdlet", spec.name, ", ".join(spec.aliases)))
     if not rows:
         raise ShellError(
             f"The term '{call.get('Name')}' is not a command of the local shell. Get-Command lists them.",
             "Get-Command",
         )
-    width = max(len(s.name) for s in rows)
+    width = max(len(name) for _kind, name, _alias in rows)
     lines = [
         "",
         f"{'CommandType':<12}{'Name'.ljust(width)}  Alias",
         f"{'-----------':<12}{'----'.ljust(width)}  -----",
     ]
-    lines += [f"{'Cmdlet':<12}{s.name.ljust(width)}  {', '.join(s.aliases)}" for s in rows]
+    lines += [f"{kind:<12}{name.ljust(width)}  {alias}" for kind, name, alias in rows]
     return ["\n".join(lines) + "\n"]
 
 

@@ -101,7 +101,7 @@ class Shell:
         from psremoting.cmdlets.interactive import current
         from psremoting.console.completion import LocalCompleter
 
-        completer = LocalCompleter(self.interpreter.variable_names)
+        completer = LocalCompleter(self.interpreter.variable_names, self.interpreter.imported.specs)
         while True:
             if current() is not None:
                 self.remote.loop()
@@ -135,9 +135,12 @@ def run_shell(emulator: bool = False) -> int:
             _close_everything()
 
 
-def run_enter(host: str, connection: dict[str, Any], *, emulator: bool = False) -> int:
+def run_enter(
+    host: str | None, connection: dict[str, Any], *, emulator: bool = False, shown: str | None = None
+) -> int:
     """`psremoting enter HOST`: a temporary session to ``host`` (``connection``: the keyword
-    arguments of ``enter_pssession``), closed on exit; 1 if it cannot connect."""
+    arguments of ``enter_pssession``; with ``connection_uri`` in it, `host` is None and
+    `shown` names the computer in messages), closed on exit; 1 if it cannot connect."""
     from psremoting.cmdlets.interactive import current, enter_pssession
     from psremoting.console.errors import describe
     from psremoting.console.terminal import command_mode
@@ -162,6 +165,6 @@ def run_enter(host: str, connection: dict[str, Any], *, emulator: bool = False) 
             if current() is not None:
                 _close_everything()
     if runner.lost_connection:
-        sys.stderr.write(f"The connection to {host} was lost; the session has ended.\n")
+        sys.stderr.write(f"The connection to {host or shown} was lost; the session has ended.\n")
         return 1
     return 0

@@ -51,7 +51,6 @@ __all__ = [
     "Collector",
     "Command",
     "PipelineIOImpl",
-    "command_metadata",
     "mark_running",
     "pipeline_id_of",
     "split_messages",
@@ -413,29 +412,3 @@ class Collector:
 
     def input(self) -> Iterator[Any]:
         return iter(())
-
-
-def command_metadata(info: Any) -> Any:
-    """A CommandInfo from Get-Command as the Selected.CmdletInfo of a GetCommandMetadata answer."""
-    from psrpcore.types import CommandTypes, PSList, PSObject, add_note_property
-
-    def prop(name: str, default: Any = None) -> Any:
-        value = getattr(info, name, default)
-        return default if value is None else value
-
-    command_type = prop("CommandType", CommandTypes.Cmdlet)
-    kind = str(getattr(command_type, "name", command_type))
-    obj = PSObject()
-    obj.PSObject.type_names = [
-        f"Selected.System.Management.Automation.{'Function' if kind == 'Function' else 'Cmdlet'}Info",
-        "System.Management.Automation.PSCustomObject",
-        "System.Object",
-    ]
-    add_note_property(obj, "Name", str(prop("Name", "")))
-    add_note_property(obj, "Namespace", str(prop("ModuleName", prop("Source", ""))))
-    add_note_property(obj, "HelpUri", str(prop("HelpUri", "")))
-    add_note_property(obj, "CommandType", command_type)
-    add_note_property(obj, "ResolvedCommandName", None)
-    add_note_property(obj, "OutputType", PSList())
-    add_note_property(obj, "Parameters", None)
-    return obj

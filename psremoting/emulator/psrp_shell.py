@@ -31,12 +31,12 @@ from psrpcore.types import (
 )
 
 from psremoting.emulator import faults
+from psremoting.emulator.command_metadata import command_metadata, wanted
 from psremoting.emulator.pipelines import (
     RUNSPACEPOOL_STATE,
     Collector,
     Command,
     PipelineIOImpl,
-    command_metadata,
     mark_running,
     pipeline_id_of,
     split_messages,
@@ -187,10 +187,16 @@ class PSRPShell(ClientConnection, Shell):
         elif isinstance(event, psrpcore.GetCommandMetadataEvent):
             command = self._command_by_pipeline(event.pipeline_id)
             mark_running(command.pipeline)
-            names = list(getattr(command.pipeline.metadata, "name", None) or ["*"])
+            request = command.pipeline.metadata
+            names = list(getattr(request, "name", None) or ["*"])
             threading.Thread(
                 target=self._answer_command_metadata,
-                args=(command, names),
+                args=(
+                    command,
+                    names,
+                    getattr(request, "command_type", None),
+                    getattr(request, "namespace", None),
+                ),
                 name="emulator-metadata",
                 daemon=True,
             ).start()
@@ -212,9 +218,12 @@ class PSRPShell(ClientConnection, Shell):
             running = sum(1 for c in self.commands.values() if not c.finished)
             self.pool.runspace_availability_response(event.ci, max(0, self.pool.max_runspaces - running))
 
-    def _answer_command_metadata(self, command: Command, names: list[str]) -> None:
-        """GetCommandMetadata: the engine's ``Get-Command -Name names``, shaped as Windows answers
-        it (a count, then one Selected.CmdletInfo per command; parameters are not described)."""
+    def _answer_command_metadata(
+        self, command: Command, names: list[str], command_type: Any = None, namespaces: Any = None
+    ) -> None:
+        """GetCommandMetadata: the engine's ``Get-Command -Name names`` of the requested
+        CommandType and modules (Namespace), shaped as Windows answers it: a count, then one
+        Selected.CmdletInfo per command with its parameters (emulator.command_metadata)."""
         found: list[Any] = []
         try:
             collector = Collector()
@@ -224,7 +233,7 @@ class PSRPShell(ClientConnection, Shell):
             with self.cond:
                 engine = self.engine
             engine.invoke([query], collector)
-            found = collector.output
+            found = [item for item in collector.output if wanted(item, engine, command_type, namespaces)]
         except Exception:
             log.exception("Get-Command failed while answering GetCommandMetadata")
         with self.cond:
@@ -233,7 +242,7 @@ class PSRPShell(ClientConnection, Shell):
                 return
             pipeline.write_output(psrpcore.types.CommandMetadataCount(Count=len(found)))
             for item in found:
-                pipeline.write_output(command_metadata(item))
+                pipeline.write_output(command_metadata(item, engine))
             pipeline.complete()
             command.finished = True
             self.pump(self.fragment_size)

@@ -14,7 +14,8 @@ so that both sides report the same message):
              missing); with ``-Recurse`` and a directory, then every item below it (parents first).
 ``mkdir``    ``-Paths`` (absolute paths). Creates each directory (and its parents). Output: none.
              Error: ``Failed to create directory '{0}' on remote destination.``
-``upload``   ``-Path`` (the absolute target file). Input: ``byte[]`` chunks, then the SHA-256 of
+``upload``   ``-Path`` (the absolute target file), ``-Force`` (bool, optional: replace a
+             read-only target; without it that is Delete's "Access to the path ... is denied."). Input: ``byte[]`` chunks, then the SHA-256 of
              the whole file as a lower-case hex string. A chunk's first byte says how the rest
              is coded: 0 as is, 1 raw deflate (RFC 1951; .NET's DeflateStream). Writes a temporary file next to the
              target, checks the hash, then replaces the target. Output: the target path.
@@ -91,7 +92,7 @@ foreach ($p in $Paths) {
 UPLOAD = (
     marker("upload")
     + r"""
-param([string]$Path)
+param([string]$Path, [bool]$Force)
 begin {
     $ErrorActionPreference = 'Stop'
 """
@@ -140,7 +141,10 @@ end {
         if ($actual -ne $expected) {
             throw "Failed to copy file $Path to remote target destination: the SHA-256 of the data received ($actual) does not match the source ($expected); the partial file was removed."
         }
-        if ([IO.File]::Exists($Path)) { [IO.File]::Delete($Path) }
+        if ([IO.File]::Exists($Path)) {
+            if ($Force) { [IO.File]::SetAttributes($Path, [IO.FileAttributes]::Normal) }
+            [IO.File]::Delete($Path)
+        }
         [IO.File]::Move($temp, $Path)
     } finally {
         $stream.Dispose()

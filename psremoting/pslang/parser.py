@@ -78,16 +78,53 @@ def _parse_cached(text: str) -> A.Script:
     return _parse_uncached(text)
 
 
+#: A parameter name ending in digits (-UseUTF16): tree-sitter-powershell ends the parameter at
+#: the first digit and reads the rest as a redirection missing its ">".
+_DIGIT_PARAMETER = re.compile(r"(?<=[\s(;|{])-([A-Za-z_][A-Za-z_]*?)(\d+)(?=[\s:;|)}]|$)")
+_DIGIT_WORDS = "qwertyuiop"  # 0-9 as letters, behind a marker no PowerShell name has
+
+
+def _hide_parameter_digits(text: str) -> tuple[str, dict[str, str]]:
+    """`text` with the digits of such parameter names spelled as letters (outside quotes), and
+    the names to give back (spelled -> real)."""
+    if not any(c.isdigit() for c in text):
+        return text, {}
+    renames: dict[str, str] = {}
+    out: list[str] = []
+    quote: str | None = None
+    last = 0
+    for index, ch in enumerate(text):
+        if quote is not None:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+            continue
+        if ch != "-":
+            continue
+        match = _DIGIT_PARAMETER.match(text, index)  # its look-behind sees the character before
+        if match is None:
+            continue
+        spelled = match.group(1) + "Xqz" + "".join(_DIGIT_WORDS[int(d)] for d in match.group(2))
+        renames[spelled.lower()] = match.group(1) + match.group(2)
+        out.append(text[last:index] + "-" + spelled)
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out), renames
+
+
 def _parse_uncached(text: str) -> A.Script:
     if not text.strip():
         return A.Script((), text)
-    source = text
+    source, renames = _hide_parameter_digits(text)
     for _ in range(8):
         data = source.encode("utf-8")
         tree = _PARSER.parse(data)
         root = tree.root_node
         if not root.has_error:
             builder = _Builder(data)
+            builder.renames = renames
             param_block = next((c for c in root.named_children if c.type == "param_block"), None)
             params = builder._parameter_names(param_block) if param_block is not None else ()
             try:
@@ -147,6 +184,8 @@ class _Builder(ExpressionBuilder):
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        #: Parameter names whose digits were spelled as letters for the grammar (spelled -> real).
+        self.renames: dict[str, str] = {}
 
     def src(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8")
@@ -162,10 +201,26 @@ class _Builder(ExpressionBuilder):
             kind = child.type
             if kind in ("statement_list", "script_block_body", "statement_block"):
                 self._collect_statements(child, out)
+            elif kind == "named_block_list":
+                out.extend(
+                    self._named_block(block) for block in child.named_children if block.type == "named_block"
+                )
             elif kind in ("comment", "empty_statement", "param_block"):
                 continue
             else:
                 out.append(self.statement(child))
+
+    def _named_block(self, node: Node) -> A.Statement:
+        """``begin { }`` inside a script block: written as the command the grammar reads at a
+        script's top level (``begin`` with one script block argument), so that both places
+        look alike to :func:`psremoting.pslang.blocks.named_blocks`."""
+        name_node = next(c for c in node.named_children if c.type == "block_name")
+        block = next(c for c in node.named_children if c.type == "statement_block")
+        text = self.src(block)
+        inner = text[1:-1] if text.startswith("{") and text.endswith("}") else text
+        body = A.ScriptBlockExpr(inner, self.script(block, inner), (), block.start_byte)
+        command = A.Command(self.src(name_node), (body,), None, self.src(node), node.start_byte)
+        return A.Pipeline((command,), self.src(node), node.start_byte)
 
     def statement(self, node: Node) -> A.Statement:
         kind = node.type
@@ -364,7 +419,12 @@ class _Builder(ExpressionBuilder):
                 continue
             if kind == "command_parameter":
                 text = self.src(child)
-                out.append(A.CommandParameter(text[1:].rstrip(":"), None, text, child.start_byte))
+                name = text[1:].rstrip(":")
+                real = self.renames.get(name.lower())
+                if real is not None:
+                    text = text.replace(name, real)
+                    name = real
+                out.append(A.CommandParameter(name, None, text, child.start_byte))
                 if text.endswith(":"):
                     colon_pending = out[-1]  # type: ignore[assignment]
                 continue

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CaseInsensitiveDict",
+    "InputEnumerator",
     "PSCustom",
     "ScriptBlock",
     "enumerate_value",
@@ -167,9 +168,31 @@ def to_number(value: Any) -> int | float:
     raise ValueError(f'Cannot convert value "{to_string(value)}" to a number.')
 
 
+class InputEnumerator:
+    """``$input``: the pipeline input as an enumerator, read as it arrives (once).
+
+    PowerShell gives a script's end block its input this way when the input comes from
+    outside the pipeline (a remote client's input): ``$input | ...`` starts at once and
+    takes each object when it arrives, instead of waiting for all of them.
+    """
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self._items = iter(items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._items)
+
+    def __repr__(self) -> str:
+        return "System.Collections.ArrayList+ArrayListEnumeratorSimple"
+
+
 def enumerate_value(value: Any) -> Iterator[Any]:
-    """What a pipeline does with a value: lists are unrolled, everything else is one object."""
-    if isinstance(value, (list, tuple)):
+    """What a pipeline does with a value: lists (and ``$input``) are unrolled, everything else
+    is one object."""
+    if isinstance(value, (list, tuple, InputEnumerator)):
         yield from value
     elif value is not None:
         yield value

@@ -31,6 +31,7 @@ __all__ = [
     "HostUI",
     "BufferedHostUI",
     "NullHostUI",
+    "NonInteractiveHostUI",
     "FieldDescription",
     "ChoiceDescription",
     "CONSOLE_COLORS",
@@ -234,6 +235,16 @@ class NullHostUI(BufferedHostUI):
 
     def _add(self, text: str) -> None:
         return None
+
+
+class NonInteractiveHostUI(BufferedHostUI):
+    """The host of commands nobody can answer (the Python API without a HostUI, `psremoting
+    invoke`): pipelines tell the server they have no host UI (``interactive = False``), so a
+    Read-Host, Get-Credential or confirmation prompt fails there with PowerShell's
+    non-interactive-host error (HostFunctionNotImplemented) instead of reading "" here.
+    Text written to it is collected, as BufferedHostUI does."""
+
+    interactive = False
 
 
 @dataclass

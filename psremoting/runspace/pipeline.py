@@ -68,6 +68,7 @@ from psremoting.runspace.streams import Command, PipelineResult, StreamItem, Str
 from psremoting.runspace.wire import WireContext, to_wire, wire_items
 from psremoting.transport.errors import NetworkLostError, ReconnectCancelledError
 from psremoting.transport.failures import map_connection_error
+from psremoting.transport.pipeline_input import input_source
 from psremoting.transport.shell import fault_code, is_operation_timeout
 from psremoting.transport.wsman import new_message_id
 
@@ -262,7 +263,13 @@ class Pipeline:
 
     def _start_on_server(self, ps: Any) -> None:
         pool = self.pool
-        input_iter = input_generator(wire_items(self.input, self._wire)) if self.input is not None else None
+        input_iter = (
+            input_source(
+                wire_items(self.input, self._wire), packable=isinstance(self.input, (list, tuple, range))
+            )
+            if self.input is not None
+            else None
+        )
         use_pool_host = (
             pool.host_key_at_open is not None and host_data_key(pool.pool.host) == pool.host_key_at_open
         )
@@ -567,21 +574,6 @@ def _is_stop_record(record: RemoteErrorRecord) -> bool:
     return "PipelineStopped" in (record.fully_qualified_error_id or "") or (
         record.exception_type or ""
     ).endswith("PipelineStoppedException")
-
-
-def input_generator(values: Iterable[Any]) -> Iterator[Any] | None:
-    """pypsrp wants a generator (and fails on an empty one): None when there is no input."""
-    iterator = iter(values)
-    sentinel = object()
-    first = next(iterator, sentinel)
-    if first is sentinel:
-        return None
-
-    def gen() -> Iterator[Any]:
-        yield first
-        yield from iterator
-
-    return gen()
 
 
 def raise_if_stopped(pipeline: Pipeline) -> None:

@@ -37,7 +37,7 @@ from psremoting.protocol.session_texts import (
     RUNSPACE_CANNOT_BE_DISCONNECTED,
 )
 from psremoting.protocol.wsman import OPERATION_TIMED_OUT, SHELL_NOT_FOUND
-from psremoting.runspace.host import BufferedHostUI, HostState, HostUI, host_data_key, make_pshost
+from psremoting.runspace.host import HostState, HostUI, NonInteractiveHostUI, host_data_key, make_pshost
 from psremoting.runspace.reconnect import ReconnectDisplay
 from psremoting.transport.failures import map_connection_error
 from psremoting.transport.options import ConnectionInfo
@@ -103,7 +103,7 @@ class RunspacePoolConnection:
         self.label = label or info.computer_name
         self.lock = threading.RLock()
         self.host_state = HostState()
-        self.host = make_pshost(ui if ui is not None else BufferedHostUI(), self.host_state)
+        self.host = make_pshost(ui if ui is not None else NonInteractiveHostUI(), self.host_state)
         if found is None:
             self.channel = ShellChannel(info, self.host, name=self.label)
         else:

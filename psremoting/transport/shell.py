@@ -22,6 +22,7 @@ from typing import Any
 from psremoting.protocol.wsman import OPERATION_TIMED_OUT, SIGNAL_PS_STOP, SIGNAL_TERMINATE
 from psremoting.transport import wsman as ws
 from psremoting.transport.options import ConnectionInfo
+from psremoting.transport.pipeline_input import LastInput, estimated_size
 from psremoting.transport.robust import NetworkEvent, robust_scope
 
 __all__ = [
@@ -66,6 +67,23 @@ def _runspace_host_info_class() -> Any:
         _host_data = None
 
     return RunspaceHostInfo
+
+
+@functools.cache
+def _no_ui_host_info_class() -> Any:
+    from pypsrp.complex_objects import HostInfo
+
+    class NoUIHostInfo(HostInfo):
+        """HostInfo of a pipeline without a host UI (MS-PSRP 2.2.3.14): the server gives
+        the pipeline a host whose UI is null, so prompts fail there."""
+
+        _is_host_null = True
+        _is_host_ui_null = True
+        _is_host_raw_ui_null = True
+        _use_runspace_host = False
+        _host_data = None
+
+    return NoUIHostInfo
 
 
 class ShellChannel:
@@ -204,12 +222,18 @@ class ShellChannel:
         serializing) on every command."""
         from pypsrp.complex_objects import ApartmentState, HostInfo, RemoteStreamOptions
         from pypsrp.complex_objects import Pipeline as PipelineObject
-        from pypsrp.messages import CreatePipeline, EndOfPipelineInput, PipelineInput
+        from pypsrp.messages import CreatePipeline
 
         rpool = self.pool
-        host_info: Any = (
-            _runspace_host_info_class()(host=rpool.host) if use_pool_host else HostInfo(host=rpool.host)
-        )
+        host_info: Any
+        if getattr(getattr(rpool.host, "ui_target", None), "interactive", True) is False:
+            # Nobody can answer a prompt: the server gets no host UI and fails prompts itself,
+            # with PowerShell's error, as it does for any client without one.
+            host_info = _no_ui_host_info_class()()
+        elif use_pool_host:
+            host_info = _runspace_host_info_class()(host=rpool.host)
+        else:
+            host_info = HostInfo(host=rpool.host)
         create = CreatePipeline(
             input is None,
             ApartmentState(value=rpool.apartment_state),
@@ -223,20 +247,39 @@ class ShellChannel:
         )
         with self.scope():
             ps._invoke(create)
-            if input is None:
-                return
-            # As pypsrp: each item of `input` is one value or a list of values sent together,
-            # and the last batch carries the end of the input.
-            values: list[Any] = []
-            for n, value in enumerate(input):
-                if n:
-                    self._send_input(ps, [PipelineInput(data=d) for d in values])
-                values = value if isinstance(value, list) else [value]
-            self._send_input(ps, [PipelineInput(data=d) for d in values] + [EndOfPipelineInput()])
+            if input is not None:
+                self._send_input(ps, input)
 
-    def _send_input(self, ps: Any, messages: list[Any]) -> None:
-        for fragment in self.pool._fragmenter.fragment_multiple(messages, self.pool.id, ps.id):
-            self.pool.shell.send("stdin", fragment, command_id=ps._command_id)
+    def _send_input(self, ps: Any, input: Iterator[Any]) -> None:
+        """Send the pipeline's input, read from `input` one object at a time, as it comes
+        (see `psremoting.transport.pipeline_input`); only about one Send's worth is held."""
+        from pypsrp.messages import EndOfPipelineInput, PipelineInput
+
+        rpool = self.pool
+        fragmenter = rpool._fragmenter
+        budget = max(1024, int(fragmenter.max_size))
+        packable = bool(getattr(input, "packable", False))
+        batch: list[Any] = []
+        size = 0
+
+        def flush(messages: list[Any]) -> None:
+            for fragment in fragmenter.fragment_multiple(messages, rpool.id, ps.id):
+                rpool.shell.send("stdin", fragment, command_id=ps._command_id)
+
+        for value in input:
+            if isinstance(value, LastInput):  # the source knows it is the last: one Send spared
+                batch.append(value.value)
+                break
+            cost = estimated_size(value)
+            if batch and (not packable or size + cost > budget):
+                flush([PipelineInput(data=d) for d in batch])
+                batch, size = [], 0
+            batch.append(value)
+            size += cost
+            if not packable:
+                flush([PipelineInput(data=value)])
+                batch, size = [], 0
+        flush([PipelineInput(data=d) for d in batch] + [EndOfPipelineInput()])
 
     @staticmethod
     def command_id(ps: Any) -> str | None:

@@ -307,3 +307,44 @@ def test_an_interrupted_upload_leaves_the_target_untouched(
     session.runspace.host.ui_target = BufferedHostUI()
     psremoting.copy_item(source, "C:\\big.bin", to_session=session)  # the session still works
     assert digest(remote_root / "big.bin") == digest(source)
+
+
+def test_force_replaces_read_only_files_and_only_then(
+    session: Any, remote_root: Path, local_dir: Path
+) -> None:
+    source = local_dir / "settings.ini"
+    source.write_text("new")
+    target = remote_root / "settings.ini"
+    target.write_text("old")
+    target.chmod(0o444)  # the emulator's sandbox shows it as ReadOnly, as Windows would
+    with pytest.raises(TransferError, match="Access to the path 'C:\\\\settings.ini' is denied"):
+        psremoting.copy_item(source, "C:\\settings.ini", to_session=session)
+    assert target.read_text() == "old"
+    psremoting.copy_item(source, "C:\\settings.ini", to_session=session, force=True)
+    assert target.read_text() == "new"
+    back = local_dir / "back.ini"
+    back.write_text("kept")
+    back.chmod(0o444)
+    with pytest.raises(TransferError, match="is denied"):
+        psremoting.copy_item("C:\\settings.ini", back, from_session=session)
+    assert back.read_text() == "kept"
+    psremoting.copy_item("C:\\settings.ini", back, from_session=session, force=True)
+    assert back.read_text() == "new"
+
+
+def test_container_false_copies_a_trees_files_without_its_folders(
+    session: Any, remote_root: Path, local_dir: Path
+) -> None:
+    tree = local_dir / "site"
+    (tree / "css").mkdir(parents=True)
+    (tree / "index.html").write_text("<html/>")
+    (tree / "css" / "site.css").write_text("body{}")
+    (remote_root / "Flat").mkdir()
+    written = psremoting.copy_item(tree, "C:\\Flat", to_session=session, recurse=True, container=False)
+    assert sorted(written) == ["C:\\Flat\\index.html", "C:\\Flat\\site.css"]
+    assert sorted(p.name for p in (remote_root / "Flat").iterdir()) == ["index.html", "site.css"]
+    psremoting.copy_item(tree, "C:\\Kept", to_session=session, recurse=True)
+    assert (remote_root / "Kept" / "css" / "site.css").read_text() == "body{}"
+    down = local_dir / "down"
+    psremoting.copy_item("C:\\Kept", down, from_session=session, recurse=True, container=False)
+    assert sorted(p.name for p in down.iterdir()) == ["index.html", "site.css"]

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Generator, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,12 +49,15 @@ from psremoting.protocol.errors import (
     RemoteErrorRecord,
     SessionStateError,
 )
+from psremoting.runspace.pipeline import Command
 from psremoting.transport.options import ConnectionInfo
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.cmdlets.sessions import PSSessionList
 
 __all__ = [
+    "InvokeControl",
+    "plan_targets",
     "invoke_command",
     "iter_invoke_command",
     "iter_receive",
@@ -67,6 +71,8 @@ __all__ = [
 ]
 
 ERROR_ACTIONS = ("continue", "silentlycontinue", "ignore", "stop")
+#: `input_object` not given: the command gets no pipeline input (not even $null).
+_NO_INPUT: Any = object()
 #: How long a host told to stop (deadline, cancel) gets to stop its pipeline and close.
 STOP_GRACE = 15.0
 
@@ -74,7 +80,7 @@ _USING = re.compile(r"\$using:(\{[^}]+\}|[\w?]+)", re.IGNORECASE)
 
 
 def invoke_command(
-    script_block: str | None = None,
+    script_block: str | Command | None = None,
     *,
     computer_name: str | Sequence[str] | None = None,
     session: Any = None,
@@ -95,7 +101,11 @@ def invoke_command(
     certificate_key_pem: str | None = None,
     in_disconnected_session: bool = False,
     session_name: str | Sequence[str] | None = None,
-) -> InvokeResult | PSSessionList:
+    connection_uri: str | Sequence[str] | None = None,
+    input_object: Any = _NO_INPUT,
+    as_job: bool = False,
+    job_name: str | None = None,
+) -> Any:
     """Run `script_block` (or the script at `file_path`) on computers or sessions; see the module doc.
 
     Returns an `InvokeResult`: the output objects in arrival order, with `.errors` and `.hosts`.
@@ -108,12 +118,26 @@ def invoke_command(
     names only) the command is started and each session disconnected at once: the result is
     then a `PSSessionList` of the Disconnected sessions (named `session_name`, or
     ``Runspace<N>``), for `receive_pssession` later, from this process or another.
+
+    `input_object` is the pipeline input (-InputObject, or ``$data | Invoke-Command``): any
+    iterable, whose items reach the script's ``$input`` and ``process {}`` block one by one
+    as they are read, so a generator of any size is never held in memory (a str, bytes,
+    mapping or other non-iterable value is one object). With several computers each gets
+    all of it: a one-shot iterator is then read into a list first.
+    `connection_uri` targets endpoints by URI (-ConnectionUri) instead of computer names.
+
+    With `as_job=True` (-AsJob) the call returns at once a `psremoting.cmdlets.jobs.RemotingJob`
+    (one child job per computer) that runs in the background: ``job.wait()``,
+    ``job.receive(keep=False)``, ``job.stop()``, ``job.state``, ``job.add_done_callback(fn)``;
+    it is in the job table (`get_job`) under `job_name` or ``Job<Id>``.
     """
     if session_name is not None and not in_disconnected_session:
         raise InvalidOptionError(
             "The SessionName parameter can only be used with the Disconnected switch parameter."
         )
     if in_disconnected_session:
+        if isinstance(script_block, Command):
+            raise InvalidOptionError("in_disconnected_session takes a script block, not a Command.")
         return _start_disconnected(
             script_block, computer_name, session, file_path, argument_list, using, throttle_limit,
             session_name, {
@@ -123,26 +147,32 @@ def invoke_command(
             },
         )  # fmt: skip
     action = _error_action(error_action)
+    request: dict[str, Any] = {
+        "computer_name": computer_name,
+        "session": session,
+        "file_path": file_path,
+        "argument_list": argument_list,
+        "using": using,
+        "throttle_limit": throttle_limit,
+        "hide_computer_name": hide_computer_name,
+        "timeout": timeout,
+        "credential": credential,
+        "port": port,
+        "use_ssl": use_ssl,
+        "authentication": authentication,
+        "session_option": session_option,
+        "configuration_name": configuration_name,
+        "connection_uri": connection_uri,
+        "input_object": input_object,
+        "certificate_pem": certificate_pem,
+        "certificate_key_pem": certificate_key_pem,
+    }
+    if as_job:
+        return _start_job(script_block, request, job_name)
+    if job_name is not None:
+        raise InvalidOptionError("job_name names a background job: give it together with as_job=True.")
     result = InvokeResult()
-    events = iter_invoke_command(
-        script_block,
-        computer_name=computer_name,
-        session=session,
-        file_path=file_path,
-        argument_list=argument_list,
-        using=using,
-        throttle_limit=throttle_limit,
-        hide_computer_name=hide_computer_name,
-        timeout=timeout,
-        credential=credential,
-        port=port,
-        use_ssl=use_ssl,
-        authentication=authentication,
-        session_option=session_option,
-        configuration_name=configuration_name,
-        certificate_pem=certificate_pem,
-        certificate_key_pem=certificate_key_pem,
-    )
+    events = iter_invoke_command(script_block, **request)
     try:
         for event in events:
             if event.kind == "output":
@@ -162,7 +192,7 @@ def invoke_command(
 
 
 def iter_invoke_command(
-    script_block: str | None = None,
+    script_block: str | Command | None = None,
     *,
     computer_name: str | Sequence[str] | None = None,
     session: Any = None,
@@ -180,15 +210,28 @@ def iter_invoke_command(
     configuration_name: str | None = None,
     certificate_pem: str | None = None,
     certificate_key_pem: str | None = None,
+    connection_uri: str | Sequence[str] | None = None,
+    input_object: Any = _NO_INPUT,
+    control: InvokeControl | None = None,
+    ui: Any = None,
 ) -> Generator[InvokeEvent, None, None]:
     """Like `invoke_command`, but yield `InvokeEvent`s as they arrive from all hosts.
 
     Every host ends with exactly one "finished" event carrying its `HostResult`. Closing the
-    iterator early (break, an exception) stops the hosts still running.
+    iterator early (break, an exception) stops the hosts still running; so does
+    ``control.cancel()`` from another thread (a background job's Stop-Job). `ui` (a HostUI)
+    answers the remote Read-Host, Get-Credential and prompts, as an interactive console does;
+    without it the hosts have no host UI and those fail (PowerShell's non-interactive error).
     """
-    script = _script_text(script_block, file_path)
+    script: str | Command
+    if isinstance(script_block, Command):  # a command by name (implicit remoting's proxies)
+        if file_path is not None:
+            raise InvalidOptionError("Give either a command or a file_path, not both.")
+        script, using_values = script_block, None
+    else:
+        script = _script_text(script_block, file_path)
+        using_values = using_parameter(script, using)
     arguments = list(argument_list)
-    using_values = using_parameter(script, using)
     connect = {
         "credential": credential,
         "port": port,
@@ -199,10 +242,13 @@ def iter_invoke_command(
     }
     if certificate_pem or certificate_key_pem:
         connect.update(certificate_pem=certificate_pem, certificate_key_pem=certificate_key_pem)
-    targets, rejected = _targets(computer_name, session, connect)
+    targets, rejected = _targets(computer_name, session, connect, connection_uri)
+    inputs = _input_source(input_object, len(targets))
 
     def work(target: Target, ctx: TargetContext[Target]) -> HostResult:
-        return run_on_host(target, ctx, script, arguments, using_values, hide_computer_name, timeout)
+        return run_on_host(
+            target, ctx, script, arguments, using_values, hide_computer_name, timeout, inputs(), ui
+        )
 
     for target, record in rejected:  # sessions that are not Opened/Available: non-terminating errors
         yield InvokeEvent("error", target.computer_name, record)
@@ -221,6 +267,8 @@ def iter_invoke_command(
     fan = FanOut(
         targets, work, throttle_limit=throttle_limit, timeout=timeout, stop_grace=STOP_GRACE, name="invoke"
     )
+    if control is not None:
+        control.attach(fan)
     completed = False
     try:
         for event in fan:
@@ -319,6 +367,43 @@ def _start_disconnected(
     )
 
 
+class InvokeControl:
+    """Stops a running `iter_invoke_command` from another thread (Stop-Job): `cancel()`
+    asks every host to stop its pipeline, as closing the iterator does."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fan: FanOut[Target] | None = None
+        self.cancelled = False
+
+    def attach(self, fan: FanOut[Target]) -> None:
+        with self._lock:
+            self._fan = fan
+            cancelled = self.cancelled
+        if cancelled:
+            fan.cancel()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            fan = self._fan
+        if fan is not None:
+            fan.cancel()
+
+
+def _input_source(input_object: Any, targets: int) -> Callable[[], Iterable[Any] | None]:
+    """A function giving each host its pipeline input (None: no input at all)."""
+    if input_object is _NO_INPUT:
+        return lambda: None
+    if isinstance(input_object, (str, bytes, bytearray, Mapping)) or not isinstance(input_object, Iterable):
+        single = [input_object]
+        return lambda: single
+    if targets <= 1:
+        return lambda: input_object
+    shared = input_object if isinstance(input_object, (list, tuple, range)) else list(input_object)
+    return lambda: shared
+
+
 def using_names(script: str) -> list[str]:
     """The names of the `$using:` references in a script, in order (`$using:Foo` -> "Foo")."""
     return [m.group(1).strip("{}") for m in _USING.finditer(script)]
@@ -385,19 +470,92 @@ def _script_text(script_block: str | None, file_path: str | Path | None) -> str:
     return text
 
 
+def _start_job(script_block: Any, request: dict[str, Any], name: str | None) -> Any:
+    """Invoke-Command -AsJob: the run in the background, as a job of the job table."""
+    from psremoting.cmdlets.jobs import command_text, start_job
+
+    targets, rejected = plan_targets(request)
+    control = InvokeControl()
+
+    def events() -> Iterable[InvokeEvent]:
+        return iter_invoke_command(script_block, control=control, **request)
+
+    return start_job(
+        command_text(script_block, request.get("file_path")),
+        computers=[t.computer_name for t in targets],
+        refused=[(t.computer_name, record) for t, record in rejected],
+        events=events,
+        cancel=control.cancel,
+        name=name,
+    )
+
+
+def plan_targets(request: Mapping[str, Any]) -> tuple[list[Target], list[tuple[Target, Any]]]:
+    """The targets an `iter_invoke_command(**request)` runs on, in order (indexes of its
+    events' `target_index`), and the sessions it refuses with their error record."""
+    connect = {
+        k: request.get(k, d)
+        for k, d in (
+            ("credential", None),
+            ("port", None),
+            ("use_ssl", False),
+            ("authentication", "negotiate"),
+            ("session_option", None),
+            ("configuration_name", None),
+        )
+    }
+    if request.get("certificate_pem") or request.get("certificate_key_pem"):
+        connect.update(
+            certificate_pem=request.get("certificate_pem"),
+            certificate_key_pem=request.get("certificate_key_pem"),
+        )
+    return _targets(
+        request.get("computer_name"), request.get("session"), connect, request.get("connection_uri")
+    )
+
+
 def _targets(
-    computer_name: str | Sequence[str] | None, session: Any, connect: dict[str, Any]
+    computer_name: str | Sequence[str] | None,
+    session: Any,
+    connect: dict[str, Any],
+    connection_uri: str | Sequence[str] | None = None,
 ) -> tuple[list[Target], list[tuple[Target, Any]]]:
     """The targets to run on, and the sessions rejected with their error record.
 
     Connection settings are validated for every computer before anything runs: a mistake in
     them is the caller's, raised at once (InvalidOptionError), not one error per host."""
-    if computer_name is not None and session is not None:
-        raise InvalidOptionError(
-            "Give either computer_name or session, not both (they are different parameter sets)."
+    given = [
+        n
+        for n, v in (
+            ("computer_name", computer_name),
+            ("session", session),
+            ("connection_uri", connection_uri),
         )
+        if v is not None
+    ]
+    if len(given) > 1:
+        raise InvalidOptionError(
+            f"Give only one of {' or '.join(given)} (they are different parameter sets)."
+        )
+    if connection_uri is not None:
+        uris = [connection_uri] if isinstance(connection_uri, str) else list(connection_uri)
+        if not uris:
+            raise InvalidOptionError("connection_uri is empty; give URIs such as http://server01:5985/wsman.")
+        if connect.get("port") is not None or connect.get("use_ssl"):
+            raise InvalidOptionError(
+                "port and use_ssl cannot be given with a connection URI: put them in the URI "
+                "(https://server01:5986/wsman)."
+            )
+        options = {k: v for k, v in connect.items() if k not in ("port", "use_ssl")}
+        targets = []
+        for uri in uris:
+            info = ConnectionInfo.create(connection_uri=str(uri), **options)
+            targets.append(Target(info.computer_name, info=info))
+        return targets, []
     if session is not None:
         sessions = [session] if not isinstance(session, (list, tuple)) else list(session)
+        if len({id(s) for s in sessions}) != len(sessions):
+            raise InvalidOptionError("Specified RemoteRunspaceInfo objects have duplicates.")
         targets, rejected = [], []
         for s in sessions:
             target = Target(str(getattr(s, "computer_name", s)), s)

@@ -10,10 +10,11 @@ temporary session. It never raises for a host's failure: it returns the host's `
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,8 @@ from psremoting.protocol.errors import (
 )
 from psremoting.protocol.objects import InformationRecord
 from psremoting.protocol.session_texts import RC_DISCONNECT_SESSION, RC_DISCONNECT_SESSION_CREATED
-from psremoting.runspace.host import BufferedHostUI
+from psremoting.runspace.host import NonInteractiveHostUI
+from psremoting.runspace.pipeline import Command
 from psremoting.transport.options import ConnectionInfo
 
 
@@ -54,19 +56,24 @@ class Target:
 def run_on_host(
     target: Target,
     ctx: TargetContext[Target],
-    script: str,
+    script: str | Command,
     arguments: list[Any],
     using_values: dict[str, Any] | None,
     hide_computer_name: bool,
     timeout: float | None,
+    input_items: Iterable[Any] | None = None,
+    prompter: Any = None,
 ) -> HostResult:
-    """Connect (unless a session was given), run, stream everything to the consumer, close."""
+    """Connect (unless a session was given), run, stream everything to the consumer, close.
+
+    `input_items` is the pipeline input (Invoke-Command -InputObject), sent as it is read;
+    `prompter` answers the remote prompts (a HostUI), or there is no host UI."""
     name = target.computer_name
     started = time.monotonic()
     result = HostResult(name)
 
     def emit(kind: Any, value: Any) -> None:
-        ctx.emit(InvokeEvent(kind, name, value))
+        ctx.emit(InvokeEvent(kind, name, value, ctx.index))
 
     pssession = target.session
     temporary = pssession is None
@@ -93,10 +100,20 @@ def run_on_host(
                 result.information.append(value)
             emit(stream, value)
 
-        host_ui = _EventHostUI(deliver)
+        host_ui = _EventHostUI(deliver, prompter)
         if target.resume is not None:
             pipeline = pssession.runspace.start(
                 resume=target.resume,
+                timeout=ctx.remaining(),
+                annotate_output=True,
+                show_computer_name=not hide_computer_name,
+                ui=host_ui,
+            )
+        elif isinstance(script, Command):  # a command by name, with its parameters
+            pssession.runspace.require_opened()
+            pipeline = pssession.runspace.start(
+                commands=[script],
+                input=input_items,
                 timeout=ctx.remaining(),
                 annotate_output=True,
                 show_computer_name=not hide_computer_name,
@@ -107,6 +124,7 @@ def run_on_host(
                 script,
                 arguments=arguments,
                 parameters={"--%": using_values} if using_values else None,
+                input=input_items,
                 timeout=ctx.remaining(),
                 annotate=True,
                 show_computer_name=not hide_computer_name,
@@ -130,6 +148,7 @@ def run_on_host(
             return _stopped(
                 result, ctx, timeout, started, ran=True, timed_out=timed_out or pipeline.timed_out
             )
+        result.pipeline_state = pipeline.state
         failed = bool(result.errors) or pipeline.state == "Failed" or (result.exit_code or 0) != 0
         result.status = HostStatus.FAILED if failed else HostStatus.COMPLETED
         if failed:
@@ -212,7 +231,7 @@ def _not_connected(
         result.status = HostStatus.CONNECTION_FAILED
         result.reason = str(exc)
     record.extra["exception"] = exc
-    ctx.emit(InvokeEvent("error", name, record))
+    ctx.emit(InvokeEvent("error", name, record, ctx.index))
     result.errors.append(record)
     result.duration = time.monotonic() - started
     return result
@@ -269,14 +288,20 @@ def _broken_record(
     )
 
 
-class _EventHostUI(BufferedHostUI):
+class _EventHostUI(NonInteractiveHostUI):
     """The host of an Invoke-Command pipeline: text written to the host (Write-Host, host
-    calls) becomes "information" events, warnings and the like their own events; prompts
-    get BufferedHostUI's non-interactive answers (empty lines, default choices)."""
+    calls) becomes "information" events, warnings and the like their own events. Without a
+    `prompter` it is not interactive: Read-Host, Get-Credential and prompts fail on the server
+    with PowerShell's non-interactive-host error (HostFunctionNotImplemented), as nobody could
+    answer them. With one (the shell's console), prompts go to it, one host at a time."""
 
-    def __init__(self, emit: Callable[[Any, Any], None]) -> None:
+    _prompt_lock = threading.Lock()  # one prompt on the console at a time, whichever host asks
+
+    def __init__(self, emit: Callable[[Any, Any], None], prompter: Any = None) -> None:
         super().__init__()
         self._emit = emit
+        self._prompter = prompter
+        self.interactive = prompter is not None
         self._partial = ""
         # Write-Host may arrive twice, as a host call and as an information record tagged
         # PSHOST; each line is shown once, whichever comes first.
@@ -309,6 +334,30 @@ class _EventHostUI(BufferedHostUI):
     def write_error_line(self, text: str) -> None:
         self._emit("information", InformationRecord(message_data=text, source="Write-Host", tags=["PSHOST"]))
 
+    # -- prompts, forwarded to the prompter (only asked when there is one) -------------------
+    def read_line(self) -> str:
+        with self._prompt_lock:
+            return str(self._prompter.read_line())
+
+    def read_line_as_secure_string(self) -> str:
+        with self._prompt_lock:
+            return str(self._prompter.read_line_as_secure_string())
+
+    def prompt_for_credential(
+        self, caption: str, message: str, user_name: str, target_name: str
+    ) -> tuple[str, str]:
+        with self._prompt_lock:
+            pair = self._prompter.prompt_for_credential(caption, message, user_name, target_name)
+        return pair[0], pair[1]
+
+    def prompt_for_choice(self, caption: str, message: str, choices: list[Any], default: int) -> int:
+        with self._prompt_lock:
+            return int(self._prompter.prompt_for_choice(caption, message, choices, default))
+
+    def prompt(self, caption: str, message: str, descriptions: list[Any]) -> dict[str, Any]:
+        with self._prompt_lock:
+            return dict(self._prompter.prompt(caption, message, descriptions))
+
     def write_warning_line(self, text: str) -> None:
         self._emit("warning", text)
 
@@ -330,7 +379,7 @@ def _stopped(
 ) -> HostResult:
     if (timed_out or ctx.cancel_reason == "timeout") and timeout is not None:
         record = timeout_record(result.computer_name, timeout, started=True, runspace_id=result.runspace_id)
-        ctx.emit(InvokeEvent("error", result.computer_name, record))
+        ctx.emit(InvokeEvent("error", result.computer_name, record, ctx.index))
         result.errors.append(record)
         result.status = HostStatus.TIMED_OUT
         result.reason = (
@@ -355,8 +404,9 @@ def _failure_reason(result: HostResult) -> str:
 def finished_events(event: Finished[Target], timeout: float | None) -> Iterator[InvokeEvent]:
     """The events for a host's end as the scheduler reports it."""
     name = event.target.computer_name
+    index = event.index
     if event.outcome == "returned":
-        yield InvokeEvent("finished", name, event.result)
+        yield InvokeEvent("finished", name, event.result, index)
         return
     result = HostResult(name, duration=event.duration)
     if event.outcome == "raised":
@@ -375,11 +425,11 @@ def finished_events(event: Finished[Target], timeout: float | None) -> Iterator[
     else:
         result.status = HostStatus.STOPPED
         result.reason = "stopped because the invocation was cancelled"
-        yield InvokeEvent("finished", name, result)
+        yield InvokeEvent("finished", name, result, index)
         return
     result.errors.append(record)
-    yield InvokeEvent("error", name, record)
-    yield InvokeEvent("finished", name, result)
+    yield InvokeEvent("error", name, record, index)
+    yield InvokeEvent("finished", name, result, index)
 
 
 def internal_error_record(name: str, exc: BaseException | None) -> RemoteErrorRecord:

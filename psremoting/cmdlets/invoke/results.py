@@ -164,6 +164,8 @@ class HostResult(Streams):
     #: The disconnected session the command was left in (status Disconnected): the
     #: PSSession, for `receive_pssession`, and its name, instance id and state.
     session: Any = None
+    #: The remote pipeline's final state (Completed, Failed, Stopped), None if it never ran.
+    pipeline_state: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -225,6 +227,9 @@ class InvokeEvent:
     kind: EventKind
     computer_name: str
     value: Any
+    #: Which target (its index among the computers or sessions run on) it came from; None for a
+    #: session refused before anything ran.
+    target_index: int | None = None
 
 
 class InvokeResult(list[Any]):

@@ -171,11 +171,12 @@ class Engine:
             run.invoke(list(commands))
         except ExitRequest as req:
             self.scope.set("LASTEXITCODE", req.code)
-            if io.has_host:
-                try:
-                    io.host_call(HostMethodIdentifier.SetShouldExit, [req.code])
-                except PipelineStopped:
-                    return InvocationResult(stopped=True)
+            # SetShouldExit is a host method, not a UI one: Windows' ServerRemoteHost sends
+            # it to the client whether or not the client gave a host UI.
+            try:
+                io.host_call(HostMethodIdentifier.SetShouldExit, [req.code])
+            except PipelineStopped:
+                return InvocationResult(stopped=True)
             return InvocationResult()
         except ReturnRequest:
             return InvocationResult()

@@ -230,6 +230,14 @@ class TransferStage(Processor):
                 "was removed."
             )
         assert self._temp is not None and self._target is not None
+        if self._target.is_file() and not self._target.stat().st_mode & 0o200:
+            # Windows: [IO.File]::Delete of a read-only file, unless -Force cleared the attribute.
+            if not self.named.get("force"):
+                raise _throw(
+                    'Exception calling "Delete" with "1" argument(s): "Access to the path '
+                    f"'{self._target_text}' is denied.\""
+                )
+            self._target.chmod(self._target.stat().st_mode | 0o200)
         os.replace(self._temp, self._target)
         self._temp = None
         self.downstream(self._target_text)

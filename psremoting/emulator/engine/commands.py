@@ -153,11 +153,22 @@ class CommandContext:
         if not self.io.has_host:
             if method.is_void():
                 return None
+            # InternalHostUserInterface: ReadLine throws HostFunctionNotImplemented's text,
+            # the prompts (Prompt, PromptForChoice, PromptForCredential) the one with their message.
+            reads = (HostMethodIdentifier.ReadLine, HostMethodIdentifier.ReadLineAsSecureString)
+            message = (
+                "A command that prompts the user failed because the host program or the command type does "
+                "not support user interaction. Try a host program that supports user interaction, such as "
+                "the PowerShell Console, and remove prompt-related commands from command types that do not "
+                "support user interaction."
+                if method in reads
+                else "A command that prompts the user failed because the host program or the command type does "
+                "not support user interaction. The host was attempting to request confirmation with the "
+                "following message: " + (str(args[1]) if len(args) > 1 and args[1] else "")
+            )
             raise PSError(
                 self.error(
-                    "A command that prompts the user failed because the host program or the command type does "
-                    "not support user interaction. The host was attempting to request confirmation with the "
-                    "following message: " + (str(args[1]) if len(args) > 1 and args[1] else ""),
+                    message,
                     "System.Management.Automation.Host.HostException",
                     ErrorCategory.NotImplemented,
                     "HostFunctionNotImplemented",

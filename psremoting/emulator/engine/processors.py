@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from psrpcore.types import ErrorCategory
 
 from psremoting.pslang import ast as A
-from psremoting.pslang.evaluator import EvaluationError, Evaluator, ExitRequest, FlowControl, ReturnRequest
-from psremoting.pslang.values import ScriptBlock, enumerate_value, to_string
+from psremoting.pslang.evaluator import EvaluationError, Evaluator, ExitRequest, FlowControl
+from psremoting.pslang.values import enumerate_value, to_string
 
 from .commands import Builtin, CommandContext
 from .errors import PSError, make_error_record
@@ -29,12 +29,10 @@ __all__ = [
     "KEEP",
     "CommandProcessor",
     "ExpressionSource",
-    "FunctionProcessor",
     "HandlerProcessor",
     "Processor",
     "Redirected",
     "Routed",
-    "ScriptStage",
     "using_values",
 ]
 
@@ -137,43 +135,6 @@ class HandlerProcessor(Processor):
             self.ctx.emit(item)
 
 
-class FunctionProcessor(Processor):
-    def __init__(
-        self,
-        run: PipelineRun,
-        evaluator: Evaluator,
-        block: ScriptBlock,
-        args: list[Any],
-        params: dict[str, Any],
-    ) -> None:
-        self.run = run
-        self.evaluator = evaluator
-        self.block = block
-        self.args = args
-        self.params = params
-        self.input: list[Any] = []
-
-    def process(self, item: Any) -> None:
-        self.input.append(item)
-
-    def end(self) -> None:
-        scope = self.evaluator.scope.child()
-        positional = list(self.args)
-        lowered = {k.lower(): v for k, v in self.params.items()}
-        for pname in self.block.params:
-            if pname.lower() in lowered:
-                scope.set(pname, lowered[pname.lower()])
-            else:
-                scope.set(pname, positional.pop(0) if positional else None)
-        scope.set("args", positional)
-        scope.set("input", list(self.input))
-        try:
-            self.evaluator.child(scope).run_script(self.block.script, self.downstream)
-        except ReturnRequest as req:
-            if req.keyword != "return":
-                raise
-
-
 class ExpressionSource(Processor):
     def __init__(self, evaluator: Evaluator, expr: A.Expr) -> None:
         self.evaluator = evaluator
@@ -183,47 +144,6 @@ class ExpressionSource(Processor):
         value = self.evaluator.evaluate(self.expr)
         for item in enumerate_value(value) if not isinstance(value, dict) else [value]:
             self.downstream(item)
-
-
-class ScriptStage(Processor):
-    """A client command with ``is_script``: the parsed script, run at ``end`` with ``$input``."""
-
-    def __init__(self, run: PipelineRun, script: A.Script, parameters: list[tuple[str | None, Any]]) -> None:
-        self.run = run
-        self.script = script
-        self.parameters = parameters
-        self.input: list[Any] = []
-
-    def process(self, item: Any) -> None:
-        self.input.append(item)
-
-    def end(self) -> None:
-        evaluator = self.run.evaluator
-        if self.input:
-            evaluator.scope.set("input", list(self.input))
-        parameters = list(self.parameters)
-        using = [value for name, value in parameters if name == "--%"]
-        if using and isinstance(using[0], dict):
-            evaluator = evaluator.copy()
-            evaluator.using = using_values(using[0])
-            parameters = [(name, value) for name, value in parameters if name != "--%"]
-        if parameters or self.script.param_names:
-            # A script with parameters (param() block, AddParameter/AddArgument) runs in its own scope.
-            scope = evaluator.scope.child()
-            positional = [value for name, value in parameters if name is None]
-            named = {name.lower(): value for name, value in parameters if name is not None}
-            for pname in self.script.param_names:
-                if pname.lower() in named:
-                    scope.set(pname, named.pop(pname.lower()))
-                else:
-                    scope.set(pname, positional.pop(0) if positional else None)
-            scope.set("args", positional)
-            evaluator = evaluator.child(scope)
-        try:
-            evaluator.run_script(self.script, self.downstream)
-        finally:
-            if self.input:
-                self.run.evaluator.scope.remove("input")
 
 
 class Redirected(Processor):

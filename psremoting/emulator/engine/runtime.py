@@ -38,13 +38,12 @@ from .objects import from_wire
 from .processors import (
     CommandProcessor,
     ExpressionSource,
-    FunctionProcessor,
     HandlerProcessor,
     Processor,
     Redirected,
     Routed,
-    ScriptStage,
 )
+from .script_stage import FunctionStage, ScriptStage
 
 if TYPE_CHECKING:
     from . import Engine
@@ -145,7 +144,12 @@ class PipelineRun:
         routes = self._error_routes(commands, stages, final)
         wrapped: list[Processor] = [Routed(self, stage, routes[i]) for i, stage in enumerate(stages)]
         self._link(wrapped, final)
-        self._execute(wrapped, map(from_wire, self.io.input()), finish_on_exit=True)
+        if stages and isinstance(stages[0], ScriptStage):
+            # The client's input is the script's external reader: read as it arrives.
+            stages[0].external = map(from_wire, self.io.input())
+            self._execute(wrapped, None, finish_on_exit=True)
+        else:
+            self._execute(wrapped, map(from_wire, self.io.input()), finish_on_exit=True)
 
     def _final_output(self, obj: Any) -> None:
         self.io.write_output(self.engine.to_wire(obj))
@@ -255,7 +259,9 @@ class PipelineRun:
         else:
             value = evaluator.evaluate(command.name)
             if isinstance(value, ScriptBlock):
-                return FunctionProcessor(self, evaluator, value, self._plain_args(evaluator, command), {})
+                stage = FunctionStage(self, evaluator, value, self._plain_args(evaluator, command), {})
+                stage.expecting_input = expecting_input
+                return stage
             name = to_string(value)
         tokens: list[Any] = []
         for element in command.elements:
@@ -312,7 +318,9 @@ class PipelineRun:
             return _bind_emit(proc, ctx)
         function = self.engine.functions.get(name)
         if function is not None:
-            return FunctionProcessor(self, evaluator, function, args, {k: v for k, v in params.items()})
+            stage = FunctionStage(self, evaluator, function, args, {k: v for k, v in params.items()})
+            stage.expecting_input = expecting_input
+            return stage
         command = lookup_builtin(name)
         if command is None:
             if pos >= 0 and self.script_text:
