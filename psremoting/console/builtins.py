@@ -501,17 +501,6 @@ def connect_pssession(call: Call) -> list[Any]:
     return _as_list(connect(_sessions_of(call, "Connect-PSSession")))
 
 
-def receive_pssession(call: Call) -> Iterable[Any]:
-    """Receive-PSSession: the output of the session's disconnected command, streamed."""
-    from psremoting.cmdlets.disconnected import iter_receive_pssession
-    from psremoting.console.invoke_cmd import relay_events
-
-    sessions = _sessions_of(call, "Receive-PSSession", exact_name=True)
-    if not sessions:
-        return iter(())
-    return relay_events(call, iter_receive_pssession(sessions[0]))
-
-
 IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {
     "New-PSSession": new_pssession,
     "Get-PSSession": get_pssession,
@@ -522,5 +511,4 @@ IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {
     "Get-Credential": get_credential,
     "Disconnect-PSSession": disconnect_pssession,
     "Connect-PSSession": connect_pssession,
-    "Receive-PSSession": receive_pssession,
 }

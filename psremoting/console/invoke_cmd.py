@@ -14,10 +14,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from psremoting.console.builtins import Call, _connection_kwargs, _list, _with_computer, computer_targets
+from psremoting.console.builtins import (
+    Call,
+    _connection_kwargs,
+    _list,
+    _sessions_of,
+    _with_computer,
+    computer_targets,
+)
 from psremoting.console.errors import ShellError
 
-__all__ = ["IMPLEMENTATIONS", "invoke_command", "invoke_request"]
+__all__ = ["IMPLEMENTATIONS", "invoke_command", "invoke_request", "receive_pssession"]
 
 
 def invoke_request(call: Call) -> dict[str, Any]:
@@ -160,4 +167,17 @@ def error_text(record: Any) -> str:
     return str(formatter()) if callable(formatter) else str(record)
 
 
-IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {"Invoke-Command": invoke_command}
+def receive_pssession(call: Call) -> Iterable[Any]:
+    """Receive-PSSession: the output of the session's disconnected command, streamed."""
+    from psremoting.cmdlets.disconnected import iter_receive_pssession
+
+    sessions = _sessions_of(call, "Receive-PSSession", exact_name=True)
+    if not sessions:
+        return iter(())
+    return relay_events(call, iter_receive_pssession(sessions[0]))
+
+
+IMPLEMENTATIONS: dict[str, Callable[[Call], Iterable[Any]]] = {
+    "Invoke-Command": invoke_command,
+    "Receive-PSSession": receive_pssession,
+}

@@ -128,8 +128,6 @@ REFUSED: dict[tuple[str, str], str] = {
     ("New-PSSession", "UseWindowsPowerShell"): "Windows PowerShell 5.1",
     **{("Enter-PSSession", p): why for p, why in _CONNECTION_REFUSED.items() if p != "SSHConnection"},
     **{("Invoke-Command", p): why for p, why in _CONNECTION_REFUSED.items()},
-    ("Invoke-Command", "InDisconnectedSession"): "disconnects at once",
-    ("Invoke-Command", "SessionName"): "-InDisconnectedSession",
     ("Invoke-Command", "NoNewScope"): "remote computers only",
     ("Invoke-Command", "RemoteDebug"): "script debugger",
     ("New-PSSessionOption", "IncludePortInSPN"): "without the port",
@@ -342,6 +340,15 @@ def _invoke_job(walk: Walk) -> None:
     assert walk.value("@(Receive-Job $j).Count") == "3"
     assert walk.fleet.stats.peak_running_pipelines == 1  # one host at a time
     assert "-JobName names the background job of -AsJob" in walk.run("Invoke-Command -Cn j1 { 1 } -JobName x")
+
+
+@honours(("Invoke-Command", "InDisconnectedSession"), ("Invoke-Command", "SessionName"))
+def _invoke_disconnected(walk: Walk) -> None:
+    walk.run("$d = Invoke-Command -Cn d1 { 1..3 } -InDisconnectedSession -SessionName Night")
+    assert walk.value("$d.Name; $d.State") == "Night\nDisconnected"
+    assert walk.value("Receive-PSSession -Session $d") == "1\n2\n3"
+    walk.run("Remove-PSSession $d")
+    assert "can only be used with the Disconnected switch" in walk.run("Invoke-Command -Cn d1 { 1 } -SessionName x")
 
 
 @honours(
