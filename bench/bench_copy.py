@@ -182,7 +182,7 @@ def run_kind(kind: str, size: int, work_dir: Path, root: Path, session: Any, cli
     for name, fn in cases.items():
         try:
             seconds = best_time(fn, args.rounds)
-        except Exception as exc:  # noqa: BLE001 - a client that fails is a result too
+        except Exception as exc:
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
             print(f"{name:22s} FAILED: {type(exc).__name__}: {exc}", flush=True)
             continue

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import EmulatorProcess, raw_pypsrp_one, route_to, timed  # noqa: E402
+from _common import EmulatorProcess, raw_pypsrp_one, route_to, timed
 
 
 def script_for(sleep_ms: int) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import EmulatorProcess, print_table, raw_wsman, route_to  # noqa: E402
+from _common import EmulatorProcess, print_table, raw_wsman, route_to
 
 COMMANDS = {
     "1": "1",

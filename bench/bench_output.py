@@ -40,14 +40,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import EmulatorProcess, print_table, raw_wsman, route_to  # noqa: E402
+from _common import EmulatorProcess, print_table, raw_wsman, route_to
 
 OBJECTS_TARGET = 3.0
 MEMORY_TARGET = 1.5
 LINEAR_TARGET = 1.5
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one benchmark, read top to bottom
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--objects", type=int, default=200_000, help="objects in the big output (default 200000)"

@@ -238,7 +238,7 @@ class InteractiveSession:
         elif self.temporary:
             try:
                 self.session.close()
-            except Exception as exc:  # noqa: BLE001 - leaving must always work
+            except Exception as exc:
                 log.debug("closing the temporary session failed: %s", exc)
 
 

@@ -303,7 +303,7 @@ class Job:
     def _call(self, fn: Callable[[Job], None]) -> None:
         try:
             fn(self)
-        except Exception:  # noqa: BLE001 - as concurrent.futures: a callback's error is logged
+        except Exception:
             log.exception("a done callback of job %s raised", self.name)
 
 
@@ -414,7 +414,7 @@ class RemotingJob(Job):
                     child._finish(event.value, self._stop_requested)
                 else:
                     child._add(event.kind, event.value)
-        except Exception as exc:  # noqa: BLE001 - reported by the job, as PowerShell's job does
+        except Exception as exc:
             log.debug("job %s failed: %s", self.name, exc)
             self.reason = str(exc)
             record = RemoteErrorRecord(message=str(exc), category="NotSpecified")

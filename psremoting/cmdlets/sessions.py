@@ -512,6 +512,6 @@ def end_of_process() -> None:
                 session.disconnect()
             elif session.state.value == "Opened":
                 session.close()
-        except Exception as exc:  # noqa: BLE001 - best effort at exit; the server times sessions out
+        except Exception as exc:
             log.debug("leaving %s at exit: %s", session.name, exc)
         _unregister(session)

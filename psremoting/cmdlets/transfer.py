@@ -224,7 +224,7 @@ class _Copier:
         )
         try:
             ui.write_progress(0, record)
-        except Exception as exc:  # noqa: BLE001 - a failing progress display must not fail the copy
+        except Exception as exc:
             log.debug("progress display failed: %s", exc)
 
     # -- upload ----------------------------------------------------------------------
@@ -492,7 +492,7 @@ def _prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
                 if not put(item):
                     return
             put(_END)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+        except BaseException as exc:
             put(_Failed(exc))
 
     worker = threading.Thread(target=work, name="psremoting-copy-reader", daemon=True)

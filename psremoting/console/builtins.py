@@ -243,7 +243,7 @@ def _sessions_like(call: Call, sessions: list[Any], names: list[str], kwargs: di
             request["name"] = names[index]
         try:
             opened.append(api.new_pssession(**request))
-        except Exception as error:  # noqa: BLE001 - one failure is a non-terminating error
+        except Exception as error:
             call.write_error(_with_computer(error), error)
     return opened
 

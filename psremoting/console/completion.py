@@ -68,7 +68,7 @@ class RemoteCompleter(Completer):
             return
         try:
             result = self._session.complete(document.text, document.cursor_position)
-        except Exception:  # noqa: BLE001 - a failed completion must never break the prompt
+        except Exception:
             return
         yield from remote_matches(result, document.cursor_position)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 EMULATOR_USER = "user"
 # A throw-away password for the loopback emulator the shell itself starts; never a real secret.
-EMULATOR_PASSWORD = "psremoting-emulator"  # noqa: S105
+EMULATOR_PASSWORD = "psremoting-emulator"
 
 
 @contextlib.contextmanager

@@ -144,7 +144,7 @@ def copy_item(call: Call) -> list[Any]:
             )
         except KeyboardInterrupt:
             raise
-        except Exception as error:  # noqa: BLE001 - one failed item is a non-terminating error
+        except Exception as error:
             from psremoting.protocol.errors import InvalidOptionError
 
             if isinstance(error, InvalidOptionError):

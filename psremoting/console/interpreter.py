@@ -56,7 +56,7 @@ class Outcome:
 class _ShellEvaluator(Evaluator):
     """pslang's evaluator, reading `$s.ComputerName` from Python's `computer_name` as well."""
 
-    def _e_Member(self, expr: A.Member) -> Any:  # noqa: N802 - pslang's naming
+    def _e_Member(self, expr: A.Member) -> Any:
         value = super()._e_Member(expr)
         if value is None and isinstance(expr.name, str):
             target = self.evaluate(expr.target)
@@ -189,7 +189,7 @@ class Interpreter:
             yield from data
         except (ShellError, KeyboardInterrupt):
             raise
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise _CommandFailed(error, spec.name if spec else name) from error
 
     def _run_command(self, evaluator: Evaluator, command: A.Command, data: list[Any]) -> Iterable[Any]:
@@ -224,7 +224,7 @@ class Interpreter:
             raise
         except KeyboardInterrupt:
             raise
-        except Exception as error:  # noqa: BLE001 - shown as PowerShell shows a cmdlet's error
+        except Exception as error:
             common.assign(self.scope, None)
             raise _CommandFailed(error, spec.name) from error
         if not common.variables:

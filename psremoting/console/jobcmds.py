@@ -323,7 +323,7 @@ def remove_job(call: Call) -> list[Any]:
             continue
         try:
             api.remove_job(job, force=bool(call.get("Force")))
-        except Exception as error:  # noqa: BLE001 - one job that cannot go is a non-terminating error
+        except Exception as error:
             call.write_error(getattr(error, "message", str(error)), error)
     return []
 

@@ -36,7 +36,7 @@ def _field(record: Any, *names: str) -> Any:
             continue
         try:
             value = getattr(record, name)
-        except Exception:  # noqa: BLE001 - psrpcore objects raise for unknown names
+        except Exception:
             continue
         return value
     return None

@@ -30,7 +30,7 @@ def remote_prompt(session: Any) -> str:
     """The session's prompt (its remote `prompt` function), or `[HOST]: PS>` if that fails."""
     try:
         text = session.prompt()
-    except Exception:  # noqa: BLE001 - PowerShell falls back to PS> when prompt fails
+    except Exception:
         text = ""
     if text:
         return str(text)
@@ -74,7 +74,7 @@ class RemoteRunner:
         def work() -> None:
             try:
                 results.append(session.run(text, ui=self.ui))
-            except BaseException as error:  # noqa: BLE001 - reported on the main thread
+            except BaseException as error:
                 failure.append(error)
             finally:
                 done.set()
@@ -120,7 +120,7 @@ class RemoteRunner:
         self.ui.reader.cancel.set()
         try:
             session.stop()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.ui.write_error_line(f"Could not stop the remote command: {error}")
 
     def _report(self, error: BaseException) -> None:
@@ -160,5 +160,5 @@ class RemoteRunner:
         self.ui.write_line()
         try:
             exit_pssession()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.ui.write_error_line(f"Leaving the session failed: {error}")

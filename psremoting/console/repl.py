@@ -80,7 +80,7 @@ def _close_everything() -> None:
         while current() is not None:
             exit_pssession()
         end_of_process()
-    except Exception:  # noqa: BLE001,S110 - best effort at exit; the server times sessions out anyway
+    except Exception:
         pass
 
 
@@ -153,7 +153,7 @@ def run_enter(
             enter_pssession(host, ui=ui, **connection)
         except KeyboardInterrupt:
             return 130
-        except Exception as error:  # noqa: BLE001 - any failure to connect ends here with a message
+        except Exception as error:
             sys.stderr.write(describe(error, "Enter-PSSession") + "\n")
             return 1
         line_input = LineInput()

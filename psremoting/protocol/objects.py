@@ -398,7 +398,7 @@ def _convert(el: ET.Element, ctx: _Context) -> Any:
         if ctx.decrypt is not None:
             try:
                 value = ctx.decrypt(el.text or "")
-            except Exception:  # noqa: BLE001 - a bad key must not break the whole output
+            except Exception:
                 value = None
         return SecureString(value, encrypted=el.text or "")
     if tag in _CONTAINERS:
@@ -593,7 +593,7 @@ def from_pypsrp(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, ET.Element):
         try:
             return from_clixml(value)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return ET.tostring(value, encoding="unicode")
     cls_name = type(value).__name__
     if cls_name == "GenericComplexObject":

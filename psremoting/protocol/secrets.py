@@ -55,7 +55,7 @@ class SecureString:
         return self._value
 
     @property
-    def Length(self) -> int:  # noqa: N802 - the .NET property, as scripts spell it
+    def Length(self) -> int:
         return len(self._value or "")
 
     def __len__(self) -> int:
@@ -104,11 +104,11 @@ class NetworkCredential:
         self._password = password
 
     @property
-    def Password(self) -> str:  # noqa: N802 - the .NET property
+    def Password(self) -> str:
         return self._password
 
     @property
-    def SecurePassword(self) -> SecureString:  # noqa: N802 - the .NET property
+    def SecurePassword(self) -> SecureString:
         return SecureString(self._password)
 
     def ps_properties(self) -> list[tuple[str, object]]:
@@ -154,10 +154,10 @@ class PSCredential:
         return self._secret
 
     @property
-    def UserName(self) -> str:  # noqa: N802 - the .NET property
+    def UserName(self) -> str:
         return self.username
 
-    def GetNetworkCredential(self) -> NetworkCredential:  # noqa: N802 - the .NET method
+    def GetNetworkCredential(self) -> NetworkCredential:
         """``$c.GetNetworkCredential()``: user, domain and the password in plain text."""
         name, domain = self.username, ""
         if "\\" in name:

@@ -277,16 +277,16 @@ class Evaluator:
         except (OperatorError, ValueError) as exc:
             raise EvaluationError(str(exc), getattr(expr, "pos", 0)) from exc
 
-    def _e_Constant(self, expr: A.Constant) -> Any:  # noqa: N802
+    def _e_Constant(self, expr: A.Constant) -> Any:
         return expr.value
 
-    def _e_ExpandableString(self, expr: A.ExpandableString) -> Any:  # noqa: N802
+    def _e_ExpandableString(self, expr: A.ExpandableString) -> Any:
         out: list[str] = []
         for part in expr.parts:
             out.append(part if isinstance(part, str) else to_string(self.evaluate(part)))
         return "".join(out)
 
-    def _e_Variable(self, expr: A.Variable) -> Any:  # noqa: N802
+    def _e_Variable(self, expr: A.Variable) -> Any:
         name, scope = expr.name, expr.scope
         lower = name.lower()
         if scope == "env":
@@ -308,51 +308,51 @@ class Evaluator:
             return self.scope.lookup(name)
         return None
 
-    def _e_Member(self, expr: A.Member) -> Any:  # noqa: N802
+    def _e_Member(self, expr: A.Member) -> Any:
         obj = self.evaluate(expr.target)
         name = expr.name if isinstance(expr.name, str) else to_string(self.evaluate(expr.name))
         if expr.static and isinstance(expr.target, A.TypeLiteral):
             return static_member(expr.target.name, name)
         return get_member(obj, name)
 
-    def _e_MethodCall(self, expr: A.MethodCall) -> Any:  # noqa: N802
+    def _e_MethodCall(self, expr: A.MethodCall) -> Any:
         args = [self.evaluate(a) for a in expr.args]
         if expr.static and isinstance(expr.target, A.TypeLiteral):
             return static_method(expr.target.name, expr.name, args)
         obj = self.evaluate(expr.target)
         return call_method(obj, expr.name, args, lambda block, a: invoke_script_block(self, block, a))
 
-    def _e_Index(self, expr: A.Index) -> Any:  # noqa: N802
+    def _e_Index(self, expr: A.Index) -> Any:
         obj = self.evaluate(expr.target)
         index = self.evaluate(expr.index)
         return index_value(obj, index)
 
-    def _e_ArrayLiteral(self, expr: A.ArrayLiteral) -> Any:  # noqa: N802
+    def _e_ArrayLiteral(self, expr: A.ArrayLiteral) -> Any:
         return [self.evaluate(item) for item in expr.items]
 
-    def _e_ArrayExpr(self, expr: A.ArrayExpr) -> Any:  # noqa: N802
+    def _e_ArrayExpr(self, expr: A.ArrayExpr) -> Any:
         return self.collect(expr.body)
 
-    def _e_SubExpr(self, expr: A.SubExpr) -> Any:  # noqa: N802
+    def _e_SubExpr(self, expr: A.SubExpr) -> Any:
         return _unwrap(self.collect(expr.body))
 
-    def _e_Paren(self, expr: A.Paren) -> Any:  # noqa: N802
+    def _e_Paren(self, expr: A.Paren) -> Any:
         stmt = expr.statement
         if isinstance(stmt, A.Assignment):
             self.assign(stmt)
             return self.evaluate(stmt.target)
         return self.statement_value(stmt)
 
-    def _e_HashLiteral(self, expr: A.HashLiteral) -> Any:  # noqa: N802
+    def _e_HashLiteral(self, expr: A.HashLiteral) -> Any:
         table = CaseInsensitiveDict()
         for key, value in expr.entries:
             table[self.evaluate(key)] = self.statement_value(value)
         return table
 
-    def _e_ScriptBlockExpr(self, expr: A.ScriptBlockExpr) -> Any:  # noqa: N802
+    def _e_ScriptBlockExpr(self, expr: A.ScriptBlockExpr) -> Any:
         return ScriptBlock(expr.text, expr.body, expr.params, closure=self.scope)
 
-    def _e_BinaryOp(self, expr: A.BinaryOp) -> Any:  # noqa: N802
+    def _e_BinaryOp(self, expr: A.BinaryOp) -> Any:
         if expr.op == "-and":
             return to_bool(self.evaluate(expr.left)) and to_bool(self.evaluate(expr.right))
         if expr.op == "-or":
@@ -374,7 +374,7 @@ class Evaluator:
                 self.scope.set("Matches", groups)
         return result
 
-    def _e_UnaryOp(self, expr: A.UnaryOp) -> Any:  # noqa: N802
+    def _e_UnaryOp(self, expr: A.UnaryOp) -> Any:
         if expr.op in ("++", "--", "post++", "post--"):
             current = self.evaluate(expr.operand)
             new = to_number(current) + (1 if "++" in expr.op else -1)
@@ -382,10 +382,10 @@ class Evaluator:
             return new if not expr.op.startswith("post") else current
         return unary(expr.op, self.evaluate(expr.operand))
 
-    def _e_TypeLiteral(self, expr: A.TypeLiteral) -> Any:  # noqa: N802
+    def _e_TypeLiteral(self, expr: A.TypeLiteral) -> Any:
         return TypeName(expr.name)
 
-    def _e_Cast(self, expr: A.Cast) -> Any:  # noqa: N802
+    def _e_Cast(self, expr: A.Cast) -> Any:
         try:
             return cast(expr.type_name, self.evaluate(expr.operand))
         except EvaluationError as exc:

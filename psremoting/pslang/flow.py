@@ -22,7 +22,7 @@ class EvaluationError(Exception):
         self.error_id = error_id
 
 
-class FlowControl(Exception):  # noqa: N818 - not an error, a non-local exit
+class FlowControl(Exception):
     """Base of the non-local exits (exit, return, break, continue, throw)."""
 
 

@@ -258,13 +258,13 @@ def get_member(obj: Any, name: str, default: Any = _MISSING) -> Any:
             return getattr(obj, name)
         except AttributeError:
             pass
-        except Exception:  # noqa: BLE001 - a property getter failing reads as $null, as in PowerShell
+        except Exception:
             return None if default is _MISSING else default
         for attr in dir(obj):
             if attr.lower() == lower and not attr.startswith("__"):
                 try:
                     return getattr(obj, attr)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     break
     if lower in ("count", "length") and obj is not None:
         return 1

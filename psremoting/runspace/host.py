@@ -350,7 +350,7 @@ def make_pshost(ui: HostUI, state: HostState, *, name: str = "psremoting") -> An
     return _HOST_CLASS(ui, state, name)
 
 
-def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept together
+def _build_host_class() -> Any:
     from pypsrp.complex_objects import (
         Color,
         Coordinates,
@@ -413,7 +413,7 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
                 if pipeline is not None:
                     self.state.extra["stop_requested"] = True
                 return self._fallback(mi, runspace)
-            except Exception:  # noqa: BLE001 - a UI failure must not kill the session
+            except Exception:
                 log.exception("host call %d failed in the UI", mi)
                 return self._fallback(mi, runspace)
 
@@ -442,7 +442,7 @@ def _build_host_class() -> Any:  # noqa: C901 - one dispatch table, kept togethe
                 return PSCredential(username=answer.username, password=answer.get_password())
             return PSCredential(username=answer[0], password=answer[1])
 
-        def _dispatch(self, mi: int, a: list[Any], runspace: Any) -> Any:  # noqa: C901
+        def _dispatch(self, mi: int, a: list[Any], runspace: Any) -> Any:
             ui = self.ui_target
             st = self.state
             if mi == 1:

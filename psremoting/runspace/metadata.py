@@ -170,7 +170,7 @@ def get_command_metadata(
                 # The command id is the client's (pypsrp sends ps.id); terminate frees it on the
                 # server, as every pipeline of the session is freed.
                 conn.pool.shell.signal(TERMINATE_SIGNAL, str(ps.id).upper())
-            except Exception as exc:  # noqa: BLE001 - the answer is complete either way
+            except Exception as exc:
                 log.debug("terminate signal after GetCommandMetadata: %s", exc)
             conn.pool.pipelines.pop(ps.id, None)
         errors = [e for e in (getattr(ps.streams, "error", None) or [])]

@@ -179,7 +179,7 @@ class Pipeline:
             self._stop_signalled = True
         try:
             self.pool.channel.stop(self.command_id)
-        except Exception as exc:  # noqa: BLE001 - the next Receive reports a dead session
+        except Exception as exc:
             log.debug("stop signal failed: %s", exc)
         return True
 
@@ -293,7 +293,7 @@ class Pipeline:
             pool.channel.connect_command(self.resume)
         return ps, pending
 
-    def _run(self) -> Iterator[StreamItem]:  # noqa: C901 - the protocol loop reads best in one piece
+    def _run(self) -> Iterator[StreamItem]:
         pool = self.pool
         info = pool.info
         channel = pool.channel
@@ -531,7 +531,7 @@ class Pipeline:
     def _close_on_server(self, ps: Any) -> None:
         try:
             self.pool.channel.terminate(ps)
-        except Exception as exc:  # noqa: BLE001 - report, but the pipeline is over anyway
+        except Exception as exc:
             log.debug("terminate signal failed: %s", exc)
 
     def _transport_failure(self, exc: BaseException, *, during: str) -> PSRemotingError:

@@ -236,7 +236,7 @@ class RunspacePoolConnection:
                 self._set_state(SessionState.CLOSING)
                 try:
                     self.channel.close()
-                except Exception as exc:  # noqa: BLE001 - the session is gone either way
+                except Exception as exc:
                     log.debug("closing %s on the server failed: %s", self.label, exc)
             self._set_state(SessionState.CLOSED)
             self._busy = False
@@ -345,7 +345,7 @@ class RunspacePoolConnection:
             return True  # a pipeline is running: it will notice a broken shell itself
         try:
             self.channel.get_shell(timeout)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             code = fault_code(exc)
             if code in SHELL_NOT_FOUND:
                 self.mark_broken("the server no longer has the shell (it may have restarted or timed out).")

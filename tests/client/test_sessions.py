@@ -195,7 +195,7 @@ def test_one_session_shared_by_threads_is_serialized(emu: Emulator) -> None:
     def worker(n: int) -> None:
         try:
             results[n] = [s.invoke(str(n * 100 + i)).output[0] for i in range(10)]
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(3)]

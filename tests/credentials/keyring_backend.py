@@ -18,7 +18,7 @@ from keyring.errors import PasswordDeleteError
 
 class FolderKeyring(KeyringBackend):
     @properties.classproperty
-    def priority(cls) -> float:  # noqa: N805 - keyring's class property
+    def priority(cls) -> float:
         """Never chosen on its own: only where a test names its folder (and selects it)."""
         if "PSREMOTING_TEST_KEYRING" not in os.environ:
             raise RuntimeError("the tests' keyring is used only by the tests")

@@ -21,13 +21,13 @@ class _UI(PSHostUserInterface):
         self.lines: list[str] = []
         self.error_lines: list[str] = []
 
-    def ReadLine(self, runspace: Any, pipeline: Any) -> str:  # noqa: N802 - pypsrp's method name
+    def ReadLine(self, runspace: Any, pipeline: Any) -> str:
         return self.answer
 
-    def WriteLine2(self, runspace: Any, pipeline: Any, value: str) -> None:  # noqa: N802
+    def WriteLine2(self, runspace: Any, pipeline: Any, value: str) -> None:
         self.lines.append(value)
 
-    def WriteErrorLine(self, runspace: Any, pipeline: Any, message: str) -> None:  # noqa: N802
+    def WriteErrorLine(self, runspace: Any, pipeline: Any, message: str) -> None:
         self.error_lines.append(message)
 
 

@@ -124,7 +124,7 @@ class _AnsweringUI(PSHostUserInterface):
         super().__init__()
         self.asked = 0
 
-    def ReadLine(self, runspace: Any, pipeline: Any) -> str:  # noqa: N802 - pypsrp's name
+    def ReadLine(self, runspace: Any, pipeline: Any) -> str:
         self.asked += 1
         return "forty-two"
 

@@ -348,7 +348,9 @@ def _invoke_disconnected(walk: Walk) -> None:
     assert walk.value("$d.Name; $d.State") == "Night\nDisconnected"
     assert walk.value("Receive-PSSession -Session $d") == "1\n2\n3"
     walk.run("Remove-PSSession $d")
-    assert "can only be used with the Disconnected switch" in walk.run("Invoke-Command -Cn d1 { 1 } -SessionName x")
+    assert "can only be used with the Disconnected switch" in walk.run(
+        "Invoke-Command -Cn d1 { 1 } -SessionName x"
+    )
 
 
 @honours(

@@ -193,7 +193,7 @@ class Engine:
             record = run.runtime_error(exc)
             self.record_error(record)
             return InvocationResult(failed=record)
-        except Exception as exc:  # noqa: BLE001 - the glue must always get a result
+        except Exception as exc:
             record = make_error_record(
                 f"The emulator's engine failed: {type(exc).__name__}: {exc}",
                 "System.Management.Automation.RuntimeException",

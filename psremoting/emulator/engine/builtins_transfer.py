@@ -128,7 +128,7 @@ class TransferStage(Processor):
             temp_dir.mkdir(parents=True, exist_ok=True)
             self._temp = temp_dir / f"tmp{uuid.uuid4().hex[:4].upper()}.tmp"
             self._stream = open(self._temp, "xb")  # noqa: SIM115 - closed in end() or _discard()
-            self._hash = hashlib.sha1()  # noqa: S324 - pypsrp's protocol
+            self._hash = hashlib.sha1()
 
     def process(self, item: Any) -> None:
         if self.run.io.stopping.is_set():
@@ -308,4 +308,4 @@ class TransferStage(Processor):
             raise _throw(f"The path at '{windows}' does not exist")
         data = host.read_bytes()  # fetch.ps1 reads the whole file into one byte[]
         self.downstream(base64.b64encode(data).decode("ascii"))
-        self.downstream(hashlib.sha1(data).hexdigest())  # noqa: S324 - pypsrp's protocol
+        self.downstream(hashlib.sha1(data).hexdigest())

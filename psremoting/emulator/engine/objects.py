@@ -165,7 +165,7 @@ def from_wire(value: Any) -> Any:
     if isinstance(value, PSSecureString):
         try:
             return SecureString(str(value.decrypt()), encrypted=str(value))
-        except Exception:  # noqa: BLE001 - no session key: the value stays unreadable, as on Windows
+        except Exception:
             return SecureString(None, encrypted=str(value))
     if isinstance(value, PSObject) and type_names(value)[:1] == [PSCREDENTIAL_TYPE]:
         user = getattr(value, "UserName", None)

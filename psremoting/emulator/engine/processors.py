@@ -90,7 +90,7 @@ class CommandProcessor(Processor):
                     "System.IO.IOException",
                 )
             ) from exc
-        except Exception as exc:  # noqa: BLE001 - reported as PowerShell reports a cmdlet's failure
+        except Exception as exc:
             raise PSError(
                 self.ctx.error(
                     str(exc) or type(exc).__name__,
@@ -114,7 +114,7 @@ class HandlerProcessor(Processor):
             result = self.handler(self.ctx)
         except (PSError, PipelineStopped, ExitRequest):
             raise
-        except Exception as exc:  # noqa: BLE001 - a handler's bug is reported as PowerShell would
+        except Exception as exc:
             raise PSError(
                 make_error_record(
                     str(exc) or type(exc).__name__,

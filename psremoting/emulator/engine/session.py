@@ -97,7 +97,7 @@ class _PathIntrinsics:
         self._owner = owner
 
     @property
-    def CurrentLocation(self) -> Any:  # noqa: N802 - PowerShell's member name
+    def CurrentLocation(self) -> Any:
         return path_info(self._owner.location)
 
 
