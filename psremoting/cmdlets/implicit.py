@@ -210,7 +210,7 @@ class ImplicitModule:
         if attribute.startswith("__"):
             raise AttributeError(attribute)
         wanted = attribute.lower().replace("_", "-")
-        proxy = self.__dict__.get("commands", {}).get(wanted)
+        proxy: ProxyCommand | None = self.__dict__.get("commands", {}).get(wanted)
         if proxy is None:
             relaxed = attribute.lower().replace("_", "")
             proxy = next(

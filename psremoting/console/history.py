@@ -19,6 +19,10 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prompt_toolkit.history import History
 
 LOCAL = "local"
 
@@ -60,7 +64,7 @@ def history_path(host: str = LOCAL, create: bool = True) -> Path:
     return folder / _file_name(host)
 
 
-def open_history(host: str = LOCAL):  # -> prompt_toolkit.history.History
+def open_history(host: str = LOCAL) -> History:
     """A prompt_toolkit history backed by the file of `host` (in memory if it cannot be written)."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 

@@ -195,7 +195,7 @@ def run_proxy(call: Call, proxy: Any) -> Iterable[Any]:
 
 
 def _imported(call: Call) -> ImportedCommands:
-    table = getattr(call.context, "imported", None)
+    table: ImportedCommands | None = getattr(call.context, "imported", None)
     if table is None:
         raise ShellError("This shell cannot import commands.", call.name)
     return table

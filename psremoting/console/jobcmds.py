@@ -214,7 +214,11 @@ def get_job(call: Call) -> list[Any]:
     if call.has("HasMoreData"):
         wanted_data = bool(call.get("HasMoreData"))
         found = [j for j in found if j.has_more_data == wanted_data]
-    for param, keep in (("Before", lambda end, t: end < t), ("After", lambda end, t: end > t)):
+    comparisons: tuple[tuple[str, Callable[[datetime.datetime, datetime.datetime], bool]], ...] = (
+        ("Before", lambda end, t: end < t),
+        ("After", lambda end, t: end > t),
+    )
+    for param, keep in comparisons:
         if call.has(param):
             when = _datetime(call.get(param), param)
             found = [j for j in found if j.ps_end_time is not None and keep(j.ps_end_time, when)]

@@ -34,6 +34,8 @@ def seal_message(context: Any, message: bytes, protocol: str = SPNEGO_PROTOCOL) 
     The octet-stream part is the 4-byte little-endian signature length, the signature and the
     sealed data, as :class:`pypsrp.encryption.WinRMEncryption` reads it.
     """
+    header: bytes
+    data: bytes
     header, data, padding = context.wrap_winrm(message)
     preamble = (
         f"--{BOUNDARY}\r\n"

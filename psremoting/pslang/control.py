@@ -9,18 +9,34 @@ emulator) as ``$_``; without a hook, ``throw`` and runtime errors are caught.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import ast as A
 from .flow import EvaluationError, FlowControl, ReturnRequest, ThrowRequest
+from .scope import Scope
 from .values import to_bool
 
-if TYPE_CHECKING:
-    from .evaluator import Evaluator
-
-__all__ = ["default_catchable", "run_for", "run_try", "run_while"]
+__all__ = ["Evaluator", "default_catchable", "run_for", "run_try", "run_while"]
 
 Emit = Callable[[Any], None]
+
+
+class Evaluator(Protocol):
+    """What loops and ``try`` need of the evaluator (pslang.evaluator.Evaluator is one)."""
+
+    scope: Scope
+    check_interrupt: Callable[[], None] | None
+    catchable: Callable[[Exception], tuple[Any, list[str]] | None] | None
+
+    def copy(self, scope: Scope | None = None, **changes: Any) -> Evaluator: ...
+
+    def run_script(self, script: A.Script, emit: Emit) -> None: ...
+
+    def run_statement(self, stmt: A.Statement, emit: Emit) -> None: ...
+
+    def statement_value(self, stmt: A.Statement) -> Any: ...
+
+
 _RUNTIME_EXCEPTION = [
     "System.Management.Automation.RuntimeException",
     "System.SystemException",

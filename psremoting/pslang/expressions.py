@@ -9,6 +9,7 @@ script blocks, members, indexes, casts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from tree_sitter import Node
 
@@ -134,7 +135,7 @@ class ExpressionBuilder:
             if len(named) == 1 and len(node.children) == 1:
                 return self.expr(named[0])
             return self.binary(node)
-        method = getattr(self, "x_" + kind, None)
+        method: Callable[[Node, list[Node]], A.Expr] | None = getattr(self, "x_" + kind, None)
         if method is not None:
             return method(node, named)
         if kind == "pipeline":

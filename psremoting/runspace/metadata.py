@@ -162,7 +162,7 @@ def get_command_metadata(
             ps._invoke(message)
             output = ps.end_invoke()
         except Exception as exc:
-            from psremoting.runspace.pool import map_connection_error
+            from psremoting.transport.failures import map_connection_error
 
             raise map_connection_error(exc, info, opening=False) from exc
         finally:

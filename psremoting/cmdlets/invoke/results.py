@@ -87,10 +87,11 @@ def as_error_record(
 ) -> RemoteErrorRecord:
     """A `RemoteErrorRecord` carrying its origin (PSComputerName, RunspaceId), as Invoke-Command
     makes a RemotingErrorRecord with OriginInfo; the client's value is replaced, as PowerShell does."""
-    if not isinstance(record, RemoteErrorRecord):
-        record = RemoteErrorRecord(message=str(record))
+    origin: RemoteErrorRecord = (
+        record if isinstance(record, RemoteErrorRecord) else RemoteErrorRecord(message=str(record))
+    )
     return dataclasses.replace(
-        record, computer_name=computer_name, runspace_id=runspace_id or record.runspace_id
+        origin, computer_name=computer_name, runspace_id=runspace_id or origin.runspace_id
     )
 
 
