@@ -10,23 +10,20 @@ SwitchParameter). `get_command_metadata` returns them as `RemoteCommand`s.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from psremoting.protocol.errors import PSRemotingError
+from psremoting.protocol.errors import PSRemotingError, RemoteError
 from psremoting.protocol.objects import from_clixml, from_pypsrp
+from psremoting.runspace.streams import error_record_from
+from psremoting.transport.failures import map_connection_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.runspace.pool import RunspacePoolConnection
 
 __all__ = ["COMMAND_TYPES", "RemoteCommand", "RemoteParameter", "get_command_metadata"]
 
-log = logging.getLogger(__name__)
-
-#: WSMan's Signal code that ends a command on the server (MS-WSMV 2.2.4.38).
-TERMINATE_SIGNAL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate"
 
 #: System.Management.Automation.CommandTypes flags.
 COMMAND_TYPES = {
@@ -145,9 +142,6 @@ def get_command_metadata(
 ) -> list[RemoteCommand]:
     """The server's commands matching `names` (wildcards), of `command_type` (CommandTypes
     flags), in the modules `namespace` (wildcards; None: any), in the server's order."""
-    from pypsrp.messages import GetCommandMetadata
-    from pypsrp.powershell import PowerShell
-
     info = conn.info
     if not conn.lock.acquire(timeout=info.session_option.operation_timeout):
         raise PSRemotingError(
@@ -156,28 +150,13 @@ def get_command_metadata(
     try:
         conn.require_opened()
         conn.set_busy(True)
-        ps = PowerShell(conn.pool)
-        message = GetCommandMetadata(list(names), command_type, list(namespace) if namespace else None, None)
         try:
-            ps._invoke(message)
-            output = ps.end_invoke()
+            output, errors = conn.channel.command_metadata(
+                list(names), command_type, list(namespace) if namespace else None
+            )
         except Exception as exc:
-            from psremoting.transport.failures import map_connection_error
-
             raise map_connection_error(exc, info, opening=False) from exc
-        finally:
-            try:
-                # The command id is the client's (pypsrp sends ps.id); terminate frees it on the
-                # server, as every pipeline of the session is freed.
-                conn.pool.shell.signal(TERMINATE_SIGNAL, str(ps.id).upper())
-            except Exception as exc:
-                log.debug("terminate signal after GetCommandMetadata: %s", exc)
-            conn.pool.pipelines.pop(ps.id, None)
-        errors = [e for e in (getattr(ps.streams, "error", None) or [])]
-        if ps.had_errors and not output and errors:
-            from psremoting.protocol.errors import RemoteError
-            from psremoting.runspace.pipeline import error_record_from
-
+        if errors:
             raise RemoteError(error_record_from(errors[0], info.computer_name, conn.instance_id))
         # The first object is the count (CommandMetadataCount), then one object per command.
         return [_command(_decoded(item)) for item in output[1:]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 ShellEntry = ws.ShellEntry
+
+log = logging.getLogger(__name__)
 
 
 def fault_code(exc: BaseException) -> int | None:
@@ -210,6 +213,29 @@ class ShellChannel:
         from pypsrp.powershell import PowerShell
 
         return PowerShell(self.pool)
+
+    def command_metadata(
+        self, names: list[str], command_type: int, namespace: list[str] | None
+    ) -> tuple[list[Any], list[Any]]:
+        """A GetCommandMetadata pipeline (MS-PSRP 2.2.2.14; Import-PSSession's first call) run
+        to its end: its output and, when it failed without output, its error records (both
+        as pypsrp deserialized them). The command is then terminated on the server, as every
+        pipeline of the session is."""
+        from pypsrp.messages import GetCommandMetadata
+
+        ps = self.new_powershell()
+        try:
+            ps._invoke(GetCommandMetadata(names, command_type, namespace, None))
+            output: list[Any] = ps.end_invoke()
+            errors = list(getattr(ps.streams, "error", None) or []) if ps.had_errors and not output else []
+            return output, errors
+        finally:
+            try:
+                # pypsrp sends the client's id as the command id (upper case, as Windows shows it)
+                self.pool.shell.signal(SIGNAL_TERMINATE, str(ps.id).upper())
+            except Exception as exc:
+                log.debug("terminate signal after GetCommandMetadata: %s", exc)
+            self.forget(ps)
 
     def start_pipeline(
         self, ps: Any, input: Iterator[Any] | None, *, add_to_history: bool, use_pool_host: bool
