@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from psremoting.protocol.errors import PSRemotingError, SessionNotFoundError
 from psremoting.transport.options import ConnectionInfo, PSCredential, SessionOption
@@ -318,6 +318,60 @@ def iter_new_pssession(
                     )
 
 
+@overload
+def new_pssession(  # type: ignore[overload-overlap]  # a str is also a Sequence[str]: str wins
+    computer_name: str | None = ...,
+    *,
+    connection_uri: str | None = ...,
+    credential: PSCredential | tuple[str, str] | None = ...,
+    port: int | None = ...,
+    use_ssl: bool = ...,
+    authentication: str = ...,
+    configuration_name: str = ...,
+    name: str | Sequence[str] | None = ...,
+    session_option: SessionOption | None = ...,
+    throttle_limit: int = ...,
+    certificate_pem: str | None = ...,
+    certificate_key_pem: str | None = ...,
+) -> PSSession: ...
+
+
+@overload
+def new_pssession(
+    computer_name: Sequence[str],
+    *,
+    connection_uri: None = ...,
+    credential: PSCredential | tuple[str, str] | None = ...,
+    port: int | None = ...,
+    use_ssl: bool = ...,
+    authentication: str = ...,
+    configuration_name: str = ...,
+    name: str | Sequence[str] | None = ...,
+    session_option: SessionOption | None = ...,
+    throttle_limit: int = ...,
+    certificate_pem: str | None = ...,
+    certificate_key_pem: str | None = ...,
+) -> PSSessionList: ...
+
+
+@overload
+def new_pssession(
+    computer_name: None = ...,
+    *,
+    connection_uri: Sequence[str],
+    credential: PSCredential | tuple[str, str] | None = ...,
+    port: int | None = ...,
+    use_ssl: bool = ...,
+    authentication: str = ...,
+    configuration_name: str = ...,
+    name: str | Sequence[str] | None = ...,
+    session_option: SessionOption | None = ...,
+    throttle_limit: int = ...,
+    certificate_pem: str | None = ...,
+    certificate_key_pem: str | None = ...,
+) -> PSSessionList: ...
+
+
 def new_pssession(
     computer_name: str | Sequence[str] | None = None,
     *,
@@ -332,7 +386,7 @@ def new_pssession(
     throttle_limit: int = 32,
     certificate_pem: str | None = None,
     certificate_key_pem: str | None = None,
-) -> Any:
+) -> PSSession | PSSessionList:
     """New-PSSession: open a session and add it to the registry.
 
     One computer name (or URI) in, one `PSSession` out; a failure raises the

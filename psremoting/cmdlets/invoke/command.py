@@ -31,7 +31,7 @@ import re
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from psremoting.cmdlets.invoke.on_host import Target, finished_events, run_on_host
 from psremoting.cmdlets.invoke.results import (
@@ -40,20 +40,28 @@ from psremoting.cmdlets.invoke.results import (
     InvokeEvent,
     InvokeResult,
 )
+from psremoting.cmdlets.invoke.targets import plan_targets
 from psremoting.cmdlets.invoke.throttle import Emitted, FanOut, TargetContext
 from psremoting.protocol.errors import (
     ConnectionFailedError,
     InvalidOptionError,
     PSRemotingError,
     RemoteError,
-    RemoteErrorRecord,
     SessionStateError,
 )
 from psremoting.runspace.pipeline import Command
-from psremoting.transport.options import ConnectionInfo
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.cmdlets.sessions import PSSessionList
+    from psremoting.cmdlets.jobs import RemotingJob
+    from psremoting.cmdlets.sessions import PSSession, PSSessionList
+    from psremoting.protocol.secrets import PSCredential
+    from psremoting.runspace.host import HostUI
+    from psremoting.transport.options import SessionOption
+
+    #: Where `session=` points: one PSSession or several.
+    Sessions = PSSession | Sequence[PSSession] | None
+    #: A credential: a PSCredential or a (user name, password) pair.
+    Credential = PSCredential | tuple[str, str] | None
 
 __all__ = [
     "InvokeControl",
@@ -79,11 +87,101 @@ STOP_GRACE = 15.0
 _USING = re.compile(r"\$using:(\{[^}]+\}|[\w?]+)", re.IGNORECASE)
 
 
+@overload
+def invoke_command(
+    script_block: str | Command | None = ...,
+    *,
+    computer_name: str | Sequence[str] | None = ...,
+    session: Sessions = ...,
+    file_path: str | Path | None = ...,
+    argument_list: Iterable[Any] = ...,
+    using: Mapping[str, Any] | None = ...,
+    throttle_limit: int = ...,
+    hide_computer_name: bool = ...,
+    timeout: float | None = ...,
+    error_action: str = ...,
+    credential: Credential = ...,
+    port: int | None = ...,
+    use_ssl: bool = ...,
+    authentication: str = ...,
+    session_option: SessionOption | None = ...,
+    configuration_name: str | None = ...,
+    certificate_pem: str | None = ...,
+    certificate_key_pem: str | None = ...,
+    in_disconnected_session: Literal[False] = ...,
+    session_name: str | Sequence[str] | None = ...,
+    connection_uri: str | Sequence[str] | None = ...,
+    input_object: Any = ...,
+    as_job: Literal[False] = ...,
+    job_name: str | None = ...,
+) -> InvokeResult: ...
+
+
+@overload
+def invoke_command(
+    script_block: str | Command | None = ...,
+    *,
+    computer_name: str | Sequence[str] | None = ...,
+    session: Sessions = ...,
+    file_path: str | Path | None = ...,
+    argument_list: Iterable[Any] = ...,
+    using: Mapping[str, Any] | None = ...,
+    throttle_limit: int = ...,
+    hide_computer_name: bool = ...,
+    timeout: float | None = ...,
+    error_action: str = ...,
+    credential: Credential = ...,
+    port: int | None = ...,
+    use_ssl: bool = ...,
+    authentication: str = ...,
+    session_option: SessionOption | None = ...,
+    configuration_name: str | None = ...,
+    certificate_pem: str | None = ...,
+    certificate_key_pem: str | None = ...,
+    in_disconnected_session: Literal[False] = ...,
+    session_name: str | Sequence[str] | None = ...,
+    connection_uri: str | Sequence[str] | None = ...,
+    input_object: Any = ...,
+    as_job: Literal[True],
+    job_name: str | None = ...,
+) -> RemotingJob: ...
+
+
+@overload
+def invoke_command(
+    script_block: str | Command | None = ...,
+    *,
+    computer_name: str | Sequence[str] | None = ...,
+    session: Sessions = ...,
+    file_path: str | Path | None = ...,
+    argument_list: Iterable[Any] = ...,
+    using: Mapping[str, Any] | None = ...,
+    throttle_limit: int = ...,
+    hide_computer_name: bool = ...,
+    timeout: float | None = ...,
+    error_action: str = ...,
+    credential: Credential = ...,
+    port: int | None = ...,
+    use_ssl: bool = ...,
+    authentication: str = ...,
+    session_option: SessionOption | None = ...,
+    configuration_name: str | None = ...,
+    certificate_pem: str | None = ...,
+    certificate_key_pem: str | None = ...,
+    in_disconnected_session: Literal[True],
+    session_name: str | Sequence[str] | None = ...,
+    connection_uri: str | Sequence[str] | None = ...,
+    input_object: Any = ...,
+    as_job: bool = ...,
+    job_name: str | None = ...,
+) -> PSSessionList: ...
+
+
 def invoke_command(
     script_block: str | Command | None = None,
     *,
     computer_name: str | Sequence[str] | None = None,
-    session: Any = None,
+    session: Sessions = None,
     file_path: str | Path | None = None,
     argument_list: Iterable[Any] = (),
     using: Mapping[str, Any] | None = None,
@@ -91,11 +189,11 @@ def invoke_command(
     hide_computer_name: bool = False,
     timeout: float | None = None,
     error_action: str = "continue",
-    credential: Any = None,
+    credential: Credential = None,
     port: int | None = None,
     use_ssl: bool = False,
     authentication: str = "negotiate",
-    session_option: Any = None,
+    session_option: SessionOption | None = None,
     configuration_name: str | None = None,
     certificate_pem: str | None = None,
     certificate_key_pem: str | None = None,
@@ -105,7 +203,7 @@ def invoke_command(
     input_object: Any = _NO_INPUT,
     as_job: bool = False,
     job_name: str | None = None,
-) -> Any:
+) -> InvokeResult | RemotingJob | PSSessionList:
     """Run `script_block` (or the script at `file_path`) on computers or sessions; see the module doc.
 
     Returns an `InvokeResult`: the output objects in arrival order, with `.errors` and `.hosts`.
@@ -135,17 +233,6 @@ def invoke_command(
         raise InvalidOptionError(
             "The SessionName parameter can only be used with the Disconnected switch parameter."
         )
-    if in_disconnected_session:
-        if isinstance(script_block, Command):
-            raise InvalidOptionError("in_disconnected_session takes a script block, not a Command.")
-        return _start_disconnected(
-            script_block, computer_name, session, file_path, argument_list, using, throttle_limit,
-            session_name, {
-                "credential": credential, "port": port, "use_ssl": use_ssl, "authentication": authentication,
-                "session_option": session_option, "configuration_name": configuration_name,
-                "certificate_pem": certificate_pem, "certificate_key_pem": certificate_key_pem,
-            },
-        )  # fmt: skip
     action = _error_action(error_action)
     request: dict[str, Any] = {
         "computer_name": computer_name,
@@ -167,6 +254,10 @@ def invoke_command(
         "certificate_pem": certificate_pem,
         "certificate_key_pem": certificate_key_pem,
     }
+    if in_disconnected_session:
+        if isinstance(script_block, Command):
+            raise InvalidOptionError("in_disconnected_session takes a script block, not a Command.")
+        return _start_disconnected(script_block, request, session_name)
     if as_job:
         return _start_job(script_block, request, job_name)
     if job_name is not None:
@@ -195,25 +286,25 @@ def iter_invoke_command(
     script_block: str | Command | None = None,
     *,
     computer_name: str | Sequence[str] | None = None,
-    session: Any = None,
+    session: Sessions = None,
     file_path: str | Path | None = None,
     argument_list: Iterable[Any] = (),
     using: Mapping[str, Any] | None = None,
     throttle_limit: int = 32,
     hide_computer_name: bool = False,
     timeout: float | None = None,
-    credential: Any = None,
+    credential: Credential = None,
     port: int | None = None,
     use_ssl: bool = False,
     authentication: str = "negotiate",
-    session_option: Any = None,
+    session_option: SessionOption | None = None,
     configuration_name: str | None = None,
     certificate_pem: str | None = None,
     certificate_key_pem: str | None = None,
     connection_uri: str | Sequence[str] | None = None,
     input_object: Any = _NO_INPUT,
     control: InvokeControl | None = None,
-    ui: Any = None,
+    ui: HostUI | None = None,
 ) -> Generator[InvokeEvent, None, None]:
     """Like `invoke_command`, but yield `InvokeEvent`s as they arrive from all hosts.
 
@@ -232,17 +323,15 @@ def iter_invoke_command(
         script = _script_text(script_block, file_path)
         using_values = using_parameter(script, using)
     arguments = list(argument_list)
-    connect = {
-        "credential": credential,
-        "port": port,
-        "use_ssl": use_ssl,
-        "authentication": authentication,
-        "session_option": session_option,
-        "configuration_name": configuration_name,
-    }
-    if certificate_pem or certificate_key_pem:
-        connect.update(certificate_pem=certificate_pem, certificate_key_pem=certificate_key_pem)
-    targets, rejected = _targets(computer_name, session, connect, connection_uri)
+    targets, rejected = plan_targets(
+        {
+            "computer_name": computer_name, "session": session, "connection_uri": connection_uri,
+            "credential": credential, "port": port, "use_ssl": use_ssl,
+            "authentication": authentication, "session_option": session_option,
+            "configuration_name": configuration_name,
+            "certificate_pem": certificate_pem, "certificate_key_pem": certificate_key_pem,
+        }
+    )  # fmt: skip
     inputs = _input_source(input_object, len(targets))
 
     def work(target: Target, ctx: TargetContext[Target]) -> HostResult:
@@ -269,6 +358,11 @@ def iter_invoke_command(
     )
     if control is not None:
         control.attach(fan)
+    yield from _events_of(fan, timeout)
+
+
+def _events_of(fan: FanOut[Target], timeout: float | None) -> Generator[InvokeEvent, None, None]:
+    """The events of a running fan-out, each host ending with its "finished" event."""
     completed = False
     try:
         for event in fan:
@@ -300,20 +394,7 @@ def iter_receive(
     fan = FanOut(
         list(targets), work, throttle_limit=32, timeout=timeout, stop_grace=STOP_GRACE, name="receive"
     )
-    completed = False
-    try:
-        for event in fan:
-            if isinstance(event, Emitted):
-                yield event.item
-            else:
-                yield from finished_events(event, timeout)
-        completed = True
-    finally:
-        if not completed:
-            fan.cancel()
-            fan.join(STOP_GRACE)
-        else:
-            fan.join(1.0)
+    yield from _events_of(fan, timeout)
 
 
 def collect(events: Iterable[InvokeEvent]) -> InvokeResult:
@@ -336,34 +417,26 @@ def collect(events: Iterable[InvokeEvent]) -> InvokeResult:
 
 
 def _start_disconnected(
-    script_block: str | None,
-    computer_name: str | Sequence[str] | None,
-    session: Any,
-    file_path: str | Path | None,
-    argument_list: Iterable[Any],
-    using: Mapping[str, Any] | None,
-    throttle_limit: int,
-    session_name: str | Sequence[str] | None,
-    connect: dict[str, Any],
+    script_block: str | None, request: dict[str, Any], session_name: str | Sequence[str] | None
 ) -> PSSessionList:
     from psremoting.cmdlets.invoke.in_disconnected import start_in_disconnected_sessions
 
-    if session is not None:
+    if request["session"] is not None:
         raise InvalidOptionError(
             "in_disconnected_session works with computer names only (Invoke-Command -InDisconnectedSession "
             "is in the ComputerName and ConnectionUri parameter sets)."
         )
-    script = _script_text(script_block, file_path)
-    using_values = using_parameter(script, using)
-    targets, _rejected = _targets(computer_name, None, connect)
+    script = _script_text(script_block, request["file_path"])
+    using_values = using_parameter(script, request["using"])
+    targets, _rejected = plan_targets(request)
     names = [session_name] if isinstance(session_name, str) else list(session_name or [])
     return start_in_disconnected_sessions(
         [t.info for t in targets if t.info is not None],
         script,
-        arguments=list(argument_list),
+        arguments=list(request["argument_list"]),
         parameters={"--%": using_values} if using_values else None,
         session_name=names or None,
-        throttle_limit=throttle_limit,
+        throttle_limit=request["throttle_limit"],
     )
 
 
@@ -470,7 +543,7 @@ def _script_text(script_block: str | None, file_path: str | Path | None) -> str:
     return text
 
 
-def _start_job(script_block: Any, request: dict[str, Any], name: str | None) -> Any:
+def _start_job(script_block: Any, request: dict[str, Any], name: str | None) -> RemotingJob:
     """Invoke-Command -AsJob: the run in the background, as a job of the job table."""
     from psremoting.cmdlets.jobs import command_text, start_job
 
@@ -487,121 +560,6 @@ def _start_job(script_block: Any, request: dict[str, Any], name: str | None) -> 
         events=events,
         cancel=control.cancel,
         name=name,
-    )
-
-
-def plan_targets(request: Mapping[str, Any]) -> tuple[list[Target], list[tuple[Target, Any]]]:
-    """The targets an `iter_invoke_command(**request)` runs on, in order (indexes of its
-    events' `target_index`), and the sessions it refuses with their error record."""
-    connect = {
-        k: request.get(k, d)
-        for k, d in (
-            ("credential", None),
-            ("port", None),
-            ("use_ssl", False),
-            ("authentication", "negotiate"),
-            ("session_option", None),
-            ("configuration_name", None),
-        )
-    }
-    if request.get("certificate_pem") or request.get("certificate_key_pem"):
-        connect.update(
-            certificate_pem=request.get("certificate_pem"),
-            certificate_key_pem=request.get("certificate_key_pem"),
-        )
-    return _targets(
-        request.get("computer_name"), request.get("session"), connect, request.get("connection_uri")
-    )
-
-
-def _targets(
-    computer_name: str | Sequence[str] | None,
-    session: Any,
-    connect: dict[str, Any],
-    connection_uri: str | Sequence[str] | None = None,
-) -> tuple[list[Target], list[tuple[Target, Any]]]:
-    """The targets to run on, and the sessions rejected with their error record.
-
-    Connection settings are validated for every computer before anything runs: a mistake in
-    them is the caller's, raised at once (InvalidOptionError), not one error per host."""
-    given = [
-        n
-        for n, v in (
-            ("computer_name", computer_name),
-            ("session", session),
-            ("connection_uri", connection_uri),
-        )
-        if v is not None
-    ]
-    if len(given) > 1:
-        raise InvalidOptionError(
-            f"Give only one of {' or '.join(given)} (they are different parameter sets)."
-        )
-    if connection_uri is not None:
-        uris = [connection_uri] if isinstance(connection_uri, str) else list(connection_uri)
-        if not uris:
-            raise InvalidOptionError("connection_uri is empty; give URIs such as http://server01:5985/wsman.")
-        if connect.get("port") is not None or connect.get("use_ssl"):
-            raise InvalidOptionError(
-                "port and use_ssl cannot be given with a connection URI: put them in the URI "
-                "(https://server01:5986/wsman)."
-            )
-        options = {k: v for k, v in connect.items() if k not in ("port", "use_ssl")}
-        targets = []
-        for uri in uris:
-            info = ConnectionInfo.create(connection_uri=str(uri), **options)
-            targets.append(Target(info.computer_name, info=info))
-        return targets, []
-    if session is not None:
-        sessions = [session] if not isinstance(session, (list, tuple)) else list(session)
-        if len({id(s) for s in sessions}) != len(sessions):
-            raise InvalidOptionError("Specified RemoteRunspaceInfo objects have duplicates.")
-        targets, rejected = [], []
-        for s in sessions:
-            target = Target(str(getattr(s, "computer_name", s)), s)
-            problem = _session_problem(s)
-            if problem is None:
-                targets.append(target)
-            else:
-                rejected.append((target, problem))
-        return targets, rejected
-    names = [computer_name] if isinstance(computer_name, str) else list(computer_name or ["localhost"])
-    names = [str(n).strip() for n in names]
-    if not names or any(not n for n in names):
-        raise InvalidOptionError("A computer name is empty; give names such as 'server01'.")
-    return [Target(n, info=ConnectionInfo.create(n, **connect)) for n in names], []
-
-
-def _session_problem(session: Any) -> Any:
-    """The error record for a PSSession that cannot run a command, as Invoke-Command words it."""
-
-    state = str(getattr(session, "state", "Opened"))
-    availability = str(getattr(session, "availability", "Available"))
-    name = getattr(session, "name", "")
-    ident = getattr(session, "instance_id", "")
-    computer = getattr(session, "computer_name", "")
-    if state != "Opened":
-        message = (
-            f"Because the session state for session {name}, {ident}, {computer} is not equal to Open, "
-            f"you cannot run a command in the session.  The session state is {state}."
-        )
-        fqid = "InvokeCommandCommandInvalidSessionState,Microsoft.PowerShell.Commands.InvokeCommandCommand"
-    elif availability != "Available":
-        message = (
-            f"The session {name}, {ident}, {computer} is not available to run commands.  "
-            f"The session availability is {availability}."
-        )
-        fqid = "InvokeCommandCommandInvalidSessionAvailability,Microsoft.PowerShell.Commands.InvokeCommandCommand"
-    else:
-        return None
-    return RemoteErrorRecord(
-        message=message,
-        category="InvalidOperation",
-        target_name=str(name),
-        target_type="PSSession",
-        reason="InvalidOperationException",
-        fully_qualified_error_id=fqid,
-        computer_name=str(computer),
     )
 
 
