@@ -12,7 +12,7 @@ file removed on a mismatch. The real scripts themselves run only in the opt-in r
 (``tests/realhost/test_transfer_realhost.py``).
 
 Benchmark-only: pypsrp's ``Client.copy``/``Client.fetch`` send their own scripts
-(``pypsrp/pwsh_scripts/copy.ps1`` and ``fetch.ps1``, as ``get_pwsh_script`` strips them).
+(``pypsrp/pwsh_scripts/copy.ps1`` and ``fetch.ps1``, as pypsrp strips them before sending).
 So that ``bench/bench_copy.py`` can compare both clients on the same emulator, those two
 texts are recognised too and their contract emulated: copy.ps1 takes base64 chunk strings as
 input and a final base64 SHA-1 (hex) string, positional ``dest``, and outputs the absolute
@@ -31,10 +31,11 @@ import contextlib
 import functools
 import hashlib
 import os
+import pkgutil
 import uuid
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from psrpcore.types import ErrorCategory
 
@@ -44,9 +45,7 @@ from .errors import PSError, make_error_record
 from .filesystem import SandboxEscape
 from .io import PipelineStopped
 from .processors import Processor
-
-if TYPE_CHECKING:
-    from .runtime import PipelineRun
+from .run_state import RunState
 
 __all__ = ["native_stage", "TransferStage"]
 
@@ -62,16 +61,40 @@ def _throw(message: str) -> PSError:
     return PSError(record, terminating=True, script_terminating=True)
 
 
+def _compact_script(text: str) -> str:
+    """A script as pypsrp sends it: each line trimmed, blank lines, ``#`` comment lines and
+    ``<# ... #>`` comment blocks (whole lines) left out, lines joined with LF."""
+    kept: list[str] = []
+    in_block = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if in_block:
+            in_block = not line.endswith("#>")
+            continue
+        if line.startswith("<#"):
+            in_block = True
+            continue
+        if line and not line.startswith("#"):
+            kept.append(line)
+    return "\n".join(kept)
+
+
 @functools.lru_cache(maxsize=1)
 def _pypsrp_scripts() -> dict[str, str]:
-    try:
-        from pypsrp._utils import get_pwsh_script
-    except ImportError:  # pragma: no cover - pypsrp is a dependency
-        return {}
-    return {get_pwsh_script("copy.ps1"): "pypsrp-copy", get_pwsh_script("fetch.ps1"): "pypsrp-fetch"}
+    """pypsrp's copy.ps1 and fetch.ps1 as its Client sends them (read from the installed
+    package's data files, not through its private helpers)."""
+    found: dict[str, str] = {}
+    for name, kind in (("copy.ps1", "pypsrp-copy"), ("fetch.ps1", "pypsrp-fetch")):
+        try:
+            data = pkgutil.get_data("pypsrp.pwsh_scripts", name)
+        except (ImportError, OSError):  # pragma: no cover - pypsrp is a dependency
+            continue
+        if data is not None:
+            found[_compact_script(data.decode("utf-8-sig"))] = kind
+    return found
 
 
-def native_stage(run: PipelineRun, command: Any) -> Processor | None:
+def native_stage(run: RunState, command: Any) -> Processor | None:
     """The native stage for a transfer script command, or None for any other command."""
     if not getattr(command, "is_script", False):
         return None
@@ -93,7 +116,7 @@ def native_stage(run: PipelineRun, command: Any) -> Processor | None:
 class TransferStage(Processor):
     """One transfer script, run natively (see the module docstring)."""
 
-    def __init__(self, run: PipelineRun, kind: str, parameters: list[tuple[str | None, Any]]) -> None:
+    def __init__(self, run: RunState, kind: str, parameters: list[tuple[str | None, Any]]) -> None:
         self.run = run
         self.kind = kind
         self.named = {name.lower(): value for name, value in parameters if name is not None}

@@ -19,12 +19,12 @@ from psremoting.pslang.binder import BoundParameters, CommandSignature
 from .errors import PSError, make_error_record
 from .io import PipelineIO, PipelineStopped
 from .objects import from_wire
+from .run_state import RunState
 
 if TYPE_CHECKING:
     from psremoting.pslang.evaluator import Evaluator
 
     from . import Engine
-    from .runtime import PipelineRun
 
 __all__ = ["BUILTINS", "Builtin", "CommandContext", "builtin", "lookup_builtin", "register_builtin"]
 
@@ -42,7 +42,7 @@ class CommandContext:
 
     def __init__(
         self,
-        run: PipelineRun,
+        run: RunState,
         name: str,
         invocation_name: str,
         args: list[Any],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from psrpcore.types import ErrorCategory
 
@@ -21,9 +21,7 @@ from psremoting.pslang.values import enumerate_value, to_string
 from .commands import Builtin, CommandContext
 from .errors import PSError, make_error_record
 from .io import PipelineStopped
-
-if TYPE_CHECKING:
-    from .runtime import PipelineRun
+from .run_state import RunState
 
 __all__ = [
     "KEEP",
@@ -151,7 +149,7 @@ class Redirected(Processor):
 
     def __init__(
         self,
-        run: PipelineRun,
+        run: RunState,
         inner: Processor,
         ctx: CommandContext | None,
         targets: list[tuple[A.Redirection, Any]],
@@ -208,7 +206,7 @@ KEEP = object()
 class Routed(Processor):
     """Wraps a client-level stage so that errors written while it runs go to its route."""
 
-    def __init__(self, run: PipelineRun, inner: Processor, route: Emit) -> None:
+    def __init__(self, run: RunState, inner: Processor, route: Emit) -> None:
         self.run = run
         self.inner = inner
         self.route = route
