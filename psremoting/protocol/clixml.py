@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from psremoting.protocol.notes import attach_notes
-from psremoting.protocol.psobject import PSEnumValue, PSObject
+from psremoting.protocol.psobject import PSEnumValue, PSObject, PSVersion
 from psremoting.protocol.secrets import PSCREDENTIAL_TYPE, PSCredential, SecureString
 
 __all__ = ["decode_string", "from_clixml", "parse_datetime", "parse_duration"]
@@ -108,7 +108,7 @@ _PRIMITIVES: dict[str, Callable[[str], Any]] = {
     "BA": base64.b64decode,
     "G": uuid.UUID,
     "URI": decode_string,
-    "Version": str,
+    "Version": PSVersion,
     "XD": decode_string,
     "SBK": decode_string,
 }

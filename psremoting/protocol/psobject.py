@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["InformationRecord", "PSEnumValue", "PSObject", "ProgressRecord"]
+__all__ = ["InformationRecord", "PSEnumValue", "PSObject", "PSVersion", "ProgressRecord"]
 
 
 class PSObject:
@@ -177,3 +177,41 @@ class InformationRecord:
 
     def __str__(self) -> str:
         return "" if self.message_data is None else str(self.message_data)
+
+
+class PSVersion(str):
+    """A System.Version: a str (``5.1.17763.1``, its ToString()) with Major, Minor, Build and
+    Revision (-1 when absent), as PowerShell shows one in a table."""
+
+    type_names: list[str] = ["System.Version", "System.Object"]
+
+    def _part(self, index: int) -> int:
+        parts = self.split(".")
+        try:
+            return int(parts[index]) if index < len(parts) else -1
+        except ValueError:
+            return -1
+
+    @property
+    def major(self) -> int:
+        return self._part(0)
+
+    @property
+    def minor(self) -> int:
+        return self._part(1)
+
+    @property
+    def build(self) -> int:
+        return self._part(2)
+
+    @property
+    def revision(self) -> int:
+        return self._part(3)
+
+    def ps_properties(self) -> list[tuple[str, int]]:
+        return [
+            ("Major", self.major),
+            ("Minor", self.minor),
+            ("Build", self.build),
+            ("Revision", self.revision),
+        ]
