@@ -91,7 +91,9 @@ def properties_of(value: Any) -> list[tuple[str, Any]]:
     if callable(listed) and not isinstance(value, type):
         return list(listed())
     if isinstance(value, PSObject):
-        return [(k, v) for k, v in value.properties.items() if k != "PSShowComputerName"]
+        shown = value.properties
+        hidden = ("PSShowComputerName",) if shown.get("PSShowComputerName", True) else REMOTING_NOTES
+        return [(k, v) for k, v in shown.items() if k not in hidden]
     if isinstance(value, dict):
         return [(str(k), v) for k, v in value.items()]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
