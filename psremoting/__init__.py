@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
         get_pssession,
         receive_pssession,
     )
-    from psremoting.cmdlets.formatting import format_job_table, format_table
+    from psremoting.cmdlets.formatting import format_job_table, format_table, out_string
     from psremoting.cmdlets.implicit import ImplicitModule, import_pssession
     from psremoting.cmdlets.implicit_module import export_pssession, import_module
     from psremoting.cmdlets.interactive import InteractiveSession, enter_pssession, exit_pssession
@@ -74,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "copy_item": "psremoting.cmdlets.transfer",
     "format_table": "psremoting.cmdlets.formatting",
     "format_job_table": "psremoting.cmdlets.formatting",
+    "out_string": "psremoting.cmdlets.formatting",
     "get_job": "psremoting.cmdlets.job_table",
     "receive_job": "psremoting.cmdlets.job_table",
     "wait_job": "psremoting.cmdlets.job_table",
@@ -167,6 +168,7 @@ __all__ = [
     "exit_pssession",
     "export_pssession",
     "format_job_table",
+    "out_string",
     "format_table",
     "get_job",
     "get_pssession",

@@ -49,9 +49,7 @@ PYPSRP_PRIVATE_MEMBERS = {
 }
 
 #: (path relative to psremoting/, what) -> why it is tolerated for now.
-DEBT: dict[tuple[str, str], str] = {
-    ("protocol/objects.py", "lines"): "split CLIXML decoding from the object model",
-}
+DEBT: dict[tuple[str, str], str] = {}
 
 
 def _modules() -> list[tuple[str, ast.Module, int]]:

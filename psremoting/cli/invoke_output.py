@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from psremoting.cmdlets.invoke.results import (
-    REMOTING_PROPERTIES,
     HostResult,
     HostStatus,
     InvokeEvent,
-    _properties_of,
 )
 from psremoting.protocol.errors import RemoteErrorRecord
 
@@ -121,8 +119,9 @@ class JsonLinesWriter:
 class TextWriter:
     """`--output text`: what PowerShell prints for Invoke-Command, as output arrives.
 
-    Scalars print as they are; objects as a table (up to four properties) or a list, with the
-    PSComputerName column or line unless `hide_computer_name`. Errors, warnings, verbose and
+    Scalars print as they are; objects as PowerShell's formatting lays them out
+    (`psremoting.cmdlets.formatting`: default views, tables, lists), with the PSComputerName
+    column unless `hide_computer_name`. Errors, warnings, verbose and
     debug records go to stderr in PowerShell's NormalView wording.
     """
 
@@ -132,8 +131,10 @@ class TextWriter:
         self.out = out
         self.err = err
         self.hide_computer_name = hide_computer_name
-        self._columns: tuple[str, ...] | None = None
-        self._widths: list[int] = []
+        self._pending: list[Any] = []
+        import shutil
+
+        self.width = max(shutil.get_terminal_size((120, 24)).columns - 1, 40)
 
     def event(self, event: InvokeEvent) -> None:
         kind = event.kind
@@ -158,52 +159,23 @@ class TextWriter:
     # -- formatting -------------------------------------------------------------------------
 
     def _end_table(self) -> None:
-        """A table ends with a blank line, as Out-Default ends a table group."""
-        if self._columns is not None:
-            self.out.write("\n")
-            self._columns = None
+        """Objects waiting for their table or list are laid out and written (Out-String)."""
+        pending, self._pending = self._pending, []
+        if pending:
+            from psremoting.cmdlets.formatting import out_string
+
+            self.out.write(out_string(pending, width=self.width).rstrip("\n") + "\n\n")
 
     def _write_output(self, value: Any, computer_name: str) -> None:
-        if isinstance(value, dict):  # a hashtable: PowerShell's Name/Value table
-            for key, val in value.items():
-                self._write_row({"Name": key, "Value": val})
+        if value is None:
             return
-        props = None if _is_scalar(value) else _properties_of(value)
-        if not props:
+        if _is_scalar(value) and not hasattr(value, "ps_properties"):
             self._end_table()
-            if value is not None:
-                self.out.write(f"{_scalar_text(value)}\n")
+            self.out.write(f"{_scalar_text(value)}\n")
             return
-        shown = {k: v for k, v in props.items() if k not in REMOTING_PROPERTIES}
-        if not self.hide_computer_name:
-            shown["PSComputerName"] = computer_name
-        if len(shown) <= 4 + (0 if self.hide_computer_name else 1):
-            self._write_row(shown)
-        else:
-            self._end_table()
-            width = max(len(k) for k in shown)
-            self.out.write("\n")
-            for key, val in shown.items():
-                self.out.write(f"{key.ljust(width)} : {_cell_text(val)}\n")
-            self.out.write("\n")
-
-    def _write_row(self, row: dict[str, Any]) -> None:
-        columns = tuple(row)
-        cells = [_cell_text(v) for v in row.values()]
-        if columns != self._columns or len(self._widths) != len(columns):
-            self._end_table()
-            self._columns = columns
-            self._widths = [max(len(c), len(v), 4) for c, v in zip(columns, cells, strict=True)]
-            self.out.write(
-                "\n"
-                + " ".join(c.ljust(w) for c, w in zip(columns, self._widths, strict=True)).rstrip()
-                + "\n"
-            )
-            self.out.write(
-                " ".join(("-" * len(c)).ljust(w) for c, w in zip(columns, self._widths, strict=True)).rstrip()
-                + "\n"
-            )
-        self.out.write(" ".join(v.ljust(w) for v, w in zip(cells, self._widths, strict=True)).rstrip() + "\n")
+        if self.hide_computer_name and hasattr(value, "set_property"):
+            value.set_property("PSShowComputerName", False)
+        self._pending.append(value)
 
 
 def _is_scalar(value: Any) -> bool:
@@ -222,19 +194,6 @@ def _scalar_text(value: Any) -> str:
 def _time_text(value: datetime.datetime) -> str:
     hour = value.hour % 12 or 12
     return f"{hour}:{value:%M:%S} {'AM' if value.hour < 12 else 'PM'}"
-
-
-def _cell_text(value: Any) -> str:
-    """A value in a table cell or list line: dates short, collections as {a, b}."""
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        text = "{" + ", ".join(_cell_text(v) for v in value) + "}"
-    elif isinstance(value, datetime.datetime):
-        text = f"{value.month}/{value.day}/{value.year} {_time_text(value)}"
-    else:
-        text = _scalar_text(value)
-    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _information_text(value: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from psremoting.console import filecmds, implicit_cmds, jobcmds
+from psremoting.console import filecmds, formatcmds, implicit_cmds, jobcmds
 from psremoting.console.cmdlet_types import COMMON_PARAMS, NOT_ON_THIS_CLIENT, CmdletSpec, Param, refused
 
 __all__ = ["COMMON_PARAMS", "CmdletSpec", "Param", "SPECS", "all_names", "lookup", "parameters_of", "refused"]
@@ -508,22 +508,10 @@ SPECS: tuple[CmdletSpec, ...] = (
         (),
         remaining="Object",
     ),
-    CmdletSpec(
-        "Format-Table",
-        "Formats the output as a table.",
-        (Param("InputObject", "object", pipeline=True), Param("Property", "string[]", (), 0)),
-        ("ft",),
-    ),
-    CmdletSpec(
-        "Format-List",
-        "Formats the output as a list of properties.",
-        (Param("InputObject", "object", pipeline=True), Param("Property", "string[]", (), 0)),
-        ("fl",),
-    ),
     CmdletSpec("Get-History", "Lists the commands typed at this prompt.", (), ("h", "history", "ghy")),
 )
 
-SPECS = SPECS + jobcmds.SPECS + filecmds.SPECS + implicit_cmds.SPECS
+SPECS = SPECS + jobcmds.SPECS + filecmds.SPECS + formatcmds.SPECS + implicit_cmds.SPECS
 
 _BY_NAME: dict[str, CmdletSpec] = {}
 for _spec in SPECS:

@@ -147,9 +147,36 @@ def _kind(value: Any) -> str:
         return "module"
     if type(value).__name__ in _CREDENTIAL_COLUMNS:
         return "credential" + type(value).__name__
+    if _formatted(value):
+        return "formatted"
     if _properties(value) is not None:
         return "record"
     return "scalar"
+
+
+def _formatted(value: Any) -> bool:
+    """Output that PowerShell's formatting rules lay out: remote objects and dictionaries."""
+    from psremoting.cmdlets.formatting import view_for
+    from psremoting.cmdlets.formatting.values import type_names_of
+    from psremoting.protocol.psobject import PSObject, PSVersion
+
+    if isinstance(value, (PSObject, dict, datetime.timedelta, PSVersion)):
+        return True
+    return not isinstance(value, str) and view_for(type_names_of(value)) is not None and not is_session(value)
+
+
+def formatted_text(values: list[Any], width: int | None = None) -> str:
+    """Out-String's text for remote objects at the console's width (no trailing newline)."""
+    from psremoting.cmdlets.formatting import out_string
+
+    return out_string(values, width=width or console_width()).rstrip("\n")
+
+
+def console_width() -> int:
+    """The width Out-Default formats for: the terminal's, less one column (120 - 1 when unknown)."""
+    import shutil
+
+    return max(shutil.get_terminal_size((120, 24)).columns - 1, 40)
 
 
 def render(values: Iterable[Any]) -> str:
@@ -176,6 +203,8 @@ def render(values: Iterable[Any]) -> str:
             blocks.append("\n" + format_job_table(list(group)).strip("\n") + "\n")
         elif group_kind.startswith("credential"):
             blocks.append("\n" + credential_table(group) + "\n")
+        elif group_kind == "formatted":
+            blocks.append(formatted_text(list(group)) + "\n")
         elif group_kind == "record":
             blocks.append("\n" + "\n\n".join(format_list(v) for v in group) + "\n")
         else:
@@ -203,6 +232,7 @@ class StreamingDisplay:
     def __init__(self, write_line: Any) -> None:
         self._write_line = write_line
         self._kind = ""
+        self._pending: list[Any] = []  # remote objects, laid out together when their run ends
 
     def add(self, value: Any) -> None:
         for item in flatten([value]):
@@ -211,6 +241,9 @@ class StreamingDisplay:
             if first:
                 self.close()
                 self._kind = kind
+            if kind == "formatted":
+                self._pending.append(item)
+                continue
             if kind != "scalar" and (first or kind == "record"):
                 self._write_line("")
             self._write_line(self._text(item, kind, first))
@@ -238,6 +271,13 @@ class StreamingDisplay:
 
     def close(self) -> None:
         """End the current group (a table or list is followed by a blank line)."""
+        if self._kind == "formatted":
+            pending, self._pending = self._pending, []
+            self._kind = ""
+            if pending:
+                self._write_line(formatted_text(pending))
+                self._write_line("")
+            return
         if self._kind and self._kind != "scalar":
             self._write_line("")
         self._kind = ""

@@ -21,6 +21,7 @@ from psremoting.console import (
     cmdlets,
     display,
     filecmds,
+    formatcmds,
     implicit_cmds,
     invoke_cmd,
     jobcmds,
@@ -41,6 +42,7 @@ IMPLEMENTATIONS: dict[str, Callable[[builtins.Call], Iterable[Any]]] = {
     **invoke_cmd.IMPLEMENTATIONS,
     **jobcmds.IMPLEMENTATIONS,
     **filecmds.IMPLEMENTATIONS,
+    **formatcmds.IMPLEMENTATIONS,
     **implicit_cmds.IMPLEMENTATIONS,
 }
 

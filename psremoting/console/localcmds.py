@@ -120,16 +120,6 @@ def write_host(call: Call) -> list[Any]:
     return []
 
 
-def format_table(call: Call) -> list[Any]:
-    items = list(display.flatten(call.input or [call.get("InputObject")]))
-    return [display.render(items)] if items else []
-
-
-def format_list(call: Call) -> list[Any]:
-    items = list(display.flatten(call.input or [call.get("InputObject")]))
-    return ["\n" + "\n\n".join(display.format_list(v) for v in items) + "\n"] if items else []
-
-
 def get_history(call: Call) -> list[Any]:
     lines = call.context.history()
     width = len(str(len(lines)))
@@ -145,7 +135,5 @@ IMPLEMENTATIONS: dict[str, Callable[[Call], list[Any]]] = {
     "Clear-Host": clear_host,
     "Write-Output": write_output,
     "Write-Host": write_host,
-    "Format-Table": format_table,
-    "Format-List": format_list,
     "Get-History": get_history,
 }

@@ -98,7 +98,7 @@ def resolve_paths(
             if not host.is_dir():
                 continue
             if _WILDCARD & set(part):
-                for entry in sorted(os.listdir(host), key=str.lower):
+                for entry in sorted(os.listdir(host), key=str.upper):
                     if fnmatch.fnmatchcase(entry.lower(), part.lower()):
                         nxt.append((win + "\\" + entry, host / entry))
             else:
@@ -213,8 +213,8 @@ def _children(host: Path, windows: str) -> list[tuple[str, Path]]:
         entries = list(os.scandir(host))
     except OSError:
         return []
-    dirs = sorted((e for e in entries if e.is_dir()), key=lambda e: e.name.lower())
-    files = sorted((e for e in entries if not e.is_dir()), key=lambda e: e.name.lower())
+    dirs = sorted((e for e in entries if e.is_dir()), key=lambda e: e.name.upper())
+    files = sorted((e for e in entries if not e.is_dir()), key=lambda e: e.name.upper())
     base = windows.rstrip("\\")
     return [(base + "\\" + e.name, host / e.name) for e in dirs + files]
 
