@@ -25,7 +25,7 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from psremoting.cmdlets import sessions as registry
-from psremoting.cmdlets.invoke.results import InvokeEvent
+from psremoting.cmdlets.invoke.results import InvokeEvent, InvokeResult
 from psremoting.cmdlets.sessions import PSSession, PSSessionList
 from psremoting.cmdlets.sessions import get_pssession as get_local_pssession
 from psremoting.protocol.errors import (
@@ -297,7 +297,7 @@ def receive_pssession(
     configuration_name: str | None = None,
     session_option: SessionOption | None = None,
     timeout: float | None = None,
-) -> Any:
+) -> InvokeResult:
     """Receive-PSSession: connect to the session if needed and return the output of its
     disconnected command: what it wrote while no client was connected, exactly once, then
     the rest as it comes, until it ends. An `InvokeResult` (output list, `.errors`,
