@@ -91,13 +91,10 @@ def to_wire(value: Any, context: WireContext) -> Any:
 
 def wire_items(values: Iterable[Any], context: WireContext) -> Iterator[Any]:
     """Pipeline input converted item by item, as it is sent (a list is a batch of items)."""
-    for index, value in enumerate(values):
+    for value in values:  # a list or tuple of input was checked before anything was sent
         if isinstance(value, list):
-            for item in value:
-                check_sendable(item, f"input item {index}")
             yield [to_wire(v, context) for v in value]
         else:
-            check_sendable(value, f"input item {index}")
             yield to_wire(value, context)
 
 
