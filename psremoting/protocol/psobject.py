@@ -24,6 +24,10 @@ class PSObject:
     """
 
     __slots__ = ("_type_names", "_props", "_lower", "_to_string")
+    _type_names: list[str]
+    _props: dict[str, Any]
+    _lower: dict[str, str]
+    _to_string: str | None
 
     def __init__(
         self,
