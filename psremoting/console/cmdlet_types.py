@@ -27,6 +27,7 @@ class Param:
     help: str = ""
     sets: tuple[str, ...] = ()  # parameter sets; empty = all of them
     unsupported: str | None = None  # why this client refuses it (None: supported)
+    by_property_name: bool = False  # ValueFromPipelineByPropertyName (bound item by item)
 
     @property
     def is_switch(self) -> bool:
@@ -45,6 +46,7 @@ class CmdletSpec:
     api: str | None = None  # psremoting attribute the cmdlet needs; absent -> not available
     common: bool = True  # takes the common parameters (-Verbose, -ErrorAction, ...)
     default_set: str | None = None
+    function: bool = False  # a function in PowerShell (Clear-Host): any input goes to $input
 
 
 def refused(name: str, kind: str, reason: str, aliases: tuple[str, ...] = ()) -> Param:

@@ -116,6 +116,7 @@ SPECS: tuple[CmdletSpec, ...] = (
                 None,
                 help="Session instance ids (GUIDs).",
                 sets=("InstanceId", "ComputerName"),
+                by_property_name=True,
             ),
             Param(
                 "ComputerName",
@@ -466,7 +467,7 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Get-Help",
         "Displays information about the session cmdlets.",
         (
-            Param("Name", "string", (), 0),
+            Param("Name", "string", (), 0, by_property_name=True),
             Param("Full", "switch"),
             Param("Detailed", "switch"),
             Param("Examples", "switch"),
@@ -477,17 +478,17 @@ SPECS: tuple[CmdletSpec, ...] = (
     CmdletSpec(
         "Get-Command",
         "Lists the commands the local shell runs.",
-        (Param("Name", "string[]", (), 0),),
+        (Param("Name", "string[]", (), 0, by_property_name=True),),
         ("gcm",),
     ),
     CmdletSpec(
         "Set-Location",
         "Sets the local working folder.",
-        (Param("Path", "string", ("PSPath", "LiteralPath"), 0),),
+        (Param("Path", "string", ("PSPath", "LiteralPath"), 0, by_property_name=True),),
         ("cd", "sl", "chdir"),
     ),
     CmdletSpec("Get-Location", "Gets the local working folder.", (), ("gl", "pwd")),
-    CmdletSpec("Clear-Host", "Clears the screen.", (), ("cls", "clear"), common=False),
+    CmdletSpec("Clear-Host", "Clears the screen.", (), ("cls", "clear"), common=False, function=True),
     CmdletSpec(
         "Write-Output",
         "Writes objects to the output.",
@@ -499,7 +500,7 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Write-Host",
         "Writes text to the screen.",
         (
-            Param("Object", "object[]", (), 0),
+            Param("Object", "object[]", (), 0, pipeline=True),
             Param("NoNewline", "switch"),
             Param("ForegroundColor", "string"),
             Param("BackgroundColor", "string"),

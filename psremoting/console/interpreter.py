@@ -30,6 +30,7 @@ from psremoting.console import (
 from psremoting.console.binding import bind
 from psremoting.console.common_params import CommonSettings
 from psremoting.console.errors import CommandNotSupported, ShellError, describe
+from psremoting.console.pipeline_binding import bind_each, binds_as_a_whole
 from psremoting.pslang import ast as A
 from psremoting.pslang.evaluator import EvaluationError, Evaluator, ExitRequest, FlowControl, ThrowRequest
 from psremoting.pslang.parser import ParseError, parse
@@ -219,8 +220,22 @@ class Interpreter:
         _refuse_unsupported(spec, params)
         common = CommonSettings.from_params(params, spec.name)
         call = builtins.Call(spec.name, params, data, self, common)
+        own = cmdlets.parameters_of(spec)
+        result: Iterable[Any]
         try:
-            result = implementation(call)
+            if data and proxy is None and not binds_as_a_whole(spec, own):
+                run = implementation
+                result = list(
+                    bind_each(
+                        own,
+                        params,
+                        data,
+                        lambda bound: run(builtins.Call(spec.name, bound, [], self, common)),
+                        call.write_error,
+                    )
+                )
+            else:
+                result = implementation(call)
         except ShellError:
             common.assign(self.scope, None)
             raise

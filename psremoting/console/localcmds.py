@@ -108,7 +108,7 @@ def write_output(call: Call) -> list[Any]:
 
 
 def write_host(call: Call) -> list[Any]:
-    values = list(display.flatten([call.get("Object")]))
+    values = list(display.flatten([call.get("Object"), *call.input]))
     separator = str(call.get("Separator", " "))
     text = separator.join(display.scalar_text(v) for v in values)
     ui = call.context.ui

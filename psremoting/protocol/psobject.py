@@ -212,6 +212,16 @@ class PSVersion(str):
     def revision(self) -> int:
         return self._part(3)
 
+    def __getattr__(self, name: str) -> Any:
+        part = ("major", "minor", "build", "revision").index(name.lower()) if name.lower() in (
+            "major", "minor", "build", "revision") else None  # fmt: skip
+        if part is not None:
+            return self._part(part)
+        parent = getattr(super(), "__getattr__", None)  # the note properties of an annotated one
+        if parent is None:
+            raise AttributeError(name)
+        return parent(name)
+
     def ps_properties(self) -> list[tuple[str, int]]:
         return [
             ("Major", self.major),

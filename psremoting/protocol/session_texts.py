@@ -35,7 +35,16 @@ __all__ = [
     "POOL_CONNECTED_TO_ANOTHER_CLIENT",
     "MINIMUM_IDLE_TIMEOUT_SECONDS",
     "DEFAULT_MAX_RETRY_CONNECTION_SECONDS",
+    "INPUT_OBJECT_NOT_BOUND",
 ]
+
+#: ParameterBinderStrings.InputObjectNotBound: pipeline input no parameter takes
+#: (``$s | Exit-PSSession``); FullyQualifiedErrorId ``InputObjectNotBound,<cmdlet class>``.
+INPUT_OBJECT_NOT_BOUND = (
+    "The input object cannot be bound to any parameters for the command either because the command "
+    "does not take pipeline input or the input and its properties do not match any of the parameters "
+    "that take pipeline input."
+)
 
 # -- robust connections (the network drops under a running command) ------------------------
 #: RCNetworkFailureDetected: {0} computer, {1} whole minutes of the retry period.

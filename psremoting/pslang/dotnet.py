@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from .flow import EvaluationError
@@ -82,9 +84,18 @@ _STRING_METHODS: dict[str, Callable[..., Any]] = {
 
 
 class TypeName(str):
-    """The value of a ``[Type]`` literal: its name."""
+    """The value of a ``[Type]`` literal or of ``.GetType()``: its name, with the FullName and
+    Name a System.Type answers."""
 
     __slots__ = ()
+
+    @property
+    def FullName(self) -> str:
+        return str(self)
+
+    @property
+    def Name(self) -> str:
+        return str(self).rsplit(".", 1)[-1]
 
 
 def static_member(type_name: str, name: str) -> Any:
@@ -181,12 +192,30 @@ def index_value(obj: Any, index: Any) -> Any:
 
 
 def type_name_of(obj: Any) -> str:
+    """The .NET type's FullName of a value, as ``$x.GetType().FullName`` answers on Windows."""
     if obj is None:
         return "null"
     if isinstance(obj, bool):
         return "System.Boolean"
+    if isinstance(obj, (list, tuple)):
+        return "System.Object[]"  # an array arrives as an array (rehydrated), as on Windows
+    wire_names = getattr(getattr(obj, "PSObject", None), "type_names", None)
+    if wire_names and isinstance(
+        obj, (int, float, str, bytes, _dt.date, _dt.timedelta, uuid.UUID, Decimal, dict)
+    ):
+        return str(wire_names[0])  # a primitive as it was received: System.Int64, System.Byte[]...
     if isinstance(obj, int):
-        return "System.Int32"
+        return "System.Int32" if -(2**31) <= obj < 2**31 else "System.Int64"
+    if isinstance(obj, (bytes, bytearray)):
+        return "System.Byte[]"
+    if isinstance(obj, _dt.datetime):
+        return "System.DateTime"
+    if isinstance(obj, _dt.timedelta):
+        return "System.TimeSpan"
+    if isinstance(obj, uuid.UUID):
+        return "System.Guid"
+    if isinstance(obj, Decimal):
+        return "System.Decimal"
     if isinstance(obj, float):
         return "System.Double"
     if isinstance(obj, str):
@@ -202,4 +231,13 @@ def type_name_of(obj: Any) -> str:
     names = getattr(getattr(obj, "PSObject", None), "type_names", None)
     if names:
         return str(names[0])
-    return type(obj).__name__
+    return _KNOWN_CLASSES.get(type(obj).__name__, type(obj).__name__)
+
+
+#: The .NET types of the values the hosts of pslang hand it (found by class name: pslang
+#: knows neither the protocol layer nor the emulator).
+_KNOWN_CLASSES = {
+    "SecureString": "System.Security.SecureString",
+    "PSCredential": "System.Management.Automation.PSCredential",
+    "NetworkCredential": "System.Net.NetworkCredential",
+}

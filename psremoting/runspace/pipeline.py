@@ -65,7 +65,7 @@ from psremoting.protocol.wsman import COMMAND_GONE, SHELL_NOT_FOUND
 from psremoting.runspace.host import HostUI, host_data_key
 from psremoting.runspace.pool_protocol import PoolForPipelines
 from psremoting.runspace.streams import Command, PipelineResult, StreamItem, StreamName, error_record_from
-from psremoting.runspace.wire import WireContext, to_wire, wire_items
+from psremoting.runspace.wire import WireContext, check_sendable, to_wire, wire_items
 from psremoting.transport.errors import NetworkLostError, ReconnectCancelledError
 from psremoting.transport.failures import map_connection_error
 from psremoting.transport.pipeline_input import input_source
@@ -127,6 +127,14 @@ class Pipeline:
             ]
         if commands is not None and not commands:
             raise ValueError("a pipeline needs at least one command")
+        for command in commands or []:
+            for index, arg in enumerate(command.arguments):
+                check_sendable(arg, f"argument_list[{index}]")
+            for name, value in command.parameters.items():
+                check_sendable(value, f"the value of -{name}")
+        if isinstance(input, (list, tuple)):
+            for index, item in enumerate(input):
+                check_sendable(item, f"input item {index}")
         self.pool = pool
         self.commands = list(commands or [])
         if out_default:

@@ -137,7 +137,7 @@ def test_export_pssession_and_import_module(console: Console, tmp_path: Path) ->
         str(Path("WebTools") / "WebTools.psm1"),
     ]
     assert console.run("Import-Module ./WebTools") == ""
-    assert re.search(r"^Name +: WinRM$", console.run("Get-Service WinRM"), re.M)
+    assert re.search(r"^Running  WinRM +Windows Remote Management", console.run("Get-Service WinRM"), re.M)
     refused = console.run("Import-Module ActiveDirectory")
     assert "Import-Module -PSSession $s -Name ActiveDirectory" in refused
 

@@ -315,8 +315,9 @@ def format_lines(
                 break
             batch.append(nxt)
             index += 1
-        if group is not None:
-            lines += ["", f"    {label}: {group_value}".rstrip(), ""]
+        if group is not None:  # a view's header is indented 4 (FileSystem's), -GroupBy's 3
+            indent = "   " if request.group_by is not None else "    "
+            lines += ["", f"{indent}{label}: {group_value}".rstrip(), ""]
         if shape.kind == "table":
             body = _table(batch, shape, request, width)
         elif shape.kind == "list":

@@ -143,6 +143,16 @@ _PROCESS = View(
         Column("ProcessName", "ProcessName"),
     ),
 )
+_PROCESS_LIST = View(
+    "list",
+    (
+        Column("Id", "Id"),
+        Column("Handles", lambda o: prop(o, "HandleCount", prop(o, "Handles"))),
+        Column("CPU", "CPU"),
+        Column("SI", "SessionId"),
+        Column("Name", lambda o: prop(o, "Name", prop(o, "ProcessName"))),
+    ),
+)
 _SERVICE = View(
     "table",
     (
@@ -151,6 +161,17 @@ _SERVICE = View(
         Column("DisplayName", "DisplayName", 38),
     ),
 )
+
+_SERVICE_LIST = View(
+    "list",
+    tuple(
+        Column(n, n)
+        for n in (
+            "Name", "DisplayName", "Status", "DependentServices", "ServicesDependedOn",
+            "CanPauseAndContinue", "CanShutdown", "CanStop", "ServiceType",
+        )
+    ),
+)  # fmt: skip
 
 
 def _command_name(obj: Any) -> Any:
@@ -212,8 +233,8 @@ _TEXT_MEASURE = View(
 BUILTIN_VIEWS: dict[str, list[View]] = {
     "System.IO.FileInfo": [_FILE_TABLE, _FILE_LIST, _FILE_WIDE],
     "System.IO.DirectoryInfo": [_FILE_TABLE, _DIR_LIST, _FILE_WIDE],
-    "System.Diagnostics.Process": [_PROCESS],
-    "System.ServiceProcess.ServiceController": [_SERVICE],
+    "System.Diagnostics.Process": [_PROCESS, _PROCESS_LIST],
+    "System.ServiceProcess.ServiceController": [_SERVICE, _SERVICE_LIST],
     "System.Management.Automation.CmdletInfo": [_COMMAND],
     "System.Management.Automation.FunctionInfo": [_COMMAND],
     "System.Management.Automation.AliasInfo": [_COMMAND],

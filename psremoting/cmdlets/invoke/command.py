@@ -50,6 +50,7 @@ from psremoting.protocol.errors import (
     SessionStateError,
 )
 from psremoting.runspace.pipeline import Command
+from psremoting.runspace.wire import check_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.cmdlets.jobs import RemotingJob
@@ -323,6 +324,7 @@ def iter_invoke_command(
         script = _script_text(script_block, file_path)
         using_values = using_parameter(script, using)
     arguments = list(argument_list)
+    check_values(arguments, using, input_object)  # a TypeError before anything is sent
     targets, rejected = plan_targets(
         {
             "computer_name": computer_name, "session": session, "connection_uri": connection_uri,

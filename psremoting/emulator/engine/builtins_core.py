@@ -320,6 +320,15 @@ register_builtin(_Prompt())
 
 @builtin(CommandSignature("Exit-PSSession", ()), aliases=("exsn",))
 def _exit_pssession(ctx: CommandContext) -> None:
+    """Leaves the session; it takes no pipeline input ("You cannot pipe objects to
+    Exit-PSSession"): each input object is an InputObjectNotBound error, and it stays."""
+    items = list(ctx.input)
+    if items:
+        from .errors import input_not_bound
+
+        for item in items:
+            ctx.write_error(input_not_bound(item, "Exit-PSSession"))
+        return
     ctx.host_call(HostMethodIdentifier.PopRunspace, [])
 
 

@@ -236,3 +236,17 @@ def path_not_found(path: str, command: str) -> ErrorRecord:
         path,
         command=command,
     )
+
+
+def input_not_bound(target: Any, command: str) -> ErrorRecord:
+    """Pipeline input that no parameter of `command` takes (``$s | Exit-PSSession``)."""
+    from psremoting.protocol.session_texts import INPUT_OBJECT_NOT_BOUND
+
+    return make_error_record(
+        INPUT_OBJECT_NOT_BOUND,
+        "System.Management.Automation.ParameterBindingException",
+        ErrorCategory.InvalidArgument,
+        "InputObjectNotBound",
+        target,
+        command=command,
+    )
