@@ -156,7 +156,7 @@ def test_exit_code_rule(statuses: list[HostStatus], exit_code: int | None, expec
 def test_text_output_shows_the_computer_name_column_for_objects_and_plain_scalars() -> None:
     out, err = io.StringIO(), io.StringIO()
     writer = TextWriter(out, err)
-    rid = uuid.uuid4()
+    rid = uuid.UUID(int=1)
     for host in ("web1", "web2"):
         writer.event(
             InvokeEvent("output", host, annotate(PSObject(["X"], {"LCID": 1033, "Name": "en-US"}), host, rid))
@@ -167,10 +167,11 @@ def test_text_output_shows_the_computer_name_column_for_objects_and_plain_scalar
     writer.finish([], 0.0)
     assert out.getvalue().splitlines() == [
         "",
-        "LCID Name  PSComputerName",
-        "---- ----  --------------",
-        "1033 en-US web1",
-        "1033 en-US web2",
+        # Invoke-Command's output in a table: PSComputerName and RunspaceId, as PowerShell shows them
+        "LCID Name  PSComputerName RunspaceId",
+        "---- ----  -------------- ----------",
+        "1033 en-US web1           00000000-0000-0000-0000-000000000001",
+        "1033 en-US web2           00000000-0000-0000-0000-000000000001",
         "",
         "plain text",
     ]
