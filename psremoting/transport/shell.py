@@ -180,6 +180,7 @@ class ShellChannel:
                     None,
                     max(1, min(int(remaining), 5)),
                     message_id=ws.new_message_id(),
+                    deadline=deadline,  # an answer later than open_timeout is a timeout
                 )
             except Exception as exc:
                 if is_operation_timeout(exc):
