@@ -43,6 +43,7 @@ __all__ = [
     "ERROR_WSMAN_SERVER_ENVELOPE_LIMIT",
     "ERROR_WSMAN_UNEXPECTED_SELECTORS",
     "WSManFault",
+    "access_denied",
     "action_not_supported",
     "bad_base64",
     "command_not_found",
@@ -212,6 +213,15 @@ def invalid_resource_uri(resource_uri: str) -> WSManFault:
         "was not found in the WS-Management catalog. The catalog contains the metadata that "
         "describes resources, or logical endpoints. ",
         subcode="w:DestinationUnreachable",
+    )
+
+
+def access_denied() -> WSManFault:
+    """The user may not use this endpoint (not in the configuration's SDDL): Windows' code 5."""
+    return WSManFault(
+        5,
+        "Access is denied. ",
+        subcode="w:AccessDenied",
     )
 
 

@@ -79,25 +79,25 @@ class _Deadline:
         self.received = 0
 
 
-class _DeadlineReader(io.RawIOBase):
+class _DeadlineReader(socket.SocketIO):
     """A socket's bytes, each read bounded by what is left of the answer's deadline: a server
     trickling its status line or headers one byte a second is cut off at the deadline, not
-    once per byte's timeout (http.client reads the headers before the body loop can check)."""
+    once per byte's timeout (http.client reads the headers before the body loop can check).
+    A ``SocketIO`` as ``socket.makefile`` makes: it holds a reference, so the socket stays open
+    while the answer is read even after http.client closed the connection (``Connection: close``)."""
 
     def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
-        self._sock = sock
+        super().__init__(sock, "rb")
+        self._socket = sock
         self._deadline = deadline
-
-    def readable(self) -> bool:
-        return True
 
     def readinto(self, buffer: Any) -> int:
         remaining = self._deadline.at - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the answer's deadline passed")
         if remaining != float("inf"):
-            self._sock.settimeout(remaining)
-        count = self._sock.recv_into(buffer)
+            self._socket.settimeout(remaining)
+        count = super().readinto(buffer) or 0
         self._deadline.received += count
         return count
 
@@ -110,7 +110,9 @@ class _DeadlineSocket:
         self._deadline = deadline
 
     def makefile(self, mode: str, *args: Any, **kwargs: Any) -> io.BufferedReader:
-        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+        reader = _DeadlineReader(self._sock, self._deadline)
+        self._sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile counts them
+        return io.BufferedReader(reader)
 
 
 class _DeadlineResponse(http.client.HTTPResponse):
@@ -291,6 +293,7 @@ class HTTPTransport:
         stale_retries = 0
         connect_failures = 0
         reauthenticated = False
+        repeated = False
         while True:
             conn = self._checkout()
             fresh = conn.http.sock is None
@@ -311,7 +314,14 @@ class HTTPTransport:
                     connect_failures += 1
                     time.sleep(0.5 * 2 ** (connect_failures - 1))
                     continue
-                if scope is None or not scope.robust or exc.kind in ("tls", "name", "closed"):
+                if exc.kind in ("tls", "name", "closed"):
+                    raise
+                if scope is None or not scope.robust:
+                    if exc.kind == "reset" and not repeated and _safe_to_repeat(message):
+                        # Read-only or idempotent, and the server answers a repeated MessageID
+                        # with the answer it kept: send it once more on a new connection.
+                        repeated = True
+                        continue
                     raise
                 return self._ride_out(message, read_timeout, scope, exc)
             except BaseException:
@@ -563,6 +573,30 @@ class HTTPTransport:
             return response.status, True, data, headers
         is_text = bool(data) and not content_type.lower().startswith("multipart/")
         return response.status, is_text, data, headers
+
+
+#: The WSMan actions that may be sent again after a connection failure with their answer
+#: unknown: reading (Receive, Enumerate, Get), or ending in the same state however often
+#: they run (Signal, Delete, Disconnect, Reconnect). Never Create, Command or Send: they may
+#: have run, and outside a robust connection nothing promises the server kept their answer.
+_REPEATABLE = (
+    b"/Receive<",
+    b"/Signal<",
+    b"/Disconnect<",
+    b"/Reconnect<",
+    b"/Enumerate<",
+    b"/Pull<",
+    b"/transfer/Get<",
+    b"/transfer/Delete<",
+)
+
+
+def _safe_to_repeat(message: bytes) -> bool:
+    start = message.find(b"Action")
+    if start < 0:
+        return False
+    end = message.find(b"</", start)
+    return end > 0 and any(message[start : end + 1].endswith(action) for action in _REPEATABLE)
 
 
 def _too_slow(limit: float, received: int, *, headers: bool = False) -> ResponseRefusedError:
