@@ -82,7 +82,9 @@ def targets(args: argparse.Namespace, hosts: list[str], kwargs: dict[str, Any]) 
     """`computer_name=` for `hosts`, or `connection_uri=` for them with --application-name,
     plus any --url. Port and TLS flags move into the URIs built (they are in a URI)."""
     from psremoting.cmdlets.endpoints import connection_uri
+    from psremoting.protocol.hostnames import parse_computer_name
 
+    named = [parse_computer_name(h) for h in hosts]  # InvalidOptionError: a usage error (exit 2)
     urls = list(getattr(args, "urls", None) or [])
     app = getattr(args, "application_name", None)
     if not urls and not app:
@@ -92,5 +94,8 @@ def targets(args: argparse.Namespace, hosts: list[str], kwargs: dict[str, Any]) 
         raise ValueError(
             "--port and --ssl cannot be used with --url: put them in the URL (https://srv:5986/wsman)"
         )
-    built = [connection_uri(h, port=port, use_ssl=ssl, application_name=app) for h in hosts]
+    built = [
+        connection_uri(host, port=named_port or port, use_ssl=ssl, application_name=app)
+        for host, named_port in named
+    ]
     return {"connection_uri": built + urls}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import select
 import sys
 import threading
@@ -32,6 +33,15 @@ class InputCancelled(KeyboardInterrupt):
 
     A KeyboardInterrupt, as the HostUI contract asks: the client then stops the command.
     """
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with lone surrogates (bytes that were not UTF-8, as ``surrogateescape`` keeps
+    them on stdin) as U+FFFD: they can be neither parsed, sent nor echoed as they are."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 class PipedLines:
@@ -52,8 +62,8 @@ class PipedLines:
 
     def _read_one(self) -> None:
         try:
-            line = self._stream.readline()
-        except (OSError, ValueError):
+            line = without_surrogates(self._stream.readline())
+        except (OSError, ValueError):  # UnicodeDecodeError too: a stream decoding strictly
             line = ""
         self._lines.put(line)
 
@@ -126,7 +136,7 @@ class TerminalReader:
         if fd is not None and self._is_tty():
             return self._read_typed(fd, secret=False)
         if fd is None:
-            line: str | None = self._stdin.readline() or None
+            line: str | None = without_surrogates(self._stdin.readline()) or None
         else:
             line = piped_lines(self._stdin).read_line(self.cancel)
         if line is None:

@@ -133,6 +133,9 @@ class _Computer(RequestHandler):
                 return HTTPResponse(401, headers=self.policy.challenge_headers())
             if not outcome.body:
                 return HTTPResponse(200, headers=list(outcome.headers))
+            early = _action_of(outcome.body) if knobs.armed else None
+            if early is not None and knobs.take_cut(early, "before"):
+                return HTTPResponse(0, drop=True, reset=True)  # lost on its way: never run
             status, body = service.handle(
                 outcome.body, username=outcome.username or "", client_ip=request.client_ip
             )
@@ -142,8 +145,12 @@ class _Computer(RequestHandler):
                 threading.Event().wait(delay)
             if knobs.should_lose_answer(action):
                 return HTTPResponse(0, drop=True)
+            body = knobs.rewritten(action, body)
+            cut = next(
+                (when for when in ("during", "after") if action and knobs.take_cut(action, when)), None
+            )
             wrapped, content_type = auth.wrap(body)
-            return HTTPResponse(status, wrapped, [*outcome.headers, ("Content-Type", content_type)])
+            return HTTPResponse(status, wrapped, [*outcome.headers, ("Content-Type", content_type)], cut=cut)
 
         return answer
 
@@ -221,7 +228,12 @@ class Emulator:
         self.faults.lose_shells_hook = self.lose_shells
         self.faults.cut_network_hook = self._reset_connections
         self._computers: dict[str, _Computer] = {}
-        self.stats = Stats(lambda: sum(len(c.registry) for c in self._computers.values()))
+        self.stats = Stats(
+            lambda: sum(len(c.registry) for c in self._computers.values()),
+            lambda: sum(
+                c.listener.open_connections for c in self._computers.values() if c.listener is not None
+            ),
+        )
         #: The command engine class (``Engine(computer_name=, username=, root=, commands=)``);
         #: None means :class:`psremoting.emulator.engine.Engine`. Tests may swap it.
         self.engine_factory: Callable[..., Any] | None = None

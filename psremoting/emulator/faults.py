@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 # The codes are the protocol layer's (one definition for the client and the emulator).
@@ -42,6 +43,7 @@ __all__ = [
     "ERROR_WSMAN_SERVER_ENVELOPE_LIMIT",
     "ERROR_WSMAN_UNEXPECTED_SELECTORS",
     "WSManFault",
+    "access_denied",
     "action_not_supported",
     "bad_base64",
     "command_not_found",
@@ -214,6 +216,15 @@ def invalid_resource_uri(resource_uri: str) -> WSManFault:
     )
 
 
+def access_denied() -> WSManFault:
+    """The user may not use this endpoint (not in the configuration's SDDL): Windows' code 5."""
+    return WSManFault(
+        5,
+        "Access is denied. ",
+        subcode="w:AccessDenied",
+    )
+
+
 def quota_max_shells(username: str, limit: int) -> WSManFault:
     """MaxShellsPerUser reached."""
     return WSManFault(
@@ -319,6 +330,8 @@ class FaultKnobs:
         self._cut_until: float | None = None
         self._lost_answers: list[list[object]] = []
         self._rejected_logons = 0
+        self._cuts: list[list[object]] = []
+        self._rewrites: list[list[object]] = []
         self.lose_shells_hook: object = None
         self.cut_network_hook: object = None
 
@@ -332,6 +345,52 @@ class FaultKnobs:
         answering: the answer is lost in flight (a network failure after the server acted)."""
         with self._lock:
             self._lost_answers.append([action, count])
+
+    def reset_connection(self, action: str, when: str, count: int = 1) -> None:
+        """Reset the TCP connection of the next ``count`` requests of ``action``: ``"before"``
+        it runs (the request is lost on its way), ``"during"`` its answer (the request ran; half
+        of the answer arrives, then a reset: a server closing mid-response), or ``"after"`` it
+        (the whole answer arrives, then the connection is reset under the client)."""
+        if when not in ("before", "during", "after"):
+            raise ValueError(f"when must be 'before', 'during' or 'after', not {when!r}")
+        with self._lock:
+            self._cuts.append([action, when, count])
+
+    def rewrite_answer(self, action: str, rewrite: Callable[[bytes], bytes], count: int = 1) -> None:
+        """Pass the next ``count`` answers to ``action`` through ``rewrite`` (their SOAP bytes,
+        before encryption): a server or a proxy sending what no WinRM service sends."""
+        with self._lock:
+            self._rewrites.append([action, rewrite, count])
+
+    @property
+    def armed(self) -> bool:
+        """Whether any :meth:`reset_connection` is pending (the server reads the action early)."""
+        with self._lock:
+            return bool(self._cuts)
+
+    def take_cut(self, action: str, when: str) -> bool:
+        """Called by the server: True means reset this connection at ``when``."""
+        with self._lock:
+            for entry in self._cuts:
+                if entry[1] == when and _matches(action, str(entry[0])):
+                    _use(self._cuts, entry, 2)
+                    return True
+        return False
+
+    def rewritten(self, action: str | None, body: bytes) -> bytes:
+        """Called by the server with each answer: the answer, rewritten if a test asked."""
+        if action is None:
+            return body
+        with self._lock:
+            for entry in self._rewrites:
+                if _matches(action, str(entry[0])):
+                    _use(self._rewrites, entry, 2)
+                    rewrite = entry[1]
+                    break
+            else:
+                return body
+        assert callable(rewrite)
+        return bytes(rewrite(body))
 
     def reject_logons(self, count: int = 1) -> None:
         """Answer the next ``count`` requests that arrive on an authenticated connection with
@@ -409,6 +468,8 @@ class FaultKnobs:
             self._drops = []
             self._lost_answers = []
             self._rejected_logons = 0
+            self._cuts = []
+            self._rewrites = []
             self._injections = []
             self._delay = 0.0
             self._delay_action = None
@@ -455,3 +516,15 @@ class FaultKnobs:
                     self._delay = 0.0
                     return delay
             return self._delay
+
+
+def _matches(action: str, name: str) -> bool:
+    """``name`` (``"Receive"`` or a full Action URI) names ``action``."""
+    return action == name or action.rsplit("/", 1)[-1].lower() == name.lower()
+
+
+def _use(entries: list[list[object]], entry: list[object], index: int) -> None:
+    """One use of a counted knob: drop it once its count is spent (callers hold the lock)."""
+    entry[index] = int(entry[index]) - 1  # type: ignore[call-overload]
+    if int(entry[index]) <= 0:  # type: ignore[call-overload]
+        entries.remove(entry)

@@ -61,13 +61,17 @@ class HTTPRequest:
 
 @dataclass
 class HTTPResponse:
-    """What to send back; ``close`` ends the connection after it, ``drop`` sends nothing at all."""
+    """What to send back; ``close`` ends the connection after it, ``drop`` sends nothing at all
+    (``reset``: with a TCP reset); ``cut`` (fault injection): ``"during"`` sends half of the
+    answer and resets the connection, ``"after"`` sends it whole and then resets it."""
 
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] | None = None
     close: bool = False
     drop: bool = False
+    reset: bool = False
+    cut: str | None = None
 
 
 class RequestHandler:
@@ -143,6 +147,12 @@ class Listener:
             _hard_close(conn)
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now (being served or idle in keep-alive)."""
+        with self._lock:
+            return len(self._connections)
 
     def reset_connections(self) -> None:
         """Reset (TCP RST) every open connection, as a network outage does; keep listening."""
@@ -225,12 +235,17 @@ class Listener:
                     log.exception("the emulator failed to answer a request")
                     response = HTTPResponse(500, close=True)
                 if response.drop:
+                    if response.reset:
+                        _reset(conn)
                     return
                 if request.headers.get("connection", "").lower() == "close":
                     response.close = True
                 try:
                     _send(conn, response)
                 except OSError:
+                    return
+                if response.cut is not None:
+                    _reset(conn)
                     return
                 if response.close:
                     return
@@ -273,6 +288,9 @@ def _send(conn: socket.socket, response: HTTPResponse) -> None:
     if response.close:
         lines.append("Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    if response.cut == "during":  # the server dies half way through its answer
+        conn.sendall(head + response.body[: max(1, len(response.body) // 2)])
+        return
     conn.sendall(head + response.body)
 
 

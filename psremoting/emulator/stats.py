@@ -22,13 +22,16 @@ def short_action(action: str) -> str:
 class Stats:
     """Counters a test can read: requests per action, open shells, peak running pipelines."""
 
-    def __init__(self, open_shells: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self, open_shells: Callable[[], int] | None = None, open_connections: Callable[[], int] | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
         self.running_pipelines = 0
         self.peak_running_pipelines = 0
         self.pipelines_started = 0
         self._open_shells = open_shells or (lambda: 0)
+        self._open_connections = open_connections or (lambda: 0)
 
     def count(self, action: str) -> None:
         with self._lock:
@@ -48,6 +51,11 @@ class Stats:
     def open_shells(self) -> int:
         return self._open_shells()
 
+    @property
+    def open_connections(self) -> int:
+        """TCP connections the listeners hold open now (a client's idle keep-alive ones too)."""
+        return self._open_connections()
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -57,5 +65,6 @@ class Stats:
     def __repr__(self) -> str:
         return (
             f"Stats(requests={dict(self.requests)}, open_shells={self.open_shells}, "
+            f"open_connections={self.open_connections}, "
             f"peak_running_pipelines={self.peak_running_pipelines})"
         )

@@ -63,14 +63,19 @@ def parse(text: str) -> A.Script:
     """Parse ``text`` into a :class:`~psremoting.pslang.ast.Script`; raise :class:`ParseError`.
 
     Short texts (interactive lines, ``prompt``) are cached; long ones (a script carrying
-    data) are not, so the cache stays small.
+    data) are not, so the cache stays small. Lone surrogates (bytes that were not UTF-8,
+    kept by Python's ``surrogateescape`` on stdin and argv) are read as U+FFFD, as a console
+    shows bytes it cannot decode: they cannot be encoded for the grammar otherwise.
     """
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
     if len(text) <= _CACHED_TEXT_LIMIT:
         return _parse_cached(text)
     return _parse_uncached(text)
 
 
 _CACHED_TEXT_LIMIT = 4096
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -23,7 +23,7 @@ from psremoting.protocol.errors import (
 )
 from psremoting.protocol.wsman import INVALID_RESOURCE, SHELL_NOT_FOUND
 from psremoting.transport.auth import HandshakeError
-from psremoting.transport.errors import TransportConnectionError
+from psremoting.transport.errors import InvalidAnswerError, TransportConnectionError
 from psremoting.transport.guard import ResponseRefusedError, printable
 from psremoting.transport.options import ConnectionInfo
 
@@ -83,6 +83,12 @@ def map_connection_error(
     name = info.computer_name
     if isinstance(exc, PSRemotingError):
         return exc
+    if isinstance(exc, InvalidAnswerError):
+        return ConnectionFailedError(
+            name,
+            f"The server's answer was invalid: {printable(exc.detail, 300)}. Check that {info.url} is a WinRM "
+            "endpoint, and that no proxy or load balancer in between rewrites or cuts its answers.",
+        )
     if isinstance(exc, ResponseRefusedError):
         if exc.timed_out:
             return ConnectTimeoutError(

@@ -25,7 +25,9 @@ keys. So:
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
+import io
 import logging
 import select
 import socket
@@ -66,16 +68,71 @@ class _Stale(Exception):
     """A reused connection turned out closed before the server answered anything."""
 
 
+class _Deadline:
+    """When the answer being read must have arrived by (``time.monotonic()``), headers included."""
+
+    __slots__ = ("at", "received")
+
+    def __init__(self) -> None:
+        self.at = float("inf")
+        #: Bytes of the answer read so far (0: the server has said nothing yet).
+        self.received = 0
+
+
+class _DeadlineReader(socket.SocketIO):
+    """A socket's bytes, each read bounded by what is left of the answer's deadline: a server
+    trickling its status line or headers one byte a second is cut off at the deadline, not
+    once per byte's timeout (http.client reads the headers before the body loop can check).
+    A ``SocketIO`` as ``socket.makefile`` makes: it holds a reference, so the socket stays open
+    while the answer is read even after http.client closed the connection (``Connection: close``)."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        super().__init__(sock, "rb")
+        self._socket = sock
+        self._deadline = deadline
+
+    def readinto(self, buffer: Any) -> int:
+        remaining = self._deadline.at - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the answer's deadline passed")
+        if remaining != float("inf"):
+            self._socket.settimeout(remaining)
+        count = super().readinto(buffer) or 0
+        self._deadline.received += count
+        return count
+
+
+class _DeadlineSocket:
+    """What `http.client.HTTPResponse` asks of its socket (``makefile``), with the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str, *args: Any, **kwargs: Any) -> io.BufferedReader:
+        reader = _DeadlineReader(self._sock, self._deadline)
+        self._sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile counts them
+        return io.BufferedReader(reader)
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(_DeadlineSocket(sock, deadline), *args, **kwargs)  # type: ignore[arg-type]
+
+
 class _Connection:
     """One TCP connection and the security context negotiated on it."""
 
-    __slots__ = ("http", "security", "authenticated", "used")
+    __slots__ = ("http", "security", "authenticated", "used", "deadline")
 
     def __init__(self, conn: http.client.HTTPConnection) -> None:
         self.http = conn
         self.security: ConnectionSecurity | None = None
         self.authenticated = False
         self.used = 0
+        self.deadline = _Deadline()
+        # Every answer on this connection is read under `deadline` (headers and body alike).
+        conn.response_class = functools.partial(_DeadlineResponse, deadline=self.deadline)  # type: ignore[assignment]
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -236,6 +293,7 @@ class HTTPTransport:
         stale_retries = 0
         connect_failures = 0
         reauthenticated = False
+        repeated = False
         while True:
             conn = self._checkout()
             fresh = conn.http.sock is None
@@ -256,7 +314,14 @@ class HTTPTransport:
                     connect_failures += 1
                     time.sleep(0.5 * 2 ** (connect_failures - 1))
                     continue
-                if scope is None or not scope.robust or exc.kind in ("tls", "name", "closed"):
+                if exc.kind in ("tls", "name", "closed"):
+                    raise
+                if scope is None or not scope.robust:
+                    if exc.kind == "reset" and not repeated and _safe_to_repeat(message):
+                        # Read-only or idempotent, and the server answers a repeated MessageID
+                        # with the answer it kept: send it once more on a new connection.
+                        repeated = True
+                        continue
                     raise
                 return self._ride_out(message, read_timeout, scope, exc)
             except BaseException:
@@ -438,6 +503,7 @@ class HTTPTransport:
         """Read one answer under a deadline and a size cap; unseal it if sealed."""
         sock = http_conn.sock
         deadline = time.monotonic() + read_timeout
+        conn.deadline.at, conn.deadline.received = deadline, 0
         if sock is not None:
             sock.settimeout(read_timeout)
         try:
@@ -445,6 +511,11 @@ class HTTPTransport:
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
             exc._psremoting_nothing_read = True  # type: ignore[union-attr]
             raise
+        except TimeoutError as exc:
+            if not conn.deadline.received:
+                raise  # silence: a timeout of the connection, as before
+            http_conn.close()
+            raise _too_slow(read_timeout, conn.deadline.received, headers=True) from exc
         headers = {k.lower(): v for k, v in response.getheaders()}
         cap = 2 * int(self._envelope_size() or 153600) + RESPONSE_SLACK
         try:
@@ -485,6 +556,7 @@ class HTTPTransport:
                 )
         will_close = response.will_close
         response.close()  # read to its end: the connection is free for the next request
+        conn.deadline.at = float("inf")
         if will_close:
             http_conn.close()
         elif sock is not None:
@@ -503,7 +575,37 @@ class HTTPTransport:
         return response.status, is_text, data, headers
 
 
-def _too_slow(limit: float, received: int) -> ResponseRefusedError:
+#: The WSMan actions that may be sent again after a connection failure with their answer
+#: unknown: reading (Receive, Enumerate, Get), or ending in the same state however often
+#: they run (Signal, Delete, Disconnect, Reconnect). Never Create, Command or Send: they may
+#: have run, and outside a robust connection nothing promises the server kept their answer.
+_REPEATABLE = (
+    b"/Receive<",
+    b"/Signal<",
+    b"/Disconnect<",
+    b"/Reconnect<",
+    b"/Enumerate<",
+    b"/Pull<",
+    b"/transfer/Get<",
+    b"/transfer/Delete<",
+)
+
+
+def _safe_to_repeat(message: bytes) -> bool:
+    start = message.find(b"Action")
+    if start < 0:
+        return False
+    end = message.find(b"</", start)
+    return end > 0 and any(message[start : end + 1].endswith(action) for action in _REPEATABLE)
+
+
+def _too_slow(limit: float, received: int, *, headers: bool = False) -> ResponseRefusedError:
+    if headers:
+        return ResponseRefusedError(
+            f"its answer's headers were still arriving after {limit:g} s; the server or the network "
+            "is too slow or is stalling",
+            timed_out=True,
+        )
     if received == 0:
         return ResponseRefusedError(f"no answer within {limit:g} s", timed_out=True)
     return ResponseRefusedError(

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from psremoting.protocol.errors import InvalidOptionError
+from psremoting.protocol.hostnames import parse_computer_name, shown_name
 from psremoting.protocol.secrets import PSCredential, SecureString
 
 __all__ = [
@@ -353,12 +354,15 @@ class ConnectionInfo:
             shown = (computer_name or "localhost").strip()
             if shown == ".":
                 shown = "localhost"
-            if not shown or "/" in shown or " " in shown:
-                raise InvalidOptionError(
-                    f"The computer name {computer_name!r} is not valid. If you are trying to pass a URI, "
-                    "use connection_uri instead."
-                )
-            host = shown.strip("[]")
+            host, named_port = parse_computer_name(shown)
+            if named_port is not None:
+                if port is not None and port != named_port:
+                    raise InvalidOptionError(
+                        f"The computer name '{shown_name(shown)}' names the port {named_port}, and the port "
+                        f"{port} was given too: give one."
+                    )
+                port = named_port
+                shown = f"[{host}]" if ":" in host else host  # the computer, as tables show it
             ssl = use_ssl
             the_port = port if port is not None else (5986 if ssl else 5985)
 

@@ -22,9 +22,12 @@ from typing import Any
 
 from psremoting.protocol.wsman import OPERATION_TIMED_OUT, SIGNAL_PS_STOP, SIGNAL_TERMINATE
 from psremoting.transport import wsman as ws
+from psremoting.transport.errors import TransportConnectionError
 from psremoting.transport.options import ConnectionInfo
 from psremoting.transport.pipeline_input import LastInput, estimated_size
 from psremoting.transport.robust import NetworkEvent, robust_scope
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ShellChannel",
@@ -160,6 +163,11 @@ class ShellChannel:
         self.transport.read_timeout = max(1.0, min(saved, self.info.session_option.open_timeout))
         try:
             pool.shell.open(options, content)
+        except TransportConnectionError:
+            # The Create may have run with its answer lost (the connection died under it): the
+            # shell has the id this client proposed, so delete it rather than leave it to idle out.
+            self._delete_unanswered_shell()
+            raise
         finally:
             self.transport.read_timeout = saved
         for fragment in fragments:  # pypsrp sends only the first fragment of a large open
@@ -167,6 +175,19 @@ class ShellChannel:
         pool.state = RunspacePoolState.NEGOTIATION_SENT
         self._receive_pool_until_opened(deadline)
         self._robust = True
+
+    def _delete_unanswered_shell(self) -> None:
+        from pypsrp.wsman import SelectorSet
+
+        shell = self.pool.shell
+        if not shell.id:
+            return
+        selectors = SelectorSet()
+        selectors.add_option("ShellId", str(shell.id).upper())
+        try:
+            self.wsman.delete(shell.resource_uri, selector_set=selectors)
+        except Exception as exc:  # not found (the Create never ran), or the server is gone
+            log.debug("deleting the shell of an unanswered Create failed: %s", exc)
 
     def _receive_pool_until_opened(self, deadline: float) -> None:
         from pypsrp.complex_objects import RunspacePoolState
@@ -183,6 +204,7 @@ class ShellChannel:
                     None,
                     max(1, min(int(remaining), 5)),
                     message_id=ws.new_message_id(),
+                    deadline=deadline,  # an answer later than open_timeout is a timeout
                 )
             except Exception as exc:
                 if is_operation_timeout(exc):

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
 from psremoting.transport.auth import AuthSettings
+from psremoting.transport.errors import InvalidAnswerError
 from psremoting.transport.http import HTTPTransport, TLSSettings
 from psremoting.transport.options import ConnectionInfo
 
@@ -110,10 +112,11 @@ def invoke(
     timeout: float | None = None,
     *,
     message_id: str | None = None,
+    deadline: float | None = None,
 ) -> tuple[ET.Element, str]:
     """One WSMan request, as pypsrp's ``WSMan.invoke`` sends it, with the MessageID given
     (or a new one); returns the answer and the MessageID used. The HTTP wait is the
-    OperationTimeout plus `NETWORK_DELAY`."""
+    OperationTimeout plus `NETWORK_DELAY`, and never past `deadline` (``time.monotonic()``)."""
     from pypsrp.exceptions import WinRMError, WinRMTransportError
 
     ns = _ns()
@@ -130,6 +133,9 @@ def invoke(
         body.append(resource)
     xml = ET.tostring(envelope, encoding="utf-8", method="xml")
     http_timeout = (float(timeout) + NETWORK_DELAY) if timeout else None
+    if deadline is not None:
+        remaining = max(0.1, deadline - time.monotonic())
+        http_timeout = min(http_timeout, remaining) if http_timeout else remaining
     try:
         answer = wsman.transport.send(xml, timeout=http_timeout)
     except WinRMTransportError as err:
@@ -168,8 +174,10 @@ def receive(
     timeout: float,
     *,
     message_id: str,
+    deadline: float | None = None,
 ) -> ReceiveResult:
-    """Receive stdout of the shell (or of one command), long-polling up to `timeout` s.
+    """Receive stdout of the shell (or of one command), long-polling up to `timeout` s (and
+    waiting for the answer no later than `deadline`, if given).
     `message_id` is the caller's: the same one again asks for the same answer."""
     ns = _ns()
     rsp = ns["rsp"]
@@ -192,15 +200,24 @@ def receive(
         shell._selector_set,
         seconds,
         message_id=message_id,
+        deadline=deadline,
     )
     body = response.find("s:Body/rsp:ReceiveResponse", ns)
     if body is None:
         return ReceiveResult(b"", False, None)
-    chunks = [base64.b64decode(el.text) for el in body.findall("rsp:Stream", ns) if el.text]
+    try:
+        chunks = [
+            base64.b64decode(el.text, validate=True) for el in body.findall("rsp:Stream", ns) if el.text
+        ]
+    except ValueError as exc:  # binascii.Error: truncated, padded wrong, not base64 at all
+        raise InvalidAnswerError(f"a Receive's rsp:Stream is not valid base64 ({exc})") from exc
     state = body.find("rsp:CommandState", ns)
     done = state is not None and state.get("State", "").endswith("/Done")
     code_el = body.find("rsp:CommandState/rsp:ExitCode", ns)
-    exit_code = int(code_el.text or "0") if code_el is not None else None
+    try:
+        exit_code = int(code_el.text or "0") if code_el is not None else None
+    except ValueError as exc:
+        raise InvalidAnswerError("a Receive's rsp:ExitCode is not a number") from exc
     return ReceiveResult(b"".join(chunks), done, exit_code)
 
 

@@ -67,6 +67,8 @@ class HostileServer:
         self.requests = 0
         #: When set, answer with headers and then one byte per ``trickle`` seconds, never finishing.
         self.trickle: float | None = None
+        #: When set, send the status line and headers themselves one byte per ``trickle_headers`` s.
+        self.trickle_headers: float | None = None
         #: When False, send no Content-Length: the body ends when the server closes the connection.
         self.declare_length = True
         self.stopped = threading.Event()
@@ -79,6 +81,15 @@ class HostileServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(length)
                 owner.requests += 1
+                if owner.trickle_headers is not None:
+                    head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"x" * 10_000 + b"\r\n\r\n"
+                    for byte in head:
+                        if owner.stopped.wait(owner.trickle_headers):
+                            return
+                        with contextlib.suppress(OSError):
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                    return
                 if owner.trickle is not None:
                     self.send_response(200)
                     self.send_header("Content-Length", "100000")
@@ -243,6 +254,47 @@ def test_a_trickling_answer_ends_within_the_open_timeout(hostile: HostileServer)
     message = str(info.value)
     assert message.startswith("Connecting to remote server Server01 failed"), message
     assert "still arriving after 2 s" in message, message
+
+
+def test_headers_trickling_one_byte_at_a_time_end_within_the_open_timeout(hostile: HostileServer) -> None:
+    """The deadline covers the status line and headers too: a server sending them one byte per
+    0.2 s (each byte well inside any per-read timeout) is cut off at open_timeout."""
+    hostile.trickle_headers = 0.2
+    timer = threading.Timer(10.0, hostile.stopped.set)  # bounds the test either way
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(PSRemotingError) as info:
+            psremoting.new_pssession(
+                "Server01", session_option=SessionOption(open_timeout=2, operation_timeout=1)
+            )
+    finally:
+        timer.cancel()
+        hostile.stopped.set()
+    assert time.monotonic() - started < 5.0
+    message = str(info.value)
+    assert message.startswith("Connecting to remote server Server01 failed"), message
+    assert "headers were still arriving after 2 s" in message, message
+
+
+def test_headers_trickling_under_invoke_timeout_end_within_it(hostile: HostileServer) -> None:
+    """The issue's case: invoke(timeout=...) with a short operation_timeout against a server
+    trickling its headers ends by the deadline, not never."""
+    hostile.trickle_headers = 0.2
+    timer = threading.Timer(15.0, hostile.stopped.set)
+    timer.start()
+    started = time.monotonic()
+    try:
+        result = psremoting.invoke_command(
+            "'x'", computer_name="Server01", timeout=20, session_option=SessionOption(operation_timeout=5)
+        )
+    finally:
+        timer.cancel()
+        hostile.stopped.set()
+    assert time.monotonic() - started < 14.0
+    assert list(result) == []
+    [error] = result.errors
+    assert "Server01" in error.message and "headers were still arriving" in error.message, error.message
 
 
 HUGE = SOAP + b"<s:Body>" + b"x" * (32 * 1024 * 1024) + b"</s:Body></s:Envelope>"
