@@ -60,7 +60,8 @@ def _tls_for(info: ConnectionInfo) -> TLSSettings | None:
     ca_file = info.ca_file or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
     return TLSSettings(
         verify=not option.skip_ca_check,
-        check_hostname=not (option.skip_cn_check or option.skip_ca_check),
+        check_hostname=not option.skip_cn_check,
+        pinned=option.cert_fingerprint,
         ca_file=ca_file,
         cert_file=info.certificate_pem if info.authentication == "certificate" else None,
         key_file=info.certificate_key_pem if info.authentication == "certificate" else None,
@@ -83,6 +84,7 @@ def make_wsman(info: ConnectionInfo) -> tuple[Any, HTTPTransport]:
         encrypt=not info.use_ssl
         and not option.no_encryption
         and method in ("negotiate", "ntlm", "kerberos", "credssp"),
+        delegate=option.kerberos_delegate and method in ("negotiate", "kerberos"),
     )
     transport = HTTPTransport(
         endpoint=wsman.transport.endpoint,
