@@ -11,7 +11,6 @@ import ssl
 from xml.etree.ElementTree import ParseError
 
 from psremoting.protocol.errors import (
-    AuthenticationFailedError,
     CertificateError,
     ConnectionFailedError,
     ConnectTimeoutError,
@@ -23,6 +22,7 @@ from psremoting.protocol.errors import (
 )
 from psremoting.protocol.wsman import INVALID_RESOURCE, SHELL_NOT_FOUND
 from psremoting.transport.auth import HandshakeError
+from psremoting.transport.auth_errors import authentication_error
 from psremoting.transport.errors import TransportConnectionError
 from psremoting.transport.guard import ResponseRefusedError, printable
 from psremoting.transport.options import ConnectionInfo
@@ -100,14 +100,7 @@ def map_connection_error(
         isinstance(exc, (AuthenticationError, HandshakeError))
         or type(exc).__module__.split(".")[0] in _KERBEROS_MODULES
     ):
-        user = info.credential.username if info.credential else "(no user name)"
-        detail = "" if isinstance(exc, AuthenticationError) else f" ({exc})"
-        return AuthenticationFailedError(
-            name,
-            f"Access is denied. The server did not accept the credentials of {user} with "
-            f"{info.authentication} authentication{detail}; check the user name and password, and that the "
-            "server allows this authentication method.",
-        )
+        return authentication_error(exc, info)
     chain = _chain(exc)
     if isinstance(exc, TransportConnectionError):
         if exc.kind == "tls" or any(isinstance(e, ssl.SSLError) for e in chain):
