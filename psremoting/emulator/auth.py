@@ -153,6 +153,15 @@ class DelegatedCredential:
     via: str = "CredSSP"
     ticket: Any = field(default=None, repr=False, compare=False)
 
+    def kerberos_logon(self, computer: str) -> bool:
+        """With a forwarded ticket: whether the KDC gives it a ticket for `computer` (the
+        second hop's logon, done for real against the realm)."""
+        if self.ticket is None:
+            return False
+        from psremoting.emulator.kerberos import service_ticket
+
+        return service_ticket(self.ticket, computer)
+
 
 _current_delegation: contextvars.ContextVar[DelegatedCredential | None] = contextvars.ContextVar(
     "psremoting_emulator_delegation", default=None
@@ -424,6 +433,12 @@ class ConnectionAuth:
             user = self._credssp_user()
             if user is None:
                 return self._fail_handshake()
+        else:
+            from psremoting.emulator.kerberos import delegated_ticket
+
+            ticket = delegated_ticket(self._context)
+            if ticket is not None:  # the client asked for delegation: a forwarded TGT
+                self.delegated = DelegatedCredential(principal or str(user), via="Kerberos", ticket=ticket)
         self._session_user = user
         outcome = self._accept_body(user, headers, body, sealable=True)
         if out_token:

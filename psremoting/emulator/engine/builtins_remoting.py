@@ -85,7 +85,8 @@ def _logon(ctx: CommandContext, computer: str, credential: Any) -> str | None:
             return credential.username
     delegated = getattr(ctx.engine, "delegated", None)
     if credential is None and delegated is not None:
-        if delegated.ticket is not None:  # a forwarded Kerberos ticket: the KDC vouched for it
+        # A forwarded Kerberos ticket: the KDC decides.
+        if delegated.ticket is not None and delegated.kerberos_logon(computer):
             return str(delegated.username)
         if (
             logon is not None
