@@ -80,6 +80,11 @@ def add_connection_arguments(
         help="accept only the server certificate with this SHA-256 fingerprint (pin it in a CI job)",
     )
     parser.add_argument(
+        "--spn",
+        metavar="SERVICE/HOST",
+        help="the Kerberos service principal of the server (default host/<the name given>)",
+    )
+    parser.add_argument(
         "--kerberos-delegate",
         action="store_true",
         help="forward the Kerberos ticket to the server (delegation, for the second hop)",

@@ -67,6 +67,8 @@ def session_option(args: argparse.Namespace) -> Any:
         fields["skip_cn_check"] = True
     if getattr(args, "cert_fingerprint", None):
         fields["cert_fingerprint"] = args.cert_fingerprint
+    if getattr(args, "spn", None):
+        fields["spn"] = args.spn
     if getattr(args, "kerberos_delegate", False):
         fields["kerberos_delegate"] = True
     for flag, name in (

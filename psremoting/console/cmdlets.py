@@ -324,6 +324,11 @@ SPECS: tuple[CmdletSpec, ...] = (
                 help="psremoting extension: accept only the HTTPS certificate with this SHA-256 fingerprint.",
             ),
             Param(
+                "ServicePrincipalName",
+                "string",
+                help="psremoting extension: the server's Kerberos principal (SERVICE/HOST), if not host/<name>.",
+            ),
+            Param(
                 "KerberosDelegate",
                 "switch",
                 help="psremoting extension: forward the Kerberos ticket to the server (the second hop).",

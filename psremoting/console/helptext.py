@@ -53,7 +53,7 @@ _SYNTAX: dict[str, tuple[str, ...]] = {
     ),
     "New-PSSessionOption": (
         "New-PSSessionOption [-SkipCACheck] [-SkipCNCheck] [-SkipRevocationCheck] [-CertificateFingerprint <string>] "
-        "[-KerberosDelegate] [-NoEncryption] "
+        "[-KerberosDelegate] [-ServicePrincipalName <string>] [-NoEncryption] "
         "[-OpenTimeout <int>] [-OperationTimeout <int>] [-CancelTimeout <int>] [-IdleTimeout <int>] "
         "[-MaximumRedirection <int>] [-MaxConnectionRetryCount <int>] [<CommonParameters>]",
     ),

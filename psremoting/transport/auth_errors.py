@@ -11,6 +11,7 @@ install gssapi. The library's exception stays in ``__cause__`` for debugging onl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from psremoting.protocol.errors import AuthenticationFailedError, InvalidOptionError, PSRemotingError
@@ -55,11 +56,11 @@ _KERBEROS = (
         "by default): set the time right (timedatectl, chrony or ntpd, synchronised with the domain) and try again",
     ),
     (
-        ("server not found in kerberos database",),
+        ("server not found in kerberos database", "server principal unknown"),
         "the domain does not know the service principal {spn}: connect with the server's fully qualified "
-        "domain name (for example {name}.corp.example.com) rather than a short name or an IP address, or give "
-        "the principal the server is registered under (New-PSSessionOption -SPN..., setspn -L on the server "
-        "lists them); Negotiate falls back to NTLM when a password is given",
+        "domain name (for example {name}.corp.example.com) rather than a short name or an IP address, or name "
+        "the principal the server is registered under (SessionOption(spn='host/NAME'), --spn on the command "
+        "line, New-PSSessionOption -ServicePrincipalName; setspn -L SERVER on Windows lists them)",
     ),
     (
         (
@@ -81,11 +82,47 @@ _KERBEROS = (
         "the account is locked out or disabled; ask an administrator",
     ),
     (
-        ("client not found in kerberos database",),
+        ("client not found in kerberos database", "client principal unknown"),
         "the domain does not know the user {user}: check the user name and its realm (user@REALM)",
     ),
     (("password has expired",), "the password has expired; change it (kpasswd) and try again"),
 )
+
+
+_BASE = -1765328384  # ERROR_TABLE_BASE_krb5
+#: MIT Kerberos error codes (a GSS minor status, a krb5 error) -> the entry of `_KERBEROS` that
+#: applies, by its first needle: for when the library could not word the code itself.
+_KRB5_CODES: dict[int, str] = {
+    _BASE + 37: "clock skew too great",  # KRB5KRB_AP_ERR_SKEW
+    _BASE + 7: "server not found in kerberos database",  # KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN
+    _BASE + 6: "client not found in kerberos database",  # KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN
+    _BASE + 24: "preauthentication failed",  # KRB5KDC_ERR_PREAUTH_FAILED
+    _BASE + 31: "preauthentication failed",  # KRB5KRB_AP_ERR_BAD_INTEGRITY
+    _BASE + 18: "client's credentials have been revoked",  # KRB5KDC_ERR_CLIENT_REVOKED
+    _BASE + 23: "password has expired",  # KRB5KDC_ERR_KEY_EXP
+    _BASE + 32: "no kerberos credentials available",  # KRB5KRB_AP_ERR_TKT_EXPIRED
+    -1765328189: "no kerberos credentials available",  # KRB5_FCC_NOFILE
+    -1765328243: "no kerberos credentials available",  # KRB5_CC_NOTFOUND
+    -1765328230: "cannot find kdc for realm",  # KRB5_REALM_UNKNOWN
+    -1765328228: "cannot find kdc for realm",  # KRB5_KDC_UNREACH
+    -1765328164: "cannot find kdc for realm",  # KRB5_REALM_CANT_RESOLVE
+}
+_NUMBER = re.compile(r"(?<![\w.])-?\d{9,10}(?![\w.])")
+
+
+def _krb5_needles(texts: list[str]) -> list[str]:
+    found = []
+    for text in texts:
+        for number in _NUMBER.findall(text):
+            value = int(number)
+            value = value - (1 << 32) if value >= 1 << 31 else value
+            if value in _KRB5_CODES:
+                found.append(_KRB5_CODES[value])
+    return found
+
+
+#: MIT writes the principal inside: "Server host/x@R not found in Kerberos database".
+_PRINCIPAL_IN_TEXT = re.compile(r"\b(server|client) '?\S+?'? not found in kerberos database")
 
 
 def _texts(exc: BaseException) -> Iterable[str]:
@@ -93,10 +130,10 @@ def _texts(exc: BaseException) -> Iterable[str]:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen and len(seen) < 20:
         seen.add(id(current))
-        yield str(current).lower()
+        yield _PRINCIPAL_IN_TEXT.sub(r"\1 not found in kerberos database", str(current).lower())
         base = getattr(current, "base_error", None)
         if isinstance(base, BaseException):
-            yield str(base).lower()
+            yield _PRINCIPAL_IN_TEXT.sub(r"\1 not found in kerberos database", str(base).lower())
         current = current.__cause__ or current.__context__
 
 
@@ -120,6 +157,7 @@ def authentication_error(exc: BaseException, info: ConnectionInfo) -> PSRemoting
     shown_user = user or "the current user"
     method = {"credssp": "CredSSP", "ntlm": "NTLM"}.get(info.authentication, info.authentication.capitalize())
     texts = list(_texts(exc))
+    texts += _krb5_needles(texts)
     if any(
         "gssapi" in t and ("no module" in t or "not installed" in t or "not available" in t) for t in texts
     ):
@@ -129,7 +167,9 @@ def authentication_error(exc: BaseException, info: ConnectionInfo) -> PSRemoting
     if status is not None:
         reason = NTSTATUS_TEXT.get(status)
     if reason is None:
-        spn = f"host/{info.spn_host or info.host}"
+        spn = info.session_option.spn or f"host/{info.spn_host or info.host}"
+        if "/" not in spn:
+            spn = f"host/{spn}"
         for needles, advice in _KERBEROS:
             if any(n in t for t in texts for n in needles):
                 reason = advice.format(user=user or "user@REALM", name=name.split(".")[0], spn=spn)

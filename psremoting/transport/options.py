@@ -62,6 +62,8 @@ class SessionOption:
       trusted in known_hosts (``psremoting trust``; the shell asks at the first connection).
     - cert_fingerprint: accept only the certificate with this SHA-256 fingerprint
       (``SHA256:<base64>`` or hex; a CI job pins its server so), whatever signed it.
+    - spn: the Kerberos service principal to ask a ticket for, ``SERVICE/HOST`` or ``HOST``
+      (``host/<computer name>`` by default): for a server registered under another name.
     - kerberos_delegate: forward the Kerberos ticket to the server (delegation: the second
       hop, as CredSSP gives it with the password).
     - open_timeout: how long to wait for the connection and the session to open (180 s).
@@ -89,6 +91,7 @@ class SessionOption:
     skip_revocation_check: bool = False
     cert_fingerprint: str | None = None
     kerberos_delegate: bool = False
+    spn: str | None = None
     open_timeout: float = 180.0
     operation_timeout: float = 180.0
     cancel_timeout: float = 60.0
@@ -127,6 +130,10 @@ class SessionOption:
             )
         if self.max_connection_retries < 0:
             raise InvalidOptionError("SessionOption max_connection_retries cannot be negative.")
+        if self.spn is not None and (not self.spn.strip() or any(c.isspace() for c in self.spn.strip())):
+            raise InvalidOptionError(
+                f"SessionOption spn {self.spn!r} is not a service principal name: give SERVICE/HOST or HOST."
+            )
         if self.cert_fingerprint is not None:
             from psremoting.transport.trust import parse_fingerprint
 
@@ -146,7 +153,8 @@ class SessionOption:
         SkipCACheck, SkipCNCheck, SkipRevocationCheck, OpenTimeout, OperationTimeout,
         CancelTimeout, IdleTimeout, MaxConnectionRetryCount, Culture, UICulture, NoEncryption,
         NoMachineProfile, ProxyAccessType (NoProxyServer), ApplicationArguments; and two
-        psremoting extensions: CertificateFingerprint (a pinned SHA-256), KerberosDelegate."""
+        psremoting extensions: CertificateFingerprint (a pinned SHA-256), KerberosDelegate,
+        ServicePrincipalName."""
         kwargs: dict[str, Any] = {}
         for key, value in params.items():
             k = key.lower().removesuffix("msec")
@@ -174,6 +182,8 @@ class SessionOption:
                 kwargs["idle_timeout"] = None if int(value) == -1 else _ms(value, key)
             elif k in ("maxconnectionretrycount", "maximumconnectionretrycount"):
                 kwargs["max_connection_retries"] = int(value)
+            elif k in ("serviceprincipalname", "spn"):
+                kwargs["spn"] = str(value)
             elif k in ("certificatefingerprint", "certfingerprint"):
                 kwargs["cert_fingerprint"] = str(value)
             elif k == "culture":

@@ -76,11 +76,16 @@ def make_wsman(info: ConnectionInfo) -> tuple[Any, HTTPTransport]:
     option = info.session_option
     cred = info.credential
     method = info.authentication
+    spn_service, spn_host = "host", info.spn_host or info.host
+    if option.spn:
+        service, _, host = option.spn.strip().rpartition("/")
+        spn_service, spn_host = service or "host", host.partition("@")[0]
     auth = AuthSettings(
         method=method,
         username=cred.username if cred else None,
         password=cred.get_password() if cred else None,
-        spn_host=info.spn_host or info.host,
+        spn_host=spn_host,
+        spn_service=spn_service,
         encrypt=not info.use_ssl
         and not option.no_encryption
         and method in ("negotiate", "ntlm", "kerberos", "credssp"),
