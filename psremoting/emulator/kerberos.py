@@ -213,7 +213,6 @@ class TestRealm:
             '    qualify_shortname = ""\n'
             "    udp_preference_limit = 1\n"
             "    forwardable = true\n"
-            "    kdc_timesync = 0\n"
             "[realms]\n"
             f"    {self.realm} = {{\n        kdc = 127.0.0.1:{self.port}\n    }}\n"
             "[domain_realm]\n"
