@@ -239,30 +239,35 @@ def ask_at_terminal(key: str, found: str) -> bool:
     """The question as SSH asks it, on the terminal (``/dev/tty``); False when there is none
     or the answer is not yes."""
     try:
-        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115
+        reader = open("/dev/tty", encoding="utf-8")  # noqa: SIM115
     except OSError:
         return False
-    with _confirm_lock, tty:
-        tty.write(
+    try:
+        writer = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
+    except OSError:
+        reader.close()
+        return False
+    with _confirm_lock, reader, writer:
+        writer.write(
             f"The authenticity of host '{key}' can't be established.\n"
             "Its TLS certificate is not signed by a certificate authority this computer trusts.\n"
             f"Certificate SHA256 fingerprint is {found}.\n"
             "Are you sure you want to continue connecting (yes/no)? "
         )
-        tty.flush()
+        writer.flush()
         while True:
-            answer = tty.readline()
-            if not answer:
+            line = reader.readline()
+            if not line:
                 return False
-            answer = answer.strip().lower()
+            answer = line.strip().lower()
             if answer in ("yes", "y"):
-                tty.write(f"Permanently added '{key}' to the list of known hosts.\n")
-                tty.flush()
+                writer.write(f"Permanently added '{key}' to the list of known hosts.\n")
+                writer.flush()
                 return True
-            if answer in ("no", "n", ""):
+            if answer in ("no", "n"):
                 return False
-            tty.write("Please type 'yes' or 'no': ")
-            tty.flush()
+            writer.write("Please type 'yes' or 'no': ")
+            writer.flush()
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,46 @@ def test_the_shell_option_and_the_cli_flag() -> None:
     assert option.cert_fingerprint is not None and option.cert_fingerprint.startswith("SHA256:")
     with pytest.raises(psremoting.InvalidOptionError, match="not a SHA-256"):
         psremoting.SessionOption(cert_fingerprint="nonsense")
+
+
+def test_at_a_terminal_the_cli_asks_as_ssh_does(
+    emu: Emulator, first: ServerCertificate, config_home: Path
+) -> None:
+    """`psremoting invoke` on a terminal (a pty): the fingerprint is shown and asked about;
+    "yes" trusts it (known_hosts) and the command runs."""
+    import os
+    import pty
+    import select
+    import sys
+
+    argv = [sys.executable, "-m", "psremoting", "invoke", "-H", "127.0.0.1", "--port", str(emu.port), "--ssl",
+            "--auth", "ntlm", "-c", "whoami"]  # fmt: skip
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, stdin and stderr
+        os.execve(sys.executable, argv, dict(os.environ))
+    seen = b""
+    answered = False
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if not answered and b"(yes/no)?" in seen:
+                os.write(fd, b"yes\n")
+                answered = True
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = seen.decode("utf-8", "replace")
+    found = fingerprint(first.certificate_der())
+    assert f"The authenticity of host '127.0.0.1:{emu.port}' can't be established." in text
+    assert f"Certificate SHA256 fingerprint is {found}." in text
+    assert "server01\\user" in text and os.waitstatus_to_exitcode(status) == 0
+    assert trust.KnownHosts().lookup("127.0.0.1", emu.port) == [found]
