@@ -29,6 +29,12 @@ PASSWORD = "Emul4tor-Passw0rd"
 RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "windows-recordings"
 
 
+@pytest.fixture(autouse=True)
+def _own_known_hosts(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test trusts certificates in a known_hosts of its own, never the user's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
     with Emulator(users={USER: PASSWORD}, allow_unencrypted=True) as emu:

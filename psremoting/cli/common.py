@@ -75,6 +75,21 @@ def add_connection_arguments(
         "--skip-cn-check", action="store_true", help="do not verify the certificate's host name"
     )
     parser.add_argument(
+        "--cert-fingerprint",
+        metavar="SHA256:...",
+        help="accept only the server certificate with this SHA-256 fingerprint (pin it in a CI job)",
+    )
+    parser.add_argument(
+        "--spn",
+        metavar="SERVICE/HOST",
+        help="the Kerberos service principal of the server (default host/<the name given>)",
+    )
+    parser.add_argument(
+        "--kerberos-delegate",
+        action="store_true",
+        help="forward the Kerberos ticket to the server (delegation, for the second hop)",
+    )
+    parser.add_argument(
         "--cert-pem",
         metavar="FILE",
         help="certificate authentication (HTTPS): the client certificate, a PEM file mapped to a user on the server",

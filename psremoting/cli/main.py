@@ -82,12 +82,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `psremoting credential add` entries apply when nothing else is given (the Python API
     # does not open the keyring on its own).
     credential_store.enable(args.command != "emulator")
+    from psremoting.transport import trust
+
+    # At a terminal, an untrusted certificate is shown and asked about (as ssh asks); in a
+    # script or CI the connection fails with the fingerprint and the trust command instead.
+    interactive = _isatty(sys.stdin) and _isatty(sys.stderr)
+    trust.set_confirm(trust.ask_at_terminal if interactive else None)
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
     finally:
         credential_store.enable(False)
+        trust.set_confirm(None)
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
 
 
 if __name__ == "__main__":

@@ -65,6 +65,12 @@ def session_option(args: argparse.Namespace) -> Any:
         fields["skip_ca_check"] = True
     if getattr(args, "skip_cn_check", False):
         fields["skip_cn_check"] = True
+    if getattr(args, "cert_fingerprint", None):
+        fields["cert_fingerprint"] = args.cert_fingerprint
+    if getattr(args, "spn", None):
+        fields["spn"] = args.spn
+    if getattr(args, "kerberos_delegate", False):
+        fields["kerberos_delegate"] = True
     for flag, name in (
         ("open_timeout", "open_timeout"),
         ("operation_timeout", "operation_timeout"),

@@ -319,6 +319,21 @@ SPECS: tuple[CmdletSpec, ...] = (
                 "switch",
                 help="Do not check the certificate's revocation status (this client never checks it).",
             ),
+            Param(
+                "CertificateFingerprint",
+                "string",
+                help="psremoting extension: accept only the HTTPS certificate with this SHA-256 fingerprint.",
+            ),
+            Param(
+                "ServicePrincipalName",
+                "string",
+                help="psremoting extension: the server's Kerberos principal (SERVICE/HOST), if not host/<name>.",
+            ),
+            Param(
+                "KerberosDelegate",
+                "switch",
+                help="psremoting extension: forward the Kerberos ticket to the server (the second hop).",
+            ),
             Param("NoEncryption", "switch", help="Allow unencrypted HTTP (Basic over HTTP)."),
             Param(
                 "NoCompression", "switch", help="Do not compress (this client never compresses PSRP data)."

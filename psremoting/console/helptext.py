@@ -52,7 +52,8 @@ _SYNTAX: dict[str, tuple[str, ...]] = {
         "[<CommonParameters>]",
     ),
     "New-PSSessionOption": (
-        "New-PSSessionOption [-SkipCACheck] [-SkipCNCheck] [-SkipRevocationCheck] [-NoEncryption] "
+        "New-PSSessionOption [-SkipCACheck] [-SkipCNCheck] [-SkipRevocationCheck] [-CertificateFingerprint <string>] "
+        "[-KerberosDelegate] [-ServicePrincipalName <string>] [-NoEncryption] "
         "[-OpenTimeout <int>] [-OperationTimeout <int>] [-CancelTimeout <int>] [-IdleTimeout <int>] "
         "[-MaximumRedirection <int>] [-MaxConnectionRetryCount <int>] [<CommonParameters>]",
     ),

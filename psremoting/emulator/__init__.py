@@ -59,12 +59,7 @@ class _Computer(RequestHandler):
             registry=self.registry,
             stats=emulator.stats,
             engine_factory=emulator._resolve_engine_factory,
-            engine_kwargs=lambda: {
-                "computer_name": self.name,
-                "root": self.root,
-                "commands": emulator._handlers,
-                "logon": emulator._logon,
-            },
+            engine_kwargs=self._engine_kwargs,
             knobs=emulator.faults,
             max_envelope_size=emulator.max_envelope_size,
             run_cmd_script=self._run_cmd_script,
@@ -72,6 +67,20 @@ class _Computer(RequestHandler):
             allow_unencrypted=emulator.allow_unencrypted,
         )
         self.listener: Listener | None = None
+
+    def _engine_kwargs(self) -> dict[str, Any]:
+        from psremoting.emulator.auth import current_delegation
+
+        kwargs: dict[str, Any] = {
+            "computer_name": self.name,
+            "root": self.root,
+            "commands": self.emulator._handlers,
+            "logon": self.emulator._logon,
+        }
+        delegated = current_delegation()  # CredSSP, Kerberos delegation: for the second hop
+        if delegated is not None:
+            kwargs["delegated"] = delegated
+        return kwargs
 
     def start(self, host: str, port: int) -> str:
         from psremoting.emulator.auth import AuthPolicy
@@ -83,6 +92,7 @@ class _Computer(RequestHandler):
         self.policy.certificate_users = (
             emu._certificate_users
         )  # shared: issued certificates map on every computer
+        self.policy.account_states = emu.account_states  # shared: lock_account() applies everywhere
         ssl_context = None
         cert_der = None
         if emu.https:
@@ -114,6 +124,8 @@ class _Computer(RequestHandler):
     def new_connection(
         self, certificate_der: bytes | None, client_certificate_der: bytes | None = None
     ) -> Callable[[HTTPRequest], HTTPResponse]:
+        from psremoting.emulator.auth import delegation_scope
+
         auth = self.policy.new_connection(certificate_der, client_certificate_der)
         knobs = self.emulator.faults
         service = self.service
@@ -136,9 +148,10 @@ class _Computer(RequestHandler):
             early = _action_of(outcome.body) if knobs.armed else None
             if early is not None and knobs.take_cut(early, "before"):
                 return HTTPResponse(0, drop=True, reset=True)  # lost on its way: never run
-            status, body = service.handle(
-                outcome.body, username=outcome.username or "", client_ip=request.client_ip
-            )
+            with delegation_scope(auth.delegated):
+                status, body = service.handle(
+                    outcome.body, username=outcome.username or "", client_ip=request.client_ip
+                )
             action = _action_of(outcome.body)
             delay = knobs.delay_for(action)
             if delay > 0:
@@ -238,6 +251,8 @@ class Emulator:
         #: None means :class:`psremoting.emulator.engine.Engine`. Tests may swap it.
         self.engine_factory: Callable[..., Any] | None = None
         self._certificate_users: dict[str, str] = {}
+        #: Accounts that may not log on (`lock_account`, `disable_account`): name -> state.
+        self.account_states: dict[str, str] = {}
         self._client_authority: Any = None
         self._workdir: Path | None = None
         self._ca_file: Path | None = None
@@ -390,6 +405,14 @@ class Emulator:
             bare_user_name(user).lower() == wanted and hmac.compare_digest(secret.encode(), password.encode())
             for user, secret in self.users.items()
         )
+
+    def lock_account(self, user: str) -> None:
+        """Lock `user` out, as too many wrong passwords do on Windows: every logon fails."""
+        self.account_states[user.rpartition("\\")[2].lower()] = "locked"
+
+    def disable_account(self, user: str) -> None:
+        """Disable `user` (Disable-LocalUser): every logon fails."""
+        self.account_states[user.rpartition("\\")[2].lower()] = "disabled"
 
     def issue_client_certificate(self, user: str) -> tuple[str, str]:
         """A client certificate for ``user`` (certificate authentication, ``auth`` including

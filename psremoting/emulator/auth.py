@@ -11,6 +11,13 @@ Windows does:
   as ``multipart/encrypted`` (``application/HTTP-SPNEGO-session-encrypted``), sealed with the
   security context; over HTTPS the body is plain and TLS protects it, and the channel bindings
   (``tls-server-end-point``, RFC 5929) tie the authentication to the server certificate.
+* ``CredSSP``: the client's TLS-in-HTTP exchange (MS-CSSP) under the ``CredSSP`` scheme, done
+  by pyspnego's CredSSP acceptor (its inner NTLM/SPNEGO logon resolves users as below). Its
+  last leg delivers the user's password to the server: the *delegated credential* with which
+  the session's second hop (``Invoke-Command -ComputerName`` on the server) logs on
+  (:attr:`ConnectionAuth.delegated`, handed to the engine through :func:`delegation_scope`).
+  Over HTTP the messages are sealed with the CredSSP TLS channel
+  (``application/HTTP-CredSSP-session-encrypted``, in 16 KiB parts as Windows splits them).
 * ``Kerberos`` (raw, or inside SPNEGO): accepted through the same acceptor when the Python
   Kerberos bindings are installed and the process has a service keytab (``KRB5_KTNAME``), as
   for any GSSAPI service; :mod:`psremoting.emulator.kerberos` makes a test realm for that.
@@ -60,7 +67,12 @@ log = logging.getLogger(__name__)
 __all__ = ["AuthOutcome", "AuthPolicy", "ConnectionAuth", "SOAP_CONTENT_TYPE", "certificate_channel_bindings"]
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
-_KNOWN_METHODS = ("basic", "ntlm", "negotiate", "kerberos", "certificate")
+_KNOWN_METHODS = ("basic", "ntlm", "negotiate", "kerberos", "certificate", "credssp")
+CREDSSP_PROTOCOL = "application/HTTP-CredSSP-session-encrypted"
+#: Windows seals CredSSP messages in parts of at most 16 KiB (``multipart/x-multi-encrypted``).
+_CREDSSP_CHUNK = 16384
+#: STATUS_ACCOUNT_LOCKED_OUT, STATUS_ACCOUNT_DISABLED: what Windows answers a CredSSP logon with.
+_ACCOUNT_STATUS = {"locked": 0xC0000234, "disabled": 0xC0000072}
 #: The Authorization header of WinRM certificate authentication (the TLS client certificate
 #: is the credential): WS-Management's mutual-authentication security profile.
 CERTIFICATE_AUTHORIZATION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
@@ -129,6 +141,46 @@ def _install_ntlm_hooks() -> None:
         _ntlm._get_credential_file = get_credential_file
         _ntlm._get_credential = get_credential
         _hooks_installed = True
+
+
+@dataclass(frozen=True)
+class DelegatedCredential:
+    """What a client delegated to the server: a password (CredSSP) or a forwarded Kerberos
+    ticket (``ticket`` is the GSSAPI credential; ``password`` is then None)."""
+
+    username: str
+    password: str | None = field(default=None, repr=False)
+    via: str = "CredSSP"
+    ticket: Any = field(default=None, repr=False, compare=False)
+
+    def kerberos_logon(self, computer: str) -> bool:
+        """With a forwarded ticket: whether the KDC gives it a ticket for `computer` (the
+        second hop's logon, done for real against the realm)."""
+        if self.ticket is None:
+            return False
+        from psremoting.emulator.kerberos import service_ticket
+
+        return service_ticket(self.ticket, computer)
+
+
+_current_delegation: contextvars.ContextVar[DelegatedCredential | None] = contextvars.ContextVar(
+    "psremoting_emulator_delegation", default=None
+)
+
+
+@contextlib.contextmanager
+def delegation_scope(credential: DelegatedCredential | None) -> Iterator[None]:
+    """While a request is answered: the credential its connection delegated (or None), which a
+    shell created by the request keeps for its second hop (`current_delegation`)."""
+    token = _current_delegation.set(credential)
+    try:
+        yield
+    finally:
+        _current_delegation.reset(token)
+
+
+def current_delegation() -> DelegatedCredential | None:
+    return _current_delegation.get()
 
 
 @contextlib.contextmanager
@@ -212,6 +264,8 @@ class AuthPolicy:
         self.allow_unencrypted = allow_unencrypted
         #: Client certificate mapping (WSMan:\localhost\ClientCertificate): certificate UPN -> user.
         self.certificate_users: dict[str, str] = {}
+        #: Accounts that may not log on: user name (lower case) -> "locked" or "disabled".
+        self.account_states: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return (
@@ -229,6 +283,8 @@ class AuthPolicy:
         headers: list[tuple[str, str]] = []
         if self.negotiate_enabled:
             headers.append(("WWW-Authenticate", "Negotiate"))
+        if "credssp" in self.methods:
+            headers.append(("WWW-Authenticate", "CredSSP"))
         if "kerberos" in self.methods:
             headers.append(("WWW-Authenticate", "Kerberos"))
         if "basic" in self.methods:
@@ -239,8 +295,19 @@ class AuthPolicy:
         """Return ``(configured name, password)`` for a user name in any Windows form, or None."""
         return self._users.get(bare_user_name(username).lower())
 
+    def account_state(self, username: str) -> str | None:
+        """ "locked" or "disabled" for an account that may not log on, else None."""
+        return self.account_states.get(bare_user_name(username).lower())
+
     def password_for(self, username: str) -> str | None:
-        """The password of ``username`` (any form), for the NTLM acceptor; None for strangers."""
+        """The password of ``username`` (any form), for the NTLM acceptor; None for strangers.
+        A locked or disabled account fails the logon with Windows' NTSTATUS for it, which a
+        CredSSP acceptor passes on to the client (NTLM and Basic only ever answer 401)."""
+        state = self.account_state(username)
+        if state is not None:
+            error = SpnegoError(ErrorCode.failure, context_msg=f"the account is {state}")
+            error._SSPI_CODE = _ACCOUNT_STATUS[state]  # type: ignore[attr-defined]  # its nt_status
+            raise error
         found = self.lookup(username)
         return found[1] if found else None
 
@@ -275,6 +342,8 @@ class ConnectionAuth:
         self._session_user: str | None = None  # set once Negotiate completed on this connection
         self._sealed_protocol: str | None = None  # protocol of the last sealed request, None if plain
         self.certificate_user: str | None = None  # the user the client certificate maps to
+        #: The credential the client delegated on this connection (CredSSP, Kerberos).
+        self.delegated: DelegatedCredential | None = None
 
     def __repr__(self) -> str:
         return f"ConnectionAuth(user={self._session_user!r}, sealed={self._sealed_protocol is not None})"
@@ -296,6 +365,8 @@ class ConnectionAuth:
                 return self._accept_basic(credentials.strip(), lowered, body)
             if scheme_l in ("negotiate", "kerberos", "ntlm") and self._policy.negotiate_enabled:
                 return self._accept_negotiate(scheme, credentials.strip(), lowered, body)
+            if scheme_l == "credssp" and "credssp" in self._policy.methods:
+                return self._accept_negotiate("CredSSP", credentials.strip(), lowered, body)
             return self._challenge()
         if self._session_user is not None:
             return self._accept_body(self._session_user, lowered, body, sealable=True)
@@ -322,7 +393,7 @@ class ConnectionAuth:
             return self._challenge()
         username, sep, password = decoded.partition(":")
         found = self._policy.lookup(username) if sep else None
-        if found is None or found[1] != password:
+        if found is None or found[1] != password or self._policy.account_state(username):
             return self._challenge()
         return self._accept_body(found[0], headers, body, sealable=False)
 
@@ -341,6 +412,7 @@ class ConnectionAuth:
             if self._context is None or self._context.complete:
                 # A new handshake (also a re-authentication on an authenticated connection).
                 self._session_user = None
+                self.delegated = None
                 self._scheme = scheme
                 self._context = self._new_acceptor(token)
             with user_scope(self._policy.password_for):
@@ -357,13 +429,42 @@ class ConnectionAuth:
         principal = self._context.client_principal or ""
         found = self._policy.lookup(principal)
         user = found[0] if found else (bare_user_name(principal) or None)
+        if self._scheme == "CredSSP":
+            user = self._credssp_user()
+            if user is None:
+                return self._fail_handshake()
+        else:
+            from psremoting.emulator.kerberos import delegated_ticket
+
+            ticket = delegated_ticket(self._context)
+            if ticket is not None:  # the client asked for delegation: a forwarded TGT
+                self.delegated = DelegatedCredential(principal or str(user), via="Kerberos", ticket=ticket)
         self._session_user = user
         outcome = self._accept_body(user, headers, body, sealable=True)
         if out_token:
             outcome.headers.append(("WWW-Authenticate", self._token_header(out_token)))
         return outcome
 
+    def _credssp_user(self) -> str | None:
+        """The user a completed CredSSP exchange delegated: the password it sent must be the
+        user's (Windows logs on with it), and is kept for the second hop."""
+        creds = self._context.get_extra_info("client_credential")
+        username = getattr(creds, "username", None)
+        password = getattr(creds, "password", None)
+        found = self._policy.lookup(username or "") if username else None
+        if found is None or password is None or found[1] != password or self._policy.account_state(found[0]):
+            return None
+        domain = getattr(creds, "domain_name", "") or ""
+        self.delegated = DelegatedCredential(f"{domain}\\{username}" if domain else found[0], password)
+        return found[0]
+
     def _new_acceptor(self, first_token: bytes) -> Any:
+        if self._scheme == "CredSSP":
+            with user_scope(self._policy.password_for):
+                return spnego.server(
+                    hostname="unspecified", service="host", protocol="credssp",
+                    options=spnego.NegotiateOptions.wrapping_winrm,
+                )  # fmt: skip
         bindings = GssChannelBindings(application_data=self._bindings) if self._bindings else None
         raw_ntlm = first_token.startswith(b"NTLMSSP\x00")
         options = spnego.NegotiateOptions.wrapping_winrm
@@ -415,12 +516,21 @@ class ConnectionAuth:
         """Drop this connection's logon (the fault knob `reject_logons`)."""
         self._context = None
         self._session_user = None
+        self.delegated = None
 
     # -- the response side ------------------------------------------------------------------
     def wrap(self, body: bytes) -> tuple[bytes, str]:
         """Seal a response body if its request was sealed; return ``(body, content type)``."""
         if self._sealed_protocol is None or self._context is None or not body:
             return body, SOAP_CONTENT_TYPE
-        sealed = seal_message(self._context, body, self._sealed_protocol)
-        content_type = f'multipart/encrypted;protocol="{self._sealed_protocol}";boundary="{BOUNDARY}"'
+        protocol = self._sealed_protocol
+        if protocol.lower() == CREDSSP_PROTOCOL.lower() and len(body) > _CREDSSP_CHUNK:
+            end = f"--{BOUNDARY}--\r\n".encode("ascii")
+            chunks = [body[i : i + _CREDSSP_CHUNK] for i in range(0, len(body), _CREDSSP_CHUNK)]
+            sealed = (
+                b"".join(seal_message(self._context, c, protocol).removesuffix(end) for c in chunks) + end
+            )
+            return sealed, f'multipart/x-multi-encrypted;protocol="{protocol}";boundary="{BOUNDARY}"'
+        sealed = seal_message(self._context, body, protocol)
+        content_type = f'multipart/encrypted;protocol="{protocol}";boundary="{BOUNDARY}"'
         return sealed, content_type

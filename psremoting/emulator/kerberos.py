@@ -35,6 +35,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = ["KerberosUnavailable", "TestRealm", "kdc_binaries"]
 
@@ -271,3 +272,42 @@ class TestRealm:
                 time.sleep(0.05)
         self.stop()
         raise KerberosUnavailable(f"krb5kdc did not listen on 127.0.0.1:{self.port} within {timeout:g}s")
+
+
+def delegated_ticket(acceptor: object) -> object | None:
+    """The forwarded ticket (GSSAPI's delegated credential) a completed Kerberos acceptor
+    received, or None: pyspnego's Negotiate context wraps a GSSAPI one, which wraps the
+    ``gssapi.SecurityContext`` holding ``delegated_creds``."""
+    current: object | None = acceptor
+    for _ in range(4):
+        if current is None:
+            return None
+        with contextlib.suppress(Exception):
+            creds: object | None = getattr(current, "delegated_creds", None)
+            if creds is not None:
+                return creds
+        try:
+            current = getattr(current, "_context", None)
+        except Exception:  # pyspnego's Negotiate raises before a mechanism is chosen
+            return None
+    return None
+
+
+def service_ticket(ticket: Any, computer: str, service: str = "host") -> bool:
+    """Log on at `computer` with a forwarded ticket, as a Windows server does at the second
+    hop: ask the KDC, with that TGT, for a ticket to ``host/<computer>``. False when the KDC
+    refuses (no such service, a ticket that was not forwardable) or GSSAPI is missing."""
+    try:
+        import gssapi
+        from gssapi.raw import GSSError
+    except ImportError:
+        return False
+    try:
+        name = gssapi.Name(f"{service}@{computer.lower()}", gssapi.NameType.hostbased_service)
+        context = gssapi.SecurityContext(
+            name=name, creds=ticket, usage="initiate", mech=gssapi.MechType.kerberos
+        )
+        context.step()
+    except GSSError:
+        return False
+    return True

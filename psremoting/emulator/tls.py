@@ -23,7 +23,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["ServerCertificate", "make_server_certificate", "server_ssl_context"]
+__all__ = [
+    "ServerCertificate",
+    "make_self_signed_certificate",
+    "make_server_certificate",
+    "server_ssl_context",
+]
 
 _VALIDITY = datetime.timedelta(days=30)
 _CLOCK_SKEW = datetime.timedelta(hours=1)
@@ -167,6 +172,47 @@ def make_server_certificate(computer_name: str, directory: Path) -> ServerCertif
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
+        ),
+    )
+    return result
+
+
+def make_self_signed_certificate(computer_name: str, directory: Path) -> ServerCertificate:
+    """A self-signed server certificate for ``computer_name`` (and localhost, 127.0.0.1, ::1),
+    as ``New-SelfSignedCertificate`` makes for a WinRM HTTPS listener: no CA signed it, so a
+    client trusts it by its fingerprint or not at all. ``ca_file`` is the certificate itself."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(computer_name[:64] or "localhost")
+    alt_names: list[x509.GeneralName] = []
+    if _dns_name_ok(computer_name):
+        alt_names.append(x509.DNSName(computer_name))
+    alt_names += [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    alt_names.append(x509.IPAddress(ipaddress.ip_address("::1")))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _CLOCK_SKEW)
+        .not_valid_after(now + _VALIDITY)
+        .add_extension(x509.SubjectAlternativeName(list(dict.fromkeys(alt_names))), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    result = ServerCertificate(
+        ca_file=directory / "server.pem",
+        cert_file=directory / "server.pem",
+        key_file=directory / "server.key",
+    )
+    result.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(
+        result.key_file,
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ),
     )
     return result

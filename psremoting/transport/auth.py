@@ -42,6 +42,8 @@ class AuthSettings:
     #: seal every message (NTLM/Kerberos/CredSSP over plain HTTP)
     encrypt: bool
     delegate: bool = False
+    #: the service part of the SPN (``<service>/<spn_host>``)
+    spn_service: str = "host"
 
     def __repr__(self) -> str:
         return (
@@ -108,7 +110,7 @@ class ConnectionSecurity:
             settings.username,
             settings.password,
             hostname=settings.spn_host,
-            service="host",
+            service=settings.spn_service,
             channel_bindings=cbt,
             context_req=context_req,
             protocol=settings.method,

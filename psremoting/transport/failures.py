@@ -11,7 +11,6 @@ import ssl
 from xml.etree.ElementTree import ParseError
 
 from psremoting.protocol.errors import (
-    AuthenticationFailedError,
     CertificateError,
     ConnectionFailedError,
     ConnectTimeoutError,
@@ -23,6 +22,7 @@ from psremoting.protocol.errors import (
 )
 from psremoting.protocol.wsman import INVALID_RESOURCE, SHELL_NOT_FOUND
 from psremoting.transport.auth import HandshakeError
+from psremoting.transport.auth_errors import authentication_error
 from psremoting.transport.errors import InvalidAnswerError, TransportConnectionError
 from psremoting.transport.guard import ResponseRefusedError, printable
 from psremoting.transport.options import ConnectionInfo
@@ -49,22 +49,23 @@ def is_connection_failure(exc: BaseException) -> bool:
     return isinstance(exc, TransportConnectionError)
 
 
-def _certificate_error(name: str, info: ConnectionInfo, text: str) -> CertificateError:
+def _certificate_error(name: str, info: ConnectionInfo, chain: list[BaseException]) -> CertificateError:
     where = f"{name}:{info.port}"
-    if "mismatch" in text or "doesn't match" in text or "not valid for" in text:
-        reason = (
+    verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if verify is not None:
+        problem = str(verify.verify_message or verify.reason or "it could not be verified")
+        return CertificateError(
+            name,
             f"The server certificate on the destination computer ({where}) has the following errors: "
-            "The SSL certificate contains a common name (CN) that does not match the hostname. "
-            "Connect with the name in the certificate, or, if you trust this server, use "
-            "SessionOption(skip_cn_check=True)."
+            f"{problem[:1].upper() + problem[1:]}. Renew or correct the certificate on the server; only if you "
+            "trust this server, connect with -SkipCACheck (--skip-ca-check, SessionOption(skip_ca_check=True)).",
         )
-    else:
-        reason = (
-            f"The server certificate on the destination computer ({where}) has the following errors: "
-            "The SSL certificate is signed by an unknown certificate authority. Trust the CA that signed it "
-            "(REQUESTS_CA_BUNDLE), or, if you trust this server, use SessionOption(skip_ca_check=True)."
-        )
-    return CertificateError(name, reason)
+    detail = printable(next((str(e) for e in chain if isinstance(e, ssl.SSLError)), str(chain[0])), 200)
+    return CertificateError(
+        name,
+        f"The TLS handshake with the destination computer ({where}) failed: {detail}. Check that the port is "
+        "WinRM's HTTPS listener (5986), and that the server and this client have a TLS version in common.",
+    )
 
 
 def map_connection_error(
@@ -105,18 +106,11 @@ def map_connection_error(
         isinstance(exc, (AuthenticationError, HandshakeError))
         or type(exc).__module__.split(".")[0] in _KERBEROS_MODULES
     ):
-        user = info.credential.username if info.credential else "(no user name)"
-        detail = "" if isinstance(exc, AuthenticationError) else f" ({exc})"
-        return AuthenticationFailedError(
-            name,
-            f"Access is denied. The server did not accept the credentials of {user} with "
-            f"{info.authentication} authentication{detail}; check the user name and password, and that the "
-            "server allows this authentication method.",
-        )
+        return authentication_error(exc, info)
     chain = _chain(exc)
     if isinstance(exc, TransportConnectionError):
         if exc.kind == "tls" or any(isinstance(e, ssl.SSLError) for e in chain):
-            return _certificate_error(name, info, " ".join(str(e) for e in chain))
+            return _certificate_error(name, info, chain)
         if exc.kind == "timeout":
             return ConnectTimeoutError(
                 name,

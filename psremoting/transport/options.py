@@ -58,7 +58,15 @@ class SessionOption:
     `SessionOption.from_powershell(...)` to pass its parameter names and units).
 
     - skip_ca_check / skip_cn_check: accept an HTTPS certificate from an unknown authority /
-      for another name. Off by default: certificates are verified.
+      for another name (apart, as -SkipCACheck and -SkipCNCheck). Off by default: certificates
+      are verified; one no trusted CA signed is accepted when its SHA-256 fingerprint is
+      trusted in known_hosts (``psremoting trust``; the shell asks at the first connection).
+    - cert_fingerprint: accept only the certificate with this SHA-256 fingerprint
+      (``SHA256:<base64>`` or hex; a CI job pins its server so), whatever signed it.
+    - spn: the Kerberos service principal to ask a ticket for, ``SERVICE/HOST`` or ``HOST``
+      (``host/<computer name>`` by default): for a server registered under another name.
+    - kerberos_delegate: forward the Kerberos ticket to the server (delegation: the second
+      hop, as CredSSP gives it with the password).
     - open_timeout: how long to wait for the connection and the session to open (180 s).
     - operation_timeout: the WSMan OperationTimeout for one request (180 s). Receives are
       polled in shorter slices anyway, so Ctrl+C and deadlines stay responsive.
@@ -82,6 +90,9 @@ class SessionOption:
     skip_ca_check: bool = False
     skip_cn_check: bool = False
     skip_revocation_check: bool = False
+    cert_fingerprint: str | None = None
+    kerberos_delegate: bool = False
+    spn: str | None = None
     open_timeout: float = 180.0
     operation_timeout: float = 180.0
     cancel_timeout: float = 60.0
@@ -120,6 +131,14 @@ class SessionOption:
             )
         if self.max_connection_retries < 0:
             raise InvalidOptionError("SessionOption max_connection_retries cannot be negative.")
+        if self.spn is not None and (not self.spn.strip() or any(c.isspace() for c in self.spn.strip())):
+            raise InvalidOptionError(
+                f"SessionOption spn {self.spn!r} is not a service principal name: give SERVICE/HOST or HOST."
+            )
+        if self.cert_fingerprint is not None:
+            from psremoting.transport.trust import parse_fingerprint
+
+            object.__setattr__(self, "cert_fingerprint", parse_fingerprint(self.cert_fingerprint))
         if self.proxy is not None:
             parts = urlsplit(self.proxy)
             if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
@@ -134,12 +153,22 @@ class SessionOption:
         """Build from New-PSSessionOption parameter names (case-insensitive, times in ms):
         SkipCACheck, SkipCNCheck, SkipRevocationCheck, OpenTimeout, OperationTimeout,
         CancelTimeout, IdleTimeout, MaxConnectionRetryCount, Culture, UICulture, NoEncryption,
-        NoMachineProfile, ProxyAccessType (NoProxyServer), ApplicationArguments."""
+        NoMachineProfile, ProxyAccessType (NoProxyServer), ApplicationArguments; and two
+        psremoting extensions: CertificateFingerprint (a pinned SHA-256), KerberosDelegate,
+        ServicePrincipalName."""
         kwargs: dict[str, Any] = {}
         for key, value in params.items():
             k = key.lower().removesuffix("msec")
-            if k in ("skipcacheck", "skipcncheck", "skiprevocationcheck", "noencryption", "nomachineprofile"):
+            if k in (
+                "skipcacheck",
+                "skipcncheck",
+                "skiprevocationcheck",
+                "noencryption",
+                "nomachineprofile",
+                "kerberosdelegate",
+            ):
                 target = {
+                    "kerberosdelegate": "kerberos_delegate",
                     "skipcacheck": "skip_ca_check",
                     "skipcncheck": "skip_cn_check",
                     "skiprevocationcheck": "skip_revocation_check",
@@ -154,6 +183,10 @@ class SessionOption:
                 kwargs["idle_timeout"] = None if int(value) == -1 else _ms(value, key)
             elif k in ("maxconnectionretrycount", "maximumconnectionretrycount"):
                 kwargs["max_connection_retries"] = int(value)
+            elif k in ("serviceprincipalname", "spn"):
+                kwargs["spn"] = str(value)
+            elif k in ("certificatefingerprint", "certfingerprint"):
+                kwargs["cert_fingerprint"] = str(value)
             elif k == "culture":
                 kwargs["culture"] = str(value)
             elif k == "uiculture":

@@ -26,9 +26,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,11 @@ from psremoting.protocol.errors import CertificateError, InvalidOptionError
 
 __all__ = [
     "CertificateChangedError",
+    "HostNameMismatchError",
+    "certificate_names",
+    "check_host_name",
+    "get_confirm",
+    "set_confirm",
     "KnownHosts",
     "UntrustedCertificateError",
     "check_certificate",
@@ -140,6 +147,127 @@ class CertificateChangedError(CertificateError):
             f"remove the old entry (psremoting trust {host_key(computer_name, port)} --remove) and trust the "
             "new fingerprint.",
         )
+
+
+class HostNameMismatchError(CertificateError):
+    """The certificate is not valid for the name connected to; the message lists its names."""
+
+    def __init__(self, computer_name: str, port: int, names: list[str]) -> None:
+        self.names = names
+        held = ", ".join(names) if names else "no host names at all"
+        super().__init__(
+            computer_name,
+            f"The server certificate on the destination computer ({host_key(computer_name, port)}) has the "
+            "following errors: The SSL certificate contains a common name (CN) that does not match the "
+            f"hostname. The certificate is for: {held}. Connect with one of those names, or, if you trust "
+            "this server, skip the name check: -SkipCNCheck in New-PSSessionOption, --skip-cn-check on the "
+            "command line, SessionOption(skip_cn_check=True) in Python.",
+        )
+
+
+def certificate_names(certificate_der: bytes) -> list[str]:
+    """The DNS names and IP addresses a certificate is valid for (its subject alternative
+    names; its common name when it has none)."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    try:
+        cert = x509.load_der_x509_certificate(certificate_der)
+    except ValueError:
+        return []
+    try:
+        alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        alt = None
+    if alt is not None:
+        names = [str(n) for n in alt.get_values_for_type(x509.DNSName)]
+        names += [str(a) for a in alt.get_values_for_type(x509.IPAddress)]
+        if names:
+            return names
+    return [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+
+
+def _name_matches(pattern: str, host: str) -> bool:
+    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
+    if pattern.startswith("*.") and "*" not in pattern[2:]:
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:] and "." in rest
+    return "*" not in pattern and pattern == host
+
+
+def check_host_name(computer_name: str, port: int, certificate_der: bytes, host: str) -> None:
+    """Raise `HostNameMismatchError` unless the certificate is valid for `host` (RFC 6125:
+    IP addresses exactly, DNS names case-insensitively, a wildcard for one left-most label)."""
+    names = certificate_names(certificate_der)
+    wanted = host.strip("[]")
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(wanted)
+    except ValueError:
+        address = None
+    for name in names:
+        if address is not None:
+            try:
+                if ipaddress.ip_address(name) == address:
+                    return
+            except ValueError:
+                continue
+        elif _name_matches(name, wanted):
+            return
+    raise HostNameMismatchError(computer_name, port, names)
+
+
+#: How an interactive program asks whether to trust a certificate (`set_confirm`).
+Confirm = Callable[[str, str], bool]
+_confirm: Confirm | None = None
+_confirm_lock = threading.Lock()
+
+
+def set_confirm(fn: Confirm | None) -> None:
+    """Install (None: remove) the question asked at the first connection to a host whose
+    certificate is not trusted: ``fn(host_key, fingerprint) -> trust it?``. The shell and
+    the CLI install one when they run at a terminal; without one the connection fails with
+    the fingerprint and the trust command (CI, scripts)."""
+    global _confirm
+    _confirm = fn
+
+
+def get_confirm() -> Confirm | None:
+    return _confirm
+
+
+def ask_at_terminal(key: str, found: str) -> bool:
+    """The question as SSH asks it, on the terminal (``/dev/tty``); False when there is none
+    or the answer is not yes."""
+    try:
+        reader = open("/dev/tty", encoding="utf-8")  # noqa: SIM115
+    except OSError:
+        return False
+    try:
+        writer = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
+    except OSError:
+        reader.close()
+        return False
+    with _confirm_lock, reader, writer:
+        writer.write(
+            f"The authenticity of host '{key}' can't be established.\n"
+            "Its TLS certificate is not signed by a certificate authority this computer trusts.\n"
+            f"Certificate SHA256 fingerprint is {found}.\n"
+            "Are you sure you want to continue connecting (yes/no)? "
+        )
+        writer.flush()
+        while True:
+            line = reader.readline()
+            if not line:
+                return False
+            answer = line.strip().lower()
+            if answer in ("yes", "y"):
+                writer.write(f"Permanently added '{key}' to the list of known hosts.\n")
+                writer.flush()
+                return True
+            if answer in ("no", "n"):
+                return False
+            writer.write("Please type 'yes' or 'no': ")
+            writer.flush()
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,8 @@ def _tls_for(info: ConnectionInfo) -> TLSSettings | None:
     ca_file = info.ca_file or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
     return TLSSettings(
         verify=not option.skip_ca_check,
-        check_hostname=not (option.skip_cn_check or option.skip_ca_check),
+        check_hostname=not option.skip_cn_check,
+        pinned=option.cert_fingerprint,
         ca_file=ca_file,
         cert_file=info.certificate_pem if info.authentication == "certificate" else None,
         key_file=info.certificate_key_pem if info.authentication == "certificate" else None,
@@ -77,14 +78,20 @@ def make_wsman(info: ConnectionInfo) -> tuple[Any, HTTPTransport]:
     option = info.session_option
     cred = info.credential
     method = info.authentication
+    spn_service, spn_host = "host", info.spn_host or info.host
+    if option.spn:
+        service, _, host = option.spn.strip().rpartition("/")
+        spn_service, spn_host = service or "host", host.partition("@")[0]
     auth = AuthSettings(
         method=method,
         username=cred.username if cred else None,
         password=cred.get_password() if cred else None,
-        spn_host=info.spn_host or info.host,
+        spn_host=spn_host,
+        spn_service=spn_service,
         encrypt=not info.use_ssl
         and not option.no_encryption
         and method in ("negotiate", "ntlm", "kerberos", "credssp"),
+        delegate=option.kerberos_delegate and method in ("negotiate", "kerberos"),
     )
     transport = HTTPTransport(
         endpoint=wsman.transport.endpoint,

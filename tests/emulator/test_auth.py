@@ -136,8 +136,8 @@ def test_basic_response_is_not_sealed() -> None:
 
 
 def test_policy_validates_methods_and_hides_passwords() -> None:
-    with pytest.raises(ValueError, match="unknown authentication method.*credssp"):
-        AuthPolicy(["credssp"], USERS, https=True, allow_unencrypted=False)
+    with pytest.raises(ValueError, match="unknown authentication method.*digest"):
+        AuthPolicy(["digest"], USERS, https=True, allow_unencrypted=False)
     with pytest.raises(ValueError, match="at least one"):
         AuthPolicy([], USERS, https=True, allow_unencrypted=False)
     shown = repr(_policy()) + repr(_policy().new_connection())

@@ -80,8 +80,13 @@ class Engine:
         commands: Mapping[str, Handler] | None = None,
         version: str = "5.1",
         logon: Callable[[str, str], bool] | None = None,
+        delegated: Any = None,
     ) -> None:
         self.computer_name = computer_name
+        #: The credential the client delegated to this session (CredSSP's password, a
+        #: forwarded Kerberos ticket: `psremoting.emulator.auth.DelegatedCredential`), with
+        #: which the second hop logs on when no -Credential is given; None: the double hop.
+        self.delegated = delegated
         #: Checks a user name and password as another computer of this emulator would (the
         #: second hop of ``Invoke-Command -Credential``); None: no second hop can log on.
         self.logon = logon

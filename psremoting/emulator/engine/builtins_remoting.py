@@ -6,8 +6,9 @@ credential it holds: one passed explicitly (``-Credential``, which the client se
 with the session key and the server decrypted), or a delegated one (CredSSP, Kerberos
 delegation). Without it the second server answers "Access is denied": the double-hop
 problem. This built-in reproduces exactly that: the logon is checked against the emulator's
-own users with the decrypted password (so a wrong secret fails as on Windows), and the script
-block then runs as that user, its output marked with PSComputerName.
+own users with the decrypted password (so a wrong secret fails as on Windows), or made with
+the session's delegated credential (``engine.delegated``), and the script block then runs as
+that user on that computer (``whoami`` says so), its output marked with PSComputerName.
 
 It does not open a real second connection: the script block runs in this engine, with the
 target's name as ``$env:COMPUTERNAME`` while it runs.
@@ -59,9 +60,13 @@ def _invoke_command(ctx: CommandContext) -> Iterable[Any]:
         env = ctx.evaluator.scope.env
         previous = env.get("COMPUTERNAME")
         env["COMPUTERNAME"] = computer.upper()
+        engine = ctx.engine
+        identity = (engine.computer_name, engine.username)
+        engine.computer_name, engine.username = computer.upper(), user.rpartition("\\")[2].partition("@")[0]
         try:
             output = invoke_script_block(ctx.evaluator, block, arguments)
         finally:
+            engine.computer_name, engine.username = identity
             if previous is None:
                 env.pop("COMPUTERNAME", None)
             else:
@@ -78,6 +83,17 @@ def _logon(ctx: CommandContext, computer: str, credential: Any) -> str | None:
         password = credential.password.get_value()
         if password is not None and logon(credential.username, password):
             return credential.username
+    delegated = getattr(ctx.engine, "delegated", None)
+    if credential is None and delegated is not None:
+        # A forwarded Kerberos ticket: the KDC decides.
+        if delegated.ticket is not None and delegated.kerberos_logon(computer):
+            return str(delegated.username)
+        if (
+            logon is not None
+            and delegated.password is not None
+            and logon(delegated.username, delegated.password)
+        ):
+            return str(delegated.username)
     # No credential (nothing delegated: the double hop), or one the second server rejects.
     record = ctx.error(
         f"[{computer}] Connecting to remote server {computer} failed with the following error message : "
