@@ -147,13 +147,15 @@ class _Computer(RequestHandler):
 
         return answer
 
-    def _run_cmd_script(self, script: str, username: str) -> tuple[bytes, bytes, int]:
-        from psremoting.emulator.cmdshell import run_cmd_script
+    def _run_cmd_script(self, username: str) -> Callable[[], Any]:
+        """How the cmd shell of `username` makes the engine of one command."""
 
-        engine = self.emulator._resolve_engine_factory()(
-            computer_name=self.name, username=username, root=self.root, commands=self.emulator._handlers
-        )
-        return run_cmd_script(engine, script)
+        def make() -> Any:
+            return self.emulator._resolve_engine_factory()(
+                computer_name=self.name, username=username, root=self.root, commands=self.emulator._handlers
+            )
+
+        return make
 
 
 def _action_of(body: bytes) -> str | None:

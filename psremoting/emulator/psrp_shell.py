@@ -42,6 +42,7 @@ from psremoting.emulator.pipelines import (
     split_messages,
 )
 from psremoting.emulator.shell_connection import DISCONNECTED_BUFFER_BYTES, ClientConnection
+from psremoting.emulator.shell_faults import unknown_command_id
 from psremoting.emulator.shell_registry import Shell
 
 log = logging.getLogger(__name__)
@@ -430,7 +431,11 @@ class PSRPShell(ClientConnection, Shell):
         self, command_id: str | None, fragment_size: int, budget: int, deadline: float
     ) -> ReceiveResult:
         self.fragment_size = fragment_size
-        command = self._get_command(command_id) if command_id else None
+        command = None
+        if command_id:
+            if command_id.upper() not in self.commands:
+                raise unknown_command_id()
+            command = self._get_command(command_id)
         target = command.pipeline_id if command is not None else None
         if command is None and self._held_state is not None:
             self.queues[None].appendleft(self._held_state)

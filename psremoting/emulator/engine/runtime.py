@@ -34,6 +34,7 @@ from .builtins_transfer import native_stage as native_transfer_stage
 from .commands import ALIASES, Builtin, CommandContext, lookup_builtin
 from .errors import PSError, command_not_found, make_error_record, position_message
 from .io import PipelineIO, PipelineStopped
+from .native import NativeStage, native_program
 from .objects import from_wire
 from .processors import (
     CommandProcessor,
@@ -322,6 +323,8 @@ class PipelineRun:
             stage.expecting_input = expecting_input
             return stage
         command = lookup_builtin(name)
+        if command is None and native_program(name):
+            return NativeStage(self, name, tokens)
         if command is None:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)
