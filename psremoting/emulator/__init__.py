@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,9 @@ class _Computer(RequestHandler):
                 "root": self.root,
                 "commands": emulator._handlers,
                 "logon": emulator._logon,
+                "services": emulator.services,
             },
+            configurations=emulator.configurations,
             knobs=emulator.faults,
             max_envelope_size=emulator.max_envelope_size,
             run_cmd_script=self._run_cmd_script,
@@ -152,7 +154,11 @@ class _Computer(RequestHandler):
 
         def make() -> Any:
             return self.emulator._resolve_engine_factory()(
-                computer_name=self.name, username=username, root=self.root, commands=self.emulator._handlers
+                computer_name=self.name,
+                username=username,
+                root=self.root,
+                commands=self.emulator._handlers,
+                services=self.emulator.services,
             )
 
         return make
@@ -199,7 +205,18 @@ class Emulator:
         certfile: str | Path | None = None,
         keyfile: str | Path | None = None,
         keepalive_timeout: float = 120.0,
+        configurations: Iterable[Any] = (),
+        services: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
+        from psremoting.emulator.config import DEFAULT_SERVICES, session_configurations
+
+        #: The session configurations (endpoints) by lower-case name: Microsoft.PowerShell,
+        #: Microsoft.PowerShell32, PowerShell.7 and those given (emulator.config).
+        self.configurations = session_configurations(configurations)
+        #: The services Get-Service lists on every computer of this emulator.
+        self.services: list[dict[str, Any]] = [
+            dict(s) for s in (services if services is not None else DEFAULT_SERVICES)
+        ]
         if keepalive_timeout <= 0:
             raise ValueError(
                 f"keepalive_timeout must be a positive number of seconds, not {keepalive_timeout!r}"

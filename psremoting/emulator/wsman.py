@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -72,7 +72,7 @@ class WSManService:
         engine_kwargs: Callable[[], dict[str, Any]],
         knobs: faults.FaultKnobs,
         max_envelope_size: int = 512000,
-        configurations: tuple[str, ...] = ("microsoft.powershell", "microsoft.powershell32", "powershell.7"),
+        configurations: Mapping[str, Any] | None = None,
         cmd_enabled: bool = True,
         run_cmd_script: Callable[[str], Callable[[], Any]] | None = None,
         auth_methods: tuple[str, ...] = ("basic", "ntlm", "negotiate"),
@@ -87,6 +87,11 @@ class WSManService:
         self.engine_kwargs = engine_kwargs
         self.knobs = knobs
         self.max_envelope_size = max_envelope_size
+        if configurations is None:
+            from psremoting.emulator.config import session_configurations
+
+            configurations = session_configurations()
+        #: The endpoints by lower-case name (`emulator.config.SessionConfiguration`).
         self.configurations = configurations
         self.cmd_enabled = cmd_enabled
         self.run_cmd_script = run_cmd_script
@@ -201,6 +206,9 @@ class WSManService:
             data = decode_base64(creation.text, "creationXml")
             kwargs = dict(self.engine_kwargs())
             kwargs["username"] = username
+            options = getattr(self.configurations[name.lower()], "engine_options", None)
+            if options is not None:
+                kwargs.update(options())
             shell = PSRPShell(
                 shell_id,
                 uri,

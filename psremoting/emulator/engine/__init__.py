@@ -48,6 +48,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_host,
     builtins_pipeline,
     builtins_remoting,
+    builtins_system,
 )
 from .commands import CommandContext
 from .errors import PSError, make_error_record
@@ -80,8 +81,22 @@ class Engine:
         commands: Mapping[str, Handler] | None = None,
         version: str = "5.1",
         logon: Callable[[str, str], bool] | None = None,
+        services: Iterable[Mapping[str, Any]] = (),
+        allowed_commands: Iterable[str] | None = None,
+        virtual_account: bool = False,
     ) -> None:
         self.computer_name = computer_name
+        #: The services Get-Service lists (the emulator config's ``services``).
+        self.services: list[Mapping[str, Any]] = list(services)
+        #: A JEA endpoint's commands (lower-case names); None: every command exists.
+        self.allowed_commands: frozenset[str] | None = (
+            frozenset(c.lower() for c in allowed_commands) if allowed_commands is not None else None
+        )
+        if virtual_account:
+            # JEA's RunAsVirtualAccount: the session runs as WinRM's virtual account.
+            username = f"WinRM VA_1_{_short_user(username)}"
+        #: Pipelines the client ran with AddToHistory (Get-History).
+        self.history: list[dict[str, Any]] = []
         #: Checks a user name and password as another computer of this emulator would (the
         #: second hop of ``Invoke-Command -Credential``); None: no second hop can log on.
         self.logon = logon
