@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--https", action="store_true", help="serve HTTPS with a generated certificate")
     parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a TOML file declaring session configurations (JEA endpoints), users and services",
+    )
+    parser.add_argument(
         "--auth",
         default="basic,ntlm,negotiate",
         metavar="LIST",
@@ -119,6 +124,17 @@ def run(args: Any) -> int:
             f"with password '{DEFAULT_USER[1]}'",
             file=sys.stderr,
         )
+    declared: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        from psremoting.emulator.config import load_config
+
+        try:
+            declared = load_config(args.config)
+        except (OSError, ValueError) as exc:
+            print(f"psremoting emulator: cannot read {args.config}: {exc}", file=sys.stderr)
+            return 2
+        if "users" in declared and not args.user:
+            users = declared["users"]
     try:
         emulator = Emulator(
             host=host,
@@ -126,10 +142,12 @@ def run(args: Any) -> int:
             https=args.https,
             auth=methods,
             users=users,
-            computer_name=args.computer_name,
+            computer_name=declared.get("computer_name", args.computer_name),
             root=args.root,
             allow_unencrypted=args.allow_unencrypted,
             keepalive_timeout=args.keepalive_timeout,
+            configurations=declared.get("configurations", ()),
+            services=declared.get("services"),
         )
         emulator.start()
     except (OSError, ValueError) as exc:

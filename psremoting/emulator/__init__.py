@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ class _Computer(RequestHandler):
             stats=emulator.stats,
             engine_factory=emulator._resolve_engine_factory,
             engine_kwargs=self._engine_kwargs,
+            configurations=emulator.configurations,
             knobs=emulator.faults,
             max_envelope_size=emulator.max_envelope_size,
             run_cmd_script=self._run_cmd_script,
@@ -76,6 +77,7 @@ class _Computer(RequestHandler):
             "root": self.root,
             "commands": self.emulator._handlers,
             "logon": self.emulator._logon,
+            "services": self.emulator.services,
         }
         delegated = current_delegation()  # CredSSP, Kerberos delegation: for the second hop
         if delegated is not None:
@@ -167,13 +169,19 @@ class _Computer(RequestHandler):
 
         return answer
 
-    def _run_cmd_script(self, script: str, username: str) -> tuple[bytes, bytes, int]:
-        from psremoting.emulator.cmdshell import run_cmd_script
+    def _run_cmd_script(self, username: str) -> Callable[[], Any]:
+        """How the cmd shell of `username` makes the engine of one command."""
 
-        engine = self.emulator._resolve_engine_factory()(
-            computer_name=self.name, username=username, root=self.root, commands=self.emulator._handlers
-        )
-        return run_cmd_script(engine, script)
+        def make() -> Any:
+            return self.emulator._resolve_engine_factory()(
+                computer_name=self.name,
+                username=username,
+                root=self.root,
+                commands=self.emulator._handlers,
+                services=self.emulator.services,
+            )
+
+        return make
 
 
 def _action_of(body: bytes) -> str | None:
@@ -217,7 +225,18 @@ class Emulator:
         certfile: str | Path | None = None,
         keyfile: str | Path | None = None,
         keepalive_timeout: float = 120.0,
+        configurations: Iterable[Any] = (),
+        services: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
+        from psremoting.emulator.config import DEFAULT_SERVICES, session_configurations
+
+        #: The session configurations (endpoints) by lower-case name: Microsoft.PowerShell,
+        #: Microsoft.PowerShell32, PowerShell.7 and those given (emulator.config).
+        self.configurations = session_configurations(configurations)
+        #: The services Get-Service lists on every computer of this emulator.
+        self.services: list[dict[str, Any]] = [
+            dict(s) for s in (services if services is not None else DEFAULT_SERVICES)
+        ]
         if keepalive_timeout <= 0:
             raise ValueError(
                 f"keepalive_timeout must be a positive number of seconds, not {keepalive_timeout!r}"

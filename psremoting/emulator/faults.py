@@ -98,6 +98,16 @@ def render_fault(fault: WSManFault, relates_to: str | None, machine: str) -> byt
     """The SOAP envelope of ``fault`` as Windows shapes it (prefixes as in the recordings)."""
     relates = f"<a:RelatesTo>{escape(relates_to)}</a:RelatesTo>" if relates_to else ""
     text = escape(fault.message)
+    reason = escape(getattr(fault, "reason", None) or fault.message)
+    detail = getattr(fault, "fault_detail", None)
+    detail_xml = f"<w:FaultDetail>{escape(detail)}</w:FaultDetail>" if detail else ""
+    provider = getattr(fault, "provider", None)
+    provider_path = escape(getattr(fault, "provider_path", None) or "")
+    message_xml = (
+        f'<f:ProviderFault provider="{escape(provider)}" path="{provider_path}">{text}</f:ProviderFault>'
+        if provider
+        else text
+    )
     activity = str(uuid.uuid4()).upper()
     envelope = (
         '<s:Envelope xml:lang="en-US" xmlns:s="http://www.w3.org/2003/05/soap-envelope"'
@@ -115,10 +125,10 @@ def render_fault(fault: WSManFault, relates_to: str | None, machine: str) -> byt
         "<s:Body><s:Fault>"
         f"<s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
         "</s:Subcode></s:Code>"
-        f'<s:Reason><s:Text xml:lang="en-US">{text}</s:Text></s:Reason>'
-        '<s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"'
+        f'<s:Reason><s:Text xml:lang="en-US">{reason}</s:Text></s:Reason>'
+        f'<s:Detail>{detail_xml}<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"'
         f' Code="{fault.wsman_code}" Machine="{escape(machine, {chr(34): "&quot;"})}">'
-        f"<f:Message>{text}</f:Message></f:WSManFault></s:Detail>"
+        f"<f:Message>{message_xml}</f:Message></f:WSManFault></s:Detail>"
         "</s:Fault></s:Body></s:Envelope>"
     )
     return envelope.encode("utf-8")

@@ -208,14 +208,27 @@ class PipelineIOImpl:
 
         self._emit(send)
 
+    def _informational(self, record_type: type, message_type: Any, message: str) -> None:
+        # Windows writes the message as the record's <ToString> too (pypsrp's str(record)).
+        def send(p: psrpcore.ServerPipeline) -> None:
+            value = record_type(Message=message, InvocationInfo=None, PipelineIterationInfo=None)
+            value.serialize_extended_info = False
+            value.PSObject.to_string = message
+            p.prepare_message(value, message_type=message_type)
+
+        self._emit(send)
+
     def write_warning(self, message: str) -> None:
-        self._emit(lambda p: p.write_warning(str(message)))
+        types = psrpcore.types
+        self._informational(types.WarningRecord, types.PSRPMessageType.WarningRecord, str(message))
 
     def write_verbose(self, message: str) -> None:
-        self._emit(lambda p: p.write_verbose(str(message)))
+        types = psrpcore.types
+        self._informational(types.VerboseRecord, types.PSRPMessageType.VerboseRecord, str(message))
 
     def write_debug(self, message: str) -> None:
-        self._emit(lambda p: p.write_debug(str(message)))
+        types = psrpcore.types
+        self._informational(types.DebugRecord, types.PSRPMessageType.DebugRecord, str(message))
 
     def write_information(self, data: Any, source: str) -> None:
         self._emit(lambda p: p.write_information(data, source))

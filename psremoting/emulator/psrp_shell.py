@@ -42,6 +42,7 @@ from psremoting.emulator.pipelines import (
     split_messages,
 )
 from psremoting.emulator.shell_connection import DISCONNECTED_BUFFER_BYTES, ClientConnection
+from psremoting.emulator.shell_faults import unknown_command_id
 from psremoting.emulator.shell_registry import Shell
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,59 @@ class PSRPShell(ClientConnection, Shell):
     def engine(self) -> Any:
         if self._engine is None:
             self._engine = self._engine_factory(**self._engine_kwargs)
+            self._set_sender_info(self._engine)
         return self._engine
+
+    def _set_sender_info(self, engine: Any) -> None:
+        """``$PSSenderInfo``: who connected, and the pool's ApplicationArguments."""
+        from psremoting.emulator.engine.objects import from_wire
+        from psremoting.pslang.values import PSCustom
+
+        scope = getattr(engine, "scope", None)
+        if scope is None:
+            return
+        arguments = from_wire(getattr(self.pool, "application_arguments", None))
+        scope.set(
+            "PSSenderInfo",
+            PSCustom(
+                [
+                    ("UserInfo", self.owner),
+                    ("ClientTimeZone", None),
+                    ("ConnectionString", f"http://{self.client_ip}/wsman"),
+                    ("ApplicationArguments", arguments if arguments else None),
+                    ("ConfigurationName", self.resource_uri.rsplit("/", 1)[-1]),
+                ]
+            ),
+        )
+
+    def _record_history(self, command: Command, commands: list[Any], result: Any) -> None:
+        """A pipeline run with AddToHistory becomes a Get-History entry, as on Windows."""
+        import datetime as dt
+
+        metadata = getattr(command.pipeline, "metadata", None)
+        if metadata is None or not getattr(metadata, "add_to_history", False):
+            return
+        text = getattr(metadata, "history", None) or " | ".join(
+            str(getattr(c, "command_text", c)) for c in commands
+        )
+        status = (
+            "Stopped"
+            if getattr(result, "stopped", False)
+            else ("Failed" if getattr(result, "failed", None) is not None else "Completed")
+        )
+        history = getattr(self.engine, "history", None)
+        if history is None:
+            return
+        now = dt.datetime.now()
+        history.append(
+            {
+                "Id": len(history) + 1,
+                "CommandLine": text,
+                "ExecutionStatus": status,
+                "StartExecutionTime": now,
+                "EndExecutionTime": now,
+            }
+        )
 
     def note_written(self) -> None:
         """A message was queued in psrpcore: move it to the receive queues now and then (at
@@ -209,11 +262,17 @@ class PSRPShell(ClientConnection, Shell):
                 event.result,
                 event.error,
             )
-        elif isinstance(
-            event,
-            (psrpcore.SetMaxRunspacesEvent, psrpcore.SetMinRunspacesEvent, psrpcore.ResetRunspaceStateEvent),
-        ):
-            self.pool.runspace_availability_response(event.ci, True)
+        elif isinstance(event, psrpcore.SetMaxRunspacesEvent):
+            # RunspacePool.SetMaxRunspaces: refused below 1 or below the minimum.
+            ok = event.count >= max(1, self.pool.min_runspaces)
+            self.pool.runspace_availability_response(event.ci, ok)
+        elif isinstance(event, psrpcore.SetMinRunspacesEvent):
+            # RunspacePool.SetMinRunspaces: refused below 1 or above the maximum.
+            ok = 1 <= event.count <= self.pool.max_runspaces
+            self.pool.runspace_availability_response(event.ci, ok)
+        elif isinstance(event, psrpcore.ResetRunspaceStateEvent):
+            # Windows refuses a reset of a pool that may hold more than one runspace.
+            self.pool.runspace_availability_response(event.ci, self.pool.max_runspaces <= 1)
         elif isinstance(event, psrpcore.GetAvailableRunspacesEvent):
             running = sum(1 for c in self.commands.values() if not c.finished)
             self.pool.runspace_availability_response(event.ci, max(0, self.pool.max_runspaces - running))
@@ -327,6 +386,7 @@ class PSRPShell(ClientConnection, Shell):
         self._stats.pipeline_started()
         try:
             result = self.engine.invoke(commands, io)
+            self._record_history(command, commands, result)
         except PipelineStopped:
             result = InvocationResult(stopped=True)
         except Exception as exc:  # the engine promises not to raise; be safe anyway
@@ -430,7 +490,11 @@ class PSRPShell(ClientConnection, Shell):
         self, command_id: str | None, fragment_size: int, budget: int, deadline: float
     ) -> ReceiveResult:
         self.fragment_size = fragment_size
-        command = self._get_command(command_id) if command_id else None
+        command = None
+        if command_id:
+            if command_id.upper() not in self.commands:
+                raise unknown_command_id()
+            command = self._get_command(command_id)
         target = command.pipeline_id if command is not None else None
         if command is None and self._held_state is not None:
             self.queues[None].appendleft(self._held_state)

@@ -60,6 +60,7 @@ SIGNAL_CTRL_C = _codes.SIGNAL_CTRL_C
 SIGNAL_PS_CTRL_C = _codes.SIGNAL_PS_CTRL_C
 SIGNAL_PS_STOP = _codes.SIGNAL_PS_STOP
 DONE_STATE = SHELL_NS + "/CommandState/Done"
+RUNNING_STATE = SHELL_NS + "/CommandState/Running"
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 _HOSTILE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -84,6 +85,18 @@ def parse_duration(text: str | None, default: float) -> float:
         return default
     days, hours, minutes, seconds = match.groups()
     return int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
+
+
+def _operation_timeout(text: str | None) -> float:
+    """The OperationTimeout header in seconds (60 without one); Windows refuses one that is
+    not a positive duration (pypsrp's ``PT-1S``) with an invalid-header fault."""
+    if not text:
+        return 60.0
+    if not _DURATION.match(text.strip()) or "-" in text:
+        from psremoting.emulator.shell_faults import invalid_timeout_header
+
+        raise invalid_timeout_header(text.strip())
+    return parse_duration(text, 60.0)
 
 
 @dataclass
@@ -145,7 +158,7 @@ def parse_request(data: bytes, default_envelope: int) -> Request:
         resource_uri=text("wsman:ResourceURI") or "",
         to=text("wsa:To") or "",
         max_envelope_size=max_env,
-        operation_timeout=parse_duration(text("wsman:OperationTimeout"), 60.0),
+        operation_timeout=_operation_timeout(text("wsman:OperationTimeout")),
         selectors=selectors,
         options=options,
         body=body,
@@ -195,11 +208,13 @@ def shell_xml(shell: Shell, *, computer_name: str, extra: bool = False) -> str:
     is_cmd = isinstance(shell, CmdShell)
     process = "" if is_cmd else "<rsp:ProcessId>4242</rsp:ProcessId>"
     name = f"<rsp:Name>{escape(shell.name)}</rsp:Name>" if shell.name else ""
+    directory = getattr(shell, "working_directory", "")
+    cwd = f"<rsp:WorkingDirectory>{escape(directory)}</rsp:WorkingDirectory>" if directory else ""
     head = (
         f'<rsp:Shell xmlns:rsp="{SHELL_NS}"><rsp:ShellId>{shell.shell_id}</rsp:ShellId>{name}'
         f"<rsp:ResourceUri>{escape(shell.resource_uri)}</rsp:ResourceUri>"
         f"<rsp:Owner>{escape(computer_name.upper())}\\{escape(shell.owner)}</rsp:Owner>"
-        f"<rsp:ClientIP>{escape(shell.client_ip)}</rsp:ClientIP>{process}"
+        f"<rsp:ClientIP>{escape(shell.client_ip)}</rsp:ClientIP>{process}{cwd}"
         f"<rsp:IdleTimeOut>PT{shell.idle_timeout:.3f}S</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>{shell.input_streams}</rsp:InputStreams>"
         f"<rsp:OutputStreams>{shell.output_streams}</rsp:OutputStreams>"

@@ -18,12 +18,12 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
 from psremoting.emulator import faults
-from psremoting.emulator.cmdshell import CmdShell
+from psremoting.emulator.cmdshell import CmdShell, run_command_line
 from psremoting.emulator.psrp_shell import PSRPShell, fragment_size_for
 from psremoting.emulator.retransmission import AnswerCache
 from psremoting.emulator.shell_registry import Shell, ShellRegistry
@@ -35,6 +35,7 @@ from psremoting.emulator.soap import (
     ENUMERATION,
     NS,
     PS_URI_PREFIX,
+    RUNNING_STATE,
     SHELL_ACTION,
     SHELL_NS,
     SIGNAL_CTRL_C,
@@ -71,9 +72,9 @@ class WSManService:
         engine_kwargs: Callable[[], dict[str, Any]],
         knobs: faults.FaultKnobs,
         max_envelope_size: int = 512000,
-        configurations: tuple[str, ...] = ("microsoft.powershell", "microsoft.powershell32", "powershell.7"),
+        configurations: Mapping[str, Any] | None = None,
         cmd_enabled: bool = True,
-        run_cmd_script: Callable[[str, str], tuple[bytes, bytes, int]] | None = None,
+        run_cmd_script: Callable[[str], Callable[[], Any]] | None = None,
         auth_methods: tuple[str, ...] = ("basic", "ntlm", "negotiate"),
         allow_unencrypted: bool = False,
     ) -> None:
@@ -86,6 +87,11 @@ class WSManService:
         self.engine_kwargs = engine_kwargs
         self.knobs = knobs
         self.max_envelope_size = max_envelope_size
+        if configurations is None:
+            from psremoting.emulator.config import session_configurations
+
+            configurations = session_configurations()
+        #: The endpoints by lower-case name (`emulator.config.SessionConfiguration`).
         self.configurations = configurations
         self.cmd_enabled = cmd_enabled
         self.run_cmd_script = run_cmd_script
@@ -200,6 +206,9 @@ class WSManService:
             data = decode_base64(creation.text, "creationXml")
             kwargs = dict(self.engine_kwargs())
             kwargs["username"] = username
+            options = getattr(self.configurations[name.lower()], "engine_options", None)
+            if options is not None:
+                kwargs.update(options())
             shell = PSRPShell(
                 shell_id,
                 uri,
@@ -226,12 +235,29 @@ class WSManService:
         elif uri.lower() == CMD_URI:
             if not self.cmd_enabled or self.run_cmd_script is None:
                 raise faults.invalid_resource_uri(uri)
-            runner = self.run_cmd_script
+            make_engine = self.run_cmd_script(username)
 
-            def run(script: str, _user: str = username) -> tuple[bytes, bytes, int]:
-                return runner(script, _user)
+            def run(shell: CmdShell, line: str, read_stdin: Callable[[], str]) -> tuple[bytes, bytes, int]:
+                return run_command_line(shell, line, read_stdin, make_engine)
 
-            shell = CmdShell(shell_id, uri, username, client_ip, run_script=run)
+            variables = {
+                (el.get("Name") or ""): el.text or ""
+                for el in body.findall("rsp:Environment/rsp:Variable", NS)
+            }
+            cwd_el = body.find("rsp:WorkingDirectory", NS)
+            shell = CmdShell(
+                shell_id,
+                uri,
+                username,
+                client_ip,
+                run_line=run,
+                environment=variables,
+                working_directory=(cwd_el.text or "").strip() if cwd_el is not None else "",
+                no_profile=request.options.get("WINRS_NOPROFILE", "").upper() == "TRUE",
+            )
+            idle_el = body.find("rsp:IdleTimeOut", NS)
+            if idle_el is not None and idle_el.text:
+                shell.idle_timeout = max(1.0, parse_duration(idle_el.text, self.registry.idle_timeout))
             self.registry.add(shell)
         else:
             raise faults.invalid_resource_uri(uri)
@@ -303,6 +329,10 @@ class WSManService:
                     raise faults.command_not_found(command_id.upper())
                 if data:
                     shell.feed(data, name, command_id)
+        elif isinstance(shell, CmdShell):
+            for el in streams:
+                data = decode_base64(el.text, "rsp:Stream")
+                shell.send(el.get("CommandId"), data, (el.get("End") or "").lower() == "true")
         return "<rsp:SendResponse/>"
 
     def _receive(self, request: Request, username: str, client_ip: str) -> str:
@@ -315,17 +345,20 @@ class WSManService:
         cid = command_id.upper() if command_id else None
         attr = f' CommandId="{cid}"' if cid else ""
         if isinstance(shell, CmdShell):
-            if cid is None:
-                raise faults.command_not_found("")
-            stdout, stderr, code = shell.receive(cid)
+            stdout, stderr, done, code = shell.receive(cid, request.operation_timeout)
             parts = []
             for name, data in (("stdout", stdout), ("stderr", stderr)):
                 if data:
                     parts.append(
                         f'<rsp:Stream Name="{name}"{attr}>{base64.b64encode(data).decode()}</rsp:Stream>'
                     )
-                parts.append(f'<rsp:Stream Name="{name}"{attr} End="true"></rsp:Stream>')
-            state = f'<rsp:CommandState{attr} State="{DONE_STATE}"><rsp:ExitCode>{code}</rsp:ExitCode></rsp:CommandState>'
+                if done:
+                    parts.append(f'<rsp:Stream Name="{name}"{attr} End="true"></rsp:Stream>')
+            state = (
+                f'<rsp:CommandState{attr} State="{DONE_STATE}"><rsp:ExitCode>{code}</rsp:ExitCode></rsp:CommandState>'
+                if done
+                else f'<rsp:CommandState{attr} State="{RUNNING_STATE}"/>'
+            )
             return f"<rsp:ReceiveResponse>{''.join(parts)}{state}</rsp:ReceiveResponse>"
         assert isinstance(shell, PSRPShell)
         result = shell.receive(cid, request.max_envelope_size, request.operation_timeout)
@@ -363,8 +396,7 @@ class WSManService:
             else:
                 raise faults.bad_body(f"Unknown signal code '{code}'.")
         elif isinstance(shell, CmdShell) and command_id:
-            with shell.lock:
-                shell.results.pop(command_id.upper(), None)
+            shell.signal(command_id)
         return "<rsp:SignalResponse/>"
 
     def _disconnect(self, request: Request, username: str, client_ip: str) -> str:

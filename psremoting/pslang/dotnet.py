@@ -68,6 +68,8 @@ def cast(type_name: str, value: Any) -> Any:
 _STRING_METHODS: dict[str, Callable[..., Any]] = {
     "toupper": lambda s: s.upper(),
     "tolower": lambda s: s.lower(),
+    "toupperinvariant": lambda s: s.upper(),
+    "tolowerinvariant": lambda s: s.lower(),
     "trim": lambda s, chars=None: s.strip(chars),
     "trimstart": lambda s, chars=None: s.lstrip(chars),
     "trimend": lambda s, chars=None: s.rstrip(chars),
@@ -80,6 +82,30 @@ _STRING_METHODS: dict[str, Callable[..., Any]] = {
     "indexof": lambda s, p: s.find(p),
     "padleft": lambda s, n, c=" ": s.rjust(n, c),
     "padright": lambda s, n, c=" ": s.ljust(n, c),
+}
+
+
+#: [System.ConsoleColor] members, as the enum's names (PowerShell prints an enum by name).
+_CONSOLE_COLORS = {
+    name.lower(): name
+    for name in [
+        "Black",
+        "DarkBlue",
+        "DarkGreen",
+        "DarkCyan",
+        "DarkRed",
+        "DarkMagenta",
+        "DarkYellow",
+        "Gray",
+        "DarkGray",
+        "Blue",
+        "Green",
+        "Cyan",
+        "Red",
+        "Magenta",
+        "Yellow",
+        "White",
+    ]
 }
 
 
@@ -112,6 +138,8 @@ def static_member(type_name: str, name: str) -> Any:
         return ""
     if lower in (("int32", "maxvalue"), ("int", "maxvalue")):
         return 2**31 - 1
+    if lower[0] == "consolecolor" and lower[1] in _CONSOLE_COLORS:
+        return _CONSOLE_COLORS[lower[1]]
     raise EvaluationError(
         f"The property '{name}' of [{type_name}] is not supported by this PowerShell subset."
     )
@@ -125,6 +153,15 @@ def static_method(type_name: str, name: str, args: list[Any]) -> Any:
         return max(to_number(a) for a in args)
     if key == ("math", "min"):
         return min(to_number(a) for a in args)
+    if key[0] in ("runtime.interopservices.marshal", "marshal"):
+        # A SecureString's "BSTR" is the SecureString itself; PtrToString* reads its text.
+        if key[1] == "securestringtobstr":
+            return args[0]
+        if key[1] in ("ptrtostringauto", "ptrtostringbstr", "ptrtostringuni"):
+            getter = getattr(args[0], "get_value", None)
+            return getter() if callable(getter) else to_string(args[0])
+        if key[1] == "zerofreebstr":
+            return None
     if key == ("string", "isnullorempty"):
         return not args or args[0] is None or to_string(args[0]) == ""
     if key == ("string", "join"):

@@ -31,9 +31,9 @@ def test_run_ps_errors_and_exit(emulator: Emulator) -> None:
 def test_other_executables_are_not_found(emulator: Emulator) -> None:
     user, password = next(iter(emulator.users.items()))
     session = winrm.Session(emulator.url, auth=(user, password), transport="basic")
-    result = session.run_cmd("ipconfig", ["/all"])
-    assert result.status_code == 1
-    assert b"'ipconfig' is not recognized as an internal or external command" in result.std_err
+    result = session.run_cmd("nosuchtool", ["/all"])
+    assert result.status_code == 9009  # cmd.exe's errorlevel for an unknown program
+    assert b"'nosuchtool' is not recognized as an internal or external command" in result.std_err
 
 
 def test_powershell_exe_with_a_plain_command_line(emulator: Emulator) -> None:

@@ -93,11 +93,12 @@ def run_transport(transport: str, pytest_args: list[str], junit: Path | None = N
             PYPSRP_HTTPS_PORT=str(tls.port),
             PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]),
         )
+        paths = [] if any(a.startswith("tests/") for a in pytest_args) else ["tests/tests_pypsrp"]
         command = [
             sys.executable,
             "-m",
             "pytest",
-            "tests/tests_pypsrp",
+            *paths,
             "-p",
             "tests.pypsrp_suite.plugin",
             "-p",

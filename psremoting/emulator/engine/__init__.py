@@ -48,6 +48,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_host,
     builtins_pipeline,
     builtins_remoting,
+    builtins_system,
 )
 from .commands import CommandContext
 from .errors import PSError, make_error_record
@@ -81,12 +82,26 @@ class Engine:
         version: str = "5.1",
         logon: Callable[[str, str], bool] | None = None,
         delegated: Any = None,
+        services: Iterable[Mapping[str, Any]] = (),
+        allowed_commands: Iterable[str] | None = None,
+        virtual_account: bool = False,
     ) -> None:
         self.computer_name = computer_name
         #: The credential the client delegated to this session (CredSSP's password, a
         #: forwarded Kerberos ticket: `psremoting.emulator.auth.DelegatedCredential`), with
         #: which the second hop logs on when no -Credential is given; None: the double hop.
         self.delegated = delegated
+        #: The services Get-Service lists (the emulator config's ``services``).
+        self.services: list[Mapping[str, Any]] = list(services)
+        #: A JEA endpoint's commands (lower-case names); None: every command exists.
+        self.allowed_commands: frozenset[str] | None = (
+            frozenset(c.lower() for c in allowed_commands) if allowed_commands is not None else None
+        )
+        if virtual_account:
+            # JEA's RunAsVirtualAccount: the session runs as WinRM's virtual account.
+            username = f"WinRM VA_1_{_short_user(username)}"
+        #: Pipelines the client ran with AddToHistory (Get-History).
+        self.history: list[dict[str, Any]] = []
         #: Checks a user name and password as another computer of this emulator would (the
         #: second hop of ``Invoke-Command -Credential``); None: no second hop can log on.
         self.logon = logon

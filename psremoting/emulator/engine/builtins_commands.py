@@ -165,6 +165,9 @@ def _get_command(ctx: CommandContext) -> Iterator[Any]:
         if any(c in n for n in names for c in "*?[")
         else {k: v for k, v in (_exact_command(ctx, n) for n in names) if v is not None}
     )
+    allowed = getattr(ctx.engine, "allowed_commands", None)
+    if allowed is not None:  # a JEA endpoint lists what its role allows
+        known = {k: v for k, v in known.items() if k.lower() in allowed and v[0] != "Alias"}
     for pattern in names:
         hits = sorted(
             (n for n in known if fnmatch.fnmatchcase(n.lower(), pattern.lower())),

@@ -34,6 +34,7 @@ from .builtins_transfer import native_stage as native_transfer_stage
 from .commands import ALIASES, Builtin, CommandContext, lookup_builtin
 from .errors import PSError, command_not_found, make_error_record, position_message
 from .io import PipelineIO, PipelineStopped
+from .native import NativeStage, native_program
 from .objects import from_wire
 from .processors import (
     CommandProcessor,
@@ -308,6 +309,20 @@ class PipelineRun:
             start = self._char(pos)
             position = position_message(self.script_text, start, start + len(text.rstrip()))
         args, params = _split_arguments(tokens)
+        allowed = self.engine.allowed_commands
+        if (
+            allowed is not None
+            and name.lower() not in allowed
+            and ALIASES.get(name.lower(), "").lower() not in allowed
+        ):
+            # A JEA endpoint: what the role does not allow does not exist there.
+            if pos >= 0 and self.script_text:
+                start = self._char(pos)
+                position = position_message(self.script_text, start, start + len(name))
+            raise PSError(
+                command_not_found(name, self.script_text or None, position, self.engine.version),
+                terminating=True,
+            )
         handler = self.engine.handler_for(name)
         if handler is None and name.lower() in ALIASES:
             # An alias names the command it stands for, which a handler may have replaced.
@@ -322,6 +337,8 @@ class PipelineRun:
             stage.expecting_input = expecting_input
             return stage
         command = lookup_builtin(name)
+        if command is None and native_program(name):
+            return NativeStage(self, name, tokens)
         if command is None:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)

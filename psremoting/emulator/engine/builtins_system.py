@@ -1,0 +1,152 @@
+"""System built-ins over the emulated host's declared data: Get-Service (the services of the
+emulator's config), Get-History (pipelines the client ran with AddToHistory),
+ConvertTo-SecureString.
+
+Objects carry Windows' type names and, where Windows serializes them as adapted properties
+(ServiceController, HistoryInfo), adapted properties, so a client sees the same shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from psrpcore.types import ErrorCategory, PSNoteProperty, PSObject
+
+from psremoting.protocol.secrets import SecureString
+from psremoting.pslang.binder import CommandSignature, Parameter
+from psremoting.pslang.values import enumerate_value, to_string
+
+from .commands import CommandContext, builtin
+from .errors import PSError
+
+__all__ = ["adapted_object", "service_object"]
+
+SERVICE_TYPES = ["System.ServiceProcess.ServiceController", "System.ComponentModel.Component",
+                 "System.MarshalByRefObject", "System.Object"]  # fmt: skip
+
+
+def adapted_object(
+    type_names: list[str],
+    adapted: dict[str, Any],
+    to_string_text: str,
+    extended: dict[str, Any] | None = None,
+) -> PSObject:
+    """A PSObject with adapted (<Props>) and note (<MS>) properties, as a .NET object serializes."""
+    obj = PSObject()
+    meta = obj.PSObject
+    meta.type_names = list(type_names)
+    meta.adapted_properties.extend(PSNoteProperty(k, v) for k, v in adapted.items())
+    meta.extended_properties.extend(PSNoteProperty(k, v) for k, v in (extended or {}).items())
+    meta.to_string = to_string_text
+    return obj
+
+
+def service_object(service: dict[str, Any]) -> PSObject:
+    """A ServiceController as Get-Service returns it (Name also as the alias property)."""
+    name = str(service["Name"])
+    adapted = {
+        "CanPauseAndContinue": False,
+        "CanShutdown": service.get("Status", "Running") == "Running",
+        "CanStop": service.get("Status", "Running") == "Running",
+        "DisplayName": service.get("DisplayName", name),
+        "DependentServices": [],
+        "MachineName": ".",
+        "ServiceName": name,
+        "ServicesDependedOn": [],
+        "ServiceHandle": None,
+        "Status": service.get("Status", "Running"),
+        "ServiceType": service.get("ServiceType", "Win32OwnProcess"),
+        "StartType": service.get("StartType", "Automatic"),
+        "Site": None,
+        "Container": None,
+    }
+    return adapted_object(SERVICE_TYPES, adapted, name, {"Name": name, "RequiredServices": []})
+
+
+@builtin(
+    CommandSignature(
+        "Get-Service",
+        (
+            Parameter("Name", "string[]", position=0, value_from_pipeline=True),
+            Parameter("DisplayName", "string[]"),
+        ),
+    ),
+    aliases=("gsv",),
+)
+def _get_service(ctx: CommandContext) -> Iterable[Any]:
+    import fnmatch
+
+    services: list[dict[str, Any]] = list(getattr(ctx.engine, "services", []) or [])
+    names = [to_string(n) for n in enumerate_value(ctx.get("Name"))] if ctx.get("Name") is not None else ["*"]
+    found: list[Any] = []
+    for pattern in names:
+        matches = [s for s in services if fnmatch.fnmatch(str(s["Name"]).lower(), pattern.lower())]
+        if not matches and not any(ch in pattern for ch in "*?["):
+            ctx.write_error(
+                ctx.error(
+                    f"Cannot find any service with service name '{pattern}'.",
+                    "Microsoft.PowerShell.Commands.ServiceCommandException",
+                    ErrorCategory.ObjectNotFound,
+                    "NoServiceFoundForGivenName",
+                    pattern,
+                )
+            )
+        found.extend(service_object(s) for s in sorted(matches, key=lambda s: str(s["Name"]).lower()))
+    return found
+
+
+@builtin(
+    CommandSignature(
+        "Get-History",
+        (Parameter("Id", "long[]", position=0), Parameter("Count", "int", position=1)),
+    ),
+    aliases=("h", "history", "ghy"),
+)
+def _get_history(ctx: CommandContext) -> Iterable[Any]:
+    entries: list[dict[str, Any]] = list(getattr(ctx.engine, "history", []) or [])
+    count = ctx.get("Count")
+    if count is not None:
+        entries = entries[-int(count) :]
+    return [
+        adapted_object(
+            ["Microsoft.PowerShell.Commands.HistoryInfo", "System.Object"],
+            {
+                "Id": entry["Id"],
+                "CommandLine": entry["CommandLine"],
+                "ExecutionStatus": entry["ExecutionStatus"],
+                "StartExecutionTime": entry["StartExecutionTime"],
+                "EndExecutionTime": entry["EndExecutionTime"],
+            },
+            entry["CommandLine"],
+        )
+        for entry in entries
+    ]
+
+
+@builtin(
+    CommandSignature(
+        "ConvertTo-SecureString",
+        (
+            Parameter("String", "string", position=0, mandatory=True, value_from_pipeline=True),
+            Parameter("AsPlainText", "switch"),
+            Parameter("Force", "switch"),
+            Parameter("Key", "object"),
+            Parameter("SecureKey", "object"),
+        ),
+    )
+)
+def _convert_to_secure_string(ctx: CommandContext) -> Iterable[Any]:
+    text = to_string(ctx.get("String"))
+    if not ctx.switch("AsPlainText"):
+        # An encrypted standard string needs DPAPI of the user who wrote it: not emulated.
+        raise PSError(
+            ctx.error(
+                "Input string was not in a correct format.",
+                "System.FormatException",
+                ErrorCategory.InvalidArgument,
+                "ImportSecureString_InvalidArgument",
+            ),
+            terminating=True,
+        )
+    return [SecureString(text)]
