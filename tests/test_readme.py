@@ -32,6 +32,7 @@ def test_the_readme_python_example_runs_as_shown(
     from psremoting.cmdlets import sessions
     from psremoting.console.emulator_mode import emulated_computers
 
+    sessions._reset_for_tests()  # ids from 1, as in a fresh process (the README shows Session1)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "app.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # the file it copies
     printed = io.StringIO()

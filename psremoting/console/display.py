@@ -232,7 +232,7 @@ class StreamingDisplay:
     def __init__(self, write_line: Any) -> None:
         self._write_line = write_line
         self._kind = ""
-        self._pending: list[Any] = []  # remote objects, laid out together when their run ends
+        self._out: Any = None  # Out-Default for remote objects: tables stream once laid out
 
     def add(self, value: Any) -> None:
         for item in flatten([value]):
@@ -242,7 +242,12 @@ class StreamingDisplay:
                 self.close()
                 self._kind = kind
             if kind == "formatted":
-                self._pending.append(item)
+                if self._out is None:
+                    from psremoting.cmdlets.formatting.stream import OutDefault
+
+                    self._out = OutDefault(console_width())
+                for line in self._out.add(item):
+                    self._write_line(line)
                 continue
             if kind != "scalar" and (first or kind == "record"):
                 self._write_line("")
@@ -272,11 +277,13 @@ class StreamingDisplay:
     def close(self) -> None:
         """End the current group (a table or list is followed by a blank line)."""
         if self._kind == "formatted":
-            pending, self._pending = self._pending, []
+            out, self._out = self._out, None
             self._kind = ""
-            if pending:
-                self._write_line(formatted_text(pending))
-                self._write_line("")
+            lines = out.close() if out is not None else []
+            while len(lines) > 1 and lines[-1] == lines[-2] == "":
+                lines.pop()  # the shell ends a table with one blank line
+            for line in lines:
+                self._write_line(line)
             return
         if self._kind and self._kind != "scalar":
             self._write_line("")
