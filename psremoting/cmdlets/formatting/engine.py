@@ -313,9 +313,14 @@ def _list(objects: list[Any], shape: _Shape, width: int) -> list[str]:
 
 
 def format_lines(
-    objects: Iterable[Any], *, width: int = 120, request: FormatRequest | None = None
+    objects: Iterable[Any],
+    *,
+    width: int = 120,
+    request: FormatRequest | None = None,
+    after_blank: bool = False,
 ) -> list[str]:
-    """The lines Out-String writes for `objects` (blank lines included)."""
+    """The lines Out-String writes for `objects` (blank lines included). `after_blank`: the
+    text before them ended with a blank line (a group header then needs no blank of its own)."""
     request = request or FormatRequest()
     items = _flatten(objects)
     lines: list[str] = []
@@ -347,9 +352,13 @@ def format_lines(
                 break
             batch.append(nxt)
             index += 1
-        if group is not None:  # a view's header is indented 4 (FileSystem's), -GroupBy's 3
-            indent = "   " if request.group_by is not None else "    "
-            lines += ["", f"{indent}{label}: {group_value}".rstrip(), ""]
+        if group is not None:
+            # the blank lines that end the table before are the header's too
+            lead = [] if (lines[-1:] == [""] or (not lines and after_blank)) else [""]
+            if request.group_by is not None:  # -GroupBy's header: indented 3, one blank line under it
+                lines += [*lead, f"   {label}: {group_value}".rstrip()]
+            else:  # a view's group (FileSystem's "Directory:"): indented 4, two blank lines under it
+                lines += [*lead, f"    {label}: {group_value}".rstrip(), ""]
         if shape.kind == "table":
             body = _table(batch, shape, request, width)
         elif shape.kind == "list":

@@ -35,6 +35,7 @@ class OutDefault:
         self._run: list[Any] = []
         self._run_key: Any = None
         self._frozen: Any = None  # (shape, layout) once a table's widths are fixed
+        self._after_blank = False  # the last line given out was blank
 
     def _key(self, obj: Any) -> tuple[Any, Any, Any]:
         shape = shape_of(obj, self.request)
@@ -42,9 +43,23 @@ class OutDefault:
         return shape.key, (group(obj) if group is not None else None), shape
 
     def add(self, obj: Any) -> list[str]:
+        return self._given(self._add(obj))
+
+    def _given(self, lines: list[str]) -> list[str]:
+        if lines:
+            self._after_blank = lines[-1] == ""
+        return lines
+
+    def _lines(self, objects: list[Any]) -> list[str]:
+        return self._given(
+            format_lines(objects, width=self.width, request=self.request, after_blank=self._after_blank)
+        )
+
+    def _add(self, obj: Any) -> list[str]:
         key, group, shape = self._key(obj)
         if shape.kind in ("scalar", "custom"):
-            return self.close() + format_lines([obj], width=self.width, request=self.request)
+            closing = self.close()
+            return closing + self._lines([obj])
         lines: list[str] = []
         if self._run_key is not None and (key, group) != self._run_key:
             lines += self.close()
@@ -61,7 +76,7 @@ class OutDefault:
 
     def _freeze(self, shape: Any) -> list[str]:
         run, self._run = self._run, []
-        shown = format_lines(run, width=self.width, request=self.request)
+        shown = self._lines(run)
         while shown and shown[-1] == "":
             shown.pop()  # the table goes on: its closing blank lines come at `close`
         layout = table_layout(run, shape, self.request, self.width) if shape.kind == "table" else None
@@ -74,5 +89,5 @@ class OutDefault:
         frozen, self._frozen = self._frozen, None
         self._run_key = None
         if frozen is not None:
-            return ["", ""]
-        return format_lines(run, width=self.width, request=self.request) if run else []
+            return self._given(["", ""])
+        return self._lines(run) if run else []

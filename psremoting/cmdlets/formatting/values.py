@@ -13,7 +13,6 @@ import datetime as dt
 import enum
 import re
 import uuid
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -187,8 +186,7 @@ def cell_text(value: Any, limit: int = ENUMERATION_LIMIT) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple, set, frozenset)):
-        items: Iterable[Any] = list(value)
-        shown = [cell_text(v, limit) for v in list(items)[:limit]]
+        shown = [cell_text(v, limit) for v in list(value)[:limit]]
         more = "..." if len(value) > limit else ""
         return "{" + ", ".join(shown) + more + "}"
     if isinstance(value, dt.datetime):
