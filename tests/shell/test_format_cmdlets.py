@@ -88,3 +88,22 @@ def test_out_string_gives_the_text_as_one_string(shell: Interpreter) -> None:
     assert shell.scope.lookup("t").split("\n")[1:3] == ["Name  Size Kind", "----  ---- ----"]
     shell.execute("$lines = $a | Out-String -Stream")
     assert "alpha    1 x" in shell.scope.lookup("lines")
+
+
+def test_sessions_through_format_list_and_format_table() -> None:
+    """`Get-PSSession | Format-List` lists the session's properties (it printed
+    `[PSSession]Session1`); Format-Table gives the table `$s` shows."""
+    from psremoting.cmdlets import sessions
+    from psremoting.console.emulator_mode import emulated_computers
+
+    with emulated_computers():
+        shell = Interpreter(ConsoleHostUI(stdout=io.StringIO(), stdin=io.StringIO(), color=False))
+        try:
+            shell.execute("$s = New-PSSession Server01")
+            listed = run(shell, "Get-PSSession | Format-List")
+            assert "ComputerName           : Server01" in listed
+            assert "Runspace               : System.Management.Automation.RemoteRunspace" in listed
+            assert not any("[PSSession]" in line for line in listed)
+            assert run(shell, "Get-PSSession | Format-Table") == run(shell, "$s")
+        finally:
+            sessions._reset_for_tests()

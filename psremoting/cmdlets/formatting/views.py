@@ -217,6 +217,21 @@ _PSSESSION = View(
         Column("Availability", "Availability", 13, "right"),
     ),
 )
+#: The client's PSSessions, as PowerShell 7 (the client the shell stands for) shows them, with
+#: Transport: the same table as `$s` at the prompt (`format_table`).
+_PSSESSION_7 = View(
+    "table",
+    (
+        Column("Id", "Id", 3, "right"),
+        Column("Name", "Name", 15, "left"),
+        Column("Transport", "Transport", 9, "left"),
+        Column("ComputerName", "ComputerName", 15, "left"),
+        Column("ComputerType", "ComputerType", 15, "left"),
+        Column("State", "State", 13, "left"),
+        Column("ConfigurationName", "ConfigurationName", 20, "left"),
+        Column("Availability", "Availability", 13, "right"),
+    ),
+)
 _HISTORY = View("table", (Column("Id", "Id", 4, "right"), Column("CommandLine", "CommandLine")))
 _PATH = View("table", (Column("Path", "Path"),))
 _TEXT_MEASURE = View(
@@ -250,6 +265,7 @@ BUILTIN_VIEWS: dict[str, list[View]] = {
     "System.DateTime": [_DATETIME],
     "Microsoft.PowerShell.Commands.MatchInfo": [_TOSTRING],
     "System.Management.Automation.Runspaces.PSSession": [_PSSESSION],
+    "psremoting.PSSession": [_PSSESSION_7],
     "Microsoft.PowerShell.Commands.HistoryInfo": [_HISTORY],
     "System.Management.Automation.PathInfo": [_PATH],
     "Microsoft.PowerShell.Commands.TextMeasureInfo": [_TEXT_MEASURE],
