@@ -245,7 +245,9 @@ class StreamingDisplay:
                 if self._out is None:
                     from psremoting.cmdlets.formatting.stream import OutDefault
 
-                    self._out = OutDefault(console_width())
+                    # laid out from the first 50 objects, or from those that came in the
+                    # first 2 s of a slow command (PowerShell waits 300 ms)
+                    self._out = OutDefault(console_width(), hold=2.0)
                 for line in self._out.add(item):
                     self._write_line(line)
                 continue

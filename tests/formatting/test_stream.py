@@ -62,3 +62,22 @@ def test_lists_stream_each_object_after_the_first_ones() -> None:
     lines, shown_after = _stream(objects, window=2)
     assert lines == format_lines(objects, width=120)
     assert shown_after[0] == 0 and shown_after[1] > 0 and shown_after[2] > shown_after[1]
+
+
+def test_a_slow_command_shows_its_table_when_an_object_comes_after_the_hold(monkeypatch: Any) -> None:
+    import psremoting.cmdlets.formatting.stream as stream
+
+    clock = [100.0]
+    monkeypatch.setattr(stream.time, "monotonic", lambda: clock[0])
+    out = OutDefault(width=120, window=50, hold=2.0)
+    assert out.add(_file("a.log")) == []
+    clock[0] += 0.5
+    assert out.add(_file("b.log")) == []  # within the hold: still laying out
+    clock[0] += 2.0
+    shown = out.add(_file("c.log"))  # late: the table is laid out from what came
+    assert [line for line in shown if line.endswith(".log")] == [
+        "-a----         2/7/2023   8:06 AM           1024 a.log",
+        "-a----         2/7/2023   8:06 AM           1024 b.log",
+        "-a----         2/7/2023   8:06 AM           1024 c.log",
+    ]
+    assert out.add(_file("d.log")) == ["-a----         2/7/2023   8:06 AM           1024 d.log"]

@@ -1,8 +1,9 @@
 """Out-Default for output that arrives one object at a time (a remote command's output).
 
 `OutDefault.add(obj)` returns the lines to show now: scalars at once; a table's objects are
-held until `window` of them have come (or the run of that shape ends), then the table is laid
-out from them, as PowerShell 5.1 lays a table out from what arrived in its first moments, and
+held until `window` of them have come, or (with `hold`) an object arrives `hold` seconds or
+more after the first (or the run of that shape ends), then the table is laid out from them, as
+PowerShell 5.1 lays a table out from what arrived in its first 300 ms, and
 the later rows of that table are written as they come, in those widths. A list shows each
 object as it comes once the first ones are out. `close()` ends the last table or list.
 What a run of fewer than `window` objects shows is exactly what `format_lines` gives.
@@ -10,6 +11,7 @@ What a run of fewer than `window` objects shows is exactly what `format_lines` g
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from psremoting.cmdlets.formatting.engine import (
@@ -28,9 +30,17 @@ __all__ = ["OutDefault"]
 class OutDefault:
     """Streaming Out-String at a `width`: feed objects with `add`, end with `close`."""
 
-    def __init__(self, width: int = 120, window: int = 50, request: FormatRequest | None = None) -> None:
+    def __init__(
+        self,
+        width: int = 120,
+        window: int = 50,
+        request: FormatRequest | None = None,
+        hold: float | None = None,
+    ) -> None:
         self.width = width
         self.window = window
+        self.hold = hold
+        self._held_since = 0.0
         self.request = request or FormatRequest()
         self._run: list[Any] = []
         self._run_key: Any = None
@@ -69,8 +79,11 @@ class OutDefault:
             if frozen_shape.kind == "table":
                 return lines + table_rows([obj], frozen_shape, self.request, layout)
             return lines + [""] + list_entries([obj], frozen_shape, self.width)
+        if not self._run:
+            self._held_since = time.monotonic()
         self._run.append(obj)
-        if len(self._run) >= self.window and shape.kind in ("table", "list"):
+        waited = self.hold is not None and time.monotonic() - self._held_since >= self.hold
+        if (len(self._run) >= self.window or waited) and shape.kind in ("table", "list"):
             lines += self._freeze(shape)
         return lines
 
