@@ -74,6 +74,8 @@ def _flatten(values: Iterable[Any]) -> list[Any]:
     for value in values:
         if isinstance(value, (list, tuple)):
             out += _flatten(value)
+        elif isinstance(value, (bytes, bytearray)):
+            out += list(value)  # a byte[] is enumerated: a number a line
         elif value is not None:
             out.append(value)
     return out

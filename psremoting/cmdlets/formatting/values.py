@@ -181,7 +181,9 @@ def cell_text(value: Any, limit: int = ENUMERATION_LIMIT) -> str:
     """A value in a table cell or a list line: dates short, collections as ``{a, b}``."""
     if value is None:
         return ""
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, dict):
+        return "System.Collections.Hashtable"  # its ToString(), as a cell shows a nested one
+    if isinstance(value, (list, tuple, set, frozenset, bytes, bytearray)):
         shown = [cell_text(v, limit) for v in list(value)[:limit]]
         more = "..." if len(value) > limit else ""
         return "{" + ", ".join(shown) + more + "}"
