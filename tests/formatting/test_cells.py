@@ -19,3 +19,24 @@ def test_nested_values_in_cells_read_as_powershell_writes_them() -> None:
         "2}",
     ]
     assert out_string([b"\x01\x02"]) == "1\n2\n"  # a byte[] on its own: a number a line
+
+
+def test_an_error_record_among_the_output_reads_as_the_error_view() -> None:
+    from psremoting import out_string
+
+    record = PSObject(
+        ["Deserialized.System.Management.Automation.ErrorRecord", "Deserialized.System.Object"],
+        {
+            "FullyQualifiedErrorId": "PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand",
+            "ErrorCategory_Message": "ObjectNotFound: (C:\\nope:String) [Get-Item], ItemNotFoundException",
+            "PSComputerName": "srv1",
+            "PSShowComputerName": True,
+        },
+        "Cannot find path 'C:\\nope' because it does not exist.",
+    )
+    assert out_string([record]).split("\n")[:4] == [
+        "Cannot find path 'C:\\nope' because it does not exist.",
+        "    + CategoryInfo          : ObjectNotFound: (C:\\nope:String) [Get-Item], ItemNotFoundException",
+        "    + FullyQualifiedErrorId : PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand",
+        "    + PSComputerName        : srv1",
+    ]

@@ -203,6 +203,28 @@ _GROUP = View(
     "table",
     (Column("Count", "Count", 5, "right"), Column("Name", "Name", 25, "left"), Column("Group", "Group")),
 )
+
+
+def _error_text(obj: Any) -> str:
+    """An ErrorRecord among the output (``2>&1``, ``$Error[0]``) as the console's error view
+    shows a remote one: the message, its position, CategoryInfo, FullyQualifiedErrorId and
+    PSComputerName."""
+    lines = [str(obj)]
+    position = prop(obj, "InvocationInfo_PositionMessage")
+    if position:
+        lines += str(position).replace("\r\n", "\n").split("\n")
+    category = prop(obj, "ErrorCategory_Message") or prop(obj, "CategoryInfo")
+    if category is not None:
+        lines.append(f"    + CategoryInfo          : {category}")
+    fqid = prop(obj, "FullyQualifiedErrorId")
+    if fqid is not None:
+        lines.append(f"    + FullyQualifiedErrorId : {fqid}")
+    if prop(obj, "PSShowComputerName", False) and prop(obj, "PSComputerName") is not None:
+        lines.append(f"    + PSComputerName        : {prop(obj, 'PSComputerName')}")
+    return "\n".join(lines)
+
+
+_ERROR = View("custom", custom=_error_text)
 _DATETIME = View("custom", custom=lambda o: long_datetime(o) if isinstance(o, dt.datetime) else str(o))
 _TOSTRING = View("custom", custom=str)
 _PSSESSION = View(
@@ -263,6 +285,7 @@ BUILTIN_VIEWS: dict[str, list[View]] = {
     "System.Version": [_VERSION],
     "Microsoft.PowerShell.Commands.GroupInfo": [_GROUP],
     "System.DateTime": [_DATETIME],
+    "System.Management.Automation.ErrorRecord": [_ERROR],
     "Microsoft.PowerShell.Commands.MatchInfo": [_TOSTRING],
     "System.Management.Automation.Runspaces.PSSession": [_PSSESSION],
     "psremoting.PSSession": [_PSSESSION_7],
@@ -295,7 +318,6 @@ DEFAULT_DISPLAY_PROPERTIES: dict[str, tuple[str, ...]] = {
         "VM",
         "WS",
     ),
-    "System.Management.Automation.ErrorRecord": (),
 }
 
 
