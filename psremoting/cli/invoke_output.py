@@ -131,10 +131,12 @@ class TextWriter:
         self.out = out
         self.err = err
         self.hide_computer_name = hide_computer_name
-        self._pending: list[Any] = []
         import shutil
 
+        from psremoting.cmdlets.formatting.stream import OutDefault
+
         self.width = max(shutil.get_terminal_size((120, 24)).columns - 1, 40)
+        self._out = OutDefault(self.width)  # a table streams once its first rows laid it out
 
     def event(self, event: InvokeEvent) -> None:
         kind = event.kind
@@ -159,12 +161,15 @@ class TextWriter:
     # -- formatting -------------------------------------------------------------------------
 
     def _end_table(self) -> None:
-        """Objects waiting for their table or list are laid out and written (Out-String)."""
-        pending, self._pending = self._pending, []
-        if pending:
-            from psremoting.cmdlets.formatting import out_string
+        """The current table or list ends (what waited for its layout is written), followed
+        by one blank line."""
+        lines = self._out.close()
+        while len(lines) > 1 and lines[-1] == lines[-2] == "":
+            lines.pop()
+        self._lines(lines)
 
-            self.out.write(out_string(pending, width=self.width).rstrip("\n") + "\n\n")
+    def _lines(self, lines: list[str]) -> None:
+        self.out.write("".join(line + "\n" for line in lines))
 
     def _write_output(self, value: Any, computer_name: str) -> None:
         if value is None:
@@ -175,7 +180,7 @@ class TextWriter:
             return
         if self.hide_computer_name and hasattr(value, "set_property"):
             value.set_property("PSShowComputerName", False)
-        self._pending.append(value)
+        self._lines(self._out.add(value))
 
 
 def _is_scalar(value: Any) -> bool:

@@ -92,11 +92,16 @@ class Call:
         if remote or self.common.debug:
             self.context.ui.write_debug_line(text)
 
-    def write_information(self, record: Any, text: str, *, from_host: bool) -> None:
+    def write_information(
+        self, record: Any, text: str, *, from_host: bool, colors: tuple[Any, Any, bool] = (None, None, False)
+    ) -> None:
         """An information record: Write-Host text (`from_host`) shows unless -InformationAction
         SilentlyContinue/Ignore; other records only with -InformationAction Continue, as
-        $InformationPreference is SilentlyContinue by default."""
+        $InformationPreference is SilentlyContinue by default (setting it to Continue in the
+        shell shows them, as in PowerShell)."""
         action = self.common.information_action
+        if action is None and not from_host:
+            action = _preference(self.context, "InformationPreference")
         if action == "ignore":
             return
         self.common.information.append(record)
@@ -107,7 +112,13 @@ class Call:
                 self.name,
             )
         if action == "continue" or (action is None and from_host):
-            self.context.ui.write_line(text)
+            fore, back, no_newline = colors
+            if fore is None and back is None and not no_newline:
+                self.context.ui.write_line(text)
+                return
+            self.context.ui.write(text, fore, back)
+            if not no_newline:
+                self.context.ui.write_line()
 
     def write_progress(self, source_id: int, record: Any) -> None:
         if self.common.progress_action in ("silentlycontinue", "ignore"):
@@ -119,6 +130,15 @@ class Call:
                 self.name,
             )
         self.context.ui.write_progress(source_id, record)
+
+
+def _preference(context: Any, name: str) -> str | None:
+    """A preference variable of the shell (``$InformationPreference = 'Continue'``), lower-case;
+    None when unset or not a preference."""
+    scope = getattr(context, "scope", None)
+    value = scope.lookup(name) if scope is not None else None
+    text = str(getattr(value, "name", value) or "").replace(" ", "").lower()
+    return text if text in ("continue", "silentlycontinue", "stop", "ignore", "inquire") else None
 
 
 def _list(value: Any) -> list[Any] | None:

@@ -1,9 +1,11 @@
 """How the local shell shows values, as PowerShell's Out-Default would.
 
 PSSessions are grouped into PowerShell's PSSession table (`psremoting.format_table`);
-scalars print as text (`True`/`False` for booleans); lists print one item a line;
-records (a credential, a session option, remote objects) print as `Name : Value` lists
-or as their text. Consecutive values of one kind share one table, as in PowerShell.
+scalars print as text (`True`/`False` for booleans); lists print one item a line; remote
+objects and dictionaries are laid out by PowerShell's formatting rules
+(`psremoting.cmdlets.formatting`, streamed by its `OutDefault`); the client's own records (a
+credential, a session option) print as `Name : Value` lists. Consecutive values of one kind
+share one table, as in PowerShell.
 """
 
 from __future__ import annotations
@@ -165,60 +167,11 @@ def _formatted(value: Any) -> bool:
     return not isinstance(value, str) and view_for(type_names_of(value)) is not None and not is_session(value)
 
 
-def formatted_text(values: list[Any], width: int | None = None) -> str:
-    """Out-String's text for remote objects at the console's width (no trailing newline)."""
-    from psremoting.cmdlets.formatting import out_string
-
-    return out_string(values, width=width or console_width()).rstrip("\n")
-
-
 def console_width() -> int:
     """The width Out-Default formats for: the terminal's, less one column (120 - 1 when unknown)."""
     import shutil
 
     return max(shutil.get_terminal_size((120, 24)).columns - 1, 40)
-
-
-def render(values: Iterable[Any]) -> str:
-    """The text Out-Default would print for `values` (no trailing newline; "" for nothing)."""
-    items = list(flatten(values))
-    if not items:
-        return ""
-    blocks: list[str] = []
-    group: list[Any] = []
-    group_kind = ""
-
-    def close_group() -> None:
-        if not group:
-            return
-        if group_kind == "session":
-            from psremoting.cmdlets.formatting import format_table
-
-            blocks.append("\n" + format_table(list(group)).strip("\n") + "\n")
-        elif group_kind == "module":
-            blocks.append("\n" + module_table(list(group)) + "\n")
-        elif group_kind == "job":
-            from psremoting.cmdlets.formatting import format_job_table
-
-            blocks.append("\n" + format_job_table(list(group)).strip("\n") + "\n")
-        elif group_kind.startswith("credential"):
-            blocks.append("\n" + credential_table(group) + "\n")
-        elif group_kind == "formatted":
-            blocks.append(formatted_text(list(group)) + "\n")
-        elif group_kind == "record":
-            blocks.append("\n" + "\n\n".join(format_list(v) for v in group) + "\n")
-        else:
-            blocks.append("\n".join(scalar_text(v) for v in group))
-        group.clear()
-
-    for item in items:
-        kind = _kind(item)
-        if kind != group_kind:
-            close_group()
-            group_kind = kind
-        group.append(item)
-    close_group()
-    return "\n".join(blocks)
 
 
 class StreamingDisplay:
@@ -232,7 +185,7 @@ class StreamingDisplay:
     def __init__(self, write_line: Any) -> None:
         self._write_line = write_line
         self._kind = ""
-        self._pending: list[Any] = []  # remote objects, laid out together when their run ends
+        self._out: Any = None  # Out-Default for remote objects: tables stream once laid out
 
     def add(self, value: Any) -> None:
         for item in flatten([value]):
@@ -242,7 +195,14 @@ class StreamingDisplay:
                 self.close()
                 self._kind = kind
             if kind == "formatted":
-                self._pending.append(item)
+                if self._out is None:
+                    from psremoting.cmdlets.formatting.stream import OutDefault
+
+                    # laid out from the first 50 objects, or from those that came in the
+                    # first 2 s of a slow command (PowerShell waits 300 ms)
+                    self._out = OutDefault(console_width(), hold=2.0)
+                for line in self._out.add(item):
+                    self._write_line(line)
                 continue
             if kind != "scalar" and (first or kind == "record"):
                 self._write_line("")
@@ -272,11 +232,13 @@ class StreamingDisplay:
     def close(self) -> None:
         """End the current group (a table or list is followed by a blank line)."""
         if self._kind == "formatted":
-            pending, self._pending = self._pending, []
+            out, self._out = self._out, None
             self._kind = ""
-            if pending:
-                self._write_line(formatted_text(pending))
-                self._write_line("")
+            lines = out.close() if out is not None else []
+            while len(lines) > 1 and lines[-1] == lines[-2] == "":
+                lines.pop()  # the shell ends a table with one blank line
+            for line in lines:
+                self._write_line(line)
             return
         if self._kind and self._kind != "scalar":
             self._write_line("")

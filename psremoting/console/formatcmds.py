@@ -140,7 +140,7 @@ def _text(call: Call, request: FormatRequest) -> list[Any]:
     if not items:
         return []
     lines = format_lines(items, width=display.console_width(), request=request)
-    return ["\n".join(lines).rstrip("\n")]
+    return ["\n".join(lines).rstrip("\n") + "\n"]  # a table or list ends with a blank line
 
 
 def _group(call: Call) -> str | Property | None:
@@ -234,8 +234,7 @@ def select_object(call: Call) -> list[Any]:
             for obj in items:
                 for name in list(obj.properties):
                     if name.lower() in excluded:
-                        del obj._props[name]
-                        del obj._lower[name.lower()]
+                        obj.remove_property(name)
     if expand:
         expanded: list[Any] = []
         for obj in items:

@@ -157,9 +157,23 @@ def write_record(call: Call, kind: str, value: Any) -> None:
     elif kind == "information":
         tags = getattr(value, "tags", None) or []
         from_host = "PSHOST" in tags or getattr(value, "source", None) == "Write-Host"
-        call.write_information(value, str(value), from_host=from_host)
+        data = getattr(value, "message_data", None)
+        colors = _host_colors(data) if from_host else (None, None, False)
+        call.write_information(value, str(value), from_host=from_host, colors=colors)
     elif kind == "progress":
         call.write_progress(0, value)
+
+
+def _host_colors(data: Any) -> tuple[Any, Any, bool]:
+    """(foreground, background, no newline) of Write-Host's HostInformationMessage; a colour
+    the server filled in from the host's defaults is the terminal's own (None)."""
+    get = getattr(data, "get", None)
+    if not callable(get):
+        return None, None, False
+    fore, back = get("ForegroundColor"), get("BackgroundColor")
+    fore = None if str(fore) == "Gray" else fore
+    back = None if str(back) == "Black" else back
+    return fore, back, bool(get("NoNewLine"))
 
 
 def error_text(record: Any) -> str:

@@ -231,7 +231,9 @@ class PipelineIOImpl:
         self._informational(types.DebugRecord, types.PSRPMessageType.DebugRecord, str(message))
 
     def write_information(self, data: Any, source: str) -> None:
-        self._emit(lambda p: p.write_information(data, source))
+        # Write-Host's records carry the PSHOST tag, as on Windows (the client shows those)
+        tags = ["PSHOST"] if source == "Write-Host" else None
+        self._emit(lambda p: p.write_information(data, source, tags=tags))
 
     def write_progress(
         self,

@@ -59,6 +59,12 @@ class PSObject:
         self._props[name] = value
         self._lower[name.lower()] = name
 
+    def remove_property(self, name: str) -> None:
+        """Remove a property (case-insensitively); nothing when it has none."""
+        key = self._lower.pop(name.lower(), None)
+        if key is not None:
+            del self._props[key]
+
     def has_property(self, name: str) -> bool:
         return name.lower() in self._lower
 

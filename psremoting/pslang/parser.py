@@ -401,14 +401,24 @@ class _Builder(ExpressionBuilder):
         )
 
     def _numeric_command_name(self, name: str, pos: int) -> A.Expr | None:
-        """The grammar reads ``1..3`` or ``42`` at a statement's start as a command name."""
+        """The grammar reads ``1..3``, ``1..$n`` or ``42`` at a statement's start as a command name."""
         if ".." in name:
             left, _, right = name.partition("..")
-            lo, hi = number(left), number(right)
-            if isinstance(lo, int) and isinstance(hi, int):
-                return A.BinaryOp("..", A.Constant(lo, pos), A.Constant(hi, pos), pos)
+            lo, hi = self._range_end(left, pos), self._range_end(right, pos)
+            if lo is not None and hi is not None:
+                return A.BinaryOp("..", lo, hi, pos)
         value = number(name)
         return A.Constant(value, pos) if value is not None else None
+
+    def _range_end(self, text: str, pos: int) -> A.Expr | None:
+        """One end of a range read as a command name: an integer or a plain ``$variable``."""
+        value = number(text)
+        if isinstance(value, int):
+            return A.Constant(value, pos)
+        if re.fullmatch(r"\$(?:[A-Za-z_][\w]*:)?[A-Za-z_?][\w]*", text):
+            name, scope = self._variable_name(text)
+            return A.Variable(name, scope, pos)
+        return None
 
     def command_elements(self, node: Node) -> tuple[list[A.CommandParameter | A.Expr], list[A.Redirection]]:
         out: list[A.CommandParameter | A.Expr] = []

@@ -264,6 +264,18 @@ class HostState:
         self.pop_requested = False
 
 
+#: The colours the client reports as its RawUI's (host default data): the server's
+#: Write-Host fills in the one it was not given with these, which is "the console's own".
+REPORTED_FOREGROUND, REPORTED_BACKGROUND = "Gray", "Black"
+
+
+def _colors(fg: Any, bg: Any) -> tuple[str | None, str | None]:
+    """The colours of a Write(fg, bg, text) call, the reported defaults as None: Write-Host
+    -ForegroundColor Red paints red on the terminal's own background, not on black."""
+    fore, back = _color(fg), _color(bg)
+    return (None if fore == REPORTED_FOREGROUND else fore), (None if back == REPORTED_BACKGROUND else back)
+
+
 def _color(value: Any) -> str | None:
     raw = getattr(value, "value", value)
     try:
@@ -466,14 +478,14 @@ def _build_host_class() -> Any:
             if mi == 13:
                 ui.write(str(a[0]) if a else "")
             elif mi == 14:
-                ui.write(str(a[2]), _color(a[0]), _color(a[1]))
+                ui.write(str(a[2]), *_colors(a[0], a[1]))
             elif mi == 15:
                 ui.write_line("")
             elif mi == 16:
                 ui.write_line(str(a[0]) if a else "")
             elif mi == 17:
                 text = str(a[2]) if len(a) > 2 else ""
-                fg, bg = _color(a[0]), _color(a[1])
+                fg, bg = _colors(a[0], a[1])
                 if fg is None and bg is None:
                     ui.write_line(text)
                 else:

@@ -92,7 +92,9 @@ def test_exit_pssession_pops_the_runspace(engine: Engine) -> None:
 def test_write_host_writes_a_line_and_an_information_record(engine: Engine) -> None:
     rec = run(engine, "Write-Host 'hi there'; Write-Host -NoNewline x")[1]
     assert rec.host_calls == [(H.WriteLine2, ["hi there"]), (H.Write1, ["x"])]
-    assert [data for data, _ in rec.information] == ["hi there", "x"]
+    # the record's data is a HostInformationMessage, as Windows sends it (its text, NoNewLine)
+    assert [str(data) for data, _ in rec.information] == ["hi there", "x"]
+    assert [data.NoNewLine for data, _ in rec.information] == [False, True]
 
 
 def test_start_sleep_stops_promptly_when_the_pipeline_is_stopped(engine: Engine) -> None:

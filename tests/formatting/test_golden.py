@@ -202,6 +202,25 @@ def get_pssession(ctx: Any) -> list[Any]:
     return [make_object(PSSESSION, props, "[PSSession]SSH1")]
 
 
+def get_wmi_object(ctx: Any) -> list[Any]:
+    # Win32_OperatingSystem of a Server 2019 domain controller (a 5.1 transcript, below): many
+    # properties, of which the DefaultDisplayPropertySet shows six
+    types = [
+        "System.Management.ManagementObject#root\\cimv2\\Win32_OperatingSystem",
+        "System.Management.ManagementObject#root\\cimv2\\CIM_OperatingSystem",
+        "System.Management.ManagementObject", "System.Management.ManagementBaseObject",
+        "System.ComponentModel.Component", "System.MarshalByRefObject", "System.Object",
+    ]  # fmt: skip
+    props = {
+        "__GENUS": 2, "__CLASS": "Win32_OperatingSystem", "BootDevice": "\\Device\\HarddiskVolume1",
+        "BuildNumber": "17763", "BuildType": "Multiprocessor Free", "Caption": "Microsoft Windows Server 2019",
+        "CodeSet": "1252", "CountryCode": "1", "Organization": "", "RegisteredUser": "Windows User",
+        "SerialNumber": "00429-90000-00001-AA056", "SystemDirectory": "C:\\Windows\\system32",
+        "Version": "10.0.17763", "WindowsDirectory": "C:\\Windows",
+    }  # fmt: skip
+    return [make_object(types, props, "\\\\US-DC\\root\\cimv2:Win32_OperatingSystem=@")]
+
+
 def get_date(ctx: Any) -> list[Any]:
     return [local_datetime(dt.datetime.fromisoformat(str(ctx.params.get("Date"))))]
 
@@ -246,6 +265,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         emu.register("Group-Object", group_object)
         emu.register("Get-PSSession", get_pssession)
         emu.register("Get-Date", get_date)
+        emu.register("Get-WmiObject", get_wmi_object)
         s = psremoting.new_pssession(
             connection_uri=emu.url, credential=(USER, PASSWORD), authentication="ntlm"
         )
@@ -472,6 +492,19 @@ CASES += [
   1 SSH1            UbuntuVM1       RemoteMachine   Opened        DefaultShell             Available
 """,
         "PowerShell remoting over SSH (MS docs): `$session` of a Windows PowerShell-era PSSession",
+    ),
+    (
+        "Get-WmiObject -Class win32_operatingsystem",
+        r"""
+SystemDirectory : C:\Windows\system32
+Organization    :
+BuildNumber     : 17763
+RegisteredUser  : Windows User
+SerialNumber    : 00429-90000-00001-AA056
+Version         : 10.0.17763
+""",
+        "transcript of `Get-WmiObject -Class win32_operatingsystem -ComputerName us-dc...` (5.1): "
+        "its DefaultDisplayPropertySet",
     ),
     (
         "Get-Service -Name win*",

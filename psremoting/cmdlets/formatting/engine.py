@@ -74,6 +74,8 @@ def _flatten(values: Iterable[Any]) -> list[Any]:
     for value in values:
         if isinstance(value, (list, tuple)):
             out += _flatten(value)
+        elif isinstance(value, (bytes, bytearray)):
+            out += list(value)  # a byte[] is enumerated: a number a line
         elif value is not None:
             out.append(value)
     return out
@@ -253,20 +255,52 @@ def _table_columns(shape: _Shape, sample: Any) -> list[TableColumn]:
     return out
 
 
-def _table(objects: list[Any], shape: _Shape, request: FormatRequest, width: int) -> list[str]:
+def table_layout(
+    objects: list[Any], shape: _Shape, request: FormatRequest, width: int
+) -> tuple[list[TableColumn], list[int]] | None:
+    """The columns of a table of `objects` and their widths (None for no rows)."""
     rows_objects = [r for o in objects for r in _rows_of(o, shape)]
     if not rows_objects:
-        return []
+        return None
     columns = _table_columns(shape, rows_objects[0])
     if request.autosize:
         columns = [TableColumn(c.label, 0, c.align) for c in columns]
-    cells = [[_cell(c, o) for c in shape.columns] for o in rows_objects]
-    measured = [[" ".join(c.split("\n")) for c in row] for row in cells]
-    widths = fit_widths(columns, measured, width)
-    lines: list[str] = [] if request.hide_table_headers else table_header(columns, widths)
-    for row in cells:
-        lines += table_row(row, columns, widths, request.wrap)
+    measured = [[" ".join(_cell(c, o).split("\n")) for c in shape.columns] for o in rows_objects]
+    return columns, fit_widths(columns, measured, width)
+
+
+def table_rows(
+    objects: list[Any], shape: _Shape, request: FormatRequest, layout: tuple[list[TableColumn], list[int]]
+) -> list[str]:
+    """The rows of `objects` in a table already laid out."""
+    columns, widths = layout
+    lines: list[str] = []
+    for obj in objects:
+        for row in _rows_of(obj, shape):
+            lines += table_row([_cell(c, row) for c in shape.columns], columns, widths, request.wrap)
     return lines
+
+
+def _table(objects: list[Any], shape: _Shape, request: FormatRequest, width: int) -> list[str]:
+    layout = table_layout(objects, shape, request, width)
+    if layout is None:
+        return []
+    lines: list[str] = [] if request.hide_table_headers else table_header(*layout)
+    return lines + table_rows(objects, shape, request, layout)
+
+
+def list_entries(objects: list[Any], shape: _Shape, width: int) -> list[str]:
+    """Format-List's entries of `objects`, each after a blank line but the first."""
+    return _list(objects, shape, width)
+
+
+def shape_of(obj: Any, request: FormatRequest) -> _Shape:
+    """How `obj` is shown (its view or generated columns); `.key` tells objects of one table."""
+    return _shape(obj, request)
+
+
+def group_of(request: FormatRequest, shape: _Shape) -> Callable[[Any], str] | None:
+    return _group_of(request, shape)[0]
 
 
 def _list(objects: list[Any], shape: _Shape, width: int) -> list[str]:
@@ -281,9 +315,14 @@ def _list(objects: list[Any], shape: _Shape, width: int) -> list[str]:
 
 
 def format_lines(
-    objects: Iterable[Any], *, width: int = 120, request: FormatRequest | None = None
+    objects: Iterable[Any],
+    *,
+    width: int = 120,
+    request: FormatRequest | None = None,
+    after_blank: bool = False,
 ) -> list[str]:
-    """The lines Out-String writes for `objects` (blank lines included)."""
+    """The lines Out-String writes for `objects` (blank lines included). `after_blank`: the
+    text before them ended with a blank line (a group header then needs no blank of its own)."""
     request = request or FormatRequest()
     items = _flatten(objects)
     lines: list[str] = []
@@ -315,9 +354,13 @@ def format_lines(
                 break
             batch.append(nxt)
             index += 1
-        if group is not None:  # a view's header is indented 4 (FileSystem's), -GroupBy's 3
-            indent = "   " if request.group_by is not None else "    "
-            lines += ["", f"{indent}{label}: {group_value}".rstrip(), ""]
+        if group is not None:
+            # the blank lines that end the table before are the header's too
+            lead = [] if (lines[-1:] == [""] or (not lines and after_blank)) else [""]
+            if request.group_by is not None:  # -GroupBy's header: indented 3, one blank line under it
+                lines += [*lead, f"   {label}: {group_value}".rstrip()]
+            else:  # a view's group (FileSystem's "Directory:"): indented 4, two blank lines under it
+                lines += [*lead, f"    {label}: {group_value}".rstrip(), ""]
         if shape.kind == "table":
             body = _table(batch, shape, request, width)
         elif shape.kind == "list":

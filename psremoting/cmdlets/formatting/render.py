@@ -121,7 +121,7 @@ def wide_lines(texts: Sequence[str], width: int, columns: int | None, autosize: 
     `autosize`, as many as the widest item allows)."""
     if not texts:
         return []
-    if autosize or columns is None and autosize:
+    if autosize:
         widest = max(len(t) for t in texts) + 1
         columns = max(1, width // max(widest, 1))
     count = columns or 2

@@ -13,7 +13,6 @@ import datetime as dt
 import enum
 import re
 import uuid
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -64,8 +63,8 @@ def type_names_of(value: Any) -> list[str]:
     if isinstance(value, uuid.UUID):
         return ["System.Guid"]
     kind = type(value).__name__
-    if kind in ("PSSession", "RemoteSession"):
-        return ["System.Management.Automation.Runspaces.PSSession"]
+    if kind in ("PSSession", "RemoteSession"):  # the client's own: shown as PowerShell 7 shows one
+        return ["psremoting.PSSession", "System.Management.Automation.Runspaces.PSSession"]
     return []
 
 
@@ -79,14 +78,8 @@ _SESSION_PROPERTIES = (
 
 def properties_of(value: Any) -> list[tuple[str, Any]]:
     """The (name, value) pairs Format-List * shows, in order (PSShowComputerName hidden)."""
-    if type_names_of(value)[:1] == ["System.Management.Automation.Runspaces.PSSession"] and not isinstance(
-        value, PSObject
-    ):
-        pairs = [(name, prop(value, name)) for name in _SESSION_PROPERTIES]
-        return [
-            (n, "System.Management.Automation.RemoteRunspace" if n == "Runspace" and v else v)
-            for n, v in pairs
-        ]
+    if type_names_of(value)[:1] == ["psremoting.PSSession"]:
+        return [(name, prop(value, name)) for name in _SESSION_PROPERTIES]
     listed = getattr(value, "ps_properties", None)
     if callable(listed) and not isinstance(value, type):
         return list(listed())
@@ -118,6 +111,8 @@ def prop(value: Any, name: str, default: Any = None) -> Any:
         for key, val in listed():
             if key.lower() == name.lower():
                 return val
+    if name.lower() == "runspace" and type_names_of(value)[:1] == ["psremoting.PSSession"]:
+        return "System.Management.Automation.RemoteRunspace"  # what the object prints as
     for attribute in (_snake(name), name):
         try:
             return getattr(value, attribute)
@@ -186,9 +181,10 @@ def cell_text(value: Any, limit: int = ENUMERATION_LIMIT) -> str:
     """A value in a table cell or a list line: dates short, collections as ``{a, b}``."""
     if value is None:
         return ""
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items: Iterable[Any] = list(value)
-        shown = [cell_text(v, limit) for v in list(items)[:limit]]
+    if isinstance(value, dict):
+        return "System.Collections.Hashtable"  # its ToString(), as a cell shows a nested one
+    if isinstance(value, (list, tuple, set, frozenset, bytes, bytearray)):
+        shown = [cell_text(v, limit) for v in list(value)[:limit]]
         more = "..." if len(value) > limit else ""
         return "{" + ", ".join(shown) + more + "}"
     if isinstance(value, dt.datetime):

@@ -203,6 +203,28 @@ _GROUP = View(
     "table",
     (Column("Count", "Count", 5, "right"), Column("Name", "Name", 25, "left"), Column("Group", "Group")),
 )
+
+
+def _error_text(obj: Any) -> str:
+    """An ErrorRecord among the output (``2>&1``, ``$Error[0]``) as the console's error view
+    shows a remote one: the message, its position, CategoryInfo, FullyQualifiedErrorId and
+    PSComputerName."""
+    lines = [str(obj)]
+    position = prop(obj, "InvocationInfo_PositionMessage")
+    if position:
+        lines += str(position).replace("\r\n", "\n").split("\n")
+    category = prop(obj, "ErrorCategory_Message") or prop(obj, "CategoryInfo")
+    if category is not None:
+        lines.append(f"    + CategoryInfo          : {category}")
+    fqid = prop(obj, "FullyQualifiedErrorId")
+    if fqid is not None:
+        lines.append(f"    + FullyQualifiedErrorId : {fqid}")
+    if prop(obj, "PSShowComputerName", False) and prop(obj, "PSComputerName") is not None:
+        lines.append(f"    + PSComputerName        : {prop(obj, 'PSComputerName')}")
+    return "\n".join(lines)
+
+
+_ERROR = View("custom", custom=_error_text)
 _DATETIME = View("custom", custom=lambda o: long_datetime(o) if isinstance(o, dt.datetime) else str(o))
 _TOSTRING = View("custom", custom=str)
 _PSSESSION = View(
@@ -210,6 +232,21 @@ _PSSESSION = View(
     (
         Column("Id", "Id", 3, "right"),
         Column("Name", "Name", 15, "left"),
+        Column("ComputerName", "ComputerName", 15, "left"),
+        Column("ComputerType", "ComputerType", 15, "left"),
+        Column("State", "State", 13, "left"),
+        Column("ConfigurationName", "ConfigurationName", 20, "left"),
+        Column("Availability", "Availability", 13, "right"),
+    ),
+)
+#: The client's PSSessions, as PowerShell 7 (the client the shell stands for) shows them, with
+#: Transport: the same table as `$s` at the prompt (`format_table`).
+_PSSESSION_7 = View(
+    "table",
+    (
+        Column("Id", "Id", 3, "right"),
+        Column("Name", "Name", 15, "left"),
+        Column("Transport", "Transport", 9, "left"),
         Column("ComputerName", "ComputerName", 15, "left"),
         Column("ComputerType", "ComputerType", 15, "left"),
         Column("State", "State", 13, "left"),
@@ -248,8 +285,10 @@ BUILTIN_VIEWS: dict[str, list[View]] = {
     "System.Version": [_VERSION],
     "Microsoft.PowerShell.Commands.GroupInfo": [_GROUP],
     "System.DateTime": [_DATETIME],
+    "System.Management.Automation.ErrorRecord": [_ERROR],
     "Microsoft.PowerShell.Commands.MatchInfo": [_TOSTRING],
     "System.Management.Automation.Runspaces.PSSession": [_PSSESSION],
+    "psremoting.PSSession": [_PSSESSION_7],
     "Microsoft.PowerShell.Commands.HistoryInfo": [_HISTORY],
     "System.Management.Automation.PathInfo": [_PATH],
     "Microsoft.PowerShell.Commands.TextMeasureInfo": [_TEXT_MEASURE],
@@ -279,7 +318,6 @@ DEFAULT_DISPLAY_PROPERTIES: dict[str, tuple[str, ...]] = {
         "VM",
         "WS",
     ),
-    "System.Management.Automation.ErrorRecord": (),
 }
 
 

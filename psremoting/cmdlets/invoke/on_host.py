@@ -35,7 +35,7 @@ from psremoting.protocol.errors import (
     RemoteErrorRecord,
     SessionBrokenError,
 )
-from psremoting.protocol.objects import InformationRecord
+from psremoting.protocol.objects import InformationRecord, PSObject
 from psremoting.protocol.session_texts import RC_DISCONNECT_SESSION, RC_DISCONNECT_SESSION_CREATED
 from psremoting.runspace.host import NonInteractiveHostUI
 from psremoting.runspace.pipeline import Command
@@ -307,17 +307,28 @@ class _EventHostUI(NonInteractiveHostUI):
         # PSHOST; each line is shown once, whichever comes first.
         self._from_host: Counter[str] = Counter()
         self._from_stream: Counter[str] = Counter()
+        self._colors: tuple[str | None, str | None] = (None, None)
 
     def write(self, text: str, fg: str | None = None, bg: str | None = None) -> None:
         self._partial += text
+        if fg is not None or bg is not None:
+            self._colors = (fg, bg)
 
     def write_line(self, text: str = "") -> None:
         line, self._partial = self._partial + text, ""
+        (fg, bg), self._colors = self._colors, (None, None)
         if self._from_stream[line]:
             self._from_stream[line] -= 1
             return
         self._from_host[line] += 1
-        self._emit("information", InformationRecord(message_data=line, source="Write-Host", tags=["PSHOST"]))
+        data: Any = line
+        if fg is not None or bg is not None:  # Write-Host's colours, as its HostInformationMessage has them
+            data = PSObject(
+                ["System.Management.Automation.HostInformationMessage", "System.Object"],
+                {"Message": line, "NoNewLine": False, "ForegroundColor": fg, "BackgroundColor": bg},
+                line,
+            )
+        self._emit("information", InformationRecord(message_data=data, source="Write-Host", tags=["PSHOST"]))
 
     def seen_in_stream(self, record: Any) -> bool:
         """Note an information record; True if the host already showed it (drop it then)."""

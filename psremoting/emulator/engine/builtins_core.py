@@ -13,7 +13,7 @@ from psremoting.pslang.values import enumerate_value, to_string
 
 from .commands import Builtin, CommandContext, builtin, register_builtin
 from .formatting import OutputFormatter, error_view, format_all
-from .objects import local_datetime
+from .objects import local_datetime, make_object
 
 __all__: list[str] = []
 
@@ -207,7 +207,22 @@ def _write_host(ctx: CommandContext) -> None:
     else:
         method = HostMethodIdentifier.Write1 if ctx.switch("NoNewline") else HostMethodIdentifier.WriteLine2
         ctx.host_call(method, [text])
-    ctx.io.write_information(text, "Write-Host")
+    ctx.io.write_information(_host_message(text, fg, bg, ctx.switch("NoNewline")), "Write-Host")
+
+
+def _host_message(text: str, fg: Any, bg: Any, no_newline: bool) -> Any:
+    """Write-Host's information record data, a HostInformationMessage as Windows sends it
+    (its colours only when they were given: the client shows the rest in its own)."""
+    return make_object(
+        ["System.Management.Automation.HostInformationMessage", "System.Object"],
+        {
+            "Message": text,
+            "NoNewLine": no_newline,
+            "ForegroundColor": _color(fg, 7) if fg else None,
+            "BackgroundColor": _color(bg, 0) if bg else None,
+        },
+        text,
+    )
 
 
 def _color(name: Any, default: int) -> Any:
