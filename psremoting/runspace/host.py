@@ -256,12 +256,27 @@ class HostState:
     pop_requested: bool = False
     is_pushed: bool = False
     window_size: tuple[int, int] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Command ids of pipelines whose host call was abandoned (Ctrl+C, end of input): each
+    #: pipeline takes only its own, so a request that comes after its pipeline ended never
+    #: stops the next one (the prompt fetched after Ctrl+C).
+    stop_requests: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
         self.exit_code = None
         self.should_exit = False
         self.pop_requested = False
+
+    def request_stop(self, command_id: str) -> None:
+        """Ask the pipeline `command_id` to stop (from a host call's thread)."""
+        self.stop_requests.add(command_id.upper())
+
+    def take_stop_request(self, command_id: str) -> bool:
+        """Whether a stop was asked for `command_id` (and forget that it was)."""
+        try:
+            self.stop_requests.remove(command_id.upper())
+        except KeyError:
+            return False
+        return True
 
 
 #: The colours the client reports as its RawUI's (host default data): the server's
@@ -417,13 +432,13 @@ def _build_host_class() -> Any:
                 return self._dispatch(mi, list(args), runspace)
             except KeyboardInterrupt:
                 if pipeline is not None:
-                    self.state.extra["stop_requested"] = True
+                    self.state.request_stop(str(pipeline.id))
                 return self._fallback(mi, runspace)
             except EOFError:
                 # The input ended: say so, and stop the command rather than answer for the user.
                 self.ui_target.write_error_line(input_ended_message(_PROMPT_NAMES.get(mi, "")))
                 if pipeline is not None:
-                    self.state.extra["stop_requested"] = True
+                    self.state.request_stop(str(pipeline.id))
                 return self._fallback(mi, runspace)
             except Exception:
                 log.exception("host call %d failed in the UI", mi)

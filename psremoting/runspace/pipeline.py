@@ -356,7 +356,7 @@ class Pipeline:
             receive_cap = max(1.0, min(RECEIVE_TIMEOUT, float(option.operation_timeout)))
             while True:
                 now = time.monotonic()
-                asked = self._stop_event.is_set() or pool.host_state.extra.pop("stop_requested", False)
+                asked = self._stop_event.is_set() or pool.host_state.take_stop_request(self.command_id)
                 if stop_sent_at is None and asked:
                     self._stop_event.set()
                     stop_sent_at = now

@@ -111,7 +111,14 @@ def test_a_ui_interrupted_prompt_asks_to_stop_the_command() -> None:
         def read_line(self) -> str:
             raise KeyboardInterrupt
 
+    class Pipeline:
+        id = "3f5ad5e7-7a3c-4b0e-9a55-0d1e2c3b4a59"
+
     state = HostState()
     host = make_pshost(InterruptedUI(), state)
-    assert host.run_method(_method(11), [], None, pipeline=object()) == ""
-    assert state.extra.get("stop_requested") is True
+    assert host.run_method(_method(11), [], None, pipeline=Pipeline()) == ""
+    # Only the pipeline whose prompt was interrupted is asked to stop, once: a request that
+    # comes after it ended must not stop the next command (the prompt fetched after Ctrl+C).
+    assert not state.take_stop_request("0b1c2d3e-0000-4000-8000-000000000000")
+    assert state.take_stop_request(Pipeline.id.upper())
+    assert not state.take_stop_request(Pipeline.id)
