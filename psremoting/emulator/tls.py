@@ -324,9 +324,11 @@ def accept_client_certificates(context: ssl.SSLContext, ca_file: Path) -> None:
 class RevocableCertificate:
     """A CA that publishes a CRL over HTTP on loopback, and a server certificate naming it
     (CRL distribution point), so that a client's revocation check can be tested: `revoke`
-    publishes a new CRL listing the server certificate. ``stop()`` ends the CRL server."""
+    publishes a new CRL listing the server certificate. With ``ocsp=True`` the certificate
+    names an OCSP responder instead (Authority Information Access), which the same loopback
+    server answers for, signed by the CA. ``stop()`` ends the server."""
 
-    def __init__(self, computer_name: str, directory: Path) -> None:
+    def __init__(self, computer_name: str, directory: Path, *, ocsp: bool = False) -> None:
         import http.server
         import threading
 
@@ -345,11 +347,25 @@ class RevocableCertificate:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def do_POST(self) -> None:
+                owner.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                body = owner._ocsp_answer(self.rfile.read(min(length, 65536)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def log_message(self, *args: object) -> None:
                 return
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.crl_url = f"http://127.0.0.1:{self._server.server_address[1]}/ca.crl"
+        self.ocsp_url = f"http://127.0.0.1:{self._server.server_address[1]}/ocsp"
+        self._revoked = False
+        #: Answer OCSP requests signed by a key that is not the CA's (a forged answer).
+        self.forge_ocsp = False
         self._thread = threading.Thread(target=self._server.serve_forever, name="crl-server", daemon=True)
         now = datetime.datetime.now(datetime.timezone.utc)
         self._now = now
@@ -380,6 +396,7 @@ class RevocableCertificate:
             )  # fmt: skip
             .sign(self._ca_key, hashes.SHA256())
         )
+        self._ca_cert = ca_cert
         key = ec.generate_private_key(ec.SECP256R1())
         names: list[x509.GeneralName] = [
             x509.DNSName("localhost"),
@@ -398,20 +415,35 @@ class RevocableCertificate:
             .not_valid_after(now + _VALIDITY)
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(
+        )
+        if ocsp:
+            from cryptography.x509.oid import AuthorityInformationAccessOID
+
+            leaf = leaf.add_extension(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.ocsp_url)
+                        )
+                    ]
+                ),
+                critical=False,
+            )
+        else:
+            leaf = leaf.add_extension(
                 x509.CRLDistributionPoints(
                     [x509.DistributionPoint([x509.UniformResourceIdentifier(self.crl_url)], None, None, None)]
                 ),
                 critical=False,
             )
-            .sign(self._ca_key, hashes.SHA256())
-        )
+        leaf_cert = leaf.sign(self._ca_key, hashes.SHA256())
+        self._leaf = leaf_cert
         self.certificate = ServerCertificate(
             ca_file=self.directory / "ca.pem", cert_file=self.directory / "server.pem",
             key_file=self.directory / "server.key",
         )  # fmt: skip
         self.certificate.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-        self.certificate.cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+        self.certificate.cert_file.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
         _write_private(
             self.certificate.key_file,
             key.private_bytes(
@@ -433,10 +465,35 @@ class RevocableCertificate:
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder().serial_number(self._serial).revocation_date(now).build()
             )
-        return builder.sign(self._ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+        key = ec.generate_private_key(ec.SECP256R1()) if self.forge_ocsp else self._ca_key
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def _ocsp_answer(self, request_der: bytes) -> bytes:
+        from cryptography.x509 import ocsp
+
+        try:
+            request = ocsp.load_der_ocsp_request(request_der)
+        except ValueError:
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+            ).public_bytes(serialization.Encoding.DER)
+        if request.serial_number != self._serial:
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.UNAUTHORIZED
+            ).public_bytes(serialization.Encoding.DER)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        status = ocsp.OCSPCertStatus.REVOKED if self._revoked else ocsp.OCSPCertStatus.GOOD
+        builder = ocsp.OCSPResponseBuilder().add_response(
+            cert=self._leaf, issuer=self._ca_cert, algorithm=hashes.SHA1(), cert_status=status,
+            this_update=now - datetime.timedelta(minutes=1), next_update=now + datetime.timedelta(hours=1),
+            revocation_time=now if self._revoked else None, revocation_reason=None,
+        ).responder_id(ocsp.OCSPResponderEncoding.HASH, self._ca_cert)  # fmt: skip
+        key = ec.generate_private_key(ec.SECP256R1()) if self.forge_ocsp else self._ca_key
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
     def revoke(self) -> None:
-        """Publish a CRL that lists the server certificate."""
+        """Publish a CRL that lists the server certificate (the OCSP responder says so too)."""
+        self._revoked = True
         self._crl_der = self._crl(revoked=True)
 
     def stop(self) -> None:

@@ -12,7 +12,7 @@ OpenSSL checks and what is checked afterwards, as PowerShell keeps them apart:
 - a pinned fingerprint (``--cert-fingerprint``): only that certificate, whatever signed it;
 - revocation (-SkipRevocationCheck): a CA-signed certificate that names a CRL is checked
   against it (`revocation.py`): the CRL is fetched once, and the connection made again with
-  OpenSSL checking it.
+  OpenSSL checking it; one that names only an OCSP responder is asked about there, once.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from psremoting.transport.revocation import (
     RevocationUnknownError,
     crl_urls,
     fetch_crl,
+    ocsp_status,
+    ocsp_urls,
 )
 from psremoting.transport.trust import check_certificate, check_host_name, get_confirm
 
@@ -74,6 +76,7 @@ class TLSTrust:
         #: The certificate is trusted by its fingerprint, not by a CA.
         self.by_fingerprint = False
         self._with_crl: ssl.SSLContext | None = None
+        self._ocsp_good: bytes | None = None
         self._lock = threading.Lock()
 
     def _context(self, *, verify: bool) -> ssl.SSLContext:
@@ -121,10 +124,29 @@ class TLSTrust:
             return False
         if tls.check_hostname:
             check_host_name(self.computer_name, self.port, certificate_der, self.host)
-        if tls.verify and tls.check_revocation and self._with_crl is None and crl_urls(certificate_der):
+        if not (tls.verify and tls.check_revocation):
+            return False
+        if self._with_crl is None and crl_urls(certificate_der):
             self._load_crl(certificate_der)
             return True
+        if not crl_urls(certificate_der) and ocsp_urls(certificate_der):
+            self._ask_ocsp(certificate_der)
         return False
+
+    def _ask_ocsp(self, certificate_der: bytes) -> None:
+        """The OCSP responder's answer for this certificate, asked once per session."""
+        with self._lock:
+            if self._ocsp_good == certificate_der:
+                return
+        try:
+            trusted = self._verified.get_ca_certs(binary_form=True)
+            status = ocsp_status(certificate_der, trusted, timeout=min(self._timeout, 15.0))
+        except (OSError, ValueError) as exc:
+            raise RevocationUnknownError(self.computer_name, self.port, printable(str(exc), 200)) from None
+        if status == "revoked":
+            raise CertificateRevokedError(self.computer_name, self.port)
+        with self._lock:
+            self._ocsp_good = certificate_der
 
     def _load_crl(self, certificate_der: bytes) -> None:
         try:
