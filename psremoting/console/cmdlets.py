@@ -317,7 +317,7 @@ SPECS: tuple[CmdletSpec, ...] = (
             Param(
                 "SkipRevocationCheck",
                 "switch",
-                help="Do not check the certificate's revocation status (this client never checks it).",
+                help="Do not check the certificate against the CRL it names.",
             ),
             Param(
                 "CertificateFingerprint",

@@ -319,3 +319,184 @@ def accept_client_certificates(context: ssl.SSLContext, ca_file: Path) -> None:
     """Ask clients for a certificate signed by `ca_file` (optional: other methods still work)."""
     context.verify_mode = ssl.CERT_OPTIONAL
     context.load_verify_locations(cafile=str(ca_file))
+
+
+class RevocableCertificate:
+    """A CA that publishes a CRL over HTTP on loopback, and a server certificate naming it
+    (CRL distribution point), so that a client's revocation check can be tested: `revoke`
+    publishes a new CRL listing the server certificate. With ``ocsp=True`` the certificate
+    names an OCSP responder instead (Authority Information Access), which the same loopback
+    server answers for, signed by the CA. ``stop()`` ends the server."""
+
+    def __init__(self, computer_name: str, directory: Path, *, ocsp: bool = False) -> None:
+        import http.server
+        import threading
+
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.requests = 0
+        owner = self
+
+        class _Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.requests += 1
+                body = owner._crl_der
+                self.send_response(200 if self.path == "/ca.crl" else 404)
+                self.send_header("Content-Type", "application/pkix-crl")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                owner.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                body = owner._ocsp_answer(self.rfile.read(min(length, 65536)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.crl_url = f"http://127.0.0.1:{self._server.server_address[1]}/ca.crl"
+        self.ocsp_url = f"http://127.0.0.1:{self._server.server_address[1]}/ocsp"
+        self._revoked = False
+        #: Answer OCSP requests signed by a key that is not the CA's (a forged answer).
+        self.forge_ocsp = False
+        self._thread = threading.Thread(target=self._server.serve_forever, name="crl-server", daemon=True)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self._now = now
+        self._ca_key = ec.generate_private_key(ec.SECP256R1())
+        self._ca_name = _name("psremoting emulator revocation CA")
+        ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(self._ca_name)
+            .issuer_name(self._ca_name)
+            .public_key(self._ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _CLOCK_SKEW)
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )  # fmt: skip
+            .sign(self._ca_key, hashes.SHA256())
+        )
+        self._ca_cert = ca_cert
+        key = ec.generate_private_key(ec.SECP256R1())
+        names: list[x509.GeneralName] = [
+            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ]
+        if _dns_name_ok(computer_name):
+            names.insert(0, x509.DNSName(computer_name))
+        self._serial = x509.random_serial_number()
+        leaf = (
+            x509.CertificateBuilder()
+            .subject_name(_name(computer_name[:64] or "localhost"))
+            .issuer_name(self._ca_name)
+            .public_key(key.public_key())
+            .serial_number(self._serial)
+            .not_valid_before(now - _CLOCK_SKEW)
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        )
+        if ocsp:
+            from cryptography.x509.oid import AuthorityInformationAccessOID
+
+            leaf = leaf.add_extension(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.ocsp_url)
+                        )
+                    ]
+                ),
+                critical=False,
+            )
+        else:
+            leaf = leaf.add_extension(
+                x509.CRLDistributionPoints(
+                    [x509.DistributionPoint([x509.UniformResourceIdentifier(self.crl_url)], None, None, None)]
+                ),
+                critical=False,
+            )
+        leaf_cert = leaf.sign(self._ca_key, hashes.SHA256())
+        self._leaf = leaf_cert
+        self.certificate = ServerCertificate(
+            ca_file=self.directory / "ca.pem", cert_file=self.directory / "server.pem",
+            key_file=self.directory / "server.key",
+        )  # fmt: skip
+        self.certificate.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        self.certificate.cert_file.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
+        _write_private(
+            self.certificate.key_file,
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        )
+        self._crl_der = self._crl(revoked=False)
+        self._thread.start()
+
+    def _crl(self, *, revoked: bool) -> bytes:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self._ca_name)
+            .last_update(now - datetime.timedelta(minutes=5))
+            .next_update(now + datetime.timedelta(days=1))
+        )
+        if revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(self._serial).revocation_date(now).build()
+            )
+        key = ec.generate_private_key(ec.SECP256R1()) if self.forge_ocsp else self._ca_key
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def _ocsp_answer(self, request_der: bytes) -> bytes:
+        from cryptography.x509 import ocsp
+
+        try:
+            request = ocsp.load_der_ocsp_request(request_der)
+        except ValueError:
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+            ).public_bytes(serialization.Encoding.DER)
+        if request.serial_number != self._serial:
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.UNAUTHORIZED
+            ).public_bytes(serialization.Encoding.DER)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        status = ocsp.OCSPCertStatus.REVOKED if self._revoked else ocsp.OCSPCertStatus.GOOD
+        builder = ocsp.OCSPResponseBuilder().add_response(
+            cert=self._leaf, issuer=self._ca_cert, algorithm=hashes.SHA1(), cert_status=status,
+            this_update=now - datetime.timedelta(minutes=1), next_update=now + datetime.timedelta(hours=1),
+            revocation_time=now if self._revoked else None, revocation_reason=None,
+        ).responder_id(ocsp.OCSPResponderEncoding.HASH, self._ca_cert)  # fmt: skip
+        key = ec.generate_private_key(ec.SECP256R1()) if self.forge_ocsp else self._ca_key
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def revoke(self) -> None:
+        """Publish a CRL that lists the server certificate (the OCSP responder says so too)."""
+        self._revoked = True
+        self._crl_der = self._crl(revoked=True)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)

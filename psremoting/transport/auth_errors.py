@@ -174,6 +174,13 @@ def authentication_error(exc: BaseException, info: ConnectionInfo) -> PSRemoting
             if any(n in t for t in texts for n in needles):
                 reason = advice.format(user=user or "user@REALM", name=name.split(".")[0], spn=spn)
                 break
+    if reason is None and info.authentication == "basic" and not info.use_ssl:
+        reason = (
+            "a WinRM service refuses Basic over HTTP unless it allows unencrypted traffic (AllowUnencrypted, "
+            "off by default), and the password went unencrypted; connect over HTTPS (-UseSSL, --ssl, "
+            "use_ssl=True), or use Negotiate/NTLM, which encrypt the messages. Otherwise the user name or "
+            "password is incorrect, or the account is locked out or disabled"
+        )
     if reason is None:
         reason = (
             "the user name or password is incorrect, or the account is locked out or disabled (the server does "

@@ -36,7 +36,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,9 +43,9 @@ from psremoting.transport.auth import AuthSettings, ConnectionSecurity, Handshak
 from psremoting.transport.errors import TransportConnectionError
 from psremoting.transport.guard import RESPONSE_SLACK, ResponseRefusedError, printable
 from psremoting.transport.robust import NetworkEvent, Scope, current_scope, ride_out, robust_scope
-from psremoting.transport.trust import check_certificate, check_host_name, get_confirm
+from psremoting.transport.tls import TLSSettings, TLSTrust
 
-__all__ = ["HTTPTransport", "NetworkEvent", "robust_scope", "TLSSettings"]  # the last two: robust.py
+__all__ = ["HTTPTransport", "NetworkEvent", "robust_scope", "TLSSettings"]  # from robust.py, tls.py
 
 log = logging.getLogger(__name__)
 
@@ -54,30 +53,6 @@ _READ_CHUNK = 256 * 1024
 _SOAP = "application/soap+xml;charset=UTF-8"
 #: Idle connections kept for reuse (one long-polls, one signals, one spare).
 _MAX_IDLE = 3
-
-
-@dataclass(frozen=True)
-class TLSSettings:
-    """How the server's certificate is checked (-SkipCACheck and -SkipCNCheck apart).
-
-    verify: the certificate must chain to a trusted CA (`ca_file`, else the system's), or be
-    trusted in known_hosts (trust on first use, `trust.check_certificate`). check_hostname:
-    it must be valid for the name connected to. pinned: only the certificate with this
-    SHA-256 fingerprint is accepted (``--cert-fingerprint``), whatever its CA and names.
-    """
-
-    verify: bool
-    check_hostname: bool
-    ca_file: str | None
-    cert_file: str | None = None
-    key_file: str | None = None
-    pinned: str | None = None
-    trust_on_first_use: bool = True
-
-
-#: OpenSSL's verify codes for "no trusted CA signed this" (self-signed, private CA): the
-#: cases trust on first use is for. An expired or revoked certificate stays an error.
-_UNTRUSTED_ISSUER = frozenset({2, 18, 19, 20, 21})
 
 
 class _Stale(Exception):
@@ -204,12 +179,17 @@ class HTTPTransport:
         self._envelope_size = envelope_size
         self._connect_retries = max(0, connect_retries)
         self._proxy = proxy if proxy is not None else (self._environment_proxy() if use_env_proxy else None)
-        self._verified_context = self._make_ssl_context(verify=True) if self.use_ssl else None
-        self._unverified_context = self._make_ssl_context(verify=False) if self.use_ssl else None
-        #: The certificate is not CA-signed but trusted by fingerprint (known_hosts): later
-        #: connections skip the CA check and compare the fingerprint.
-        self._by_fingerprint = False
-        self._trust_lock = threading.Lock()
+        self._trust = (
+            TLSTrust(
+                tls,
+                computer_name=self.computer_name,
+                host=self.host,
+                port=self.port,
+                timeout=connection_timeout,
+            )
+            if self.use_ssl
+            else None
+        )
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -230,46 +210,9 @@ class HTTPTransport:
         return urllib.request.getproxies().get(scheme)
 
     @property
-    def _tls(self) -> TLSSettings:
-        return self.tls or TLSSettings(verify=True, check_hostname=True, ca_file=None)
-
-    def _make_ssl_context(self, *, verify: bool) -> ssl.SSLContext:
-        """OpenSSL verifies the chain (when `verify`); the host name, a pinned or a known_hosts
-        fingerprint are checked in `_check_peer`, which can then name what it found."""
-        tls = self._tls
-        context = ssl.create_default_context(cafile=tls.ca_file) if verify else ssl.create_default_context()
-        context.check_hostname = False
-        if not verify:
-            context.verify_mode = ssl.CERT_NONE
-        if tls.cert_file:
-            context.load_cert_chain(tls.cert_file, tls.key_file)
-        return context
-
-    @property
     def _ssl_context(self) -> ssl.SSLContext | None:
-        """The context new connections use: CA verification unless skipped, pinned, or the
-        certificate is trusted by its fingerprint."""
-        tls = self._tls
-        if not tls.verify or tls.pinned or self._by_fingerprint:
-            return self._unverified_context
-        return self._verified_context
-
-    def _check_peer(self, certificate_der: bytes) -> None:
-        """What OpenSSL was not asked to check: a pin, a known_hosts entry, the host name."""
-        tls = self._tls
-        if tls.pinned:
-            check_certificate(self.computer_name, self.port, certificate_der, pinned=tls.pinned)
-            return
-        if self._by_fingerprint:
-            with self._trust_lock:  # one question at a time, however many connections
-                check_certificate(self.computer_name, self.port, certificate_der, confirm=get_confirm())
-            return
-        if tls.check_hostname:
-            check_host_name(self.computer_name, self.port, certificate_der, self.host)
-
-    def _may_trust_by_fingerprint(self, exc: ssl.SSLCertVerificationError) -> bool:
-        tls = self._tls
-        return tls.verify and tls.trust_on_first_use and exc.verify_code in _UNTRUSTED_ISSUER
+        """The context new connections use (`tls.TLSTrust` decides)."""
+        return self._trust.context if self._trust is not None else None
 
     # -- connections -------------------------------------------------------------------------------
     def _new_http(self, timeout: float) -> http.client.HTTPConnection:
@@ -462,29 +405,37 @@ class HTTPTransport:
             raise _as_connection_error(exc, self.endpoint) from exc
 
     def _connect(self, conn: _Connection) -> None:
-        try:
-            conn.http.connect()
-        except ssl.SSLCertVerificationError as exc:
-            if not self._may_trust_by_fingerprint(exc):
-                raise
-            # Not signed by a trusted CA: connect again to see the certificate, and decide by
-            # its fingerprint (known_hosts, the user's answer) as SSH does.
-            conn.http.close()
-            self._by_fingerprint = True
-            conn.http = self._new_http(self.connection_timeout)
-            conn.http.connect()
-        sock = conn.http.sock
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        """Connect `conn`; over TLS, until `tls.TLSTrust` accepts the certificate (it may
+        ask to connect again: decided by fingerprint, or a CRL to check was fetched)."""
         bindings = None
-        if self.use_ssl and isinstance(sock, ssl.SSLSocket):
+        for _attempt in range(3):
+            try:
+                conn.http.connect()
+            except ssl.SSLCertVerificationError as exc:
+                if self._trust is None or not self._trust.retry_after(exc):
+                    raise
+                conn.http.close()
+                conn.http = self._new_http(self.connection_timeout)
+                continue
+            sock = conn.http.sock
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._trust is None or not isinstance(sock, ssl.SSLSocket):
+                break
             der = sock.getpeercert(True) or b""
             try:
-                self._check_peer(der)
+                again = self._trust.accept(der)
             except BaseException:
                 conn.close()
                 raise
-            bindings = channel_bindings_for(der)
+            if not again:
+                bindings = channel_bindings_for(der)
+                break
+            conn.close()
+            conn.http = self._new_http(self.connection_timeout)
+        else:  # never connect unchecked (http.client would connect on its own at the request)
+            conn.close()
+            raise TransportConnectionError("tls", "the certificate could not be checked", url=self.endpoint)
         conn.security = ConnectionSecurity(self.auth, bindings)
         with self._lock:
             self.connections_made += 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -31,7 +32,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,6 +236,27 @@ def get_confirm() -> Confirm | None:
     return _confirm
 
 
+@contextlib.contextmanager
+def _line_mode(fd: int) -> Iterator[None]:
+    """The terminal in line mode with echo while the question is asked (a line editor may have
+    left it raw), as it was afterwards."""
+    try:
+        import termios
+
+        saved = termios.tcgetattr(fd)
+    except (ImportError, OSError):
+        yield
+        return
+    wanted = list(saved)
+    wanted[3] |= termios.ECHO | termios.ICANON
+    try:
+        termios.tcsetattr(fd, termios.TCSANOW, wanted)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
 def ask_at_terminal(key: str, found: str) -> bool:
     """The question as SSH asks it, on the terminal (``/dev/tty``); False when there is none
     or the answer is not yes."""
@@ -247,7 +269,7 @@ def ask_at_terminal(key: str, found: str) -> bool:
     except OSError:
         reader.close()
         return False
-    with _confirm_lock, reader, writer:
+    with _confirm_lock, reader, writer, _line_mode(reader.fileno()):
         writer.write(
             f"The authenticity of host '{key}' can't be established.\n"
             "Its TLS certificate is not signed by a certificate authority this computer trusts.\n"

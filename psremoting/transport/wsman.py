@@ -64,6 +64,7 @@ def _tls_for(info: ConnectionInfo) -> TLSSettings | None:
         verify=not option.skip_ca_check,
         check_hostname=not option.skip_cn_check,
         pinned=option.cert_fingerprint,
+        check_revocation=not option.skip_revocation_check,
         ca_file=ca_file,
         cert_file=info.certificate_pem if info.authentication == "certificate" else None,
         key_file=info.certificate_key_pem if info.authentication == "certificate" else None,

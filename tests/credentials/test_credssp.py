@@ -66,3 +66,18 @@ def test_a_wrong_password_is_refused_by_credssp(emu: Emulator) -> None:
     text = str(refused.value)
     assert "Access is denied" in text and "wrong" not in text.replace("wrong password", "")
     assert "SpnegoError" not in text and "Traceback" not in text
+
+
+def test_the_cli_takes_credssp(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from psremoting.cli.main import main
+
+    monkeypatch.setenv("PSREMOTING_USERNAME", "other")
+    monkeypatch.setenv("PSREMOTING_PASSWORD", USERS["other"])
+    argv = ["invoke", "-H", "127.0.0.1", "--port", str(emu.port), "--auth", "credssp", "-c",
+            "Invoke-Command -ComputerName server02 { whoami }"]  # fmt: skip
+    if emu.https:
+        argv += ["--ssl", "--skip-ca-check"]
+    assert main(argv) == 0
+    assert "server02\\other" in capsys.readouterr().out

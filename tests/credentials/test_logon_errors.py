@@ -177,3 +177,14 @@ def test_clock_skew_is_named_from_mit_s_code() -> None:
     error = spnego.exceptions.SpnegoError(base_error=skew, context_msg="Processing security token")
     text = str(authentication_error(error, ConnectionInfo.create("server01", authentication="negotiate")))
     assert "the clocks of this computer and the domain controller differ" in text and "Minor" not in text
+
+
+def test_basic_over_http_refused_by_the_server_says_the_fix() -> None:
+    """The client was told to allow it (no_encryption); the server (AllowUnencrypted off, as
+    Windows by default) answers 401: the message says why that is likely, and the fix."""
+    with Emulator(auth=("basic", "ntlm"), users=USERS) as server:
+        text = _refused(computer_name="127.0.0.1", port=server.port, authentication="basic",
+                        credential=("user", USERS["user"]),
+                        session_option=psremoting.SessionOption(no_encryption=True))  # fmt: skip
+    assert "refuses Basic over HTTP unless it allows unencrypted traffic (AllowUnencrypted" in text
+    assert "connect over HTTPS" in text

@@ -178,23 +178,18 @@ def test_the_shell_option_and_the_cli_flag() -> None:
         psremoting.SessionOption(cert_fingerprint="nonsense")
 
 
-def test_at_a_terminal_the_cli_asks_as_ssh_does(
-    emu: Emulator, first: ServerCertificate, config_home: Path
-) -> None:
-    """`psremoting invoke` on a terminal (a pty): the fingerprint is shown and asked about;
-    "yes" trusts it (known_hosts) and the command runs."""
+def _at_a_terminal(argv: list[str], dialog: list[tuple[bytes, bytes]]) -> tuple[str, int]:
+    """Run `argv` on a pty (its controlling terminal, stdin and stderr); each time the next
+    expected text of `dialog` appears, type its answer. Returns the transcript and exit code."""
     import os
     import pty
     import select
     import sys
 
-    argv = [sys.executable, "-m", "psremoting", "invoke", "-H", "127.0.0.1", "--port", str(emu.port), "--ssl",
-            "--auth", "ntlm", "-c", "whoami"]  # fmt: skip
     pid, fd = pty.fork()
-    if pid == 0:  # the child: the pty is its controlling terminal, stdin and stderr
-        os.execve(sys.executable, argv, dict(os.environ))
-    seen = b""
-    answered = False
+    if pid == 0:  # the child
+        os.execve(sys.executable, [sys.executable, "-m", "psremoting", *argv], dict(os.environ))
+    seen, steps, position = b"", list(dialog), 0
     try:
         while True:
             ready, _, _ = select.select([fd], [], [], 60)
@@ -207,15 +202,36 @@ def test_at_a_terminal_the_cli_asks_as_ssh_does(
             if not chunk:
                 break
             seen += chunk
-            if not answered and b"(yes/no)?" in seen:
-                os.write(fd, b"yes\n")
-                answered = True
+            while steps and seen.find(steps[0][0], position) >= 0:  # each text answered once
+                position = seen.find(steps[0][0], position) + len(steps[0][0])
+                os.write(fd, steps.pop(0)[1])
     finally:
         _, status = os.waitpid(pid, 0)
         os.close(fd)
-    text = seen.decode("utf-8", "replace")
+    return seen.decode("utf-8", "replace").replace("<", "").replace(">", ""), os.waitstatus_to_exitcode(
+        status
+    )
+
+
+def test_at_a_terminal_the_cli_asks_as_ssh_does(emu: Emulator, first: ServerCertificate) -> None:
+    """`psremoting invoke` at a terminal: the fingerprint is shown and asked about; "yes"
+    trusts it (known_hosts) and the command runs."""
+    argv = ["invoke", "-H", "127.0.0.1", "--port", str(emu.port), "--ssl", "--auth", "ntlm", "-c", "whoami"]
+    text, code = _at_a_terminal(argv, [(b"(yes/no)? ", b"yes\n")])
     found = fingerprint(first.certificate_der())
     assert f"The authenticity of host '127.0.0.1:{emu.port}' can't be established." in text
     assert f"Certificate SHA256 fingerprint is {found}." in text
-    assert "server01\\user" in text and os.waitstatus_to_exitcode(status) == 0
+    assert "(yes/no)? yes" in text  # what is typed is echoed
+    assert "server01\\user" in text and code == 0
     assert trust.KnownHosts().lookup("127.0.0.1", emu.port) == [found]
+
+
+def test_the_interactive_shell_asks_too(emu: Emulator, first: ServerCertificate) -> None:
+    command = f"Invoke-Command -ComputerName 127.0.0.1 -Port {emu.port} -UseSSL -Authentication Negotiate {{ whoami }}"
+    text, code = _at_a_terminal(
+        ["shell"],
+        [(b"PS ", command.encode() + b"\r"), (b"(yes/no)? ", b"yes\n"), (b"server01\\user", b"exit\r")],
+    )
+    assert f"Certificate SHA256 fingerprint is {fingerprint(first.certificate_der())}." in text
+    assert f"Permanently added '127.0.0.1:{emu.port}' to the list of known hosts." in text
+    assert code == 0 and trust.KnownHosts().lookup("127.0.0.1", emu.port)
