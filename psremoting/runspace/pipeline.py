@@ -33,6 +33,7 @@ from typing import Any
 from psremoting.protocol.errors import (
     AuthenticationFailedError,
     CommandDisconnectedError,
+    MalformedAnswerError,
     PipelineStoppedError,
     PSRemotingError,
     PSRemotingTimeoutError,
@@ -409,16 +410,22 @@ class Pipeline:
                         break
                     raise self._transport_failure(exc, during="receiving output") from exc
                 pending = None
-                for data in defrag.feed(answer.data):
+                for data in self._messages(defrag, answer.data):
                     if data[4:8] == OUTPUT_TYPE_BYTES:
                         # Output, the bulk of a big answer: decoded here without a call more.
                         payload = data[43:] if data[40:43] == BOM else data[40:]
-                        value = from_clixml(payload, decrypt=decrypt)
+                        try:
+                            value = from_clixml(payload, decrypt=decrypt)
+                        except MalformedAnswerError as exc:
+                            raise map_connection_error(exc, pool.info, opening=False) from exc
                         if annotate_output:
                             value = annotate(value, computer, rid, show_computer_name)
                         yield StreamItem("output", value)
                         continue
-                    item = self._handle(data, ps, computer, rid)
+                    try:
+                        item = self._handle(data, ps, computer, rid)
+                    except MalformedAnswerError as exc:
+                        raise map_connection_error(exc, pool.info, opening=False) from exc
                     if item is not None:
                         if (
                             item.stream == "error"
@@ -495,8 +502,8 @@ class Pipeline:
 
     def _handle(self, data: bytes, ps: Any, computer: str, rid: uuid.UUID) -> StreamItem | None:
         channel = self.pool.channel
+        message = channel.unpack(data)  # MalformedAnswerError for bytes that are not a message
         mtype = struct.unpack_from("<I", data, 4)[0]  # output never comes here: see _run
-        message = channel.unpack(data)
         body: Any = message.data
         if mtype == ERROR:
             return StreamItem("error", error_record_from(body, computer, rid))
@@ -535,6 +542,14 @@ class Pipeline:
         if mtype == POOL_STATE and int(body.state) in (3, 4, 5):  # Closed, Closing, Broken
             raise self.pool.mark_broken("the server closed the session.")
         return None
+
+    def _messages(self, defrag: Defragmenter, data: bytes) -> Iterator[bytes]:
+        """The messages `data` completes; fragments that do not fit together are the server's
+        invalid answer, named with the host (`MalformedAnswerError` mapped)."""
+        try:
+            yield from defrag.feed(data)
+        except MalformedAnswerError as exc:
+            raise map_connection_error(exc, self.pool.info, opening=False) from exc
 
     def _close_on_server(self, ps: Any) -> None:
         try:

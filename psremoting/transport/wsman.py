@@ -19,6 +19,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from psremoting.protocol import safexml
+from psremoting.transport import xmlguard
 from psremoting.transport.auth import AuthSettings
 from psremoting.transport.errors import InvalidAnswerError
 from psremoting.transport.http import HTTPTransport, TLSSettings
@@ -74,6 +76,7 @@ def make_wsman(info: ConnectionInfo) -> tuple[Any, HTTPTransport]:
     """pypsrp's ``WSMan`` for `info`, sending through a new `HTTPTransport` (returned too)."""
     from pypsrp.wsman import WSMan
 
+    xmlguard.harden()  # pypsrp's own parsing of what the server sends, hardened too
     wsman = WSMan(**info.wsman_kwargs())
     option = info.session_option
     cred = info.credential
@@ -147,11 +150,11 @@ def invoke(
         answer = wsman.transport.send(xml, timeout=http_timeout)
     except WinRMTransportError as err:
         try:
-            fault = wsman._parse_wsman_fault(err.response_text)
+            fault = wsman._parse_wsman_fault(err.response_text)  # through xmlguard's parser
         except ET.ParseError:
             raise err from None
         raise fault from None
-    response = ET.fromstring(answer)
+    response = safexml.fromstring(answer)
     relates = response.find("s:Header/wsa:RelatesTo", ns)
     if (relates.text if relates is not None else "") != wanted:
         raise WinRMError(
