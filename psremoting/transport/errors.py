@@ -52,3 +52,8 @@ class ReconnectCancelledError(NetworkLostError):
 class InvalidAnswerError(MalformedAnswerError):
     """An answer that arrived whole but is not what a WinRM server sends: a stream that is not
     base64, an exit code that is not a number. ``detail`` says what."""
+
+
+class UnrelatedAnswerError(InvalidAnswerError):
+    """An envelope whose RelatesTo is not the MessageID of the request sent (a proxy or cache
+    in between answering with another request's answer)."""

@@ -44,6 +44,12 @@ _UNREADABLE = (
 )
 
 
+def _unreadable() -> tuple[type[BaseException], ...]:
+    from pypsrp.exceptions import SerializationError
+
+    return (*_UNREADABLE, SerializationError)
+
+
 def unpack_message(data: bytes, serializer: Any) -> Any:
     """One reassembled PSRP message (pypsrp's ``Message``, its data deserialized);
     `MalformedAnswerError` for bytes that are not one."""
@@ -55,7 +61,7 @@ def unpack_message(data: bytes, serializer: Any) -> Any:
         return Message.unpack(data, serializer)
     except MalformedAnswerError:
         raise
-    except _UNREADABLE as exc:
+    except _unreadable() as exc:
         raise MalformedAnswerError(
             f"a PSRP message could not be read ({type(exc).__name__}: {str(exc)[:100]})"
         ) from None
@@ -67,7 +73,7 @@ def parse_pool_answer(pool: Any, data: bytes) -> None:
         pool._parse_responses(data)
     except MalformedAnswerError:
         raise
-    except _UNREADABLE as exc:
+    except _unreadable() as exc:
         raise MalformedAnswerError(
             f"the session's PSRP messages could not be read ({type(exc).__name__}: {str(exc)[:100]})"
         ) from None
