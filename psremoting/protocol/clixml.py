@@ -145,7 +145,15 @@ def from_clixml(data: str | bytes | ET.Element, *, decrypt: Callable[[str], str]
         return _convert(element, _Context(decrypt))
     except MalformedAnswerError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         raise MalformedAnswerError(
             f"a CLIXML object could not be read ({type(exc).__name__}: {str(exc)[:100]})"
         ) from None
