@@ -410,22 +410,16 @@ class Pipeline:
                         break
                     raise self._transport_failure(exc, during="receiving output") from exc
                 pending = None
-                for data in self._messages(defrag, answer.data):
+                for data in defrag.feed(answer.data):
                     if data[4:8] == OUTPUT_TYPE_BYTES:
                         # Output, the bulk of a big answer: decoded here without a call more.
                         payload = data[43:] if data[40:43] == BOM else data[40:]
-                        try:
-                            value = from_clixml(payload, decrypt=decrypt)
-                        except MalformedAnswerError as exc:
-                            raise map_connection_error(exc, pool.info, opening=False) from exc
+                        value = from_clixml(payload, decrypt=decrypt)
                         if annotate_output:
                             value = annotate(value, computer, rid, show_computer_name)
                         yield StreamItem("output", value)
                         continue
-                    try:
-                        item = self._handle(data, ps, computer, rid)
-                    except MalformedAnswerError as exc:
-                        raise map_connection_error(exc, pool.info, opening=False) from exc
+                    item = self._handle(data, ps, computer, rid)
                     if item is not None:
                         if (
                             item.stream == "error"
@@ -450,6 +444,8 @@ class Pipeline:
                     f"The command on {computer} did not complete within {self.timeout:g} seconds and was stopped.",
                     computer_name=computer,
                 )
+        except MalformedAnswerError as exc:  # fragments, a message or an object unreadable
+            raise map_connection_error(exc, pool.info, opening=False) from exc
         finally:
             pool.host.ui_target = previous_ui
             self.exit_code = pool.host_state.exit_code
@@ -542,14 +538,6 @@ class Pipeline:
         if mtype == POOL_STATE and int(body.state) in (3, 4, 5):  # Closed, Closing, Broken
             raise self.pool.mark_broken("the server closed the session.")
         return None
-
-    def _messages(self, defrag: Defragmenter, data: bytes) -> Iterator[bytes]:
-        """The messages `data` completes; fragments that do not fit together are the server's
-        invalid answer, named with the host (`MalformedAnswerError` mapped)."""
-        try:
-            yield from defrag.feed(data)
-        except MalformedAnswerError as exc:
-            raise map_connection_error(exc, self.pool.info, opening=False) from exc
 
     def _close_on_server(self, ps: Any) -> None:
         try:
