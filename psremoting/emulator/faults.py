@@ -378,6 +378,13 @@ class FaultKnobs:
         with self._lock:
             return bool(self._cuts)
 
+    def pending(self) -> int:
+        """How many armed knobs (resets, rewrites, injections, counted delays) are not used up
+        yet: a test can check that the fault it armed did strike."""
+        with self._lock:
+            delays = 1 if self._delay > 0 and self._delay_count is not None else 0
+            return len(self._cuts) + len(self._rewrites) + len(self._injections) + delays
+
     def take_cut(self, action: str, when: str) -> bool:
         """Called by the server: True means reset this connection at ``when``."""
         with self._lock:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from psremoting.protocol import safexml
+from psremoting.protocol.errors import MalformedAnswerError
 from psremoting.protocol.notes import attach_notes
 from psremoting.protocol.psobject import PSEnumValue, PSObject, PSVersion
 from psremoting.protocol.secrets import PSCREDENTIAL_TYPE, PSCredential, SecureString
@@ -138,8 +140,23 @@ def from_clixml(data: str | bytes | ET.Element, *, decrypt: Callable[[str], str]
             value = _fast_primitive(data)
             if value is not _MISSING:
                 return value
-        element = ET.fromstring(data)
-    return _convert(element, _Context(decrypt))
+        element = safexml.fromstring(data)  # MalformedAnswerError: not XML, a DTD, too deep
+    try:
+        return _convert(element, _Context(decrypt))
+    except MalformedAnswerError:
+        raise
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
+        raise MalformedAnswerError(
+            f"a CLIXML object could not be read ({type(exc).__name__}: {str(exc)[:100]})"
+        ) from None
 
 
 _TEXT_TAGS = frozenset({"S", "URI", "XD", "SBK"})

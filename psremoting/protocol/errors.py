@@ -19,6 +19,7 @@ from typing import Any
 __all__ = [
     "PSRemotingError",
     "InvalidOptionError",
+    "MalformedAnswerError",
     "ConnectionFailedError",
     "AuthenticationFailedError",
     "CertificateError",
@@ -94,6 +95,18 @@ class PSRemotingError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class MalformedAnswerError(PSRemotingError):
+    """What a server sent is not what a WinRM server sends: not well-formed or hostile XML,
+    a stream that is not base64, PSRP fragments that do not fit together, an object that
+    cannot be read. ``detail`` says what; the layers above add the host's name."""
+
+    fully_qualified_error_id = "MalformedAnswer"
+
+    def __init__(self, detail: str, *, computer_name: str | None = None) -> None:
+        super().__init__(f"The server's answer was invalid: {detail}.", computer_name=computer_name)
+        self.detail = detail
 
 
 class InvalidOptionError(PSRemotingError, ValueError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from psremoting.protocol.errors import PSRemotingError
+from psremoting.protocol.errors import MalformedAnswerError
 
 OUTPUT = 0x00041004
 ERROR = 0x00041005
@@ -30,6 +30,11 @@ BOM = b"\xef\xbb\xbf"
 FRAGMENT_HEADER = struct.Struct(">QQBI")
 
 
+#: A message bigger than this is refused (memory stays bounded whatever a server sends);
+#: Windows cuts output into objects far smaller.
+MAX_MESSAGE = 256 << 20
+
+
 class Defragmenter:
     """Reassembles PSRP fragments into messages in linear time (chunks joined once)."""
 
@@ -37,27 +42,53 @@ class Defragmenter:
         self._buffers: dict[int, tuple[int, list[bytes]]] = {}
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        """The whole messages `data` completes; `MalformedAnswerError` for fragments that do
+        not fit together (out of order, cut short, a length past the data, a bad header)."""
         offset = 0
         end = len(data)
         unpack = FRAGMENT_HEADER.unpack_from
-        while offset + 21 <= end:
+        while offset < end:
+            if offset + 21 > end:
+                raise MalformedAnswerError(
+                    f"a PSRP fragment header is cut short ({end - offset} of its 21 bytes)"
+                )
             object_id, fragment_id, flags, length = unpack(data, offset)
             start = offset + 21
             offset = start + length
+            if offset > end:
+                raise MalformedAnswerError(
+                    f"PSRP fragment {fragment_id} of object {object_id} declares {length} bytes, "
+                    f"but only {end - start} follow"
+                )
+            if flags & ~3:
+                raise MalformedAnswerError(f"PSRP fragment {fragment_id} has unknown flags {flags:#x}")
             body = data[start:offset]
             if flags == 3:  # start and end: a whole message in one fragment
+                if fragment_id != 0:
+                    raise MalformedAnswerError(
+                        f"PSRP fragment {fragment_id} of object {object_id} starts a message but is not fragment 0"
+                    )
                 yield body
                 continue
             if flags & 1:
+                if fragment_id != 0:
+                    raise MalformedAnswerError(
+                        f"PSRP fragment {fragment_id} of object {object_id} starts a message but is not fragment 0"
+                    )
                 self._buffers[object_id] = (1, [body])
                 continue
             expected, chunks = self._buffers.get(object_id, (0, []))
             if not chunks or fragment_id != expected:
-                raise PSRemotingError(
-                    f"The server sent PSRP fragment {fragment_id} of object {object_id} out of order "
-                    f"(expected {expected}); the output stream is corrupt."
+                raise MalformedAnswerError(
+                    f"PSRP fragment {fragment_id} of object {object_id} came out of order "
+                    f"(expected {expected}); the output stream is corrupt"
                 )
             chunks.append(body)
+            if len(chunks) * 32768 > MAX_MESSAGE and sum(map(len, chunks)) > MAX_MESSAGE:
+                del self._buffers[object_id]
+                raise MalformedAnswerError(
+                    f"PSRP object {object_id} is still arriving past {MAX_MESSAGE // (1 << 20)} MiB without its end"
+                )
             if flags & 2:
                 del self._buffers[object_id]
                 yield b"".join(chunks)

@@ -33,6 +33,7 @@ from typing import Any
 from psremoting.protocol.errors import (
     AuthenticationFailedError,
     CommandDisconnectedError,
+    MalformedAnswerError,
     PipelineStoppedError,
     PSRemotingError,
     PSRemotingTimeoutError,
@@ -443,6 +444,8 @@ class Pipeline:
                     f"The command on {computer} did not complete within {self.timeout:g} seconds and was stopped.",
                     computer_name=computer,
                 )
+        except MalformedAnswerError as exc:  # fragments, a message or an object unreadable
+            raise map_connection_error(exc, pool.info, opening=False) from exc
         finally:
             pool.host.ui_target = previous_ui
             self.exit_code = pool.host_state.exit_code
@@ -495,8 +498,8 @@ class Pipeline:
 
     def _handle(self, data: bytes, ps: Any, computer: str, rid: uuid.UUID) -> StreamItem | None:
         channel = self.pool.channel
+        message = channel.unpack(data)  # MalformedAnswerError for bytes that are not a message
         mtype = struct.unpack_from("<I", data, 4)[0]  # output never comes here: see _run
-        message = channel.unpack(data)
         body: Any = message.data
         if mtype == ERROR:
             return StreamItem("error", error_record_from(body, computer, rid))

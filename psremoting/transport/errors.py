@@ -10,6 +10,8 @@ expects from a transport.
 
 from __future__ import annotations
 
+from psremoting.protocol.errors import MalformedAnswerError
+
 __all__ = ["InvalidAnswerError", "TransportConnectionError", "NetworkLostError", "ReconnectCancelledError"]
 
 
@@ -47,11 +49,11 @@ class ReconnectCancelledError(NetworkLostError):
     """Ctrl+C (a stop) while the transport was retrying after a network failure."""
 
 
-class InvalidAnswerError(Exception):
+class InvalidAnswerError(MalformedAnswerError):
     """An answer that arrived whole but is not what a WinRM server sends: a stream that is not
-    base64, an exit code that is not a number, PSRP fragments that do not fit together, a
-    document with a DTD. ``detail`` says what (printable, no server text longer than a line)."""
+    base64, an exit code that is not a number. ``detail`` says what."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+
+class UnrelatedAnswerError(InvalidAnswerError):
+    """An envelope whose RelatesTo is not the MessageID of the request sent (a proxy or cache
+    in between answering with another request's answer)."""

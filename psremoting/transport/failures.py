@@ -17,13 +17,15 @@ from psremoting.protocol.errors import (
     HostNotFoundError,
     InvalidConfigurationNameError,
     InvalidOptionError,
+    MalformedAnswerError,
     PSRemotingError,
     SessionBrokenError,
 )
+from psremoting.protocol.safexml import NotWellFormedError
 from psremoting.protocol.wsman import INVALID_RESOURCE, SHELL_NOT_FOUND
 from psremoting.transport.auth import HandshakeError
 from psremoting.transport.auth_errors import authentication_error
-from psremoting.transport.errors import InvalidAnswerError, TransportConnectionError
+from psremoting.transport.errors import TransportConnectionError, UnrelatedAnswerError
 from psremoting.transport.guard import ResponseRefusedError, printable
 from psremoting.transport.options import ConnectionInfo
 
@@ -82,14 +84,27 @@ def map_connection_error(
     )
 
     name = info.computer_name
-    if isinstance(exc, PSRemotingError):
-        return exc
-    if isinstance(exc, InvalidAnswerError):
+    if isinstance(exc, NotWellFormedError):
+        return ConnectionFailedError(
+            name,
+            f"The server's answer is not valid WS-Management XML ({printable(exc.detail, 200)}). Check that "
+            f"{info.url} is a WinRM endpoint, and that no proxy or load balancer in between rewrites its answers.",
+        )
+    if isinstance(exc, UnrelatedAnswerError):
+        return ConnectionFailedError(
+            name,
+            f"The server's answer is not an answer to the request that was sent ({printable(exc.detail, 200)}). "
+            f"Check that {info.url} is a WinRM endpoint, and that no proxy or load balancer in between "
+            "rewrites its answers.",
+        )
+    if isinstance(exc, MalformedAnswerError):
         return ConnectionFailedError(
             name,
             f"The server's answer was invalid: {printable(exc.detail, 300)}. Check that {info.url} is a WinRM "
             "endpoint, and that no proxy or load balancer in between rewrites or cuts its answers.",
         )
+    if isinstance(exc, PSRemotingError):
+        return exc
     if isinstance(exc, ResponseRefusedError):
         if exc.timed_out:
             return ConnectTimeoutError(

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.client
-import io
 import logging
 import select
 import socket
@@ -41,8 +40,16 @@ from urllib.parse import urlsplit
 
 from psremoting.transport.auth import AuthSettings, ConnectionSecurity, HandshakeError, channel_bindings_for
 from psremoting.transport.errors import TransportConnectionError
-from psremoting.transport.guard import RESPONSE_SLACK, ResponseRefusedError, printable
+from psremoting.transport.guard import RESPONSE_SLACK, ResponseRefusedError
+from psremoting.transport.reading import (
+    Deadline,
+    DeadlineResponse,
+    as_connection_error,
+    safe_to_repeat,
+    too_slow,
+)
 from psremoting.transport.robust import NetworkEvent, Scope, current_scope, ride_out, robust_scope
+from psremoting.transport.socks import socks_connection
 from psremoting.transport.tls import TLSSettings, TLSTrust
 
 __all__ = ["HTTPTransport", "NetworkEvent", "robust_scope", "TLSSettings"]  # from robust.py, tls.py
@@ -59,58 +66,6 @@ class _Stale(Exception):
     """A reused connection turned out closed before the server answered anything."""
 
 
-class _Deadline:
-    """When the answer being read must have arrived by (``time.monotonic()``), headers included."""
-
-    __slots__ = ("at", "received")
-
-    def __init__(self) -> None:
-        self.at = float("inf")
-        #: Bytes of the answer read so far (0: the server has said nothing yet).
-        self.received = 0
-
-
-class _DeadlineReader(socket.SocketIO):
-    """A socket's bytes, each read bounded by what is left of the answer's deadline: a server
-    trickling its status line or headers one byte a second is cut off at the deadline, not
-    once per byte's timeout (http.client reads the headers before the body loop can check).
-    A ``SocketIO`` as ``socket.makefile`` makes: it holds a reference, so the socket stays open
-    while the answer is read even after http.client closed the connection (``Connection: close``)."""
-
-    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
-        super().__init__(sock, "rb")
-        self._socket = sock
-        self._deadline = deadline
-
-    def readinto(self, buffer: Any) -> int:
-        remaining = self._deadline.at - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the answer's deadline passed")
-        if remaining != float("inf"):
-            self._socket.settimeout(remaining)
-        count = super().readinto(buffer) or 0
-        self._deadline.received += count
-        return count
-
-
-class _DeadlineSocket:
-    """What `http.client.HTTPResponse` asks of its socket (``makefile``), with the deadline."""
-
-    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
-        self._sock = sock
-        self._deadline = deadline
-
-    def makefile(self, mode: str, *args: Any, **kwargs: Any) -> io.BufferedReader:
-        reader = _DeadlineReader(self._sock, self._deadline)
-        self._sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile counts them
-        return io.BufferedReader(reader)
-
-
-class _DeadlineResponse(http.client.HTTPResponse):
-    def __init__(self, sock: socket.socket, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
-        super().__init__(_DeadlineSocket(sock, deadline), *args, **kwargs)  # type: ignore[arg-type]
-
-
 class _Connection:
     """One TCP connection and the security context negotiated on it."""
 
@@ -121,9 +76,9 @@ class _Connection:
         self.security: ConnectionSecurity | None = None
         self.authenticated = False
         self.used = 0
-        self.deadline = _Deadline()
+        self.deadline = Deadline()
         # Every answer on this connection is read under `deadline` (headers and body alike).
-        conn.response_class = functools.partial(_DeadlineResponse, deadline=self.deadline)  # type: ignore[assignment]
+        conn.response_class = functools.partial(DeadlineResponse, deadline=self.deadline)  # type: ignore[assignment]
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -219,7 +174,7 @@ class HTTPTransport:
         host, port = self.host, self.port
         proxy = urlsplit(self._proxy) if self._proxy else None
         if proxy is not None and proxy.scheme.startswith("socks"):
-            return _socks_connection(self, proxy, timeout)
+            return socks_connection(self, proxy, timeout)
         if proxy is not None:
             host, port = proxy.hostname or "", proxy.port or (443 if proxy.scheme == "https" else 80)
         conn: http.client.HTTPConnection
@@ -309,7 +264,7 @@ class HTTPTransport:
                 if exc.kind in ("tls", "name", "closed"):
                     raise
                 if scope is None or not scope.robust:
-                    if exc.kind == "reset" and not repeated and _safe_to_repeat(message):
+                    if exc.kind == "reset" and not repeated and safe_to_repeat(message):
                         # Read-only or idempotent, and the server answers a repeated MessageID
                         # with the answer it kept: send it once more on a new connection.
                         repeated = True
@@ -402,7 +357,7 @@ class HTTPTransport:
         except (OSError, http.client.HTTPException) as exc:
             # Sockets, TLS, HTTP framing; a security package's own errors (a wrong Kerberos
             # password, no ticket) and refused answers go up as they are.
-            raise _as_connection_error(exc, self.endpoint) from exc
+            raise as_connection_error(exc, self.endpoint) from exc
 
     def _connect(self, conn: _Connection) -> None:
         """Connect `conn`; over TLS, until `tls.TLSTrust` accepts the certificate (it may
@@ -531,7 +486,7 @@ class HTTPTransport:
             if not conn.deadline.received:
                 raise  # silence: a timeout of the connection, as before
             http_conn.close()
-            raise _too_slow(read_timeout, conn.deadline.received, headers=True) from exc
+            raise too_slow(read_timeout, conn.deadline.received, headers=True) from exc
         headers = {k.lower(): v for k, v in response.getheaders()}
         cap = 2 * int(self._envelope_size() or 153600) + RESPONSE_SLACK
         try:
@@ -550,14 +505,14 @@ class HTTPTransport:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 http_conn.close()
-                raise _too_slow(read_timeout, len(body))
+                raise too_slow(read_timeout, len(body))
             if sock is not None:
                 sock.settimeout(remaining)
             try:
                 chunk = response.read1(_READ_CHUNK)
             except TimeoutError as exc:
                 http_conn.close()
-                raise _too_slow(read_timeout, len(body)) from exc
+                raise too_slow(read_timeout, len(body)) from exc
             if not chunk:
                 break
             body += chunk
@@ -589,95 +544,3 @@ class HTTPTransport:
             return response.status, True, data, headers
         is_text = bool(data) and not content_type.lower().startswith("multipart/")
         return response.status, is_text, data, headers
-
-
-#: The WSMan actions that may be sent again after a connection failure with their answer
-#: unknown: reading (Receive, Enumerate, Get), or ending in the same state however often
-#: they run (Signal, Delete, Disconnect, Reconnect). Never Create, Command or Send: they may
-#: have run, and outside a robust connection nothing promises the server kept their answer.
-_REPEATABLE = (
-    b"/Receive<",
-    b"/Signal<",
-    b"/Disconnect<",
-    b"/Reconnect<",
-    b"/Enumerate<",
-    b"/Pull<",
-    b"/transfer/Get<",
-    b"/transfer/Delete<",
-)
-
-
-def _safe_to_repeat(message: bytes) -> bool:
-    start = message.find(b"Action")
-    if start < 0:
-        return False
-    end = message.find(b"</", start)
-    return end > 0 and any(message[start : end + 1].endswith(action) for action in _REPEATABLE)
-
-
-def _too_slow(limit: float, received: int, *, headers: bool = False) -> ResponseRefusedError:
-    if headers:
-        return ResponseRefusedError(
-            f"its answer's headers were still arriving after {limit:g} s; the server or the network "
-            "is too slow or is stalling",
-            timed_out=True,
-        )
-    if received == 0:
-        return ResponseRefusedError(f"no answer within {limit:g} s", timed_out=True)
-    return ResponseRefusedError(
-        f"its answer was still arriving after {limit:g} s ({received} bytes so far); the server or the "
-        "network is too slow or is stalling",
-        timed_out=True,
-    )
-
-
-def _as_connection_error(exc: BaseException, url: str) -> TransportConnectionError:
-    """A socket, TLS or HTTP-framing failure as a `TransportConnectionError`."""
-    detail = printable(f"{type(exc).__name__}: {exc}", 300)
-    if isinstance(exc, socket.gaierror):
-        return TransportConnectionError("name", detail, url=url)
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
-        return TransportConnectionError("tls", detail, url=url)
-    if isinstance(exc, TimeoutError):
-        return TransportConnectionError("timeout", detail, url=url)
-    if isinstance(exc, ConnectionRefusedError):
-        return TransportConnectionError("refused", detail, url=url)
-    if isinstance(exc, OSError) and "Tunnel connection failed" in str(exc):
-        return TransportConnectionError("proxy", detail, url=url)
-    return TransportConnectionError("reset", detail, url=url)
-
-
-def _socks_connection(transport: HTTPTransport, proxy: Any, timeout: float) -> http.client.HTTPConnection:
-    """An HTTP(S) connection through a SOCKS5 proxy (PySocks, as requests uses it)."""
-    try:
-        import socks
-    except ImportError:
-        raise TransportConnectionError(
-            "proxy", "a SOCKS proxy needs PySocks (pip install PySocks)", url=transport.endpoint
-        ) from None
-    base: type[http.client.HTTPConnection] = (
-        http.client.HTTPSConnection if transport.use_ssl else http.client.HTTPConnection
-    )
-
-    class SocksConnection(base):  # type: ignore[valid-type,misc]
-        def connect(self) -> None:
-            raw = socks.create_connection(
-                (transport.host, transport.port),
-                timeout=self.timeout,
-                proxy_type=socks.SOCKS5,
-                proxy_addr=proxy.hostname,
-                proxy_port=proxy.port or 1080,
-                proxy_rdns=proxy.scheme == "socks5h",
-                proxy_username=proxy.username,
-                proxy_password=proxy.password,
-            )
-            if transport.use_ssl:
-                assert transport._ssl_context is not None
-                raw = transport._ssl_context.wrap_socket(raw, server_hostname=transport.host)
-            self.sock = raw
-
-    if transport.use_ssl:
-        return SocksConnection(
-            transport.host, transport.port, timeout=timeout, context=transport._ssl_context
-        )
-    return SocksConnection(transport.host, transport.port, timeout=timeout)

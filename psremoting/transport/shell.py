@@ -14,12 +14,14 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import struct
 import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from psremoting.protocol.errors import MalformedAnswerError
 from psremoting.protocol.wsman import OPERATION_TIMED_OUT, SIGNAL_PS_STOP, SIGNAL_TERMINATE
 from psremoting.transport import wsman as ws
 from psremoting.transport.errors import TransportConnectionError
@@ -28,6 +30,54 @@ from psremoting.transport.pipeline_input import LastInput, estimated_size
 from psremoting.transport.robust import NetworkEvent, robust_scope
 
 log = logging.getLogger(__name__)
+
+#: What pypsrp raises on bytes it cannot read (a bad header, CLIXML, a missing property).
+_UNREADABLE = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    struct.error,
+)
+
+
+def _unreadable() -> tuple[type[BaseException], ...]:
+    from pypsrp.exceptions import SerializationError
+
+    return (*_UNREADABLE, SerializationError)
+
+
+def unpack_message(data: bytes, serializer: Any) -> Any:
+    """One reassembled PSRP message (pypsrp's ``Message``, its data deserialized);
+    `MalformedAnswerError` for bytes that are not one."""
+    from pypsrp.messages import Message
+
+    if len(data) < 40:
+        raise MalformedAnswerError(f"a PSRP message is {len(data)} bytes, shorter than its 40-byte header")
+    try:
+        return Message.unpack(data, serializer)
+    except MalformedAnswerError:
+        raise
+    except _unreadable() as exc:
+        raise MalformedAnswerError(
+            f"a PSRP message could not be read ({type(exc).__name__}: {str(exc)[:100]})"
+        ) from None
+
+
+def parse_pool_answer(pool: Any, data: bytes) -> None:
+    """pypsrp's reading of the pool's messages in a Receive, its failures as `MalformedAnswerError`."""
+    try:
+        pool._parse_responses(data)
+    except MalformedAnswerError:
+        raise
+    except _unreadable() as exc:
+        raise MalformedAnswerError(
+            f"the session's PSRP messages could not be read ({type(exc).__name__}: {str(exc)[:100]})"
+        ) from None
+
 
 __all__ = [
     "ShellChannel",
@@ -210,7 +260,7 @@ class ShellChannel:
                 if is_operation_timeout(exc):
                     continue
                 raise
-            pool._parse_responses(result.data)
+            parse_pool_answer(pool, result.data)
 
     def close(self) -> None:
         """Delete the shell on the server (best effort) and close the connections."""
@@ -368,9 +418,7 @@ class ShellChannel:
     # -- messages ------------------------------------------------------------------------------
     def unpack(self, data: bytes) -> Any:
         """One reassembled PSRP message (pypsrp's ``Message``, its data deserialized)."""
-        from pypsrp.messages import Message
-
-        return Message.unpack(data, self.pool._serializer)
+        return unpack_message(data, self.pool._serializer)
 
     def answer_host_call(self, message: Any, ps: Any | None) -> None:
         """Run a host call through the pool's host and send its answer (as pypsrp does)."""
@@ -386,7 +434,7 @@ class ShellChannel:
         return secure_string_decryptor(self.pool._serializer)(text)
 
     def parse_pool_messages(self, data: bytes) -> None:
-        self.pool._parse_responses(data)
+        parse_pool_answer(self.pool, data)
 
     # -- disconnected sessions -----------------------------------------------------------------
     def disconnect(self, *, idle_timeout: float | None, buffer_mode: str | None, quick: bool = False) -> None:
@@ -454,7 +502,7 @@ class ShellChannel:
         data += pool._fragmenter.fragment(ConnectRunspacePool(), pool.id)[0]
         with robust_scope(max_retry=0):
             answer = ws.connect_pool(self.wsman, pool.shell, data)
-        pool._parse_responses(answer)
+        parse_pool_answer(pool, answer)
         # Windows queues the ApplicationPrivateData (and, some versions, the pool state) for
         # the next Receive; an empty one (w:TimedOut) is fine too.
         try:
@@ -465,7 +513,7 @@ class ShellChannel:
                 max(1, min(5, int(deadline - time.monotonic()))),
                 message_id=ws.new_message_id(),
             )
-            pool._parse_responses(result.data)
+            parse_pool_answer(pool, result.data)
         except Exception as exc:
             if not is_operation_timeout(exc):
                 raise

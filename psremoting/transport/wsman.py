@@ -19,8 +19,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from psremoting.protocol import safexml
+from psremoting.transport import xmlguard
 from psremoting.transport.auth import AuthSettings
-from psremoting.transport.errors import InvalidAnswerError
+from psremoting.transport.errors import InvalidAnswerError, UnrelatedAnswerError
 from psremoting.transport.http import HTTPTransport, TLSSettings
 from psremoting.transport.options import ConnectionInfo
 
@@ -75,6 +77,7 @@ def make_wsman(info: ConnectionInfo) -> tuple[Any, HTTPTransport]:
     """pypsrp's ``WSMan`` for `info`, sending through a new `HTTPTransport` (returned too)."""
     from pypsrp.wsman import WSMan
 
+    xmlguard.harden()  # pypsrp's own parsing of what the server sends, hardened too
     wsman = WSMan(**info.wsman_kwargs())
     option = info.session_option
     cred = info.credential
@@ -125,7 +128,7 @@ def invoke(
     """One WSMan request, as pypsrp's ``WSMan.invoke`` sends it, with the MessageID given
     (or a new one); returns the answer and the MessageID used. The HTTP wait is the
     OperationTimeout plus `NETWORK_DELAY`, and never past `deadline` (``time.monotonic()``)."""
-    from pypsrp.exceptions import WinRMError, WinRMTransportError
+    from pypsrp.exceptions import WinRMTransportError
 
     ns = _ns()
     s = ns["s"]
@@ -148,18 +151,37 @@ def invoke(
         answer = wsman.transport.send(xml, timeout=http_timeout)
     except WinRMTransportError as err:
         try:
-            fault = wsman._parse_wsman_fault(err.response_text)
+            fault = read_fault(err.response_text)  # through xmlguard's parser
         except ET.ParseError:
             raise err from None
         raise fault from None
-    response = ET.fromstring(answer)
+    return read_answer(answer, wanted), wanted
+
+
+def read_answer(answer: bytes, wanted: str) -> ET.Element:
+    """The SOAP envelope of an answer (hardened parser), checked to answer MessageID `wanted`."""
+    ns = _ns()
+    response = safexml.fromstring(answer)
     relates = response.find("s:Header/wsa:RelatesTo", ns)
     if (relates.text if relates is not None else "") != wanted:
-        raise WinRMError(
-            "Received related id does not match related expected message id: "
-            f"Sent: {wanted}, Received: {relates.text if relates is not None else ''}"
+        raise UnrelatedAnswerError(
+            f"it is not an answer to the request that was sent (it relates to "
+            f"'{printable_id(relates.text if relates is not None else '')}', not {wanted})"
         )
-    return response, wanted
+    return response
+
+
+def printable_id(text: str | None) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in (text or "")[:100])
+
+
+def read_fault(text: str) -> Any:
+    """pypsrp's ``WSManFaultError`` for the fault in an HTTP 500 answer (hardened parser);
+    ``ET.ParseError`` (a `MalformedAnswerError`) when it is not XML."""
+    from pypsrp.wsman import WSMan
+
+    xmlguard.harden()
+    return WSMan._parse_wsman_fault(text)
 
 
 @dataclass
@@ -210,6 +232,13 @@ def receive(
         message_id=message_id,
         deadline=deadline,
     )
+    return read_receive(response)
+
+
+def read_receive(response: ET.Element) -> ReceiveResult:
+    """The streams, state and exit code of a ReceiveResponse; `InvalidAnswerError` for
+    streams that are not base64 or an exit code that is not a number."""
+    ns = _ns()
     body = response.find("s:Body/rsp:ReceiveResponse", ns)
     if body is None:
         return ReceiveResult(b"", False, None)

@@ -203,10 +203,14 @@ def test_leaving_the_iterator_early_stops_the_remote_pipelines_still_running(mak
     events = iter_invoke_command("Wait-Forever", computer_name=["w1", "w2", "w3"], throttle_limit=2)
     first = next(events)
     assert (first.kind, first.value) == ("output", "working")
+    # Both hosts of the throttle must be running before the break: the first output can come
+    # from one while the other is still opening its session (then the break rightly keeps its
+    # command from ever starting, and there would be one command to stop, not two).
+    assert started.acquire(timeout=10) and started.acquire(timeout=10)
     events.close()  # as a `break` does
     # The hosts that were running were stopped on the server; the third never started.
     assert stopped.acquire(timeout=10) and stopped.acquire(timeout=10)
-    assert started.acquire(timeout=0) and started.acquire(timeout=0) and not started.acquire(timeout=0.5)
+    assert not started.acquire(timeout=0.5)
 
 
 def test_error_action_stop_stops_the_other_hosts(make_fleet: Any) -> None:

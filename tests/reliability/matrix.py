@@ -116,7 +116,9 @@ def run_operation(
         error = exc.message
     seconds = time.monotonic() - started
     state = str(getattr(getattr(session, "state", ""), "value", getattr(session, "state", "")) or "")
+    unused = emu.faults.pending()
     emu.faults.reset()
+    assert unused == 0, f"the fault armed for {operation} never struck"
     outcome = CellOutcome(
         ended="error" if error else "recovered",
         message=error or "",
