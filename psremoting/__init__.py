@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from psremoting.protocol.objects import PSObject
     from psremoting.protocol.secrets import PSCredential, SecureString
-    from psremoting.runspace.host import BufferedHostUI, HostUI
+    from psremoting.runspace.host_ui import BufferedHostUI, HostUI
     from psremoting.runspace.pipeline import Pipeline, PipelineResult, StreamItem
     from psremoting.runspace.pool import Availability, SessionState
     from psremoting.transport.options import SessionOption, set_endpoint_override
@@ -102,8 +102,8 @@ _EXPORTS: dict[str, str] = {
     "SecureString": "psremoting.protocol.secrets",
     "set_endpoint_override": "psremoting.transport.options",
     "PSObject": "psremoting.protocol.objects",
-    "HostUI": "psremoting.runspace.host",
-    "BufferedHostUI": "psremoting.runspace.host",
+    "HostUI": "psremoting.runspace.host_ui",
+    "BufferedHostUI": "psremoting.runspace.host_ui",
     # errors
     "PSRemotingError": "psremoting.protocol.errors",
     "InvalidOptionError": "psremoting.protocol.errors",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from psremoting.protocol.errors import PSRemotingError, SessionNotFoundError, SessionStateError
-from psremoting.runspace.host import BufferedHostUI, HostUI
+from psremoting.runspace.host_ui import BufferedHostUI, HostUI
 from psremoting.transport.options import ConnectionInfo, PSCredential, SessionOption
 
 if TYPE_CHECKING:  # pragma: no cover

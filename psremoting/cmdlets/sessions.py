@@ -22,7 +22,7 @@ from psremoting.protocol.errors import PSRemotingError, SessionNotFoundError
 from psremoting.transport.options import ConnectionInfo, PSCredential, SessionOption
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psremoting.runspace.host import HostUI
+    from psremoting.runspace.host_ui import HostUI
     from psremoting.runspace.pipeline import Pipeline, PipelineResult
     from psremoting.runspace.pool import Availability, RunspacePoolConnection, SessionState
 

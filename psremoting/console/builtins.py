@@ -169,7 +169,7 @@ def _prompt_credential(ui: Any, user: str | None, message: str | None, title: st
     try:
         username, password = ui.prompt_for_credential(caption, text, user or "", "")
     except EOFError as ended:
-        from psremoting.runspace.host import input_ended_message
+        from psremoting.runspace.host_ui import input_ended_message
 
         raise ShellError(input_ended_message().removesuffix("."), "Get-Credential") from ended
     if not username:

@@ -14,7 +14,7 @@ def confirmed(call: Any, operation: str, target: str, answers: dict[str, bool]) 
         return True
     if "all" in answers:
         return answers["all"]
-    from psremoting.runspace.host import ChoiceDescription
+    from psremoting.runspace.host_ui import ChoiceDescription
 
     choices = [
         ChoiceDescription("&Yes", "Continue with only the next step of the operation."),

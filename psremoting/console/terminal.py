@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from typing import IO
 
-from psremoting.runspace.host import InputEnded
+from psremoting.runspace.host_ui import InputEnded
 
 _POLL_SECONDS = 0.05
 

@@ -63,7 +63,8 @@ from psremoting.protocol.session_texts import (
     STOP_COMMAND_ON_RETRY,
 )
 from psremoting.protocol.wsman import COMMAND_GONE, SHELL_NOT_FOUND
-from psremoting.runspace.host import HostUI, host_data_key
+from psremoting.runspace.host import host_data_key
+from psremoting.runspace.host_ui import HostUI
 from psremoting.runspace.pool_protocol import PoolForPipelines
 from psremoting.runspace.streams import Command, PipelineResult, StreamItem, StreamName, error_record_from
 from psremoting.runspace.wire import WireContext, check_sendable, to_wire, wire_items

@@ -37,7 +37,8 @@ from psremoting.protocol.session_texts import (
     RUNSPACE_CANNOT_BE_DISCONNECTED,
 )
 from psremoting.protocol.wsman import OPERATION_TIMED_OUT, SHELL_NOT_FOUND
-from psremoting.runspace.host import HostState, HostUI, NonInteractiveHostUI, host_data_key, make_pshost
+from psremoting.runspace.host import HostState, host_data_key, make_pshost
+from psremoting.runspace.host_ui import HostUI, NonInteractiveHostUI
 from psremoting.runspace.reconnect import ReconnectDisplay
 from psremoting.transport.failures import map_connection_error
 from psremoting.transport.options import ConnectionInfo

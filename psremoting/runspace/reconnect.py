@@ -22,7 +22,7 @@ from psremoting.protocol.session_texts import (
     RC_PROGRESS_STATUS,
     RC_RECONNECT_SUCCEEDED,
 )
-from psremoting.runspace.host import HostUI
+from psremoting.runspace.host_ui import HostUI
 from psremoting.transport.robust import NetworkEvent
 
 __all__ = ["ReconnectDisplay"]

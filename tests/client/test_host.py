@@ -6,7 +6,7 @@ from __future__ import annotations
 import psremoting
 from psremoting.emulator import Emulator
 from psremoting.protocol.objects import ProgressRecord, SecureString
-from psremoting.runspace.host import BufferedHostUI
+from psremoting.runspace.host_ui import BufferedHostUI
 
 
 def test_get_credential_is_answered_with_a_secure_password(emu: Emulator) -> None:
@@ -69,7 +69,8 @@ def _choice(label: str) -> object:
 
 
 def test_host_routing_of_choices_exit_and_pop() -> None:
-    from psremoting.runspace.host import ChoiceDescription, HostState, make_pshost
+    from psremoting.runspace.host import HostState, make_pshost
+    from psremoting.runspace.host_ui import ChoiceDescription
 
     seen: list[list[ChoiceDescription]] = []
 

@@ -13,7 +13,7 @@ import psremoting
 from psremoting.cmdlets.interactive import current
 from psremoting.emulator import Emulator
 from psremoting.protocol.errors import ConnectionFailedError, SessionNotFoundError, SessionStateError
-from psremoting.runspace.host import BufferedHostUI
+from psremoting.runspace.host_ui import BufferedHostUI
 
 from .conftest import UNRESOLVABLE
 

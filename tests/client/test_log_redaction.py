@@ -11,7 +11,7 @@ import pytest
 
 import psremoting
 from psremoting.emulator import Emulator
-from psremoting.runspace.host import BufferedHostUI
+from psremoting.runspace.host_ui import BufferedHostUI
 from psremoting.transport.redaction import redact
 
 from .conftest import credentials, route_to

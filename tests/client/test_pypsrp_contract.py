@@ -113,7 +113,8 @@ def test_the_transport_behaviour_end_to_end(emulator_ntlm: Emulator) -> None:
     Receive with a chosen MessageID, the same MessageID answered again from the server's
     memory, a WSMan fault raised as pypsrp's WSManFaultError."""
     route_to(emulator_ntlm, auth="ntlm")
-    from psremoting.runspace.host import BufferedHostUI, HostState, make_pshost
+    from psremoting.runspace.host import HostState, make_pshost
+    from psremoting.runspace.host_ui import BufferedHostUI
     from psremoting.transport.options import ConnectionInfo
 
     info = ConnectionInfo.create("Server01")

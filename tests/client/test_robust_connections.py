@@ -18,7 +18,7 @@ import pytest
 import psremoting
 from psremoting.emulator import Emulator
 from psremoting.protocol.errors import CommandDisconnectedError
-from psremoting.runspace.host import BufferedHostUI
+from psremoting.runspace.host_ui import BufferedHostUI
 from psremoting.transport.options import SessionOption
 
 from .conftest import route_to

@@ -17,7 +17,7 @@ import psremoting
 from psremoting.cmdlets import interactive
 from psremoting.cmdlets import sessions as session
 from psremoting.protocol.errors import AuthenticationFailedError, InvalidConfigurationNameError
-from psremoting.runspace.host import BufferedHostUI
+from psremoting.runspace.host_ui import BufferedHostUI
 from psremoting.transport.options import SessionOption
 
 HOST = os.environ.get("PSREMOTING_TEST_HOST")

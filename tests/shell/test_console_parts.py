@@ -144,7 +144,7 @@ def test_powershell_highlighting_marks_variables_commands_and_strings() -> None:
 
 
 def test_console_host_ui_implements_the_host_ui_protocol() -> None:
-    from psremoting.runspace.host import HostUI
+    from psremoting.runspace.host_ui import HostUI
 
     ui: HostUI = ConsoleHostUI(stdout=io.StringIO(), stdin=io.StringIO())
     assert isinstance(ui, HostUI)

@@ -13,7 +13,7 @@ import pytest
 import psremoting
 from psremoting.cmdlets.transfer import TransferError, upload_chunk_size
 from psremoting.protocol.errors import InvalidOptionError, SessionStateError
-from psremoting.runspace.host import BufferedHostUI
+from psremoting.runspace.host_ui import BufferedHostUI
 
 
 def digest(path: Path) -> str:

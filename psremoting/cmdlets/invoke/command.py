@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from psremoting.cmdlets.jobs import RemotingJob
     from psremoting.cmdlets.sessions import PSSession, PSSessionList
     from psremoting.protocol.secrets import PSCredential
-    from psremoting.runspace.host import HostUI
+    from psremoting.runspace.host_ui import HostUI
     from psremoting.transport.options import SessionOption
 
     #: Where `session=` points: one PSSession or several.

@@ -37,7 +37,7 @@ from psremoting.protocol.errors import (
 )
 from psremoting.protocol.objects import InformationRecord, PSObject
 from psremoting.protocol.session_texts import RC_DISCONNECT_SESSION, RC_DISCONNECT_SESSION_CREATED
-from psremoting.runspace.host import NonInteractiveHostUI
+from psremoting.runspace.host_ui import NonInteractiveHostUI
 from psremoting.runspace.pipeline import Command
 from psremoting.transport.options import ConnectionInfo
 
