@@ -183,9 +183,15 @@ class ShellChannel:
         self._listener = listener
 
     # -- open, close -------------------------------------------------------------------------
-    def open(self, application_arguments: dict[str, Any] | None, deadline: float) -> None:
+    def open(
+        self, application_arguments: dict[str, Any] | None, deadline: float, host_key: Any = None
+    ) -> None:
         """WSMan Create with the pool's creation messages, then Receive until the pool is
-        Opened (or the deadline passes: TimeoutError)."""
+        Opened (or the deadline passes: TimeoutError).
+
+        `host_key` (what of the host goes on the wire, `runspace.host.host_data_key`) lets the
+        serialized creation messages be reused by the next session with the same settings:
+        their XML carries no identifier (those are in the message headers)."""
         from pypsrp.complex_objects import ApartmentState, HostInfo, PSThreadOptions, RunspacePoolState
         from pypsrp.messages import InitRunspacePool, SessionCapability
         from pypsrp.powershell import PROTOCOL_VERSION, PS_VERSION, SERIALIZATION_VERSION
@@ -203,7 +209,23 @@ class ShellChannel:
                 application_arguments,
             ),
         ]
-        fragments = pool._fragmenter.fragment_multiple(messages, pool.id)
+        fragmenter: Any = pool._fragmenter
+        plain = fragmenter.serializer
+        if host_key is not None:
+            key = (
+                host_key,
+                repr(application_arguments),
+                pool.min_runspaces,
+                pool.max_runspaces,
+                pool.thread_options,
+                pool.apartment_state,
+            )
+            fragmenter.serializer = _CreationXml(plain, key)
+        try:
+            fragments = fragmenter.fragment_multiple(messages, pool.id)
+        finally:
+            if host_key is not None:
+                fragmenter.serializer = plain
         content = ET.Element("creationXml", xmlns="http://schemas.microsoft.com/powershell")
         content.text = base64.b64encode(fragments.pop(0)).decode()
         options = OptionSet()
@@ -555,3 +577,28 @@ def enumerate_shells(info: ConnectionInfo) -> list[ws.ShellEntry]:
             return ws.enumerate_shells(wsman)
     finally:
         transport.close()
+
+
+class _CreationXml:
+    """pypsrp's serializer for the two creation messages of a pool, remembering their XML
+    for the next pool opened with the same settings (a fleet opens thousands)."""
+
+    _cache: dict[tuple[Any, ...], bytes] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, inner: Any, key: tuple[Any, ...]) -> None:
+        self.inner = inner
+        self.key = key
+
+    def serialize(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        key = (*self.key, type(value).__name__)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is None:
+            element = self.inner.serialize(value, *args, **kwargs)
+            cached = element if isinstance(element, bytes) else ET.tostring(element, encoding="utf-8")
+            with self._lock:
+                if len(self._cache) > 64:
+                    self._cache.clear()
+                self._cache[key] = cached
+        return cached
