@@ -28,6 +28,7 @@ from psremoting.transport.errors import TransportConnectionError
 from psremoting.transport.options import ConnectionInfo
 from psremoting.transport.pipeline_input import LastInput, estimated_size
 from psremoting.transport.robust import NetworkEvent, robust_scope
+from psremoting.transport.sending import CreationXml, SendAhead
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ class ShellChannel:
                 pool.thread_options,
                 pool.apartment_state,
             )
-            fragmenter.serializer = _CreationXml(plain, key)
+            fragmenter.serializer = CreationXml(plain, key)
         try:
             fragments = fragmenter.fragment_multiple(messages, pool.id)
         finally:
@@ -382,24 +383,40 @@ class ShellChannel:
         batch: list[Any] = []
         size = 0
 
+        def send(fragment: bytes) -> None:
+            rpool.shell.send("stdin", fragment, command_id=ps._command_id)
+
+        # Input as it comes (a file being uploaded): the next object is read, serialized and
+        # fragmented while the previous Send is in flight (one Send ahead, in order).
+        ahead = SendAhead(send) if not packable else None
+
         def flush(messages: list[Any]) -> None:
             for fragment in fragmenter.fragment_multiple(messages, rpool.id, ps.id):
-                rpool.shell.send("stdin", fragment, command_id=ps._command_id)
+                if ahead is not None:
+                    ahead.put(fragment)
+                else:
+                    send(fragment)
 
-        for value in input:
-            if isinstance(value, LastInput):  # the source knows it is the last: one Send spared
-                batch.append(value.value)
-                break
-            cost = estimated_size(value)
-            if batch and (not packable or size + cost > budget):
-                flush([PipelineInput(data=d) for d in batch])
-                batch, size = [], 0
-            batch.append(value)
-            size += cost
-            if not packable:
-                flush([PipelineInput(data=value)])
-                batch, size = [], 0
-        flush([PipelineInput(data=d) for d in batch] + [EndOfPipelineInput()])
+        try:
+            for value in input:
+                if isinstance(value, LastInput):  # the source knows it is the last: one Send spared
+                    batch.append(value.value)
+                    break
+                cost = estimated_size(value)
+                if batch and (not packable or size + cost > budget):
+                    flush([PipelineInput(data=d) for d in batch])
+                    batch, size = [], 0
+                batch.append(value)
+                size += cost
+                if not packable:
+                    flush([PipelineInput(data=value)])
+                    batch, size = [], 0
+            flush([PipelineInput(data=d) for d in batch] + [EndOfPipelineInput()])
+            if ahead is not None:
+                ahead.finish()
+        finally:
+            if ahead is not None:
+                ahead.abandon()
 
     @staticmethod
     def command_id(ps: Any) -> str | None:
@@ -577,28 +594,3 @@ def enumerate_shells(info: ConnectionInfo) -> list[ws.ShellEntry]:
             return ws.enumerate_shells(wsman)
     finally:
         transport.close()
-
-
-class _CreationXml:
-    """pypsrp's serializer for the two creation messages of a pool, remembering their XML
-    for the next pool opened with the same settings (a fleet opens thousands)."""
-
-    _cache: dict[tuple[Any, ...], bytes] = {}
-    _lock = threading.Lock()
-
-    def __init__(self, inner: Any, key: tuple[Any, ...]) -> None:
-        self.inner = inner
-        self.key = key
-
-    def serialize(self, value: Any, *args: Any, **kwargs: Any) -> Any:
-        key = (*self.key, type(value).__name__)
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is None:
-            element = self.inner.serialize(value, *args, **kwargs)
-            cached = element if isinstance(element, bytes) else ET.tostring(element, encoding="utf-8")
-            with self._lock:
-                if len(self._cache) > 64:
-                    self._cache.clear()
-                self._cache[key] = cached
-        return cached

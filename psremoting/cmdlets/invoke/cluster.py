@@ -53,6 +53,8 @@ __all__ = ["iter_on_cluster"]
 _WATCH_EVERY = 0.5
 _FLUSH_EVERY = 0.05
 _SLACK = 30.0
+#: How long the caller waits between two looks at an empty queue (doubling up to the max).
+_POLL_MIN, _POLL_MAX = 0.01, 0.2
 
 
 def _distributed() -> Any:
@@ -119,13 +121,16 @@ def _run(
     completed = False
     try:
         next_watch = time.monotonic() + _WATCH_EVERY
+        idle = _POLL_MIN
         while not ledger.complete:
-            items = []
-            with contextlib.suppress(TimeoutError, distributed.TimeoutError):
-                items.append(inbox.get(timeout=_WATCH_EVERY))
-                items.extend(inbox.get(batch=True))
+            # Polled, not a blocking get with a timeout: the scheduler logs every such timeout
+            # as an error.
+            items = inbox.get(batch=True)
             for item in items:
                 yield from _deliver(ledger, item)
+            idle = _POLL_MIN if items else min(_POLL_MAX, idle * 2)
+            if not items:
+                time.sleep(idle)
             if time.monotonic() >= next_watch:
                 next_watch = time.monotonic() + _WATCH_EVERY
                 yield from _watch(ledger, client, inbox, futures, placed)
