@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -134,3 +135,30 @@ def test_cli_processes_2_gives_the_same_json_and_exit_code(
 
     assert shape(document) == shape(again)
     assert {h["host"] for h in document["hosts"]} == {*names, "cli-down"}
+
+
+def test_closing_early_stops_every_worker_and_no_secret_is_in_their_argv_or_environment(
+    make_fleet: Any, worker_pids: list[Any]
+) -> None:
+    from tests.invoke.conftest import PASSWORD
+
+    running = threading.Semaphore(0)
+
+    def hold(ctx: Any) -> list[Any]:
+        running.release()
+        ctx.io.stopping.wait(30)  # until the client stops the pipeline
+        return []
+
+    fleet, names = one_listener(make_fleet, 6, handlers={"Wait-Held": hold})
+    events = iter_spread("'started'; Wait-Held", {"computer_name": names, "throttle_limit": 4}, 2, None)
+    first = next(events)
+    assert first.kind == "output"
+    for _ in range(2):  # both workers have hosts running
+        assert running.acquire(timeout=30)
+    for proc in worker_pids:
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{proc.pid}/environ").read_bytes()
+        assert PASSWORD.encode() not in cmdline and PASSWORD.encode() not in environ
+    events.close()  # what Ctrl+C and error_action="stop" do
+    assert [p.wait(30) for p in worker_pids] == [0, 0]
+    assert fleet.emulator.stats.open_shells == 0  # the workers stopped and closed their sessions
