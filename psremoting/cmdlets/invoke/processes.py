@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Generator, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from psremoting.cmdlets.invoke.on_host import STOP_GRACE, Target
@@ -58,6 +59,7 @@ class _Worker:
             [sys.executable, "-m", "psremoting.cmdlets.invoke.processes"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            env=_worker_environment(),
             start_new_session=True,  # Ctrl+C reaches the caller, which stops the workers
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -93,6 +95,15 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
+
+
+def _worker_environment() -> dict[str, str]:
+    """The caller's environment, with this psremoting first on the path (the caller may have
+    imported it from a folder that is not installed)."""
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[3])
+    env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
+    return env
 
 
 def iter_in_processes(
