@@ -16,8 +16,8 @@ Modes (`--modes`, default all three): ``one`` (``processes=1``: this process, on
 ``processes`` (``processes=N``, N = `--processes`, default the number of cores) and
 ``cluster`` (a ``distributed.LocalCluster`` of N worker processes, started before the clock
 runs, from the [cluster] extra). The throttle limit is the same total in every mode. Figures:
-wall time, hosts per second, and client CPU per host (this process and the worker processes
-it waited for; not measurable for the cluster's workers).
+wall time, hosts per second, client CPU per host (this process and the worker processes it
+waited for; not measurable for the cluster's workers) and the emulator's CPU per host.
 """
 
 from __future__ import annotations
@@ -41,6 +41,15 @@ def cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of process `pid` so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,12 +107,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 client = Client(cluster)
                 kwargs = {"cluster": client}
+            server_start = process_cpu(emulator.proc.pid)
             cpu_start, start = cpu_seconds(), time.perf_counter()
             result = psremoting.invoke_command(
                 script, computer_name=hosts, throttle_limit=args.throttle, **kwargs
             )
             wall = time.perf_counter() - start
             cpu = cpu_seconds() - cpu_start
+            server = process_cpu(emulator.proc.pid) - server_start
             if client is not None and cluster is not None:
                 client.close()
                 cluster.close()
@@ -124,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                     "client_cpu_ms_per_host": None
                     if mode == "cluster"
                     else round(cpu / args.hosts * 1000, 1),
+                    "emulator_cpu_ms_per_host": round(server / args.hosts * 1000, 1),
                     "every_output_once": exact,
                     "failed_hosts": failed,
                 }
@@ -132,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{label:<28} {args.hosts} hosts, {args.sleep_ms} ms work, throttle {args.throttle}: "
                 f"{wall:7.2f} s, {args.hosts / wall:6.1f} hosts/s, client CPU "
                 + ("n/a" if mode == "cluster" else f"{cpu / args.hosts * 1000:.1f} ms/host")
+                + f", emulator CPU {server / args.hosts * 1000:.1f} ms/host"
                 + f", every output once: {exact}, failed: {failed}",
                 flush=True,
             )
