@@ -83,28 +83,39 @@ def test_a_worker_process_killed_mid_run_has_its_unfinished_hosts_reported(
     make_fleet: Any, worker_pids: list[Any]
 ) -> None:
     gate = threading.Event()
+    arrived = threading.Semaphore(0)
 
     def hold(ctx: Any) -> list[Any]:
+        arrived.release()
         gate.wait(30)
         return ["done"]
 
     fleet, names = one_listener(make_fleet, 8, handlers={"Wait-Gate": hold})
+    # Throttle 2 over 2 workers: one host of each at a time; shards of 4, dealt round-robin.
     events = iter_spread("Wait-Gate", {"computer_name": names, "throttle_limit": 2}, 2, None)
-    finished: dict[str, Any] = {}
-    for event in events:
-        if event.kind == "finished":
-            finished.setdefault(event.computer_name, []).append(event.value)
-        if not gate.is_set():  # the first event: both workers are running hosts held at the gate
-            worker_pids[0].kill()
-            worker_pids[0].wait(10)
-            gate.set()
+    finished: dict[str, list[Any]] = {}
+
+    def consume() -> None:
+        for event in events:
+            if event.kind == "finished":
+                finished.setdefault(event.computer_name, []).append(event.value)
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for _ in range(2):  # each worker's first host is held at the gate
+        assert arrived.acquire(timeout=30)
+    worker_pids[0].kill()  # the worker of names[0::2], while names[0] runs
+    worker_pids[0].wait(10)
+    gate.set()
+    consumer.join(60)
     assert sorted(finished) == sorted(names) and all(len(v) == 1 for v in finished.values())
     lost = {n for n, (r,) in finished.items() if r.status == HostStatus.FAILED}
-    assert lost == set(names[0::2])  # the first worker's shard: dealt round-robin
-    for name in lost:
-        (result,) = finished[name]
-        assert result.errors[0].fully_qualified_error_id == "PSRemotingWorkerLost"
-        assert "it was not run again" in result.reason or "did not run" in result.reason
+    assert lost == set(names[0::2])
+    reasons = {n: finished[n][0].reason for n in lost}
+    assert all("the worker process ended unexpectedly (exit code -9)" in r for r in reasons.values())
+    assert "while this host was running: the script may have run in part" in reasons[names[0]]
+    assert all("before this host started: the script did not run" in reasons[n] for n in names[2::2])
+    assert all(finished[n][0].errors[0].fully_qualified_error_id == "PSRemotingWorkerLost" for n in lost)
     assert all(finished[n][0].status == HostStatus.COMPLETED for n in names[1::2])
 
 

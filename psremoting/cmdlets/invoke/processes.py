@@ -129,7 +129,9 @@ def iter_in_processes(
                 yield from ledger.lose_all("the worker process did not report after the deadline")
                 break
             if message is None:
-                code = workers[shard].proc.poll()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    workers[shard].proc.wait(5)
+                code = workers[shard].proc.returncode
                 yield from ledger.lose(shard, f"the worker process ended unexpectedly (exit code {code})")
                 continue
             yield from ledger.receive(shard, message)
