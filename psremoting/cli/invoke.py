@@ -101,6 +101,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how many hosts run at once (default 32, as Invoke-Command -ThrottleLimit)",
     )
     run.add_argument(
+        "--processes",
+        type=_positive_int,
+        metavar="N",
+        help="spread the hosts over N worker processes (default: the number of cores, from 100 hosts "
+        "a core; 1: this process only), each with its share of --throttle",
+    )
+    run.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the hosts on a Dask cluster (tcp://scheduler:8786), sharded over its workers; "
+        "needs the [cluster] extra (dask[distributed])",
+    )
+    run.add_argument(
         "--timeout",
         type=_positive_float,
         metavar="SECONDS",
@@ -161,7 +174,7 @@ def run(
     else:
         writer = TextWriter(stdout, stderr, hide_computer_name=args.hide_computer_name)
 
-    from psremoting.cmdlets.invoke.command import iter_invoke_command
+    from psremoting.cmdlets.invoke.command import iter_spread
     from psremoting.protocol.errors import InvalidOptionError
 
     started = time.monotonic()
@@ -180,8 +193,11 @@ def run(
         return EXIT_USAGE
     results = {}
     with emulator_fleet(args.emulator, request):
-        events = iter_invoke_command(**request)
+        plain = dict(request)
+        script = plain.pop("script_block")
+        events = None
         try:
+            events = iter_spread(script, plain, args.processes, args.cluster)
             for event in events:
                 writer.event(event)
                 if event.kind == "finished":
@@ -190,7 +206,8 @@ def run(
             stderr.write(f"psremoting invoke: error: {exc}\n")
             return EXIT_USAGE
         except KeyboardInterrupt:
-            events.close()
+            if events is not None:
+                events.close()
             stderr.write("psremoting invoke: interrupted; remote pipelines were stopped\n")
             return EXIT_INTERRUPTED
     ordered = [results[h] for h in _target_names(request) if h in results]
@@ -373,4 +390,14 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
     return value

@@ -28,6 +28,15 @@ class _Notes:
                 return value
         raise AttributeError(f"{type(self).__mro__[2].__name__} object has no property {name!r}")
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """Pickled as its plain value and its notes (to a worker process and back)."""
+        base = type(self).__mro__[1]
+        return _unpickle_noted, (base, _rebuild(base, self), dict(self.__dict__.get("_ps_notes", {})))
+
+
+def _unpickle_noted(base: type, value: Any, notes: dict[str, Any]) -> Any:
+    return attach_notes(value, notes)
+
 
 _NOTE_CLASSES: dict[type, type] = {}
 
@@ -35,7 +44,8 @@ _NOTE_CLASSES: dict[type, type] = {}
 def _note_class(base: type) -> type:
     cls = _NOTE_CLASSES.get(base)
     if cls is None:
-        cls = type(base.__name__, (base, _Notes), {"__module__": base.__module__})
+        namespace = {"__module__": base.__module__, "__reduce_ex__": _Notes.__reduce_ex__}
+        cls = type(base.__name__, (base, _Notes), namespace)
         _NOTE_CLASSES[base] = cls
     return cls
 

@@ -84,6 +84,10 @@ class PSObject:
     def __setattr__(self, name: str, value: Any) -> None:
         self.set_property(name, value)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its type names, properties and ToString() (to a worker process and back)."""
+        return PSObject, (self._type_names, self._props, self._to_string)
+
     def __getitem__(self, name: str) -> Any:
         key = self._lower.get(name.lower())
         if key is None:
@@ -150,6 +154,9 @@ class PSEnumValue(int):
 
     def __str__(self) -> str:
         return self.name
+
+    def __getnewargs__(self) -> tuple[int, str, list[str]]:  # type: ignore[override]
+        return int(self), self.name, self.type_names
 
     def __repr__(self) -> str:
         kind = self.type_names[0] if self.type_names else "Enum"

@@ -204,7 +204,7 @@ class RunspacePoolConnection:
             try:
                 host_key = host_data_key(self.pool.host)
                 arguments = dict(option.application_arguments) if option.application_arguments else None
-                self.channel.open(arguments, deadline)
+                self.channel.open(arguments, deadline, host_key)
                 if self.pool.state != 2:  # RunspacePoolState.OPENED
                     raise ConnectionFailedError(
                         self.info.computer_name,

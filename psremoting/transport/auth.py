@@ -14,7 +14,11 @@ pypsrp's ``WinRMEncryption`` lays out the ``multipart/encrypted`` body Windows e
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,9 +110,13 @@ class ConnectionSecurity:
         if settings.delegate:
             context_req |= spnego.ContextReq.delegate
         options = spnego.NegotiateOptions.wrapping_winrm if settings.encrypt else spnego.NegotiateOptions.none
+        user: Any = settings.username
+        password = settings.password
+        if settings.method == "ntlm" and settings.username and password:
+            user, password = _ntlm_hash(settings.username, password), None
         self._context = spnego.client(
-            settings.username,
-            settings.password,
+            user,
+            password,
             hostname=settings.spn_host,
             service=settings.spn_service,
             channel_bindings=cbt,
@@ -190,3 +198,29 @@ class ConnectionSecurity:
         match = re.search(r'boundary=["\']?([^"\';]+)', content_type)
         boundary = match.group(1) if match else "Encrypted Boundary"
         return bytes(self._encryptor().unwrap_message(payload, boundary))
+
+
+#: NT hashes of the passwords NTLM used in this process, keyed by the user and an HMAC of the
+#: password under a key of this process (no password is a key). pyspnego derives the LM and NT
+#: hashes of a password on every new context, the DES of the LM hash (unused by NTLMv2) being
+#: about a millisecond: a fleet authenticates thousands of connections with one credential.
+_HASH_KEY = os.urandom(32)
+_NT_HASHES: dict[tuple[str, bytes], str] = {}
+_NT_LOCK = threading.Lock()
+
+
+def _ntlm_hash(username: str, password: str) -> Any:
+    """pyspnego's NTLMHash credential for `username` and `password` (NT hash only)."""
+    import spnego
+    from spnego._ntlm_raw.crypto import ntowfv1
+
+    key = (username, hmac.new(_HASH_KEY, password.encode("utf-8"), hashlib.sha256).digest())
+    with _NT_LOCK:
+        nt_hash = _NT_HASHES.get(key)
+    if nt_hash is None:
+        nt_hash = base64.b16encode(ntowfv1(password)).decode("ascii")
+        with _NT_LOCK:
+            if len(_NT_HASHES) > 32:
+                _NT_HASHES.clear()
+            _NT_HASHES[key] = nt_hash
+    return spnego.NTLMHash(username=username, nt_hash=nt_hash)

@@ -28,6 +28,7 @@ from psremoting.transport.errors import TransportConnectionError
 from psremoting.transport.options import ConnectionInfo
 from psremoting.transport.pipeline_input import LastInput, estimated_size
 from psremoting.transport.robust import NetworkEvent, robust_scope
+from psremoting.transport.sending import CreationXml, SendAhead
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +184,15 @@ class ShellChannel:
         self._listener = listener
 
     # -- open, close -------------------------------------------------------------------------
-    def open(self, application_arguments: dict[str, Any] | None, deadline: float) -> None:
+    def open(
+        self, application_arguments: dict[str, Any] | None, deadline: float, host_key: Any = None
+    ) -> None:
         """WSMan Create with the pool's creation messages, then Receive until the pool is
-        Opened (or the deadline passes: TimeoutError)."""
+        Opened (or the deadline passes: TimeoutError).
+
+        `host_key` (what of the host goes on the wire, `runspace.host.host_data_key`) lets the
+        serialized creation messages be reused by the next session with the same settings:
+        their XML carries no identifier (those are in the message headers)."""
         from pypsrp.complex_objects import ApartmentState, HostInfo, PSThreadOptions, RunspacePoolState
         from pypsrp.messages import InitRunspacePool, SessionCapability
         from pypsrp.powershell import PROTOCOL_VERSION, PS_VERSION, SERIALIZATION_VERSION
@@ -203,7 +210,23 @@ class ShellChannel:
                 application_arguments,
             ),
         ]
-        fragments = pool._fragmenter.fragment_multiple(messages, pool.id)
+        fragmenter: Any = pool._fragmenter
+        plain = fragmenter.serializer
+        if host_key is not None:
+            key = (
+                host_key,
+                repr(application_arguments),
+                pool.min_runspaces,
+                pool.max_runspaces,
+                pool.thread_options,
+                pool.apartment_state,
+            )
+            fragmenter.serializer = CreationXml(plain, key)
+        try:
+            fragments = fragmenter.fragment_multiple(messages, pool.id)
+        finally:
+            if host_key is not None:
+                fragmenter.serializer = plain
         content = ET.Element("creationXml", xmlns="http://schemas.microsoft.com/powershell")
         content.text = base64.b64encode(fragments.pop(0)).decode()
         options = OptionSet()
@@ -360,24 +383,40 @@ class ShellChannel:
         batch: list[Any] = []
         size = 0
 
+        def send(fragment: bytes) -> None:
+            rpool.shell.send("stdin", fragment, command_id=ps._command_id)
+
+        # Input as it comes (a file being uploaded): the next object is read, serialized and
+        # fragmented while the previous Send is in flight (one Send ahead, in order).
+        ahead = SendAhead(send) if not packable else None
+
         def flush(messages: list[Any]) -> None:
             for fragment in fragmenter.fragment_multiple(messages, rpool.id, ps.id):
-                rpool.shell.send("stdin", fragment, command_id=ps._command_id)
+                if ahead is not None:
+                    ahead.put(fragment)
+                else:
+                    send(fragment)
 
-        for value in input:
-            if isinstance(value, LastInput):  # the source knows it is the last: one Send spared
-                batch.append(value.value)
-                break
-            cost = estimated_size(value)
-            if batch and (not packable or size + cost > budget):
-                flush([PipelineInput(data=d) for d in batch])
-                batch, size = [], 0
-            batch.append(value)
-            size += cost
-            if not packable:
-                flush([PipelineInput(data=value)])
-                batch, size = [], 0
-        flush([PipelineInput(data=d) for d in batch] + [EndOfPipelineInput()])
+        try:
+            for value in input:
+                if isinstance(value, LastInput):  # the source knows it is the last: one Send spared
+                    batch.append(value.value)
+                    break
+                cost = estimated_size(value)
+                if batch and (not packable or size + cost > budget):
+                    flush([PipelineInput(data=d) for d in batch])
+                    batch, size = [], 0
+                batch.append(value)
+                size += cost
+                if not packable:
+                    flush([PipelineInput(data=value)])
+                    batch, size = [], 0
+            flush([PipelineInput(data=d) for d in batch] + [EndOfPipelineInput()])
+            if ahead is not None:
+                ahead.finish()
+        finally:
+            if ahead is not None:
+                ahead.abandon()
 
     @staticmethod
     def command_id(ps: Any) -> str | None:

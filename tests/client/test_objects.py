@@ -115,3 +115,35 @@ def test_annotate_like_invoke_command() -> None:
     # The client replaces PSComputerName; PSShowComputerName set by the server is kept.
     assert obj.PSComputerName == "outer" and obj.PSShowComputerName is False
     assert annotate(True, "S", rid) is True and annotate(None, "S", rid) is None
+
+
+def test_output_objects_pickle_with_their_notes() -> None:
+    """Worker processes and cluster workers send output back pickled: values, type names,
+    ToString() and the remoting note properties survive."""
+    import datetime as dt
+    import pickle
+    import uuid
+
+    from psremoting.protocol.objects import PSEnumValue, PSObject, annotate
+
+    runspace = uuid.uuid4()
+    values = [
+        "text",
+        7,
+        2.5,
+        dt.datetime(2026, 1, 2, 3, 4, 5),
+        uuid.UUID(int=5),
+        PSEnumValue(4, "Running", ["System.ServiceProcess.ServiceControllerStatus"]),
+        PSObject(
+            ["System.Diagnostics.Process"], {"Name": "pwsh", "Id": 42}, "System.Diagnostics.Process (pwsh)"
+        ),
+    ]
+    for value in values:
+        back = pickle.loads(pickle.dumps(annotate(value, "web01", runspace)))
+        assert str(back) == str(value) and isinstance(back, type(value))
+        assert back == value or isinstance(value, PSObject)
+        assert back.PSComputerName == "web01" and back.RunspaceId == runspace
+    service = pickle.loads(pickle.dumps(values[5]))
+    assert service == 4 and str(service) == "Running" and service.type_names == values[5].type_names
+    process = pickle.loads(pickle.dumps(values[6]))
+    assert process.Name == "pwsh" and process.type_names == ["System.Diagnostics.Process"]

@@ -299,3 +299,24 @@ def test_pipelines_use_the_pool_host_until_its_data_changes(emu: Any) -> None:
         assert host_data_key(runspace.host) != before
         # The full host data is sent again; the command still runs with the host.
         assert s.invoke("Write-Host hi; 2").output == [2]
+
+
+def test_sessions_opened_one_after_another_each_send_their_own_application_arguments(emu: Any) -> None:
+    """The creation messages' XML is reused between sessions with the same settings (a fleet
+    opens thousands): a session with other settings must still send its own."""
+    from psremoting.transport.options import SessionOption
+
+    def pool_arguments() -> list[Any]:
+        shells = emu._computers[emu.computer_name.lower()].registry._shells.values()
+        return [dict(getattr(s.pool, "application_arguments", None) or {}) for s in shells]
+
+    opened = []
+    for tag in ("one", "one", "two"):
+        option = SessionOption(application_arguments={"Tag": tag})
+        opened.append(psremoting.new_pssession(emu.computer_name, session_option=option))
+    try:
+        tags = sorted(str(a.get("Tag")) for a in pool_arguments())
+        assert tags == ["one", "one", "two"]
+    finally:
+        for session in opened:
+            session.close()

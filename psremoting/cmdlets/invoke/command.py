@@ -33,7 +33,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from psremoting.cmdlets.invoke.on_host import Target, finished_events, run_on_host
+from psremoting.cmdlets.invoke.on_host import STOP_GRACE, Target, fan_events, run_on_host
 from psremoting.cmdlets.invoke.results import (
     HostResult,
     HostStatus,
@@ -41,7 +41,7 @@ from psremoting.cmdlets.invoke.results import (
     InvokeResult,
 )
 from psremoting.cmdlets.invoke.targets import plan_targets
-from psremoting.cmdlets.invoke.throttle import Emitted, FanOut, TargetContext
+from psremoting.cmdlets.invoke.throttle import FanOut, TargetContext
 from psremoting.protocol.errors import (
     ConnectionFailedError,
     InvalidOptionError,
@@ -82,8 +82,6 @@ __all__ = [
 ERROR_ACTIONS = ("continue", "silentlycontinue", "ignore", "stop")
 #: `input_object` not given: the command gets no pipeline input (not even $null).
 _NO_INPUT: Any = object()
-#: How long a host told to stop (deadline, cancel) gets to stop its pipeline and close.
-STOP_GRACE = 15.0
 
 _USING = re.compile(r"\$using:(\{[^}]+\}|[\w?]+)", re.IGNORECASE)
 
@@ -115,6 +113,8 @@ def invoke_command(
     input_object: Any = ...,
     as_job: Literal[False] = ...,
     job_name: str | None = ...,
+    processes: int | None = ...,
+    cluster: Any = ...,
 ) -> InvokeResult: ...
 
 
@@ -145,6 +145,8 @@ def invoke_command(
     input_object: Any = ...,
     as_job: Literal[True],
     job_name: str | None = ...,
+    processes: int | None = ...,
+    cluster: Any = ...,
 ) -> RemotingJob: ...
 
 
@@ -175,6 +177,8 @@ def invoke_command(
     input_object: Any = ...,
     as_job: bool = ...,
     job_name: str | None = ...,
+    processes: int | None = ...,
+    cluster: Any = ...,
 ) -> PSSessionList: ...
 
 
@@ -204,6 +208,8 @@ def invoke_command(
     input_object: Any = _NO_INPUT,
     as_job: bool = False,
     job_name: str | None = None,
+    processes: int | None = None,
+    cluster: Any = None,
 ) -> InvokeResult | RemotingJob | PSSessionList:
     """Run `script_block` (or the script at `file_path`) on computers or sessions; see the module doc.
 
@@ -229,6 +235,10 @@ def invoke_command(
     (one child job per computer) that runs in the background: ``job.wait()``,
     ``job.receive(keep=False)``, ``job.stop()``, ``job.state``, ``job.add_done_callback(fn)``;
     it is in the job table (`get_job`) under `job_name` or ``Job<Id>``.
+
+    `processes` spreads the computers over worker processes (default: the cores, from 100
+    hosts a core; 1: this process only); `cluster` (a ``distributed.Client`` or a scheduler
+    address) over a Dask cluster's workers (`psremoting.cmdlets.invoke.shards`).
     """
     if session_name is not None and not in_disconnected_session:
         raise InvalidOptionError(
@@ -264,7 +274,7 @@ def invoke_command(
     if job_name is not None:
         raise InvalidOptionError("job_name names a background job: give it together with as_job=True.")
     result = InvokeResult()
-    events = iter_invoke_command(script_block, **request)
+    events = iter_spread(script_block, request, processes, cluster)
     try:
         for event in events:
             if event.kind == "output":
@@ -360,28 +370,26 @@ def iter_invoke_command(
     )
     if control is not None:
         control.attach(fan)
-    yield from _events_of(fan, timeout)
+    yield from fan_events(fan, timeout)
 
 
-def _events_of(fan: FanOut[Target], timeout: float | None) -> Generator[InvokeEvent, None, None]:
-    """The events of a running fan-out, each host ending with its "finished" event."""
-    completed = False
-    try:
-        for event in fan:
-            if isinstance(event, Emitted):
-                yield event.item
-            else:
-                yield from finished_events(event, timeout)
-        completed = True
-    finally:
-        if not completed:
-            # Closed early (a break, error_action="stop", Ctrl+C): stop the hosts still running
-            # and give them the grace period to stop their pipelines and close their sessions.
-            fan.cancel()
-            fan.join(STOP_GRACE)
-        else:
-            # Every host reported; only abandoned ones (already given the grace) may remain.
-            fan.join(1.0)
+def iter_spread(
+    script_block: str | Command | None, request: dict[str, Any], processes: int | None, cluster: Any
+) -> Generator[InvokeEvent, None, None]:
+    """`iter_invoke_command(script_block, **request)`, over worker processes or a Dask cluster
+    when asked or when it pays (`psremoting.cmdlets.invoke.fleet`)."""
+    from psremoting.cmdlets.invoke.fleet import iter_fleet, spreads
+
+    if not spreads(request, processes, cluster):
+        return iter_invoke_command(script_block, **request)
+    script: str | Command = script_block if isinstance(script_block, Command) else ""
+    using_values = None
+    if not isinstance(script_block, Command):
+        script = _script_text(script_block, request.get("file_path"))
+        using_values = using_parameter(script, request.get("using"))
+    inputs = _input_source(request.get("input_object", _NO_INPUT), 2)()
+    items = None if inputs is None else list(inputs)
+    return iter_fleet(script, using_values, items, request, processes, cluster)
 
 
 def iter_receive(
@@ -396,7 +404,7 @@ def iter_receive(
     fan = FanOut(
         list(targets), work, throttle_limit=32, timeout=timeout, stop_grace=STOP_GRACE, name="receive"
     )
-    yield from _events_of(fan, timeout)
+    yield from fan_events(fan, timeout)
 
 
 def collect(events: Iterable[InvokeEvent]) -> InvokeResult:

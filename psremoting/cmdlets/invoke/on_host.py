@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from psremoting.cmdlets.invoke.results import (
     connection_failure_record,
     timeout_record,
 )
-from psremoting.cmdlets.invoke.throttle import Finished, TargetContext
+from psremoting.cmdlets.invoke.throttle import Emitted, FanOut, Finished, TargetContext
 from psremoting.protocol.errors import (
     CommandDisconnectedError,
     ConnectionFailedError,
@@ -51,6 +51,10 @@ class Target:
     info: ConnectionInfo | None = None  # how to connect, for a temporary session
     #: Receive this command of the session (Receive-PSSession) instead of starting the script.
     resume: str | None = None
+
+
+#: How long a host told to stop (deadline, cancel) gets to stop its pipeline and close.
+STOP_GRACE = 15.0
 
 
 def run_on_host(
@@ -410,6 +414,27 @@ def _failure_reason(result: HostResult) -> str:
     if result.exit_code:
         return f"the script exited with code {result.exit_code}"
     return "the command failed"
+
+
+def fan_events(fan: FanOut[Target], timeout: float | None) -> Generator[InvokeEvent, None, None]:
+    """The events of a running fan-out, each host ending with its "finished" event."""
+    completed = False
+    try:
+        for event in fan:
+            if isinstance(event, Emitted):
+                yield event.item
+            else:
+                yield from finished_events(event, timeout)
+        completed = True
+    finally:
+        if not completed:
+            # Closed early (a break, error_action="stop", Ctrl+C): stop the hosts still running
+            # and give them the grace period to stop their pipelines and close their sessions.
+            fan.cancel()
+            fan.join(STOP_GRACE)
+        else:
+            # Every host reported; only abandoned ones (already given the grace) may remain.
+            fan.join(1.0)
 
 
 def finished_events(event: Finished[Target], timeout: float | None) -> Iterator[InvokeEvent]:
