@@ -40,6 +40,7 @@ from psremoting.emulator.pipelines import (
     mark_running,
     pipeline_id_of,
     split_messages,
+    wire_text,
 )
 from psremoting.emulator.shell_connection import DISCONNECTED_BUFFER_BYTES, ClientConnection
 from psremoting.emulator.shell_faults import unknown_command_id
@@ -413,6 +414,9 @@ class PSRPShell(ClientConnection, Shell):
                 pipeline.stop()
             elif result.failed is not None:
                 # Windows still reports ExitCode 0 for a failed PowerShell pipeline.
+                meta = getattr(result.failed, "PSObject", None)
+                if meta is not None and "\r" in (meta.to_string or ""):
+                    meta.to_string = wire_text(meta.to_string)
                 pipeline._change_state(PSInvocationState.Failed, error=result.failed)
             else:
                 pipeline.complete()

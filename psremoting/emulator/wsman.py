@@ -209,6 +209,8 @@ class WSManService:
             options = getattr(self.configurations[name.lower()], "engine_options", None)
             if options is not None:
                 kwargs.update(options())
+            if request.options.get("WINRS_NOPROFILE", "").upper() == "TRUE":
+                kwargs["no_profile"] = True
             shell = PSRPShell(
                 shell_id,
                 uri,

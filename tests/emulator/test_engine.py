@@ -95,13 +95,25 @@ def test_unknown_command_in_a_script_is_an_error_record_and_the_script_goes_on(e
 
 def test_unknown_command_is_worded_as_powershell_7_by_a_version_7_engine(tmp_path: Path) -> None:
     result, rec = run(
-        Engine(computer_name="SERVER01", username="user", root=tmp_path, version="7"), "Foo-Bar"
+        Engine(computer_name="SERVER01", username="user", root=tmp_path, version="7"), "Foo-Bar; 'after'"
     )
     (error,) = rec.errors
     assert str(error) == (
         "The term 'Foo-Bar' is not recognized as a name of a cmdlet, function, script file, or executable program.\n"
         "Check the spelling of the name, or if a path was included, verify that the path is correct and try again."
     )
+
+
+def test_unknown_command_as_the_whole_script_fails_the_pipeline(engine: Engine) -> None:
+    # As Windows answers pypsrp's execute_ps("Get-ServiceTypo -Name winrm"): the pipeline
+    # ends Failed with the CommandNotFoundException, nothing on the error stream.
+    result, rec = run(engine, "Get-ServiceTypo -Name winrm")
+    assert rec.errors == []
+    assert result.failed is not None
+    assert str(result.failed).startswith("The term 'Get-ServiceTypo' is not recognized")
+    # try/catch still catches it.
+    _, rec = run(engine, "try { Get-ServiceTypo } catch { 'caught' }")
+    assert rec.output == ["caught"]
 
 
 def test_unknown_command_invoked_directly_fails_the_pipeline(engine: Engine) -> None:

@@ -85,6 +85,7 @@ class Engine:
         services: Iterable[Mapping[str, Any]] = (),
         allowed_commands: Iterable[str] | None = None,
         virtual_account: bool = False,
+        no_profile: bool = False,
     ) -> None:
         self.computer_name = computer_name
         #: The credential the client delegated to this session (CredSSP's password, a
@@ -121,6 +122,9 @@ class Engine:
         self._home_ready = False
         self.location = self.home + "\\Documents"
         self.scope = Scope(env=environment(computer_name, self.username))
+        if no_profile:
+            # WINRS_NOPROFILE: no user profile is loaded; the process sees the system profile.
+            self.scope.env["USERPROFILE"] = "C:\\Windows\\system32\\config\\systemprofile"
         self._init_variables()
 
     def _init_variables(self) -> None:

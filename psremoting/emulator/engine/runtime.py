@@ -62,6 +62,8 @@ class PipelineRun:
         self.io = io
         self.error_route: Emit = io.write_error
         self.script_text = ""
+        #: The client's script is a single statement (see make_processor's CommandNotFound).
+        self.single_statement = False
         self.evaluator = Evaluator(
             engine.scope, self.run_pipeline, engine.functions, on_statement_error=self._statement_error
         )
@@ -138,6 +140,7 @@ class PipelineRun:
                     script = parse(command.command_text)
                 except ParseError as exc:
                     raise PSError(self.parse_error(exc), terminating=True) from exc
+                self.single_statement = len(script.statements) == 1
                 stages.append(ScriptStage(self, script, [(n, from_wire(v)) for n, v in command.parameters]))
             else:
                 stages.append(self._direct_command(command))
@@ -319,9 +322,13 @@ class PipelineRun:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)
                 position = position_message(self.script_text, start, start + len(name))
+            # A client script that is one pipeline ends Failed on a command Windows cannot
+            # find (the recording test_client_execute_ps_failure); in a longer script the
+            # error is written and the script goes on. try/catch catches it either way.
             raise PSError(
                 command_not_found(name, self.script_text or None, position, self.engine.version),
                 terminating=True,
+                script_terminating=self.single_statement,
             )
         handler = self.engine.handler_for(name)
         if handler is None and name.lower() in ALIASES:
@@ -343,9 +350,13 @@ class PipelineRun:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)
                 position = position_message(self.script_text, start, start + len(name))
+            # A client script that is one pipeline ends Failed on a command Windows cannot
+            # find (the recording test_client_execute_ps_failure); in a longer script the
+            # error is written and the script goes on. try/catch catches it either way.
             raise PSError(
                 command_not_found(name, self.script_text or None, position, self.engine.version),
                 terminating=True,
+                script_terminating=self.single_statement,
             )
         try:
             bound = bind(command.signature, tokens, expecting_input=expecting_input)
