@@ -360,11 +360,13 @@ class PSRPShell(ClientConnection, Shell):
         command.thread = thread
         thread.start()
 
-    def _wait_for_runspace(self, io: Any) -> bool:
+    def _wait_for_runspace(self, io: Any, nested: bool = False) -> bool:
         """Hold a pipeline until one of the pool's MaxRunspaces runspaces is free, as Windows
-        queues them (the engine of a pool then never runs more pipelines than that at once)."""
+        queues them (the engine of a pool then never runs more pipelines than that at once).
+        A nested pipeline (IsNested, MS-PSRP 2.2.3.11) runs in the runspace of the pipeline
+        that is running, so it does not wait."""
         with self.cond:
-            while self._running >= max(1, self.pool.max_runspaces):
+            while self._running >= max(1, self.pool.max_runspaces) and not (nested and self._running):
                 if io.stopping.is_set() or self.closed:
                     return False
                 self.cond.wait(1.0)
@@ -380,7 +382,8 @@ class PSRPShell(ClientConnection, Shell):
         io = command.io
         assert io is not None
         result: Any = None
-        if not self._wait_for_runspace(io):
+        metadata = getattr(command.pipeline, "metadata", None)
+        if not self._wait_for_runspace(io, bool(getattr(metadata, "is_nested", False))):
             with self.cond:
                 self._finish(command, InvocationResult(stopped=True))
             return

@@ -95,7 +95,7 @@ def test_unknown_command_in_a_script_is_an_error_record_and_the_script_goes_on(e
 
 def test_unknown_command_is_worded_as_powershell_7_by_a_version_7_engine(tmp_path: Path) -> None:
     result, rec = run(
-        Engine(computer_name="SERVER01", username="user", root=tmp_path, version="7"), "Foo-Bar; 'after'"
+        Engine(computer_name="SERVER01", username="user", root=tmp_path, version="7"), "Foo-Bar"
     )
     (error,) = rec.errors
     assert str(error) == (
@@ -104,15 +104,17 @@ def test_unknown_command_is_worded_as_powershell_7_by_a_version_7_engine(tmp_pat
     )
 
 
-def test_unknown_command_as_the_whole_script_fails_the_pipeline(engine: Engine) -> None:
-    # As Windows answers pypsrp's execute_ps("Get-ServiceTypo -Name winrm"): the pipeline
-    # ends Failed with the CommandNotFoundException, nothing on the error stream.
-    result, rec = run(engine, "Get-ServiceTypo -Name winrm")
+def test_unknown_command_inside_invoke_expression_fails_the_pipeline(engine: Engine) -> None:
+    # As Windows answers pypsrp's execute_ps("Get-ServiceTypo -Name winrm"), which runs the
+    # script through Invoke-Expression: the pipeline ends Failed with the
+    # CommandNotFoundException, nothing on the error stream, nothing after it runs.
+    result, rec = run(engine, "Invoke-Expression -Command 'Get-ServiceTypo -Name winrm'; 'after'")
     assert rec.errors == []
+    assert rec.output == []
     assert result.failed is not None
     assert str(result.failed).startswith("The term 'Get-ServiceTypo' is not recognized")
     # try/catch still catches it.
-    _, rec = run(engine, "try { Get-ServiceTypo } catch { 'caught' }")
+    _, rec = run(engine, "try { Invoke-Expression 'Get-ServiceTypo' } catch { 'caught' }")
     assert rec.output == ["caught"]
 
 

@@ -544,7 +544,12 @@ def _invoke_expression(ctx: CommandContext) -> Iterable[Any]:
         script = parse(to_string(ctx.get("Command")))
     except ParseError as exc:
         raise PSError(ctx.run_state.parse_error(exc), terminating=True) from exc
-    return ctx.evaluator.collect(script)
+    run = ctx.run_state
+    run.in_expression += 1
+    try:
+        return ctx.evaluator.collect(script)
+    finally:
+        run.in_expression -= 1
 
 
 @builtin(
@@ -557,7 +562,7 @@ def _invoke_expression(ctx: CommandContext) -> Iterable[Any]:
 def _get_variable(ctx: CommandContext) -> Iterator[Any]:
     import fnmatch
 
-    from .objects import make_object
+    from .builtins_system import adapted_object
 
     patterns = [p.lower() for p in ctx.get("Name") or ["*"]]
     scope = ctx.evaluator.scope
@@ -567,11 +572,13 @@ def _get_variable(ctx: CommandContext) -> Iterator[Any]:
             if ctx.switch("ValueOnly"):
                 yield value
             else:
-                yield make_object(
+                # A PSVariable serializes its members as adapted properties, as on Windows.
+                yield adapted_object(
                     ["System.Management.Automation.PSVariable", "System.Object"],
-                    {"Name": name, "Value": value},
+                    {"Name": name, "Description": "", "Value": value, "Visibility": "Public",
+                     "Module": None, "ModuleName": "", "Options": "None", "Attributes": []},
                     name,
-                )
+                )  # fmt: skip
 
 
 @builtin(

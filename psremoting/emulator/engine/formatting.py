@@ -45,6 +45,7 @@ _VIEWS: dict[str, list[tuple[str, int, str]]] = {
     "System.Management.Automation.FunctionInfo": _COMMAND_VIEW,
     "System.Management.Automation.AliasInfo": _COMMAND_VIEW,
     "System.Net.NetworkCredential": [("UserName", 0, "UserName"), ("Domain", 0, "Domain")],
+    "System.Management.Automation.PSVariable": [("Name", 0, "Name"), ("Value", 0, "Value")],
     # Get-Service (System.ServiceProcess.ServiceController's table view): every column fixed.
     "System.ServiceProcess.ServiceController": [
         ("Status", 8, "Status"),

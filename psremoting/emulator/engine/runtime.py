@@ -62,8 +62,8 @@ class PipelineRun:
         self.io = io
         self.error_route: Emit = io.write_error
         self.script_text = ""
-        #: The client's script is a single statement (see make_processor's CommandNotFound).
-        self.single_statement = False
+        #: How deep Invoke-Expression calls are nested (see make_processor's CommandNotFound).
+        self.in_expression = 0
         self.evaluator = Evaluator(
             engine.scope, self.run_pipeline, engine.functions, on_statement_error=self._statement_error
         )
@@ -129,7 +129,19 @@ class PipelineRun:
 
     # -- client level --------------------------------------------------------------
     def invoke(self, commands: list[Any]) -> None:
-        """Run the CreatePipeline's commands as one pipeline (raises on a terminating end)."""
+        """Run the CreatePipeline's commands (raises on a terminating end): one pipeline per
+        statement (a command with EndOfStatement ends one, as ``PowerShell.AddStatement``);
+        the client's input goes to the first."""
+        statements: list[list[Any]] = [[]]
+        for command in commands:
+            statements[-1].append(command)
+            if getattr(command, "end_of_statement", False):
+                statements.append([])
+        statements = [s for s in statements if s] or [[]]
+        for index, statement in enumerate(statements):
+            self._invoke_statement(statement, with_input=index == 0)
+
+    def _invoke_statement(self, commands: list[Any], with_input: bool = True) -> None:
         stages: list[Processor] = []
         for command in commands:
             if command.is_script and (native := native_transfer_stage(self, command)) is not None:
@@ -140,7 +152,6 @@ class PipelineRun:
                     script = parse(command.command_text)
                 except ParseError as exc:
                     raise PSError(self.parse_error(exc), terminating=True) from exc
-                self.single_statement = len(script.statements) == 1
                 stages.append(ScriptStage(self, script, [(n, from_wire(v)) for n, v in command.parameters]))
             else:
                 stages.append(self._direct_command(command))
@@ -148,12 +159,13 @@ class PipelineRun:
         routes = self._error_routes(commands, stages, final)
         wrapped: list[Processor] = [Routed(self, stage, routes[i]) for i, stage in enumerate(stages)]
         self._link(wrapped, final)
+        source = map(from_wire, self.io.input()) if with_input else iter(())
         if stages and isinstance(stages[0], ScriptStage):
             # The client's input is the script's external reader: read as it arrives.
-            stages[0].external = map(from_wire, self.io.input())
+            stages[0].external = source
             self._execute(wrapped, None, finish_on_exit=True)
         else:
-            self._execute(wrapped, map(from_wire, self.io.input()), finish_on_exit=True)
+            self._execute(wrapped, source, finish_on_exit=True)
 
     def _final_output(self, obj: Any) -> None:
         self.io.write_output(self.engine.to_wire(obj))
@@ -322,13 +334,13 @@ class PipelineRun:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)
                 position = position_message(self.script_text, start, start + len(name))
-            # A client script that is one pipeline ends Failed on a command Windows cannot
-            # find (the recording test_client_execute_ps_failure); in a longer script the
-            # error is written and the script goes on. try/catch catches it either way.
+            # Inside Invoke-Expression a command Windows cannot find ends the pipeline Failed
+            # (the recording test_client_execute_ps_failure: pypsrp's execute_ps); in a
+            # script the error is written and the script goes on. try/catch catches both.
             raise PSError(
                 command_not_found(name, self.script_text or None, position, self.engine.version),
                 terminating=True,
-                script_terminating=self.single_statement,
+                script_terminating=self.in_expression > 0,
             )
         handler = self.engine.handler_for(name)
         if handler is None and name.lower() in ALIASES:
@@ -350,13 +362,13 @@ class PipelineRun:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)
                 position = position_message(self.script_text, start, start + len(name))
-            # A client script that is one pipeline ends Failed on a command Windows cannot
-            # find (the recording test_client_execute_ps_failure); in a longer script the
-            # error is written and the script goes on. try/catch catches it either way.
+            # Inside Invoke-Expression a command Windows cannot find ends the pipeline Failed
+            # (the recording test_client_execute_ps_failure: pypsrp's execute_ps); in a
+            # script the error is written and the script goes on. try/catch catches both.
             raise PSError(
                 command_not_found(name, self.script_text or None, position, self.engine.version),
                 terminating=True,
-                script_terminating=self.single_statement,
+                script_terminating=self.in_expression > 0,
             )
         try:
             bound = bind(command.signature, tokens, expecting_input=expecting_input)
