@@ -29,8 +29,6 @@ CANNOT_PASS = {
 #: Emulator gaps still open (issue 14): test -> what is missing.
 NOT_YET = {
     "test_psrp_pshost_raw_ui_mocked_methods": "$host.UI.RawUI properties and buffer methods as host calls",
-    "test_psrp_pshost_methods": "$host.CurrentCulture as a CultureInfo, $host.SetShouldExit",
-    "test_psrp_pshost_ui_mocked_methods": "$host.UI methods as host calls, New-Object of host types",
 }
 
 

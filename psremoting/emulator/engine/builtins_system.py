@@ -150,3 +150,78 @@ def _convert_to_secure_string(ctx: CommandContext) -> Iterable[Any]:
             terminating=True,
         )
     return [SecureString(text)]
+
+
+def _new_object_value(type_name: str, args: list[Any]) -> Any:
+    """An instance of ``type_name`` built from ``args`` (the types scripts create over PSRP)."""
+    from psrpcore.types import ChoiceDescription, Coordinates, FieldDescription, ProgressRecord, Size
+
+    from psremoting.protocol.secrets import PSCredential
+    from psremoting.pslang.values import CaseInsensitiveDict, PSCustom
+
+    name = type_name.lower().removeprefix("system.")
+    text = [to_string(a) for a in args]
+    if name in ("management.automation.host.fielddescription", "fielddescription"):
+        return FieldDescription(Name=text[0] if text else "")
+    if name in ("management.automation.host.choicedescription", "choicedescription"):
+        return ChoiceDescription(Label=text[0] if text else "", HelpMessage=text[1] if len(text) > 1 else "")
+    if name in ("management.automation.progressrecord", "progressrecord"):
+        return ProgressRecord(
+            ActivityId=int(args[0]) if args else 0,
+            Activity=text[1] if len(text) > 1 else "",
+            StatusDescription=text[2] if len(text) > 2 else "",
+        )
+    if name in ("management.automation.host.coordinates", "coordinates"):
+        return Coordinates(X=int(args[0]) if args else 0, Y=int(args[1]) if len(args) > 1 else 0)
+    if name in ("management.automation.host.size", "size"):
+        return Size(Width=int(args[0]) if args else 0, Height=int(args[1]) if len(args) > 1 else 0)
+    if name in ("management.automation.pscredential", "pscredential") and len(args) == 2:
+        return PSCredential(text[0], args[1] if isinstance(args[1], SecureString) else SecureString(text[1]))
+    if name in (
+        "collections.arraylist",
+        "collections.generic.list[object]",
+        "collections.generic.list[string]",
+    ):
+        return list(args[0]) if args and isinstance(args[0], list) else []
+    if name in ("collections.hashtable", "hashtable"):
+        return CaseInsensitiveDict()
+    if name in ("management.automation.psobject", "psobject", "object"):
+        return PSCustom()
+    if name in ("string",) and args:
+        return "".join(text)
+    return None
+
+
+@builtin(
+    CommandSignature(
+        "New-Object",
+        (
+            Parameter("TypeName", "string", position=0, mandatory=True),
+            Parameter("ArgumentList", "object[]", ("Args",), position=1),
+            Parameter("Property", "object"),
+        ),
+    )
+)
+def _new_object(ctx: CommandContext) -> Iterable[Any]:
+    type_name = to_string(ctx.get("TypeName"))
+    args = list(enumerate_value(ctx.get("ArgumentList"))) if ctx.get("ArgumentList") is not None else []
+    value = _new_object_value(type_name, args)
+    if value is None:
+        raise PSError(
+            ctx.error(
+                f"Cannot find type [{type_name}]: verify that the assembly containing this type is loaded.",
+                "System.Management.Automation.PSArgumentException",
+                ErrorCategory.InvalidType,
+                "TypeNotFound",
+                type_name,
+            ),
+            terminating=True,
+        )
+    properties = ctx.get("Property")
+    if isinstance(properties, dict):
+        for key, item in properties.items():
+            if isinstance(value, dict):
+                value[str(key)] = item
+            else:
+                setattr(value, str(key), item)
+    return [value]
