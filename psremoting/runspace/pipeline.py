@@ -416,6 +416,11 @@ class Pipeline:
                         # Output, the bulk of a big answer: decoded here without a call more.
                         payload = data[43:] if data[40:43] == BOM else data[40:]
                         value = from_clixml(payload, decrypt=decrypt)
+                        if _is_error_record(value):
+                            # An error merged into the output (2>&1, merge_errors): a
+                            # RemoteErrorRecord, as on the error stream, in its place.
+                            yield StreamItem("output", error_record_from(value, computer, rid))
+                            continue
                         if annotate_output:
                             value = annotate(value, computer, rid, show_computer_name)
                         yield StreamItem("output", value)
@@ -580,6 +585,14 @@ class Pipeline:
                 reason=pool.broken_reason,
             )
         return pool.mark_broken(f"the connection failed while {during}: {error.message}")
+
+
+def _is_error_record(value: Any) -> bool:
+    names = getattr(value, "type_names", None) or []
+    return bool(names) and names[0] in (
+        "System.Management.Automation.ErrorRecord",
+        "Deserialized.System.Management.Automation.ErrorRecord",
+    )
 
 
 def _is_stop_record(record: RemoteErrorRecord) -> bool:

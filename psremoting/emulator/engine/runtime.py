@@ -277,6 +277,12 @@ class PipelineRun:
             if isinstance(value, ScriptBlock):
                 stage = FunctionStage(self, evaluator, value, self._plain_args(evaluator, command), {})
                 stage.expecting_input = expecting_input
+                if command.redirections:  # & { ... } 2>&1
+                    targets = [
+                        (r, evaluator.evaluate(r.target) if r.target is not None else None)
+                        for r in command.redirections
+                    ]
+                    return Redirected(self, stage, None, targets)
                 return stage
             name = to_string(value)
         tokens: list[Any] = []
