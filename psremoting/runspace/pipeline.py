@@ -304,6 +304,7 @@ class Pipeline:
         return ps, pending
 
     def _run(self) -> Iterator[StreamItem]:
+        merged = any(c.merge_errors for c in self.commands)
         pool = self.pool
         info = pool.info
         channel = pool.channel
@@ -416,9 +417,10 @@ class Pipeline:
                         # Output, the bulk of a big answer: decoded here without a call more.
                         payload = data[43:] if data[40:43] == BOM else data[40:]
                         value = from_clixml(payload, decrypt=decrypt)
-                        if _is_error_record(value):
-                            # An error merged into the output (2>&1, merge_errors): a
-                            # RemoteErrorRecord, as on the error stream, in its place.
+                        if merged and _is_error_record(value):
+                            # An error the client asked to merge (merge_errors=True): a
+                            # RemoteErrorRecord, as on the error stream, in its place. (A
+                            # script's own 2>&1 keeps PowerShell's ErrorRecord object.)
                             yield StreamItem("output", error_record_from(value, computer, rid))
                             continue
                         if annotate_output:

@@ -19,7 +19,9 @@ def _texts(output: list) -> list[tuple[str, str]]:
 def test_2_to_1_in_the_script_puts_errors_in_the_output(emu: Emulator) -> None:
     session = psremoting.new_pssession("Server01")
     result = session.invoke("& { 'one'; Write-Error 'bad'; 'two' } 2>&1")
-    assert _texts(result.output) == [("output", "one"), ("error", "bad"), ("output", "two")]
+    # The script's own 2>&1: PowerShell's ErrorRecord object, in its place.
+    assert [str(o) for o in result.output] == ["one", "bad", "two"]
+    assert result.output[1].type_names[0] == "System.Management.Automation.ErrorRecord"
     assert result.error == []
 
 
