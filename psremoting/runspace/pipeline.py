@@ -63,6 +63,7 @@ from psremoting.protocol.session_texts import (
     STOP_COMMAND_ON_RETRY,
 )
 from psremoting.protocol.wsman import COMMAND_GONE, SHELL_NOT_FOUND
+from psremoting.runspace import streams
 from psremoting.runspace.host import host_data_key
 from psremoting.runspace.host_ui import HostUI
 from psremoting.runspace.pool_protocol import PoolForPipelines
@@ -417,13 +418,9 @@ class Pipeline:
                         # Output, the bulk of a big answer: decoded here without a call more.
                         payload = data[43:] if data[40:43] == BOM else data[40:]
                         value = from_clixml(payload, decrypt=decrypt)
-                        if merged and _is_error_record(value):
-                            # An error the client asked to merge (merge_errors=True): a
-                            # RemoteErrorRecord, as on the error stream, in its place. (A
-                            # script's own 2>&1 keeps PowerShell's ErrorRecord object.)
-                            yield StreamItem("output", error_record_from(value, computer, rid))
-                            continue
-                        if annotate_output:
+                        if merged and streams.is_error_record(value):  # merge_errors=True
+                            value = error_record_from(value, computer, rid)
+                        elif annotate_output:
                             value = annotate(value, computer, rid, show_computer_name)
                         yield StreamItem("output", value)
                         continue
@@ -587,14 +584,6 @@ class Pipeline:
                 reason=pool.broken_reason,
             )
         return pool.mark_broken(f"the connection failed while {during}: {error.message}")
-
-
-def _is_error_record(value: Any) -> bool:
-    names = getattr(value, "type_names", None) or []
-    return bool(names) and names[0] in (
-        "System.Management.Automation.ErrorRecord",
-        "Deserialized.System.Management.Automation.ErrorRecord",
-    )
 
 
 def _is_stop_record(record: RemoteErrorRecord) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from psrpcore.types import ErrorCategory, ErrorRecord, HostMethodIdentifier, ProgressRecordType
@@ -550,35 +550,6 @@ def _invoke_expression(ctx: CommandContext) -> Iterable[Any]:
         return ctx.evaluator.collect(script)
     finally:
         run.in_expression -= 1
-
-
-@builtin(
-    CommandSignature(
-        "Get-Variable",
-        (Parameter("Name", "string[]", position=0), Parameter("ValueOnly", "switch")),
-    ),
-    aliases=("gv",),
-)
-def _get_variable(ctx: CommandContext) -> Iterator[Any]:
-    import fnmatch
-
-    from .builtins_system import adapted_object
-
-    patterns = [p.lower() for p in ctx.get("Name") or ["*"]]
-    scope = ctx.evaluator.scope
-    for name in sorted(scope.names(), key=str.lower):
-        if any(fnmatch.fnmatchcase(name.lower(), p) for p in patterns):
-            value = scope.lookup(name)
-            if ctx.switch("ValueOnly"):
-                yield value
-            else:
-                # A PSVariable serializes its members as adapted properties, as on Windows.
-                yield adapted_object(
-                    ["System.Management.Automation.PSVariable", "System.Object"],
-                    {"Name": name, "Description": "", "Value": value, "Visibility": "Public",
-                     "Module": None, "ModuleName": "", "Options": "None", "Attributes": []},
-                    name,
-                )  # fmt: skip
 
 
 @builtin(

@@ -1,5 +1,5 @@
 """System built-ins over the emulated host's declared data: Get-Service (the services of the
-emulator's config), Get-History (pipelines the client ran with AddToHistory),
+emulator's config), Get-Variable, Get-History (pipelines the client ran with AddToHistory),
 ConvertTo-SecureString.
 
 Objects carry Windows' type names and, where Windows serializes them as adapted properties
@@ -8,7 +8,7 @@ Objects carry Windows' type names and, where Windows serializes them as adapted 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from psrpcore.types import ErrorCategory, PSNoteProperty, PSObject
@@ -225,3 +225,30 @@ def _new_object(ctx: CommandContext) -> Iterable[Any]:
             else:
                 setattr(value, str(key), item)
     return [value]
+
+
+@builtin(
+    CommandSignature(
+        "Get-Variable",
+        (Parameter("Name", "string[]", position=0), Parameter("ValueOnly", "switch")),
+    ),
+    aliases=("gv",),
+)
+def _get_variable(ctx: CommandContext) -> Iterator[Any]:
+    import fnmatch
+
+    patterns = [p.lower() for p in ctx.get("Name") or ["*"]]
+    scope = ctx.evaluator.scope
+    for name in sorted(scope.names(), key=str.lower):
+        if any(fnmatch.fnmatchcase(name.lower(), p) for p in patterns):
+            value = scope.lookup(name)
+            if ctx.switch("ValueOnly"):
+                yield value
+            else:
+                # A PSVariable serializes its members as adapted properties, as on Windows.
+                yield adapted_object(
+                    ["System.Management.Automation.PSVariable", "System.Object"],
+                    {"Name": name, "Description": "", "Value": value, "Visibility": "Public",
+                     "Module": None, "ModuleName": "", "Options": "None", "Attributes": []},
+                    name,
+                )  # fmt: skip
