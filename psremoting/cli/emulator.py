@@ -121,7 +121,18 @@ def run(args: Any) -> int:
     password = os.environ.get("PSREMOTING_PASSWORD")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n") or None
-    if args.user:
+    declared: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        from psremoting.emulator.config import load_config
+
+        try:
+            declared = load_config(args.config)
+        except (OSError, ValueError) as exc:
+            print(f"psremoting emulator: cannot read {args.config}: {exc}", file=sys.stderr)
+            return 2
+    if "users" in declared and not args.user:
+        users = declared["users"]
+    elif args.user:
         if password is None:
             print(
                 f"psremoting emulator: no password for {args.user}: set PSREMOTING_PASSWORD "
@@ -137,17 +148,6 @@ def run(args: Any) -> int:
             f"with password '{DEFAULT_USER[1]}'",
             file=sys.stderr,
         )
-    declared: dict[str, Any] = {}
-    if getattr(args, "config", None):
-        from psremoting.emulator.config import load_config
-
-        try:
-            declared = load_config(args.config)
-        except (OSError, ValueError) as exc:
-            print(f"psremoting emulator: cannot read {args.config}: {exc}", file=sys.stderr)
-            return 2
-        if "users" in declared and not args.user:
-            users = declared["users"]
     try:
         emulator = Emulator(
             host=host,
