@@ -10,7 +10,7 @@ from psremoting.emulator import Emulator
 def test_prompt_for_choice_from_the_server_is_answered_by_the_host_ui(emu: Emulator) -> None:
     """``$host.UI.PromptForChoice`` on the server is a PromptForChoice host call (26) that
     the client's HostUI answers; the script gets the index back."""
-    from psremoting.runspace.host import BufferedHostUI, ChoiceDescription
+    from psremoting.runspace.host_ui import BufferedHostUI, ChoiceDescription
 
     seen: list[tuple[str, str, list[ChoiceDescription], int]] = []
 
