@@ -29,6 +29,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--https", action="store_true", help="serve HTTPS with a generated certificate")
     parser.add_argument(
+        "--protocol-version",
+        choices=("2.1", "2.2", "2.3"),
+        default="2.3",
+        help="the PSRP protocol version the host announces (2.1: PowerShell 2.0 / Windows 7, "
+        "2.2: PowerShell 3/4, 2.3: 5.1 and later; default 2.3)",
+    )
+    parser.add_argument(
+        "--ps-version",
+        choices=("5.1", "7.4"),
+        default="5.1",
+        help="what Microsoft.PowerShell runs: Windows PowerShell 5.1 or PowerShell 7.4 (default 5.1)",
+    )
+    parser.add_argument(
         "--config",
         metavar="FILE",
         help="a TOML file declaring session configurations (JEA endpoints), users and services",
@@ -108,7 +121,18 @@ def run(args: Any) -> int:
     password = os.environ.get("PSREMOTING_PASSWORD")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n") or None
-    if args.user:
+    declared: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        from psremoting.emulator.config import load_config
+
+        try:
+            declared = load_config(args.config)
+        except (OSError, ValueError) as exc:
+            print(f"psremoting emulator: cannot read {args.config}: {exc}", file=sys.stderr)
+            return 2
+    if "users" in declared and not args.user:
+        users = declared["users"]
+    elif args.user:
         if password is None:
             print(
                 f"psremoting emulator: no password for {args.user}: set PSREMOTING_PASSWORD "
@@ -124,17 +148,6 @@ def run(args: Any) -> int:
             f"with password '{DEFAULT_USER[1]}'",
             file=sys.stderr,
         )
-    declared: dict[str, Any] = {}
-    if getattr(args, "config", None):
-        from psremoting.emulator.config import load_config
-
-        try:
-            declared = load_config(args.config)
-        except (OSError, ValueError) as exc:
-            print(f"psremoting emulator: cannot read {args.config}: {exc}", file=sys.stderr)
-            return 2
-        if "users" in declared and not args.user:
-            users = declared["users"]
     try:
         emulator = Emulator(
             host=host,
@@ -148,6 +161,8 @@ def run(args: Any) -> int:
             keepalive_timeout=args.keepalive_timeout,
             configurations=declared.get("configurations", ()),
             services=declared.get("services"),
+            protocol_version=args.protocol_version,
+            ps_version=args.ps_version,
         )
         emulator.start()
     except (OSError, ValueError) as exc:

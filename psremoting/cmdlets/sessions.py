@@ -205,12 +205,15 @@ class PSSession:
         error_action: str = "continue",
         annotate: bool = False,
         ui: HostUI | None = None,
+        merge_errors: bool = False,
     ) -> PipelineResult:
         """Run `script` to the end and return a `PipelineResult` (output and every stream as
-        lists). ``error_action="stop"`` raises `RemoteError` at the first remote error."""
+        lists). ``error_action="stop"`` raises `RemoteError` at the first remote error.
+        ``merge_errors=True`` is ``2>&1`` on the whole script: its errors arrive in the output,
+        in order with the objects (MergeMyResult=Error, MergeToResult=Output)."""
         pipeline = self.start(
             script, arguments=arguments, parameters=parameters, input=input, timeout=timeout,
-            annotate=annotate, ui=ui,
+            annotate=annotate, ui=ui, merge_errors=merge_errors,
         )  # fmt: skip
         return pipeline.result(error_action=error_action)
 

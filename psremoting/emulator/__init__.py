@@ -66,6 +66,7 @@ class _Computer(RequestHandler):
             run_cmd_script=self._run_cmd_script,
             auth_methods=emulator.auth,
             allow_unencrypted=emulator.allow_unencrypted,
+            protocol_version=emulator.protocol_version,
         )
         self.listener: Listener | None = None
 
@@ -227,12 +228,22 @@ class Emulator:
         keepalive_timeout: float = 120.0,
         configurations: Iterable[Any] = (),
         services: Iterable[Mapping[str, Any]] | None = None,
+        protocol_version: str = "2.3",
+        ps_version: str = "5.1",
     ) -> None:
+        if protocol_version not in ("2.1", "2.2", "2.3"):
+            raise ValueError(f"protocol_version must be 2.1, 2.2 or 2.3, not {protocol_version!r}")
+        if ps_version not in ("5.1", "7.4", "7"):
+            raise ValueError(f"ps_version must be 5.1 or 7.4, not {ps_version!r}")
+        #: The PSRP protocol version the emulated host announces (--protocol-version).
+        self.protocol_version = protocol_version
+        #: What Microsoft.PowerShell runs: Windows PowerShell 5.1 or PowerShell 7.4 (--ps-version).
+        self.ps_version = "7" if ps_version.startswith("7") else "5.1"
         from psremoting.emulator.config import DEFAULT_SERVICES, session_configurations
 
         #: The session configurations (endpoints) by lower-case name: Microsoft.PowerShell,
         #: Microsoft.PowerShell32, PowerShell.7 and those given (emulator.config).
-        self.configurations = session_configurations(configurations)
+        self.configurations = session_configurations(configurations, default_version=self.ps_version)
         #: The services Get-Service lists on every computer of this emulator.
         self.services: list[dict[str, Any]] = [
             dict(s) for s in (services if services is not None else DEFAULT_SERVICES)

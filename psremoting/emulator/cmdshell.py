@@ -21,7 +21,7 @@ import psrpcore
 from psrpcore.types import HostMethodIdentifier
 
 from psremoting.emulator import faults
-from psremoting.emulator.shell_faults import cmd_parameter_incorrect
+from psremoting.emulator.shell_faults import cmd_parameter_incorrect, unknown_command_id
 from psremoting.emulator.shell_registry import Shell
 
 log = logging.getLogger(__name__)
@@ -139,9 +139,11 @@ class CmdShell(Shell):
             self.cond.notify_all()
 
     def _process(self, command_id: str | None) -> _Process:
-        process = self.processes.get((command_id or "").upper())
+        if not command_id:
+            raise cmd_parameter_incorrect()  # no CommandId: the cmd plugin's error 87
+        process = self.processes.get(command_id.upper())
         if process is None:
-            raise cmd_parameter_incorrect()
+            raise unknown_command_id()  # recording test_winrs_bad_cmd_id
         return process
 
     def send(self, command_id: str | None, data: bytes, end: bool) -> None:

@@ -112,9 +112,14 @@ def _configuration(value: SessionConfiguration | Mapping[str, Any]) -> SessionCo
 
 def session_configurations(
     extra: Iterable[SessionConfiguration | Mapping[str, Any]] = (),
+    default_version: str = "5.1",
 ) -> dict[str, SessionConfiguration]:
-    """The endpoints by lower-case name: the defaults, then `extra` (which may replace one)."""
+    """The endpoints by lower-case name: the defaults (Microsoft.PowerShell running
+    `default_version`), then `extra` (which may replace one)."""
     found = {c.name.lower(): c for c in DEFAULT_CONFIGURATIONS}
+    if default_version != "5.1":
+        for key in ("microsoft.powershell", "microsoft.powershell32"):
+            found[key] = SessionConfiguration(found[key].name, ps_version=default_version)
     for value in extra:
         configuration = _configuration(value)
         found[configuration.name.lower()] = configuration

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import re
 import struct
 import threading
 import time
@@ -85,6 +86,21 @@ def _tolerate_upper_case_ci() -> None:
 
 
 _tolerate_upper_case_ci()
+
+
+def wire_text(text: str) -> str:
+    """A ``<ToString>`` text as Windows writes it: CR as ``_x000D_`` (and ``_x`` itself
+    escaped), since an XML parser turns a raw CR LF into LF. psrpcore escapes strings in
+    ``<S>`` this way but writes ``<ToString>`` raw; clients read both with the same rules."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(0)
+        if char == "_":
+            return "_x005F_"
+        return f"_x{ord(char):04X}_"
+
+    # "_" only where it would start an escape sequence (MS-PSRP 2.2.5.3.2).
+    return re.sub(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]", escape, text)
 
 
 class PipelineIOImpl:
@@ -203,6 +219,10 @@ class PipelineIOImpl:
         shell.queue_sizes[target] += queued
 
     def write_error(self, error_record: Any) -> None:
+        meta = getattr(error_record, "PSObject", None)
+        if meta is not None and "\r" in (meta.to_string or ""):
+            meta.to_string = wire_text(meta.to_string)
+
         def send(p: psrpcore.ServerPipeline) -> None:
             p.prepare_message(error_record, message_type=psrpcore.types.PSRPMessageType.ErrorRecord)
 
@@ -213,7 +233,7 @@ class PipelineIOImpl:
         def send(p: psrpcore.ServerPipeline) -> None:
             value = record_type(Message=message, InvocationInfo=None, PipelineIterationInfo=None)
             value.serialize_extended_info = False
-            value.PSObject.to_string = message
+            value.PSObject.to_string = wire_text(message)
             p.prepare_message(value, message_type=message_type)
 
         self._emit(send)

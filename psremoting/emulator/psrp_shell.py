@@ -40,7 +40,9 @@ from psremoting.emulator.pipelines import (
     mark_running,
     pipeline_id_of,
     split_messages,
+    wire_text,
 )
+from psremoting.emulator.session_info import record_history, set_sender_info
 from psremoting.emulator.shell_connection import DISCONNECTED_BUFFER_BYTES, ClientConnection
 from psremoting.emulator.shell_faults import unknown_command_id
 from psremoting.emulator.shell_registry import Shell
@@ -128,59 +130,8 @@ class PSRPShell(ClientConnection, Shell):
     def engine(self) -> Any:
         if self._engine is None:
             self._engine = self._engine_factory(**self._engine_kwargs)
-            self._set_sender_info(self._engine)
+            set_sender_info(self._engine, self)
         return self._engine
-
-    def _set_sender_info(self, engine: Any) -> None:
-        """``$PSSenderInfo``: who connected, and the pool's ApplicationArguments."""
-        from psremoting.emulator.engine.objects import from_wire
-        from psremoting.pslang.values import PSCustom
-
-        scope = getattr(engine, "scope", None)
-        if scope is None:
-            return
-        arguments = from_wire(getattr(self.pool, "application_arguments", None))
-        scope.set(
-            "PSSenderInfo",
-            PSCustom(
-                [
-                    ("UserInfo", self.owner),
-                    ("ClientTimeZone", None),
-                    ("ConnectionString", f"http://{self.client_ip}/wsman"),
-                    ("ApplicationArguments", arguments if arguments else None),
-                    ("ConfigurationName", self.resource_uri.rsplit("/", 1)[-1]),
-                ]
-            ),
-        )
-
-    def _record_history(self, command: Command, commands: list[Any], result: Any) -> None:
-        """A pipeline run with AddToHistory becomes a Get-History entry, as on Windows."""
-        import datetime as dt
-
-        metadata = getattr(command.pipeline, "metadata", None)
-        if metadata is None or not getattr(metadata, "add_to_history", False):
-            return
-        text = getattr(metadata, "history", None) or " | ".join(
-            str(getattr(c, "command_text", c)) for c in commands
-        )
-        status = (
-            "Stopped"
-            if getattr(result, "stopped", False)
-            else ("Failed" if getattr(result, "failed", None) is not None else "Completed")
-        )
-        history = getattr(self.engine, "history", None)
-        if history is None:
-            return
-        now = dt.datetime.now()
-        history.append(
-            {
-                "Id": len(history) + 1,
-                "CommandLine": text,
-                "ExecutionStatus": status,
-                "StartExecutionTime": now,
-                "EndExecutionTime": now,
-            }
-        )
 
     def note_written(self) -> None:
         """A message was queued in psrpcore: move it to the receive queues now and then (at
@@ -359,11 +310,13 @@ class PSRPShell(ClientConnection, Shell):
         command.thread = thread
         thread.start()
 
-    def _wait_for_runspace(self, io: Any) -> bool:
+    def _wait_for_runspace(self, io: Any, nested: bool = False) -> bool:
         """Hold a pipeline until one of the pool's MaxRunspaces runspaces is free, as Windows
-        queues them (the engine of a pool then never runs more pipelines than that at once)."""
+        queues them (the engine of a pool then never runs more pipelines than that at once).
+        A nested pipeline (IsNested, MS-PSRP 2.2.3.11) runs in the runspace of the pipeline
+        that is running, so it does not wait."""
         with self.cond:
-            while self._running >= max(1, self.pool.max_runspaces):
+            while self._running >= max(1, self.pool.max_runspaces) and not (nested and self._running):
                 if io.stopping.is_set() or self.closed:
                     return False
                 self.cond.wait(1.0)
@@ -379,14 +332,15 @@ class PSRPShell(ClientConnection, Shell):
         io = command.io
         assert io is not None
         result: Any = None
-        if not self._wait_for_runspace(io):
+        metadata = getattr(command.pipeline, "metadata", None)
+        if not self._wait_for_runspace(io, bool(getattr(metadata, "is_nested", False))):
             with self.cond:
                 self._finish(command, InvocationResult(stopped=True))
             return
         self._stats.pipeline_started()
         try:
             result = self.engine.invoke(commands, io)
-            self._record_history(command, commands, result)
+            record_history(self.engine, command, commands, result)
         except PipelineStopped:
             result = InvocationResult(stopped=True)
         except Exception as exc:  # the engine promises not to raise; be safe anyway
@@ -413,6 +367,9 @@ class PSRPShell(ClientConnection, Shell):
                 pipeline.stop()
             elif result.failed is not None:
                 # Windows still reports ExitCode 0 for a failed PowerShell pipeline.
+                meta = getattr(result.failed, "PSObject", None)
+                if meta is not None and "\r" in (meta.to_string or ""):
+                    meta.to_string = wire_text(meta.to_string)
                 pipeline._change_state(PSInvocationState.Failed, error=result.failed)
             else:
                 pipeline.complete()

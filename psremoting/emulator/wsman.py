@@ -72,6 +72,7 @@ class WSManService:
         engine_kwargs: Callable[[], dict[str, Any]],
         knobs: faults.FaultKnobs,
         max_envelope_size: int = 512000,
+        protocol_version: str = "2.3",
         configurations: Mapping[str, Any] | None = None,
         cmd_enabled: bool = True,
         run_cmd_script: Callable[[str], Callable[[], Any]] | None = None,
@@ -87,6 +88,9 @@ class WSManService:
         self.engine_kwargs = engine_kwargs
         self.knobs = knobs
         self.max_envelope_size = max_envelope_size
+        #: The PSRP protocol version the server announces (2.1: Windows 7 / Server 2008 R2
+        #: with PowerShell 2.0; 2.2: PowerShell 3/4; 2.3: 5.1 and later).
+        self.protocol_version = protocol_version
         if configurations is None:
             from psremoting.emulator.config import session_configurations
 
@@ -209,6 +213,8 @@ class WSManService:
             options = getattr(self.configurations[name.lower()], "engine_options", None)
             if options is not None:
                 kwargs.update(options())
+            if request.options.get("WINRS_NOPROFILE", "").upper() == "TRUE":
+                kwargs["no_profile"] = True
             shell = PSRPShell(
                 shell_id,
                 uri,
@@ -224,6 +230,7 @@ class WSManService:
             if idle_el is not None and idle_el.text:
                 shell.idle_timeout = max(1.0, parse_duration(idle_el.text, self.registry.idle_timeout))
             shell.client_session = request.session_id
+            announce_protocol_version(shell.pool, self.protocol_version)
             self.registry.add(shell)
             try:
                 shell.fragment_size = min(shell.fragment_size, fragment_size_for(request.max_envelope_size))
@@ -401,6 +408,10 @@ class WSManService:
 
     def _disconnect(self, request: Request, username: str, client_ip: str) -> str:
         shell = self._shell(request, username)
+        if isinstance(shell, PSRPShell) and self.protocol_version == "2.1":
+            # Disconnected sessions came with protocol 2.2 (PowerShell 3.0); a 2.1 host's
+            # WinRM (Windows 7 / Server 2008 R2) has no Disconnect action.
+            raise faults.action_not_supported(request.action)
         body = request.body
         idle_timeout: float | None = None
         buffer_mode: str | None = None
@@ -500,3 +511,18 @@ class WSManService:
             raise faults.invalid_enumeration_context()
         listed = "".join(items)
         return f"<n:PullResponse><n:Items>{listed}</n:Items><n:EndOfSequence/></n:PullResponse>"
+
+
+def announce_protocol_version(pool: Any, version: str) -> None:
+    """Make `pool` (a psrpcore ServerRunspacePool) announce PSRP `version` in its
+    SESSION_CAPABILITY, with the PSVersion a host of that version has."""
+    import psrpcore
+
+    major, minor = (int(p) for p in version.split("."))
+    current = pool.our_capability
+    pool.our_capability = psrpcore.types.SessionCapability(
+        PSVersion=current.PSVersion,
+        protocolversion=psrpcore.types.PSVersion(major=major, minor=minor),
+        SerializationVersion=current.SerializationVersion,
+        TimeZone=current.TimeZone,
+    )

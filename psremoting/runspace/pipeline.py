@@ -63,6 +63,7 @@ from psremoting.protocol.session_texts import (
     STOP_COMMAND_ON_RETRY,
 )
 from psremoting.protocol.wsman import COMMAND_GONE, SHELL_NOT_FOUND
+from psremoting.runspace import streams
 from psremoting.runspace.host import host_data_key
 from psremoting.runspace.host_ui import HostUI
 from psremoting.runspace.pool_protocol import PoolForPipelines
@@ -304,6 +305,7 @@ class Pipeline:
         return ps, pending
 
     def _run(self) -> Iterator[StreamItem]:
+        merged = any(c.merge_errors for c in self.commands)
         pool = self.pool
         info = pool.info
         channel = pool.channel
@@ -416,7 +418,9 @@ class Pipeline:
                         # Output, the bulk of a big answer: decoded here without a call more.
                         payload = data[43:] if data[40:43] == BOM else data[40:]
                         value = from_clixml(payload, decrypt=decrypt)
-                        if annotate_output:
+                        if merged and streams.is_error_record(value):  # merge_errors=True
+                            value = error_record_from(value, computer, rid)
+                        elif annotate_output:
                             value = annotate(value, computer, rid, show_computer_name)
                         yield StreamItem("output", value)
                         continue

@@ -257,6 +257,31 @@ class RunspacePoolConnection:
                 )
             )
 
+    @property
+    def protocol_version(self) -> str | None:
+        """The PSRP protocol version the server announced when the session opened
+        (``"2.1"`` Windows PowerShell 2.0, ``"2.2"`` 3.0/4.0, ``"2.3"`` 5.1 and later)."""
+        return getattr(self.pool, "protocol_version", None)
+
+    def require_protocol(self, needed: str, operation: str) -> None:
+        """Refuse `operation` when the server's PSRP protocol is older than `needed`, with a
+        message that says so (instead of the WS-Management fault the server would give)."""
+        have = self.protocol_version
+        if not have:
+            return
+        try:
+            older = tuple(int(p) for p in have.split(".")) < tuple(int(p) for p in needed.split("."))
+        except ValueError:
+            return
+        if older:
+            raise SessionStateError(
+                f"{operation} is not supported by {self.label}: the server speaks PSRP protocol "
+                f"version {have}, and this needs {needed} or later (Windows PowerShell 3.0 or later "
+                "on the server).",
+                computer_name=self.info.computer_name,
+                state=self._state.value,
+            )
+
     def disconnect(self, *, idle_timeout: float | None = None, buffer_mode: str | None = None) -> None:
         """Disconnect (the server keeps the session, and any running command, until its idle
         timeout). Does not wait for a running command: it goes on on the server, and the
@@ -270,6 +295,7 @@ class RunspacePoolConnection:
                 state=self._state.value,
             )
         self.check_idle_timeout(idle_timeout)
+        self.require_protocol("2.2", "Disconnect-PSSession")
         if buffer_mode is not None and buffer_mode not in OUTPUT_BUFFERING_MODES:
             raise InvalidOptionError(
                 f"OutputBufferingMode '{buffer_mode}' is not valid: use Block or Drop (or None to keep the server's)."

@@ -91,6 +91,15 @@ class Command:
     merge_errors: bool = False
 
 
+def is_error_record(value: Any) -> bool:
+    """Whether `value` (an output object) is a serialized ErrorRecord (a merged error)."""
+    names = getattr(value, "type_names", None) or []
+    return bool(names) and names[0] in (
+        "System.Management.Automation.ErrorRecord",
+        "Deserialized.System.Management.Automation.ErrorRecord",
+    )
+
+
 def error_record_from(
     record: Any, computer_name: str | None, runspace_id: uuid.UUID | None
 ) -> RemoteErrorRecord:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
@@ -77,3 +78,36 @@ def test_cli_user_without_password_is_refused() -> None:
     assert proc.returncode == 2
     assert out == ""
     assert "PSREMOTING_PASSWORD" in err
+
+
+def test_cli_config_file_declares_endpoints_and_protocol(tmp_path: Path) -> None:
+    config = tmp_path / "host.toml"
+    config.write_text(
+        '[users]\nops = "Cfg-Passw0rd"\n\n'
+        '[[configurations]]\nname = "Helpdesk"\nvisible_cmdlets = ["Get-Service"]\n\n'
+        '[[services]]\nName = "W3SVC"\nStatus = "Stopped"\n'
+    )
+    proc = _start("--listen", "127.0.0.1:0", "--config", str(config), "--protocol-version", "2.2")
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().rstrip("\n").rsplit(":", 1)[1].split("/")[0])
+        wsman = WSMan("127.0.0.1", port=port, ssl=False, auth="ntlm", username="ops", password="Cfg-Passw0rd")
+        with wsman, RunspacePool(wsman, configuration_name="Helpdesk") as pool:
+            assert pool.protocol_version == "2.2"
+            ps = PowerShell(pool)
+            ps.add_cmdlet("Get-Service").add_parameter("Name", "W3SVC")
+            (service,) = ps.invoke()
+            assert service.adapted_properties["Status"] == "Stopped"
+            ps = PowerShell(pool)
+            ps.add_cmdlet("Get-ChildItem")
+            ps.invoke()
+            assert "'Get-ChildItem' is not recognized" in str(ps.streams.error[0])
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None
+        stderr = proc.stderr.read()
+        assert "Cfg-Passw0rd" not in stderr and "no --user given" not in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)

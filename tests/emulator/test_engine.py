@@ -104,6 +104,20 @@ def test_unknown_command_is_worded_as_powershell_7_by_a_version_7_engine(tmp_pat
     )
 
 
+def test_unknown_command_inside_invoke_expression_fails_the_pipeline(engine: Engine) -> None:
+    # As Windows answers pypsrp's execute_ps("Get-ServiceTypo -Name winrm"), which runs the
+    # script through Invoke-Expression: the pipeline ends Failed with the
+    # CommandNotFoundException, nothing on the error stream, nothing after it runs.
+    result, rec = run(engine, "Invoke-Expression -Command 'Get-ServiceTypo -Name winrm'; 'after'")
+    assert rec.errors == []
+    assert rec.output == []
+    assert result.failed is not None
+    assert str(result.failed).startswith("The term 'Get-ServiceTypo' is not recognized")
+    # try/catch still catches it.
+    _, rec = run(engine, "try { Invoke-Expression 'Get-ServiceTypo' } catch { 'caught' }")
+    assert rec.output == ["caught"]
+
+
 def test_unknown_command_invoked_directly_fails_the_pipeline(engine: Engine) -> None:
     rec = Recorder()
     result = engine.invoke([Command("Foo-Bar")], rec)

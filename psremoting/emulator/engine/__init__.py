@@ -53,10 +53,11 @@ from . import (  # noqa: F401 - importing registers the built-ins
 from .commands import CommandContext
 from .errors import PSError, make_error_record
 from .filesystem import Sandbox, SandboxEscape
+from .host_ui import ServerRemoteHost
 from .io import InvocationResult, PipelineIO, PipelineStopped
 from .objects import path_info, to_wire
 from .runtime import PipelineRun
-from .session import ExecutionContextStub, HostStub, environment, version_table
+from .session import ExecutionContextStub, environment, version_table
 
 __all__ = ["Engine", "Handler", "HandlerContext", "InvocationResult", "PipelineIO", "PipelineStopped"]
 
@@ -85,6 +86,7 @@ class Engine:
         services: Iterable[Mapping[str, Any]] = (),
         allowed_commands: Iterable[str] | None = None,
         virtual_account: bool = False,
+        no_profile: bool = False,
     ) -> None:
         self.computer_name = computer_name
         #: The credential the client delegated to this session (CredSSP's password, a
@@ -118,9 +120,13 @@ class Engine:
         #: Errors written so far in this session (``$?`` compares it around a pipeline).
         self.error_count = 0
         self._lock = threading.Lock()
+        self._running = threading.local()
         self._home_ready = False
         self.location = self.home + "\\Documents"
         self.scope = Scope(env=environment(computer_name, self.username))
+        if no_profile:
+            # WINRS_NOPROFILE: no user profile is loaded; the process sees the system profile.
+            self.scope.env["USERPROFILE"] = "C:\\Windows\\system32\\config\\systemprofile"
         self._init_variables()
 
     def _init_variables(self) -> None:
@@ -129,7 +135,7 @@ class Engine:
         s.set("HOME", self.home)
         s.set("PWD", path_info(self.location))
         s.set("executionContext", ExecutionContextStub(self))
-        s.set("Host", HostStub())
+        s.set("Host", ServerRemoteHost(self))
         s.set("nestedPromptLevel", 0)
         s.set("PID", os.getpid())
         s.set("ErrorActionPreference", "Continue")
@@ -187,6 +193,19 @@ class Engine:
         """Run one CreatePipeline's commands; blocks until the pipeline ends; never raises."""
         self.ensure_home()
         run = PipelineRun(self, io)
+        saved = getattr(self._running, "io", None)
+        self._running.io = io
+        try:
+            return self._invoke(run, commands, io)
+        finally:
+            self._running.io = saved
+
+    @property
+    def current_io(self) -> PipelineIO | None:
+        """The pipeline this thread runs (``$host``'s calls go to its client)."""
+        return getattr(self._running, "io", None)
+
+    def _invoke(self, run: PipelineRun, commands: list[Any], io: PipelineIO) -> InvocationResult:
         try:
             run.invoke(list(commands))
         except ExitRequest as req:

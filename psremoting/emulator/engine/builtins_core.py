@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from psrpcore.types import ErrorCategory, ErrorRecord, HostMethodIdentifier, ProgressRecordType
@@ -544,34 +544,12 @@ def _invoke_expression(ctx: CommandContext) -> Iterable[Any]:
         script = parse(to_string(ctx.get("Command")))
     except ParseError as exc:
         raise PSError(ctx.run_state.parse_error(exc), terminating=True) from exc
-    return ctx.evaluator.collect(script)
-
-
-@builtin(
-    CommandSignature(
-        "Get-Variable",
-        (Parameter("Name", "string[]", position=0), Parameter("ValueOnly", "switch")),
-    ),
-    aliases=("gv",),
-)
-def _get_variable(ctx: CommandContext) -> Iterator[Any]:
-    import fnmatch
-
-    from .objects import make_object
-
-    patterns = [p.lower() for p in ctx.get("Name") or ["*"]]
-    scope = ctx.evaluator.scope
-    for name in sorted(scope.names(), key=str.lower):
-        if any(fnmatch.fnmatchcase(name.lower(), p) for p in patterns):
-            value = scope.lookup(name)
-            if ctx.switch("ValueOnly"):
-                yield value
-            else:
-                yield make_object(
-                    ["System.Management.Automation.PSVariable", "System.Object"],
-                    {"Name": name, "Value": value},
-                    name,
-                )
+    run = ctx.run_state
+    run.in_expression += 1
+    try:
+        return ctx.evaluator.collect(script)
+    finally:
+        run.in_expression -= 1
 
 
 @builtin(

@@ -406,6 +406,30 @@ def _remove_item(ctx: CommandContext) -> None:
             host.unlink()
 
 
+def _new_environment_variable(ctx: CommandContext, path: str, name: Any) -> Iterator[Any]:
+    """``New-Item -Path env: -Name N -Value V``: an environment variable (the Environment
+    provider), output as the DictionaryEntry Windows returns."""
+    from .objects import make_object
+
+    key = to_string(name) if name else path
+    env = ctx.engine.scope.env
+    if key in env and not ctx.switch("Force"):
+        ctx.write_error(
+            ctx.error(
+                f"An environment variable with the specified name {key} already exists.",
+                "System.IO.IOException",
+                ErrorCategory.ResourceExists,
+                "EnvironmentVariableExist",
+                key,
+            )
+        )
+        return
+    value = to_string(ctx.get("Value")) if ctx.get("Value") is not None else ""
+    env[key] = value
+    yield make_object(["System.Collections.DictionaryEntry", "System.ValueType", "System.Object"],
+                      {"Name": key, "Key": key, "Value": value}, f"[{key}, {value}]")  # fmt: skip
+
+
 @builtin(
     CommandSignature(
         "New-Item",
@@ -424,6 +448,9 @@ def _new_item(ctx: CommandContext) -> Iterator[Any]:
     name = ctx.get("Name")
     kind = (ctx.get("ItemType") or "File").lower()
     for path in paths:
+        if path.lower().startswith("env:"):
+            yield from _new_environment_variable(ctx, path[4:].strip("\\/"), name)
+            continue
         full = path.rstrip("\\/") + "\\" + name if name else path
         try:
             ((win, host),) = resolve_paths(ctx, full, literal=True, must_exist=False)

@@ -1,5 +1,5 @@
 """System built-ins over the emulated host's declared data: Get-Service (the services of the
-emulator's config), Get-History (pipelines the client ran with AddToHistory),
+emulator's config), Get-Variable, Get-History (pipelines the client ran with AddToHistory),
 ConvertTo-SecureString.
 
 Objects carry Windows' type names and, where Windows serializes them as adapted properties
@@ -8,7 +8,7 @@ Objects carry Windows' type names and, where Windows serializes them as adapted 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from psrpcore.types import ErrorCategory, PSNoteProperty, PSObject
@@ -150,3 +150,105 @@ def _convert_to_secure_string(ctx: CommandContext) -> Iterable[Any]:
             terminating=True,
         )
     return [SecureString(text)]
+
+
+def _new_object_value(type_name: str, args: list[Any]) -> Any:
+    """An instance of ``type_name`` built from ``args`` (the types scripts create over PSRP)."""
+    from psrpcore.types import ChoiceDescription, Coordinates, FieldDescription, ProgressRecord, Size
+
+    from psremoting.protocol.secrets import PSCredential
+    from psremoting.pslang.values import CaseInsensitiveDict, PSCustom
+
+    name = type_name.lower().removeprefix("system.")
+    text = [to_string(a) for a in args]
+    if name in ("management.automation.host.fielddescription", "fielddescription"):
+        return FieldDescription(Name=text[0] if text else "")
+    if name in ("management.automation.host.choicedescription", "choicedescription"):
+        return ChoiceDescription(Label=text[0] if text else "", HelpMessage=text[1] if len(text) > 1 else "")
+    if name in ("management.automation.progressrecord", "progressrecord"):
+        return ProgressRecord(
+            ActivityId=int(args[0]) if args else 0,
+            Activity=text[1] if len(text) > 1 else "",
+            StatusDescription=text[2] if len(text) > 2 else "",
+        )
+    if name in ("management.automation.host.coordinates", "coordinates"):
+        return Coordinates(X=int(args[0]) if args else 0, Y=int(args[1]) if len(args) > 1 else 0)
+    if name in ("management.automation.host.size", "size"):
+        return Size(Width=int(args[0]) if args else 0, Height=int(args[1]) if len(args) > 1 else 0)
+    if name in ("management.automation.pscredential", "pscredential") and len(args) == 2:
+        return PSCredential(text[0], args[1] if isinstance(args[1], SecureString) else SecureString(text[1]))
+    if name in (
+        "collections.arraylist",
+        "collections.generic.list[object]",
+        "collections.generic.list[string]",
+    ):
+        return list(args[0]) if args and isinstance(args[0], list) else []
+    if name in ("collections.hashtable", "hashtable"):
+        return CaseInsensitiveDict()
+    if name in ("management.automation.psobject", "psobject", "object"):
+        return PSCustom()
+    if name in ("string",) and args:
+        return "".join(text)
+    return None
+
+
+@builtin(
+    CommandSignature(
+        "New-Object",
+        (
+            Parameter("TypeName", "string", position=0, mandatory=True),
+            Parameter("ArgumentList", "object[]", ("Args",), position=1),
+            Parameter("Property", "object"),
+        ),
+    )
+)
+def _new_object(ctx: CommandContext) -> Iterable[Any]:
+    type_name = to_string(ctx.get("TypeName"))
+    args = list(enumerate_value(ctx.get("ArgumentList"))) if ctx.get("ArgumentList") is not None else []
+    value = _new_object_value(type_name, args)
+    if value is None:
+        raise PSError(
+            ctx.error(
+                f"Cannot find type [{type_name}]: verify that the assembly containing this type is loaded.",
+                "System.Management.Automation.PSArgumentException",
+                ErrorCategory.InvalidType,
+                "TypeNotFound",
+                type_name,
+            ),
+            terminating=True,
+        )
+    properties = ctx.get("Property")
+    if isinstance(properties, dict):
+        for key, item in properties.items():
+            if isinstance(value, dict):
+                value[str(key)] = item
+            else:
+                setattr(value, str(key), item)
+    return [value]
+
+
+@builtin(
+    CommandSignature(
+        "Get-Variable",
+        (Parameter("Name", "string[]", position=0), Parameter("ValueOnly", "switch")),
+    ),
+    aliases=("gv",),
+)
+def _get_variable(ctx: CommandContext) -> Iterator[Any]:
+    import fnmatch
+
+    patterns = [p.lower() for p in ctx.get("Name") or ["*"]]
+    scope = ctx.evaluator.scope
+    for name in sorted(scope.names(), key=str.lower):
+        if any(fnmatch.fnmatchcase(name.lower(), p) for p in patterns):
+            value = scope.lookup(name)
+            if ctx.switch("ValueOnly"):
+                yield value
+            else:
+                # A PSVariable serializes its members as adapted properties, as on Windows.
+                yield adapted_object(
+                    ["System.Management.Automation.PSVariable", "System.Object"],
+                    {"Name": name, "Description": "", "Value": value, "Visibility": "Public",
+                     "Module": None, "ModuleName": "", "Options": "None", "Attributes": []},
+                    name,
+                )  # fmt: skip

@@ -45,6 +45,13 @@ _VIEWS: dict[str, list[tuple[str, int, str]]] = {
     "System.Management.Automation.FunctionInfo": _COMMAND_VIEW,
     "System.Management.Automation.AliasInfo": _COMMAND_VIEW,
     "System.Net.NetworkCredential": [("UserName", 0, "UserName"), ("Domain", 0, "Domain")],
+    "System.Management.Automation.PSVariable": [("Name", 0, "Name"), ("Value", 0, "Value")],
+    # Get-Service (System.ServiceProcess.ServiceController's table view): every column fixed.
+    "System.ServiceProcess.ServiceController": [
+        ("Status", 8, "Status"),
+        ("Name", 18, "Name"),
+        ("DisplayName", 38, "DisplayName"),
+    ],
 }
 
 
@@ -56,10 +63,14 @@ def _fixed_table(objects: list[Any], view: list[tuple[str, int, str]]) -> list[s
     def cell(text: str, width: int, last: bool) -> str:
         if width and len(text) > width:
             text = text[: width - 3] + "..."
-        return text if last or not width else text.ljust(width)
+        return text if not width else text.ljust(width)
+
+    # A last column of fixed width is padded to it, as Windows' table writer does.
+    padded_last = view[-1][1] != 0
 
     def line(cells: list[str]) -> str:
-        return " ".join(cell(c, view[i][1], i == len(view) - 1) for i, c in enumerate(cells)).rstrip()
+        text = " ".join(cell(c, view[i][1], i == len(view) - 1) for i, c in enumerate(cells))
+        return text if padded_last else text.rstrip()
 
     lines = ["", line([h for h, _, _ in view]), line(["-" * len(h) for h, _, _ in view])]
     for o in objects:

@@ -160,16 +160,23 @@ class Redirected(Processor):
         self.targets = targets
         self.files: dict[str, tuple[list[Any], bool]] = {}
         self.output_target: Any = KEEP
+        #: Where errors go for a stage without a command context (a script block, a
+        #: function): the run's error route while it runs.
+        self.error_route: Emit | None = None
         for redirection, target in targets:
             if redirection.stream in ("1", "*") and not redirection.merge_to_output:
                 self.output_target = target
-            if redirection.stream in ("2", "*") and ctx is not None:
+            if redirection.stream in ("2", "*"):
                 if redirection.merge_to_output:
-                    ctx.error_sink = lambda record: self.downstream(record)
+                    sink: Emit = lambda record: self.downstream(record)  # noqa: E731
                 elif target is None:
-                    ctx.error_sink = lambda record: None
+                    sink = lambda record: None  # noqa: E731
                 else:
-                    ctx.error_sink = self._collector(target, redirection.append)
+                    sink = self._collector(target, redirection.append)
+                if ctx is not None:
+                    ctx.error_sink = sink
+                else:
+                    self.error_route = sink
         if self.output_target is not KEEP:
             append = any(r.append for r, t in targets if t is self.output_target)
             self.inner.downstream = (
@@ -188,14 +195,25 @@ class Redirected(Processor):
         if self.output_target is KEEP:
             self.inner.downstream = emit
 
+    def _routed(self, fn: Callable[..., None], *args: Any) -> None:
+        if self.error_route is None:
+            fn(*args)
+            return
+        saved = self.run.error_route
+        self.run.error_route = self.error_route
+        try:
+            fn(*args)
+        finally:
+            self.run.error_route = saved
+
     def begin(self) -> None:
-        self.inner.begin()
+        self._routed(self.inner.begin)
 
     def process(self, item: Any) -> None:
-        self.inner.process(item)
+        self._routed(self.inner.process, item)
 
     def end(self) -> None:
-        self.inner.end()
+        self._routed(self.inner.end)
         for path, (items, append) in self.files.items():
             self.run.write_file(path, items, append)
 

@@ -31,6 +31,7 @@ class RunState(Protocol):
     io: PipelineIO
     error_route: Emit
     script_text: str
+    in_expression: int
     evaluator: Evaluator
 
     def write_error(self, record: ErrorRecord) -> None:

@@ -62,6 +62,8 @@ class PipelineRun:
         self.io = io
         self.error_route: Emit = io.write_error
         self.script_text = ""
+        #: How deep Invoke-Expression calls are nested (see make_processor's CommandNotFound).
+        self.in_expression = 0
         self.evaluator = Evaluator(
             engine.scope, self.run_pipeline, engine.functions, on_statement_error=self._statement_error
         )
@@ -127,7 +129,19 @@ class PipelineRun:
 
     # -- client level --------------------------------------------------------------
     def invoke(self, commands: list[Any]) -> None:
-        """Run the CreatePipeline's commands as one pipeline (raises on a terminating end)."""
+        """Run the CreatePipeline's commands (raises on a terminating end): one pipeline per
+        statement (a command with EndOfStatement ends one, as ``PowerShell.AddStatement``);
+        the client's input goes to the first."""
+        statements: list[list[Any]] = [[]]
+        for command in commands:
+            statements[-1].append(command)
+            if getattr(command, "end_of_statement", False):
+                statements.append([])
+        statements = [s for s in statements if s] or [[]]
+        for index, statement in enumerate(statements):
+            self._invoke_statement(statement, with_input=index == 0)
+
+    def _invoke_statement(self, commands: list[Any], with_input: bool = True) -> None:
         stages: list[Processor] = []
         for command in commands:
             if command.is_script and (native := native_transfer_stage(self, command)) is not None:
@@ -145,12 +159,13 @@ class PipelineRun:
         routes = self._error_routes(commands, stages, final)
         wrapped: list[Processor] = [Routed(self, stage, routes[i]) for i, stage in enumerate(stages)]
         self._link(wrapped, final)
+        source = map(from_wire, self.io.input()) if with_input else iter(())
         if stages and isinstance(stages[0], ScriptStage):
             # The client's input is the script's external reader: read as it arrives.
-            stages[0].external = map(from_wire, self.io.input())
+            stages[0].external = source
             self._execute(wrapped, None, finish_on_exit=True)
         else:
-            self._execute(wrapped, map(from_wire, self.io.input()), finish_on_exit=True)
+            self._execute(wrapped, source, finish_on_exit=True)
 
     def _final_output(self, obj: Any) -> None:
         self.io.write_output(self.engine.to_wire(obj))
@@ -262,6 +277,12 @@ class PipelineRun:
             if isinstance(value, ScriptBlock):
                 stage = FunctionStage(self, evaluator, value, self._plain_args(evaluator, command), {})
                 stage.expecting_input = expecting_input
+                if command.redirections:  # & { ... } 2>&1
+                    targets = [
+                        (r, evaluator.evaluate(r.target) if r.target is not None else None)
+                        for r in command.redirections
+                    ]
+                    return Redirected(self, stage, None, targets)
                 return stage
             name = to_string(value)
         tokens: list[Any] = []
@@ -319,9 +340,13 @@ class PipelineRun:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)
                 position = position_message(self.script_text, start, start + len(name))
+            # Inside Invoke-Expression a command Windows cannot find ends the pipeline Failed
+            # (the recording test_client_execute_ps_failure: pypsrp's execute_ps); in a
+            # script the error is written and the script goes on. try/catch catches both.
             raise PSError(
                 command_not_found(name, self.script_text or None, position, self.engine.version),
                 terminating=True,
+                script_terminating=self.in_expression > 0,
             )
         handler = self.engine.handler_for(name)
         if handler is None and name.lower() in ALIASES:
@@ -343,9 +368,13 @@ class PipelineRun:
             if pos >= 0 and self.script_text:
                 start = self._char(pos)
                 position = position_message(self.script_text, start, start + len(name))
+            # Inside Invoke-Expression a command Windows cannot find ends the pipeline Failed
+            # (the recording test_client_execute_ps_failure: pypsrp's execute_ps); in a
+            # script the error is written and the script goes on. try/catch catches both.
             raise PSError(
                 command_not_found(name, self.script_text or None, position, self.engine.version),
                 terminating=True,
+                script_terminating=self.in_expression > 0,
             )
         try:
             bound = bind(command.signature, tokens, expecting_input=expecting_input)

@@ -1,0 +1,242 @@
+"""``$Host`` in a remote session: Windows' ServerRemoteHost, whose members are host method
+calls to the client (MS-PSRP 2.2.3.17, the HostMethodIdentifier numbers).
+
+``$host.UI.ReadLine()`` is ReadLine (11), ``Write(fg, bg, text)`` Write2 (14), ``WriteLine()``
+WriteLine1 (15), ``Prompt`` 23, ``PromptForCredential`` 24/25, ``PromptForChoice`` 26,
+``$host.SetShouldExit(n)`` SetShouldExit (6), as PowerShell's RemoteHostCall sends them;
+``$host.CurrentCulture`` is a serialized CultureInfo. A call goes to the pipeline running it
+(`Engine.current_io`). Without a client host, writes are dropped and reads fail with
+HostException, as on Windows (`CommandContext.host_call`'s rules).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psrpcore.types import (
+    ChoiceDescription,
+    ErrorCategory,
+    FieldDescription,
+    HostMethodIdentifier,
+    PSNoteProperty,
+    PSObject,
+)
+
+from .errors import PSError, make_error_record
+from .objects import from_wire
+
+__all__ = ["ServerRemoteHost", "culture_info"]
+
+#: System.ConsoleColor's values by name.
+CONSOLE_COLORS = {
+    name.lower(): value
+    for value, name in enumerate(
+        [
+            "Black",
+            "DarkBlue",
+            "DarkGreen",
+            "DarkCyan",
+            "DarkRed",
+            "DarkMagenta",
+            "DarkYellow",
+            "Gray",
+            "DarkGray",
+            "Blue",
+            "Green",
+            "Cyan",
+            "Red",
+            "Magenta",
+            "Yellow",
+            "White",
+        ]
+    )
+}
+H = HostMethodIdentifier
+
+
+def culture_info(name: str = "en-US") -> PSObject:
+    """A CultureInfo as Windows serializes one (adapted properties, ToString the name)."""
+    obj = PSObject()
+    meta = obj.PSObject
+    meta.type_names = ["System.Globalization.CultureInfo", "System.Object"]
+    for key, value in (
+        ("Parent", "en"),
+        ("LCID", 1033),
+        ("KeyboardLayoutId", 1033),
+        ("Name", name),
+        ("IetfLanguageTag", name),
+        ("DisplayName", "English (United States)"),
+        ("NativeName", "English (United States)"),
+        ("EnglishName", "English (United States)"),
+        ("TwoLetterISOLanguageName", "en"),
+        ("ThreeLetterISOLanguageName", "eng"),
+        ("ThreeLetterWindowsLanguageName", "ENU"),
+        ("IsNeutralCulture", False),
+        ("UseUserOverride", True),
+        ("IsReadOnly", False),
+    ):
+        meta.adapted_properties.append(PSNoteProperty(key, value))
+    meta.to_string = name
+    return obj
+
+
+def _progress_record(record: Any) -> Any:
+    """A ProgressRecord as a host call argument: an object of its properties (the PR element
+    is for the progress stream only)."""
+    from psrpcore.types import ProgressRecord, ProgressRecordType
+
+    if not isinstance(record, ProgressRecord):
+        return record
+    obj = PSObject()
+    meta = obj.PSObject
+    # RemoteHostEncoder names the one type (pypsrp hands such an argument on as XML).
+    meta.type_names = ["System.Management.Automation.ProgressRecord"]
+    for key, value in (
+        ("Activity", record.Activity),
+        ("ActivityId", record.ActivityId),
+        ("StatusDescription", record.StatusDescription),
+        ("CurrentOperation", record.CurrentOperation),
+        ("ParentActivityId", record.ParentActivityId),
+        ("PercentComplete", record.PercentComplete),
+        ("Type", record.RecordType if record.RecordType is not None else ProgressRecordType.Processing),
+        ("SecondsRemaining", record.SecondsRemaining),
+    ):
+        meta.extended_properties.append(PSNoteProperty(key, value))
+    meta.to_string = f"parent = {record.ParentActivityId} id = {record.ActivityId} act = {record.Activity}"
+    return obj
+
+
+def _color(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in CONSOLE_COLORS:
+        return CONSOLE_COLORS[value.lower()]
+    return value
+
+
+class _Caller:
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    def _call(self, method: HostMethodIdentifier, args: list[Any]) -> Any:
+        io = self._engine.current_io
+        if io is None:
+            return None
+        if not io.has_host:
+            if method.is_void():
+                return None
+            record = make_error_record(
+                "A command that prompts the user failed because the host program or the command type does "
+                "not support user interaction. Try a host program that supports user interaction, such as "
+                "the PowerShell Console, and remove prompt-related commands from command types that do not "
+                "support user interaction.",
+                "System.Management.Automation.Host.HostException",
+                ErrorCategory.NotImplemented,
+                "HostFunctionNotImplemented",
+            )
+            raise PSError(record, terminating=True)
+        return from_wire(io.host_call(method, args))
+
+
+class ServerRemoteHostUI(_Caller):
+    """``$host.UI``."""
+
+    def ReadLine(self) -> Any:
+        return self._call(H.ReadLine, [])
+
+    def ReadLineAsSecureString(self) -> Any:
+        return self._call(H.ReadLineAsSecureString, [])
+
+    def Write(self, *args: Any) -> None:
+        if len(args) >= 3:
+            self._call(H.Write2, [_color(args[0]), _color(args[1]), str(args[2])])
+        else:
+            self._call(H.Write1, [str(args[0]) if args else ""])
+
+    def WriteLine(self, *args: Any) -> None:
+        if not args:
+            self._call(H.WriteLine1, [])
+        elif len(args) >= 3:
+            self._call(H.WriteLine3, [_color(args[0]), _color(args[1]), str(args[2])])
+        else:
+            self._call(H.WriteLine2, [str(args[0])])
+
+    def WriteErrorLine(self, text: Any) -> None:
+        self._call(H.WriteErrorLine, [str(text)])
+
+    def WriteDebugLine(self, text: Any) -> None:
+        self._call(H.WriteDebugLine, [str(text)])
+
+    def WriteVerboseLine(self, text: Any) -> None:
+        self._call(H.WriteVerboseLine, [str(text)])
+
+    def WriteWarningLine(self, text: Any) -> None:
+        self._call(H.WriteWarningLine, [str(text)])
+
+    def WriteInformation(self, record: Any) -> None:
+        """The information stream's host display: nothing is sent (as 5.1's remote host)."""
+
+    def WriteProgress(self, source_id: Any, record: Any) -> None:
+        self._call(H.WriteProgress, [int(source_id), _progress_record(record)])
+
+    def Prompt(self, caption: Any, message: Any, descriptions: Any) -> Any:
+        fields = descriptions if isinstance(descriptions, list) else [descriptions]
+        encoded = [
+            FieldDescription.ToPSObjectForRemoting(f, for_host=True) if isinstance(f, FieldDescription) else f
+            for f in fields
+        ]
+        return self._call(H.Prompt, [str(caption), str(message), encoded])
+
+    def PromptForCredential(self, caption: Any, message: Any, user: Any, target: Any, *more: Any) -> Any:
+        # The remote host forwards the four-argument overload as the six-argument one, with
+        # PSCredentialTypes.Default (3) and PSCredentialUIOptions.Default (1).
+        types, options = (list(more) + [3, 1])[:2] if more else (3, 1)
+        return self._call(H.PromptForCredential2, [str(caption), str(message), user, target, types, options])
+
+    def PromptForChoice(self, caption: Any, message: Any, choices: Any, default: Any) -> Any:
+        items = choices if isinstance(choices, list) else [choices]
+        encoded = [
+            ChoiceDescription.ToPSObjectForRemoting(c, for_host=True)
+            if isinstance(c, ChoiceDescription)
+            else c
+            for c in items
+        ]
+        return self._call(H.PromptForChoice, [str(caption), str(message), encoded, int(default)])
+
+    def __str__(self) -> str:
+        return "System.Management.Automation.Internal.Host.InternalHostUserInterface"
+
+
+class ServerRemoteHost(_Caller):
+    """``$Host`` on the server side of a remote session."""
+
+    Name = "ServerRemoteHost"
+    Version = "1.0.0.0"
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.UI = ServerRemoteHostUI(engine)
+
+    @property
+    def CurrentCulture(self) -> PSObject:
+        return culture_info()
+
+    @property
+    def CurrentUICulture(self) -> PSObject:
+        return culture_info()
+
+    def SetShouldExit(self, code: Any) -> None:
+        self._call(H.SetShouldExit, [int(code)])
+
+    def EnterNestedPrompt(self) -> None:
+        self._call(H.EnterNestedPrompt, [])
+
+    def ExitNestedPrompt(self) -> None:
+        self._call(H.ExitNestedPrompt, [])
+
+    def NotifyBeginApplication(self) -> None:
+        self._call(H.NotifyBeginApplication, [])
+
+    def NotifyEndApplication(self) -> None:
+        self._call(H.NotifyEndApplication, [])
+
+    def __str__(self) -> str:
+        return "System.Management.Automation.Remoting.ServerRemoteHost"

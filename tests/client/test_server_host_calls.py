@@ -1,0 +1,35 @@
+"""Host method calls the emulated server makes ($host.UI as Windows' ServerRemoteHost),
+answered by the client's HostUI over real loopback HTTP."""
+
+from __future__ import annotations
+
+import psremoting
+from psremoting.emulator import Emulator
+
+
+def test_prompt_for_choice_from_the_server_is_answered_by_the_host_ui(emu: Emulator) -> None:
+    """``$host.UI.PromptForChoice`` on the server is a PromptForChoice host call (26) that
+    the client's HostUI answers; the script gets the index back."""
+    from psremoting.runspace.host_ui import BufferedHostUI, ChoiceDescription
+
+    seen: list[tuple[str, str, list[ChoiceDescription], int]] = []
+
+    class Chooser(BufferedHostUI):
+        def prompt_for_choice(
+            self, caption: str, message: str, choices: list[ChoiceDescription], default: int
+        ) -> int:
+            seen.append((caption, message, choices, default))
+            return 1
+
+    session = psremoting.new_pssession("Server01")
+    script = (
+        "$yes = New-Object System.Management.Automation.Host.ChoiceDescription '&Yes', 'Do it'; "
+        "$no = New-Object System.Management.Automation.Host.ChoiceDescription '&No', 'Leave it'; "
+        "$answer = $host.UI.PromptForChoice('Restart', 'Restart W3SVC?', @($yes, $no), 0); "
+        '"chose $answer"'
+    )
+    result = session.invoke(script, ui=Chooser())
+    assert result.output == ["chose 1"]
+    ((caption, message, choices, default),) = seen
+    assert (caption, message, default) == ("Restart", "Restart W3SVC?", 0)
+    assert [(c.label, c.help_message) for c in choices] == [("&Yes", "Do it"), ("&No", "Leave it")]
