@@ -79,6 +79,7 @@ class _Computer(RequestHandler):
             "commands": self.emulator._handlers,
             "logon": self.emulator._logon,
             "services": self.emulator.services,
+            "allow_unencrypted": self.emulator.allow_unencrypted,
         }
         delegated = current_delegation()  # CredSSP, Kerberos delegation: for the second hop
         if delegated is not None:

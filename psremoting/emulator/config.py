@@ -59,6 +59,7 @@ DEFAULT_SERVICES: tuple[dict[str, Any], ...] = (
     {"Name": "WinRM", "DisplayName": "Windows Remote Management (WS-Management)", "Status": "Running"},
     {"Name": "W32Time", "DisplayName": "Windows Time", "Status": "Running", "StartType": "Manual"},
     {"Name": "Spooler", "DisplayName": "Print Spooler", "Status": "Running"},
+    {"Name": "W3SVC", "DisplayName": "World Wide Web Publishing Service", "Status": "Running"},
 )
 
 

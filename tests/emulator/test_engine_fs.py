@@ -164,3 +164,20 @@ def test_nothing_is_written_through_a_symlink_pointing_outside(engine: Engine, t
     assert list(outside.iterdir()) == []
     assert len(rec.errors) == 4
     assert all(str(tmp_path) not in str(e) for e in rec.errors)
+
+
+def test_the_wsman_drive_shows_the_service_settings_the_emulator_runs_with(tmp_path: Path) -> None:
+    strict = Engine(computer_name="server01", username="user", root=tmp_path / "strict")
+    (leaf,) = run(strict, r"Get-Item WSMan:\localhost\Service\AllowUnencrypted")[1].output
+    assert leaf.PSObject.type_names[0] == "Microsoft.WSMan.Management.WSManConfigLeafElement"
+    assert (leaf.Name, leaf.Value, leaf.Type) == ("AllowUnencrypted", "false", "System.String")
+    assert leaf.PSPath == r"Microsoft.WSMan.Management\WSMan::localhost\Service\AllowUnencrypted"
+    lenient = Engine(
+        computer_name="server01", username="user", root=tmp_path / "lenient", allow_unencrypted=True
+    )
+    assert run(lenient, r"(Get-Item WSMan:\localhost\Service\AllowUnencrypted).Value")[1].output == ["true"]
+    _result, rec = run(strict, r"Get-Item WSMan:\localhost\Service\NoSuchSetting")
+    assert rec.output == []
+    assert "Cannot find path 'WSMan:\\localhost\\Service\\NoSuchSetting' because it does not exist." in str(
+        rec.errors[0]
+    )

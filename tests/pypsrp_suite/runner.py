@@ -67,7 +67,15 @@ def sdist_dir() -> Path:
 def _emulator(https: bool, root: Path) -> Emulator:
     from psremoting.emulator.suite_config import pypsrp_suite_config
 
-    return Emulator(https=https, users=dict(SUITE_USERS), root=root, **pypsrp_suite_config())
+    (root / "Windows" / "System32").mkdir(parents=True, exist_ok=True)  # test_psrp's Get-Item C:\Windows
+    return Emulator(
+        https=https,
+        users=dict(SUITE_USERS),
+        root=root,
+        auth=("basic", "ntlm", "negotiate", "credssp"),  # test_integration loops over all four
+        allow_unencrypted=True,  # pypsrp's own test host allows it (its JEA test reads the setting)
+        **pypsrp_suite_config(),
+    )
 
 
 def run_transport(transport: str, pytest_args: list[str], junit: Path | None = None) -> int:

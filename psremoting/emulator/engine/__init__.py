@@ -58,6 +58,7 @@ from .io import InvocationResult, PipelineIO, PipelineStopped
 from .objects import path_info, to_wire
 from .runtime import PipelineRun
 from .session import ExecutionContextStub, environment, version_table
+from .wsman_drive import wsman_settings
 
 __all__ = ["Engine", "Handler", "HandlerContext", "InvocationResult", "PipelineIO", "PipelineStopped"]
 
@@ -87,8 +88,11 @@ class Engine:
         allowed_commands: Iterable[str] | None = None,
         virtual_account: bool = False,
         no_profile: bool = False,
+        allow_unencrypted: bool = False,
     ) -> None:
         self.computer_name = computer_name
+        #: The WinRM service's settings under ``WSMan:\localhost`` (container -> name -> value).
+        self.wsman_settings = wsman_settings(allow_unencrypted)
         #: The credential the client delegated to this session (CredSSP's password, a
         #: forwarded Kerberos ticket: `psremoting.emulator.auth.DelegatedCredential`), with
         #: which the second hop logs on when no -Credential is given; None: the double hop.

@@ -24,6 +24,7 @@ from .commands import CommandContext, builtin
 from .errors import PSError
 from .filesystem import SandboxEscape
 from .objects import file_item, make_object, path_info
+from .wsman_drive import is_wsman_path, wsman_items
 
 __all__ = ["resolve_paths"]
 
@@ -529,5 +530,10 @@ def _mkdir(ctx: CommandContext) -> Iterator[Any]:
     aliases=("gi",),
 )
 def _get_item(ctx: CommandContext) -> Iterator[Any]:
+    paths, _ = _paths_param(ctx)
+    if paths and all(is_wsman_path(p) for p in paths):
+        for path in paths:
+            yield from wsman_items(ctx, path, ctx.engine.wsman_settings)
+        return
     for win, host in _each_path(ctx):
         yield file_item(host, "C:\\" if win in ("C:", "C:\\") else win)
