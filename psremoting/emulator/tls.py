@@ -59,6 +59,21 @@ def _write_private(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+def _ca_key_usage() -> x509.KeyUsage:
+    """A certificate authority's key usage: it signs certificates and CRLs, nothing else."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def _name(common_name: str) -> x509.Name:
     return x509.Name(
         [
@@ -97,20 +112,7 @@ def make_server_certificate(computer_name: str, directory: Path) -> ServerCertif
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_ca_key_usage(), critical=True)
         .add_extension(ca_ski, critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -380,20 +382,7 @@ class RevocableCertificate:
             .not_valid_before(now - _CLOCK_SKEW)
             .not_valid_after(now + _VALIDITY)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )  # fmt: skip
+            .add_extension(_ca_key_usage(), critical=True)
             .sign(self._ca_key, hashes.SHA256())
         )
         self._ca_cert = ca_cert

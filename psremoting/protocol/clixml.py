@@ -33,6 +33,19 @@ _DURATION = re.compile(
 )
 
 
+#: What reading malformed data raises (a bad value, a missing part, a loop too deep): the
+#: server's answer was invalid, not a bug here.
+UNREADABLE_DATA: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+
+
 def decode_string(text: str | None) -> str:
     """Undo CLIXML's _xHHHH_ escapes (surrogate pairs included)."""
     if not text:
@@ -145,15 +158,7 @@ def from_clixml(data: str | bytes | ET.Element, *, decrypt: Callable[[str], str]
         return _convert(element, _Context(decrypt))
     except MalformedAnswerError:
         raise
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        AttributeError,
-        OverflowError,
-        RecursionError,
-    ) as exc:
+    except UNREADABLE_DATA as exc:
         raise MalformedAnswerError(
             f"a CLIXML object could not be read ({type(exc).__name__}: {str(exc)[:100]})"
         ) from None

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from psremoting.protocol.clixml import UNREADABLE_DATA
 from psremoting.protocol.errors import MalformedAnswerError
 from psremoting.protocol.wsman import OPERATION_TIMED_OUT, SIGNAL_PS_STOP, SIGNAL_TERMINATE
 from psremoting.transport import wsman as ws
@@ -33,16 +34,7 @@ from psremoting.transport.sending import CreationXml, SendAhead
 log = logging.getLogger(__name__)
 
 #: What pypsrp raises on bytes it cannot read (a bad header, CLIXML, a missing property).
-_UNREADABLE = (
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    AttributeError,
-    OverflowError,
-    RecursionError,
-    struct.error,
-)
+_UNREADABLE = (*UNREADABLE_DATA, struct.error)
 
 
 def _unreadable() -> tuple[type[BaseException], ...]:
