@@ -46,6 +46,8 @@ PYPSRP_PRIVATE_MEMBERS = {
     "_selector_set",
     "_deserialize_secure_string",
     "_use_runspace_host",
+    "_string_map",
+    "_types",
 }
 
 #: (path relative to psremoting/, what) -> why it is tolerated for now.

@@ -15,7 +15,6 @@ from psremoting.protocol.clixml import (
 )
 from psremoting.protocol.notes import annotate, attach_notes, note_properties
 from psremoting.protocol.psobject import InformationRecord, ProgressRecord, PSEnumValue, PSObject
-from psremoting.protocol.pypsrp_values import from_pypsrp, progress_from
 from psremoting.protocol.secrets import PSCredential, SecureString
 
 __all__ = [
@@ -26,13 +25,11 @@ __all__ = [
     "ProgressRecord",
     "InformationRecord",
     "from_clixml",
-    "from_pypsrp",
     "annotate",
     "attach_notes",
     "note_properties",
     "parse_datetime",
     "parse_duration",
     "decode_string",
-    "progress_from",
     "_fast_primitive",
 ]

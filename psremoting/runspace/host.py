@@ -18,10 +18,11 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
-from psremoting.protocol.objects import from_clixml, from_pypsrp, progress_from
+from psremoting.protocol.objects import from_clixml
 from psremoting.protocol.secrets import PSCredential as Credential
 from psremoting.protocol.secrets import SecureString
 from psremoting.runspace.host_ui import ChoiceDescription, FieldDescription, HostUI, input_ended_message
+from psremoting.transport.pypsrp_values import from_pypsrp, progress_from
 
 __all__ = ["CONSOLE_COLORS", "HostState", "make_pshost", "host_data_key"]
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from psremoting.protocol.errors import PSRemotingError, RemoteError
-from psremoting.protocol.objects import from_clixml, from_pypsrp
+from psremoting.protocol.objects import from_clixml
 from psremoting.runspace.streams import error_record_from
 from psremoting.transport.failures import map_connection_error
+from psremoting.transport.pypsrp_values import from_pypsrp
 
 if TYPE_CHECKING:  # pragma: no cover
     from psremoting.runspace.pool import RunspacePoolConnection

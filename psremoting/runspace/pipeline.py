@@ -43,20 +43,14 @@ from psremoting.protocol.errors import (
 )
 from psremoting.protocol.fragments import (
     BOM,
-    DEBUG,
-    ERROR,
-    INFORMATION,
     OUTPUT_TYPE_BYTES,
     PIPELINE_HOST_CALL,
     POOL_HOST_CALL,
     POOL_STATE,
-    PROGRESS,
     STATE,
-    VERBOSE,
-    WARNING,
     Defragmenter,
 )
-from psremoting.protocol.objects import InformationRecord, annotate, from_clixml, from_pypsrp, progress_from
+from psremoting.protocol.objects import annotate, from_clixml
 from psremoting.protocol.session_texts import (
     DISCONNECTED_ON_SYNC_COMMAND,
     RC_AUTO_DISCONNECTING_ERROR,
@@ -67,7 +61,14 @@ from psremoting.runspace import streams
 from psremoting.runspace.host import host_data_key
 from psremoting.runspace.host_ui import HostUI
 from psremoting.runspace.pool_protocol import PoolForPipelines
-from psremoting.runspace.streams import Command, PipelineResult, StreamItem, StreamName, error_record_from
+from psremoting.runspace.streams import (
+    RECORD_MESSAGES,
+    Command,
+    PipelineResult,
+    StreamItem,
+    error_record_from,
+    record_item,
+)
 from psremoting.runspace.wire import WireContext, check_sendable, to_wire, wire_items
 from psremoting.transport.errors import NetworkLostError, ReconnectCancelledError
 from psremoting.transport.failures import map_connection_error
@@ -506,8 +507,8 @@ class Pipeline:
         message = channel.unpack(data)  # MalformedAnswerError for bytes that are not a message
         mtype = struct.unpack_from("<I", data, 4)[0]  # output never comes here: see _run
         body: Any = message.data
-        if mtype == ERROR:
-            return StreamItem("error", error_record_from(body, computer, rid))
+        if mtype in RECORD_MESSAGES:
+            return record_item(mtype, body, computer, rid)
         if mtype == STATE:
             self.state = _STATES.get(int(body.state), str(body.state))
             ps.state = body.state
@@ -516,22 +517,6 @@ class Pipeline:
                 self.failed_record = record
                 return StreamItem("error", record)
             return None
-        if mtype in (WARNING, VERBOSE, DEBUG):
-            stream: StreamName = "warning" if mtype == WARNING else "verbose" if mtype == VERBOSE else "debug"
-            return StreamItem(stream, str(body.message or ""))
-        if mtype == INFORMATION:
-            return StreamItem(
-                "information",
-                InformationRecord(
-                    message_data=from_pypsrp(body.message_data),
-                    source=body.source,
-                    tags=list(body.tags or []),
-                    computer=body.computer,
-                    user=body.user,
-                ),
-            )
-        if mtype == PROGRESS:
-            return StreamItem("progress", progress_from(body))
         if mtype == PIPELINE_HOST_CALL:
             with channel.scope(abort=self._stop_event):
                 channel.answer_host_call(message, ps)

@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from psremoting.protocol.errors import ERROR_CATEGORIES, RemoteErrorRecord
-from psremoting.protocol.objects import InformationRecord, from_pypsrp
+from psremoting.protocol.fragments import DEBUG, ERROR, INFORMATION, PROGRESS, VERBOSE, WARNING
+from psremoting.protocol.objects import InformationRecord
+from psremoting.transport.pypsrp_values import from_pypsrp, progress_from
 from psremoting.transport.shell import error_record_text
 
 __all__ = [
+    "RECORD_MESSAGES",
+    "record_item",
     "StreamName",
     "STREAM_NAMES",
     "StreamItem",
@@ -137,3 +141,28 @@ def error_record_from(
         computer_name=computer_name,
         runspace_id=runspace_id,
     )
+
+
+#: The PSRP messages that carry one record of a stream other than output.
+RECORD_MESSAGES = frozenset({ERROR, WARNING, VERBOSE, DEBUG, INFORMATION, PROGRESS})
+
+
+def record_item(mtype: int, body: Any, computer: str, rid: uuid.UUID) -> StreamItem:
+    """The stream item of one record message (`RECORD_MESSAGES`), as pypsrp decoded its body."""
+    if mtype == ERROR:
+        return StreamItem("error", error_record_from(body, computer, rid))
+    if mtype == INFORMATION:
+        return StreamItem(
+            "information",
+            InformationRecord(
+                message_data=from_pypsrp(body.message_data),
+                source=body.source,
+                tags=list(body.tags or []),
+                computer=body.computer,
+                user=body.user,
+            ),
+        )
+    if mtype == PROGRESS:
+        return StreamItem("progress", progress_from(body))
+    stream: StreamName = "warning" if mtype == WARNING else "verbose" if mtype == VERBOSE else "debug"
+    return StreamItem(stream, str(body.message or ""))

@@ -1,5 +1,8 @@
 """Values pypsrp already deserialized (error records, host calls, stream records) converted
 into the shapes `psremoting.protocol.clixml` gives.
+
+It reads pypsrp's objects by their private members (``_types``, ``_to_string``, an enum's
+``_string_map``), so it lives with the rest of what knows pypsrp's internals: the transport.
 """
 
 from __future__ import annotations
