@@ -92,3 +92,35 @@ def test_write_host_in_an_entered_session_keeps_the_terminal_background() -> Non
             psremoting.remove_pssession(s)
     assert ("alert", "Red", None) in ui.colored  # the server filled in Black: the terminal's own
     assert ("x", None, "DarkRed") in ui.colored
+
+
+def test_write_information_shows_in_an_entered_session_as_its_preference_says() -> None:
+    """At the remote prompt the remote $InformationPreference decides: the server shows the
+    record through its host (as Write-Host), once; by default it is not shown."""
+    from psremoting.cmdlets import sessions as session
+    from psremoting.cmdlets.interactive import enter_pssession
+    from psremoting.console.lineinput import LineInput
+    from psremoting.console.remote import RemoteRunner
+
+    with emulated_computers():
+        try:
+            out = io.StringIO()
+            ui = ConsoleHostUI(stdout=out, stdin=io.StringIO(), color=False)
+            entered = enter_pssession("Server01", ui=ui)
+            runner = RemoteRunner(ui, LineInput())
+
+            def line(text: str) -> str:
+                start = out.tell()
+                runner.run_line(entered, text)
+                out.seek(start)
+                shown = out.read()
+                out.seek(0, io.SEEK_END)
+                return shown
+
+            assert line("Write-Information 'note'; 'done'") == "done\n"
+            line("$InformationPreference = 'Continue'")
+            assert line("Write-Information 'note'; 'done'") == "note\ndone\n"
+            assert line("Write-Information 'quiet' -InformationAction SilentlyContinue") == ""
+            assert line("Write-Host 'host'") == "host\n"  # Write-Host: shown once, as before
+        finally:
+            session._reset_for_tests()
