@@ -78,3 +78,21 @@ def test_invoke_command_output_of_a_server_only_type_uses_the_servers_view(
     assert lines[1].split() == ["Model", "Stock", "Serial", "No", "PSComputerName"]
     [s] = all_sessions()
     assert session_views(s).asked == [[WIDGET]]
+
+
+def test_format_table_wrap_wraps_inside_the_servers_column_widths(
+    shell: tuple[Interpreter, io.StringIO],
+) -> None:
+    _run(shell, "$s = New-PSSession Server01")
+    script = "Invoke-Command $s -HideComputerName { Get-Widget | Select-Object -First 1 | ForEach-Object { $_.Model = 'Sprocket with long teeth'; $_ } }"
+    cut = [line.rstrip() for line in _run(shell, script).split("\n")]
+    # without -Wrap: the 12-wide Model cell is cut with "..." (Windows PowerShell 5.1)
+    assert cut[3] == "Sprocket ...       12 W-1001"
+    lines = [line.rstrip() for line in _run(shell, f"{script} | Format-Table -Wrap").split("\n")]
+    assert lines[1:6] == [
+        "Model           Stock Serial No",
+        "-----           ----- ---------",
+        "Sprocket           12 W-1001",
+        "with long",
+        "teeth",
+    ]

@@ -124,3 +124,20 @@ def test_write_information_shows_in_an_entered_session_as_its_preference_says() 
             assert line("Write-Host 'host'") == "host\n"  # Write-Host: shown once, as before
         finally:
             session._reset_for_tests()
+
+
+def test_write_progress_from_the_server_is_drawn_as_a_bar_then_erased(
+    shell: tuple[Interpreter, io.StringIO],
+) -> None:
+    _run(shell, "$s = New-PSSession Server01")
+    text = _run(
+        shell,
+        "Invoke-Command $s { Write-Progress -Activity Copying -Status '3 of 10' -PercentComplete 30; "
+        "Write-Progress -Activity Copying -Completed; 'done' }",
+    )
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    # the bar: the activity, 30 % of a 30-cell bar filled with o, the percentage, the status
+    assert "Copying [ooooooooo                     ] 30% 3 of 10" in plain
+    # erased (carriage return, erase line) before the output that follows
+    assert text.index("\r\x1b[2K") < text.index("done")
+    assert plain.rstrip("\n").split("\r")[-1].strip() == "done"
