@@ -91,3 +91,46 @@ def test_types_the_server_has_no_view_for_are_asked_once_and_fall_back(session: 
     assert first == psremoting.out_string(objects)
     psremoting.out_string(objects, session=session)
     assert len(session_views(session).asked) == 1
+
+
+def test_a_list_control_from_the_server_gives_a_list_view() -> None:
+    """A ListControl (Entries: Items with Label and DisplayEntry) as Windows serializes it; a
+    ScriptBlock entry cannot run locally and shows the property named as its label."""
+    from psremoting.cmdlets.formatting import FormatRequest, format_lines
+    from psremoting.cmdlets.formatting.server_views import ServerViews
+    from psremoting.protocol.psobject import PSObject
+
+    def sma(name: str) -> list[str]:
+        return [f"Deserialized.System.Management.Automation.{name}", "Deserialized.System.Object"]
+
+    def entry(kind: str, value: str) -> PSObject:
+        return PSObject(sma("DisplayEntry"), {"ValueType": kind, "Value": value})
+
+    items = [
+        PSObject(
+            sma("ListControlEntryItem"), {"Label": "Serial No", "DisplayEntry": entry("Property", "Serial")}
+        ),
+        PSObject(
+            sma("ListControlEntryItem"), {"Label": "Model", "DisplayEntry": entry("ScriptBlock", "$_.Model")}
+        ),
+    ]
+    control = PSObject(sma("ListControl"), {"Entries": [PSObject(sma("ListControlEntry"), {"Items": items})]})
+    definition = PSObject(
+        sma("ExtendedTypeDefinition"),
+        {
+            "TypeName": WIDGET,
+            "TypeNames": [WIDGET],
+            "FormatViewDefinition": [
+                PSObject(sma("FormatViewDefinition"), {"Name": "w", "Control": control})
+            ],
+        },
+    )
+    asked: list[list[str]] = []
+    source = ServerViews(lambda names: asked.append(names) or [definition])
+    widget = PSObject(
+        [f"Deserialized.{WIDGET}", "Deserialized.System.Object"],
+        {"Serial": "W-1", "Model": "Gear", "Stock": 3},
+    )
+    lines = format_lines([widget, widget], request=FormatRequest(view_source=source))
+    assert lines[:6] == ["", "Serial No : W-1", "Model     : Gear", "", "Serial No : W-1", "Model     : Gear"]
+    assert asked == [[WIDGET]]
