@@ -257,7 +257,8 @@ def _render(stream: str, value: Any, ui: HostUI) -> None:
         ui.write_debug_line(str(value))
     elif stream == "information":
         # Write-Host already reached the UI through a host call (its record is tagged
-        # PSHOST), and Write-Information is not shown by default ($InformationPreference).
+        # PSHOST), and so did Write-Information when the remote $InformationPreference (or
+        # -InformationAction) is Continue: the server shows it through its host, once.
         return
     elif stream == "progress":
         ui.write_progress(0, value)

@@ -167,6 +167,22 @@ def _formatted(value: Any) -> bool:
     return not isinstance(value, str) and view_for(type_names_of(value)) is not None and not is_session(value)
 
 
+def server_views(obj: Any) -> list[Any]:
+    """The views the session `obj` came from (its RunspaceId) has for its type: Get-FormatData
+    asked once per type and session (`psremoting.cmdlets.formatting.server_views`)."""
+    from psremoting.cmdlets.formatting.server_views import session_views
+    from psremoting.cmdlets.formatting.values import prop
+    from psremoting.cmdlets.sessions import all_sessions
+
+    runspace = prop(obj, "RunspaceId")
+    if runspace is None:
+        return []
+    for session in all_sessions():
+        if str(session.instance_id) == str(runspace) and session.state.value == "Opened":
+            return list(session_views(session).views(obj))
+    return []
+
+
 def console_width() -> int:
     """The width Out-Default formats for: the terminal's, less one column (120 - 1 when unknown)."""
     import shutil
@@ -196,11 +212,13 @@ class StreamingDisplay:
                 self._kind = kind
             if kind == "formatted":
                 if self._out is None:
+                    from psremoting.cmdlets.formatting import FormatRequest
                     from psremoting.cmdlets.formatting.stream import OutDefault
 
                     # laid out from the first 50 objects, or from those that came in the
                     # first 2 s of a slow command (PowerShell waits 300 ms)
-                    self._out = OutDefault(console_width(), hold=2.0)
+                    request = FormatRequest(view_source=server_views)
+                    self._out = OutDefault(console_width(), hold=2.0, request=request)
                 for line in self._out.add(item):
                     self._write_line(line)
                 continue

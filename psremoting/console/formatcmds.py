@@ -139,6 +139,7 @@ def _text(call: Call, request: FormatRequest) -> list[Any]:
     items = _input(call)
     if not items:
         return []
+    request.view_source = display.server_views  # a remote type's own view (Get-FormatData)
     lines = format_lines(items, width=display.console_width(), request=request)
     return ["\n".join(lines).rstrip("\n") + "\n"]  # a table or list ends with a blank line
 

@@ -92,3 +92,52 @@ def test_write_host_in_an_entered_session_keeps_the_terminal_background() -> Non
             psremoting.remove_pssession(s)
     assert ("alert", "Red", None) in ui.colored  # the server filled in Black: the terminal's own
     assert ("x", None, "DarkRed") in ui.colored
+
+
+def test_write_information_shows_in_an_entered_session_as_its_preference_says() -> None:
+    """At the remote prompt the remote $InformationPreference decides: the server shows the
+    record through its host (as Write-Host), once; by default it is not shown."""
+    from psremoting.cmdlets import sessions as session
+    from psremoting.cmdlets.interactive import enter_pssession
+    from psremoting.console.lineinput import LineInput
+    from psremoting.console.remote import RemoteRunner
+
+    with emulated_computers():
+        try:
+            out = io.StringIO()
+            ui = ConsoleHostUI(stdout=out, stdin=io.StringIO(), color=False)
+            entered = enter_pssession("Server01", ui=ui)
+            runner = RemoteRunner(ui, LineInput())
+
+            def line(text: str) -> str:
+                start = out.tell()
+                runner.run_line(entered, text)
+                out.seek(start)
+                shown = out.read()
+                out.seek(0, io.SEEK_END)
+                return shown
+
+            assert line("Write-Information 'note'; 'done'") == "done\n"
+            line("$InformationPreference = 'Continue'")
+            assert line("Write-Information 'note'; 'done'") == "note\ndone\n"
+            assert line("Write-Information 'quiet' -InformationAction SilentlyContinue") == ""
+            assert line("Write-Host 'host'") == "host\n"  # Write-Host: shown once, as before
+        finally:
+            session._reset_for_tests()
+
+
+def test_write_progress_from_the_server_is_drawn_as_a_bar_then_erased(
+    shell: tuple[Interpreter, io.StringIO],
+) -> None:
+    _run(shell, "$s = New-PSSession Server01")
+    text = _run(
+        shell,
+        "Invoke-Command $s { Write-Progress -Activity Copying -Status '3 of 10' -PercentComplete 30; "
+        "Write-Progress -Activity Copying -Completed; 'done' }",
+    )
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    # the bar: the activity, 30 % of a 30-cell bar filled with o, the percentage, the status
+    assert "Copying [ooooooooo                     ] 30% 3 of 10" in plain
+    # erased (carriage return, erase line) before the output that follows
+    assert text.index("\r\x1b[2K") < text.index("done")
+    assert plain.rstrip("\n").split("\r")[-1].strip() == "done"

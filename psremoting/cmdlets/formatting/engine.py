@@ -67,6 +67,8 @@ class FormatRequest:
     group_by: str | Property | None = None
     columns: int | None = None
     hide_table_headers: bool = False
+    #: The views of a type without a built-in one (the server's: `server_views.ServerViews`).
+    view_source: Callable[[Any], Sequence[View]] | None = None
 
 
 def _flatten(values: Iterable[Any]) -> list[Any]:
@@ -186,6 +188,9 @@ def _shape(obj: Any, request: FormatRequest) -> _Shape:
         chosen: str = kind or ("table" if len(columns) <= 4 else "list")
         return _Shape(chosen, columns, None, ("props", chosen))
     view = view_for(names, kind)
+    if view is None and request.view_source is not None and not _is_scalar(obj):
+        served = list(request.view_source(obj))
+        view = next((v for v in served if kind is None or v.kind == kind), None)
     if view is None and kind is None and _is_scalar(obj):
         return _Shape("scalar", [], None, "scalar")
     if view is not None and (kind is None or view.kind == kind):
@@ -380,11 +385,20 @@ def out_string(
     width: int = 120,
     *,
     request: FormatRequest | None = None,
+    session: Any = None,
 ) -> str:
     """The text PowerShell's Out-String gives for `objects` (one object or an iterable of
-    them) at a console `width`: default views, tables, lists, as Windows PowerShell 5.1."""
+    them) at a console `width`: default views, tables, lists, as Windows PowerShell 5.1.
+    With the `session` that produced them, a type without a built-in view is shown with the
+    server's view (Get-FormatData, asked once per type and kept for the session)."""
     if objects is None:
         return ""
+    if session is not None:
+        from dataclasses import replace
+
+        from psremoting.cmdlets.formatting.server_views import session_views
+
+        request = replace(request or FormatRequest(), view_source=session_views(session))
     if not isinstance(objects, (list, tuple)) and not _is_iterable_output(objects):
         objects = [objects]
     lines = format_lines(objects, width=width, request=request)

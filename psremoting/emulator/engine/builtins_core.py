@@ -174,7 +174,13 @@ def _write_debug(ctx: CommandContext) -> None:
     )
 )
 def _write_information(ctx: CommandContext) -> None:
-    ctx.io.write_information(ctx.get("MessageData"), "Write-Information")
+    data = ctx.get("MessageData")
+    action = ctx.preference("InformationAction", "InformationPreference")
+    if action == "ignore":
+        return
+    if action == "continue":  # Windows shows the record through its host, as Write-Host
+        ctx.host_call(HostMethodIdentifier.WriteLine2, [to_string(data)])
+    ctx.io.write_information(data, "Write-Information")
 
 
 @builtin(
