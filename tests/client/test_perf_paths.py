@@ -34,10 +34,10 @@ from psremoting.protocol.objects import (
     SecureString,
     _fast_primitive,
     from_clixml,
-    from_pypsrp,
     parse_datetime,
 )
 from psremoting.runspace.host import host_data_key
+from psremoting.transport.pypsrp_values import from_pypsrp
 from psremoting.transport.shell import secure_string_decryptor as _decryptor
 
 # --- lone primitives: fast path == parser path ----------------------------------------------
