@@ -22,6 +22,8 @@ from psrpcore.types import (
     PSObject,
 )
 
+from psremoting.pslang.dotnet import register_cast
+
 from .errors import PSError, make_error_record
 from .objects import from_wire
 
@@ -240,3 +242,14 @@ class ServerRemoteHost(_Caller):
 
     def __str__(self) -> str:
         return "System.Management.Automation.Remoting.ServerRemoteHost"
+
+
+def _to_choice(value: Any) -> Any:
+    """``[ChoiceDescription]'&Yes'``: a string becomes a choice with that label."""
+    return value if isinstance(value, ChoiceDescription) else ChoiceDescription(Label=str(value))
+
+
+register_cast(
+    ("System.Management.Automation.Host.ChoiceDescription", "Management.Automation.Host.ChoiceDescription"),
+    _to_choice,
+)
