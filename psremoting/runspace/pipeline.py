@@ -162,6 +162,9 @@ class Pipeline:
         self._iterated = False
         self._ps: Any = None
         self._wire = WireContext(pool.channel.exchange_keys)
+        #: The pipeline whose host call this one was started from (a nested pipeline, run
+        #: by the server in that pipeline's runspace while it waits for the answer).
+        self._outer: Any = None
 
     # --- control ------------------------------------------------------------------------
     def stop(self) -> None:
@@ -270,6 +273,8 @@ class Pipeline:
                 ps.add_parameter(name, to_wire(value, self._wire))
             if cmd.merge_errors:
                 ps.merge_error("output")
+        if self._outer is not None:
+            ps.is_nested = True
         self._ps = ps
         return ps
 
@@ -318,11 +323,14 @@ class Pipeline:
         disconnected = False
         stop_sent_at: float | None = None
         previous_ui = pool.host.ui_target
+        outer = pool.current if pool.current is not self else None
+        self._outer = outer
         try:
             pool.require_opened()
             pool.current = self
             pool.set_busy(True)
-            pool.host_state.reset()
+            if outer is None:
+                pool.host_state.reset()
             if self.ui is not None:
                 pool.host.ui_target = self.ui
             pending: str | None = None
@@ -471,8 +479,9 @@ class Pipeline:
                         channel.forget(self._ps)
                 elif self.state in ("NotStarted", "Running", "Stopping"):
                     self.state = "Stopped" if self._stop_event.is_set() else "Failed"
-                pool.current = None
-                pool.set_busy(False)
+                pool.current = outer
+                if outer is None:
+                    pool.set_busy(False)
                 pool.lock.release()
 
     def _disconnected_by_client(self, pending: str | None) -> CommandDisconnectedError:

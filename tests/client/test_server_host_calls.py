@@ -33,3 +33,27 @@ def test_prompt_for_choice_from_the_server_is_answered_by_the_host_ui(emu: Emula
     ((caption, message, choices, default),) = seen
     assert (caption, message, default) == ("Restart", "Restart W3SVC?", 0)
     assert [(c.label, c.help_message) for c in choices] == [("&Yes", "Do it"), ("&No", "Leave it")]
+
+
+def test_a_host_callback_runs_a_nested_pipeline_on_the_same_session(emu: Emulator) -> None:
+    """While the server waits for a Read-Host answer, the HostUI runs another command on the
+    same session (a nested pipeline, IsNested in CreatePipeline, run in the waiting
+    pipeline's runspace) and answers with its result; the outer command then completes."""
+    from psremoting.runspace.host_ui import BufferedHostUI
+
+    session = psremoting.new_pssession("Server01")
+    inner: list[list[object]] = []
+
+    class AnswersFromTheServer(BufferedHostUI):
+        def read_line(self) -> str:
+            result = session.invoke("(Get-Date).Year; $env:COMPUTERNAME", timeout=20)
+            inner.append(result.output)
+            return f"{result.output[1]}-{result.output[0]}"
+
+    result = session.invoke("$a = Read-Host 'Where'; \"answered $a\"", ui=AnswersFromTheServer(), timeout=30)
+    ((year, computer),) = inner
+    assert isinstance(year, int) and year >= 2024
+    assert result.output == [f"answered {computer}-{year}"]
+    assert result.state == "Completed"
+    # the session is free again: the next command runs at top level
+    assert session.invoke("1 + 1").output == [2]
