@@ -57,3 +57,29 @@ def test_a_host_callback_runs_a_nested_pipeline_on_the_same_session(emu: Emulato
     assert result.state == "Completed"
     # the session is free again: the next command runs at top level
     assert session.invoke("1 + 1").output == [2]
+
+
+def test_raw_ui_properties_are_host_calls_answered_by_the_client(emu: Emulator) -> None:
+    """``$host.UI.RawUI`` reads and writes are host calls (27-45) that the client's host
+    answers: its colours and sizes, and what the server set is read back."""
+    from psremoting.runspace.host_ui import BufferedHostUI
+
+    session = psremoting.new_pssession("Server01")
+    script = (
+        "$r = $host.UI.RawUI; "
+        '"$($r.ForegroundColor) on $($r.BackgroundColor)"; $r.WindowSize.Width -ge 20; '
+        "$r.CursorPosition.X; $r.KeyAvailable; $r.MaxWindowSize.Height -ge 5; $r.BufferSize.Width; "
+        "$r.ForegroundColor = [System.ConsoleColor]::Green; $r.BackgroundColor = 'DarkBlue'; "
+        "$r.WindowTitle = 'Patching W3SVC'; $r.CursorSize = 50; "
+        "$r.CursorPosition = New-Object System.Management.Automation.Host.Coordinates 11, 12; "
+        "$r.BufferSize = New-Object System.Management.Automation.Host.Size 100, 3000; "
+        '"$($r.ForegroundColor) on $($r.BackgroundColor)"; $r.WindowTitle; $r.CursorSize; '
+        '"$($r.CursorPosition.X),$($r.CursorPosition.Y)"; "$($r.BufferSize.Width)x$($r.BufferSize.Height)"'
+    )
+    result = session.invoke(script, ui=BufferedHostUI())
+    assert result.error == []
+    out = [str(o) for o in result.output]
+    width = out[5]
+    assert out[:5] == ["Gray on Black", "True", "0", "False", "True"]
+    assert int(width) >= 20
+    assert out[6:] == ["Green on DarkBlue", "Patching W3SVC", "50", "11,12", "100x3000"]

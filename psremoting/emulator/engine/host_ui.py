@@ -138,8 +138,66 @@ class _Caller:
         return from_wire(io.host_call(method, args))
 
 
+def _console_color(value: Any) -> Any:
+    from psrpcore.types import ConsoleColor
+
+    value = _color(value)
+    try:
+        return ConsoleColor(int(getattr(value, "value", value)))
+    except (TypeError, ValueError):
+        return value
+
+
+def _raw_property(
+    getter: HostMethodIdentifier, setter: HostMethodIdentifier | None, convert: Any = None
+) -> Any:
+    """A ``$host.UI.RawUI`` property: reading it is host call `getter`, setting it `setter`."""
+
+    def get(self: _Caller) -> Any:
+        value = self._call(getter, [])
+        return _console_color(value) if convert is _console_color and value is not None else value
+
+    def set_(self: _Caller, value: Any) -> None:
+        if setter is None:
+            raise AttributeError("read-only")
+        self._call(setter, [convert(value) if convert is not None else value])
+
+    return property(get, set_ if setter is not None else None)
+
+
+class ServerRemoteHostRawUI(_Caller):
+    """``$host.UI.RawUI``: every property read and write is a host call to the client
+    (MS-PSRP 2.2.3.17, GetForegroundColor 27 to GetBufferContents 50)."""
+
+    ForegroundColor = _raw_property(H.GetForegroundColor, H.SetForegroundColor, _console_color)
+    BackgroundColor = _raw_property(H.GetBackgroundColor, H.SetBackgroundColor, _console_color)
+    CursorPosition = _raw_property(H.GetCursorPosition, H.SetCursorPosition)
+    WindowPosition = _raw_property(H.GetWindowPosition, H.SetWindowPosition)
+    CursorSize = _raw_property(H.GetCursorSize, H.SetCursorSize, int)
+    BufferSize = _raw_property(H.GetBufferSize, H.SetBufferSize)
+    WindowSize = _raw_property(H.GetWindowSize, H.SetWindowSize)
+    WindowTitle = _raw_property(H.GetWindowTitle, H.SetWindowTitle, str)
+    MaxWindowSize = _raw_property(H.GetMaxWindowSize, None)
+    MaxPhysicalWindowSize = _raw_property(H.GetMaxPhysicalWindowSize, None)
+    KeyAvailable = _raw_property(H.GetKeyAvailable, None)
+
+    def ReadKey(self, options: Any = 4) -> Any:
+        # ReadKeyOptions.IncludeKeyDown (4) is the parameterless overload's.
+        return self._call(H.ReadKey, [int(getattr(options, "value", options) or 4)])
+
+    def FlushInputBuffer(self) -> None:
+        self._call(H.FlushInputBuffer, [])
+
+    def __str__(self) -> str:
+        return "System.Management.Automation.Internal.Host.InternalHostRawUserInterface"
+
+
 class ServerRemoteHostUI(_Caller):
     """``$host.UI``."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.RawUI = ServerRemoteHostRawUI(engine)
 
     def ReadLine(self) -> Any:
         return self._call(H.ReadLine, [])
