@@ -60,8 +60,9 @@ def test_a_host_callback_runs_a_nested_pipeline_on_the_same_session(emu: Emulato
 
 
 def test_raw_ui_properties_are_host_calls_answered_by_the_client(emu: Emulator) -> None:
-    """``$host.UI.RawUI`` reads and writes are host calls (27-45) that the client's host
-    answers: its colours and sizes, and what the server set is read back."""
+    """``$host.UI.RawUI`` as on Windows: its values are the client's (the HostDefaultData
+    of its HostInfo: colours, sizes), KeyAvailable is a host call, and each write is a host
+    call that also changes what the server reads back."""
     from psremoting.runspace.host_ui import BufferedHostUI
 
     session = psremoting.new_pssession("Server01")
