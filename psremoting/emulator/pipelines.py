@@ -110,6 +110,7 @@ class PipelineIOImpl:
         self._shell = shell
         self._command = command
         self.has_host = has_host
+        self.host_data: Any = None  # the client's HostDefaultData ($host.UI.RawUI's values)
         self.stopping = threading.Event()
 
     # Everything goes through psrpcore under the shell lock.

@@ -293,11 +293,20 @@ class PSRPShell(ClientConnection, Shell):
         pool_host = getattr(self.pool, "host", None)
         return pool_host is not None and not getattr(pool_host, "IsHostNull", True)
 
+    def _host_data(self, pipeline: psrpcore.ServerPipeline) -> Any:
+        """The HostDefaultData ``$host.UI.RawUI`` reads (the pipeline's own host, else the
+        pool's, kept for the pool's life as Windows' ServerRemoteHost keeps it)."""
+        host = getattr(pipeline.metadata, "host", None)
+        if host is None or getattr(host, "UseRunspaceHost", True):
+            host = getattr(self.pool, "host", None)
+        return getattr(host, "HostDefaultData", None) if host is not None else None
+
     def _start_pipeline(self, pipeline_id: uuid.UUID) -> None:
         command = self._command_by_pipeline(pipeline_id)
         pipeline = command.pipeline
         mark_running(pipeline)
         command.io = PipelineIOImpl(self, command, self._has_host(pipeline))
+        command.io.host_data = self._host_data(pipeline)
         commands = list(pipeline.metadata.commands) if pipeline.metadata is not None else []
         if pipeline.metadata is not None and pipeline.metadata.no_input:
             command.input_ended = True

@@ -25,11 +25,36 @@ from .values import (
     to_string,
 )
 
-__all__ = ["TypeName", "call_method", "cast", "index_value", "static_member", "static_method", "type_name_of"]
+__all__ = [
+    "TypeName",
+    "call_method",
+    "cast",
+    "register_cast",
+    "index_value",
+    "static_member",
+    "static_method",
+    "type_name_of",
+]
+
+
+#: Conversions a host of the language adds (the emulator's .NET types), by lower-case name.
+_EXTRA_CASTS: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_cast(names: tuple[str, ...], convert: Callable[[Any], Any]) -> None:
+    """Let ``[Name]value`` (and ``[Name[]]@(...)``) build a host's own type with `convert`."""
+    for name in names:
+        _EXTRA_CASTS[name.lower().removeprefix("system.")] = convert
 
 
 def cast(type_name: str, value: Any) -> Any:
     name = type_name.lower().removeprefix("system.")
+    extra = _EXTRA_CASTS.get(name.removesuffix("[]"))
+    if extra is not None:
+        if name.endswith("[]"):
+            items = list(value) if isinstance(value, (list, tuple)) else ([] if value is None else [value])
+            return [extra(i) for i in items]
+        return extra(value)
     if name in ("int", "int32", "int64", "long", "byte", "int16", "uint32", "uint64"):
         number = to_number(value)
         return int(round(number)) if isinstance(number, float) else number

@@ -52,6 +52,9 @@ class HostState:
     #: pipeline takes only its own, so a request that comes after its pipeline ended never
     #: stops the next one (the prompt fetched after Ctrl+C).
     stop_requests: set[str] = field(default_factory=set)
+    #: What the server set on ``$host.UI.RawUI`` (colours, positions, sizes, title, cursor
+    #: size), by the Get method id that reads it back.
+    raw_ui: dict[int, Any] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.exit_code = None
@@ -97,6 +100,17 @@ def _terminal_size(state: HostState) -> tuple[int, int]:
         return state.window_size
     size = shutil.get_terminal_size((120, 50))
     return max(size.columns, 20), max(size.lines, 5)
+
+
+def _number_pair(value: Any, first: str, second: str) -> tuple[int, int]:
+    """The two numbers of a Coordinates (X, Y) or Size (Width, Height) host call argument."""
+    plain = from_pypsrp(value)
+    get = plain.get if hasattr(plain, "get") else (lambda k, d=None: getattr(plain, k, d))
+    a = get(first, None)
+    a = get(first.lower(), 0) if a is None else a
+    b = get(second, None)
+    b = get(second.lower(), 0) if b is None else b
+    return int(a or 0), int(b or 0)
 
 
 def _field(obj: Any) -> FieldDescription:
@@ -157,6 +171,9 @@ _VOID_METHODS = frozenset(
         53,
     }
 )
+
+#: The RawUI setters (SetForegroundColor 28 ... SetWindowTitle 42); each Get is id - 1.
+_RAW_SETTERS = frozenset({28, 30, 32, 34, 36, 38, 40, 42})
 
 _HOST_CLASS: Any = None
 
@@ -261,6 +278,21 @@ def _build_host_class() -> Any:
                 return PSCredential(username=answer.username, password=answer.get_password())
             return PSCredential(username=answer[0], password=answer[1])
 
+        def _set_raw(self, mi: int, value: Any) -> None:
+            get_id = mi - 1
+            if mi in (28, 30):
+                name = _color(value)
+                if name is not None:
+                    self.state.raw_ui[get_id] = CONSOLE_COLORS.index(name)
+            elif mi in (32, 34):
+                self.state.raw_ui[get_id] = _number_pair(value, "X", "Y")
+            elif mi in (38, 40):
+                self.state.raw_ui[get_id] = _number_pair(value, "Width", "Height")
+            elif mi == 36:
+                self.state.raw_ui[get_id] = int(getattr(value, "value", value))
+            elif mi == 42:
+                self.state.raw_ui[get_id] = str(value)
+
         def _dispatch(self, mi: int, a: list[Any], runspace: Any) -> Any:
             ui = self.ui_target
             st = self.state
@@ -334,12 +366,21 @@ def _build_host_class() -> Any:
                 defaults = a[3] or []
                 first = int(defaults[0]) if defaults else -1
                 return [int(ui.prompt_for_choice(str(a[0] or ""), str(a[1] or ""), choices, first))]
+            elif mi in _RAW_SETTERS and a:
+                self._set_raw(mi, a[0])
             elif mi in (27, 29):
-                return Color(value=Color.GRAY if mi == 27 else Color.BLACK)
+                index = st.raw_ui.get(mi, Color.GRAY if mi == 27 else Color.BLACK)
+                return Color(value=index)
             elif mi in (31, 33):
-                return Coordinates(x=0, y=0)
+                x, y = st.raw_ui.get(mi, (0, 0))
+                return Coordinates(x=x, y=y)
             elif mi == 35:
-                return 25
+                return st.raw_ui.get(35, 25)
+            elif mi in (37, 39) and mi in st.raw_ui:
+                width, height = st.raw_ui[mi]
+                return Size(width=width, height=height)
+            elif mi == 41 and 41 in st.raw_ui:
+                return st.raw_ui[41]
             elif mi in (37, 39, 43, 44):
                 width, height = _terminal_size(st)
                 return Size(width=width, height=9999 if mi == 37 else height)

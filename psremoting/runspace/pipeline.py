@@ -7,16 +7,12 @@ closed on the server (WSMan Signal terminate) when it ends, however it ends, so 
 long-lived session never reaches the server's command quota; a pipeline whose session was
 disconnected is left running there, to be received later (``resume=CommandId``).
 
-Silence is not failure. Each Receive long-polls (OperationTimeout up to a minute, the HTTP
-wait a few seconds above it); an empty answer (w:TimedOut) means "ask again"; a server busy
-for minutes is waited for. A command ends only when it completes, its deadline passes (it is
-stopped), it is stopped (Ctrl+C: `stop()` sends the stop signal at once, on another
-connection while the Receive is outstanding, as PowerShell does), or the connection is really
-dead. A network failure is ridden out by the transport (robust connections: the same Receive,
-same MessageID, again until answered, so nothing is lost or repeated); past the retry period
-the session becomes Disconnected and `CommandDisconnectedError` says so.
-Output is decoded by `psremoting.protocol.objects.from_clixml` in one linear pass, and
-fragments are reassembled in linear time; nothing is kept that the caller did not ask for.
+Silence is not failure: each Receive long-polls and an empty answer (w:TimedOut) means "ask
+again". A command ends only when it completes, its deadline passes, it is stopped (Ctrl+C:
+`stop()` signals at once on another connection, as PowerShell does), or the connection is
+really dead (network failures are ridden out by the transport's robust connections; past the
+retry period the session becomes Disconnected, `CommandDisconnectedError`). One started from a
+host call of another (a HostUI callback) is nested (IsNested). Output is decoded in one pass.
 """
 
 from __future__ import annotations
@@ -162,6 +158,7 @@ class Pipeline:
         self._iterated = False
         self._ps: Any = None
         self._wire = WireContext(pool.channel.exchange_keys)
+        self._outer: Any = None  # the pipeline whose host call started this one (nested)
 
     # --- control ------------------------------------------------------------------------
     def stop(self) -> None:
@@ -253,7 +250,6 @@ class Pipeline:
             self.state = "Running"
             return self.command_id
 
-    # --- the loop -----------------------------------------------------------------------
     def _build(self) -> Any:
         """The pypsrp PowerShell of the commands; arguments, parameter values (and, in
         `_start_on_server`, input) go through `runspace.wire.to_wire` (secrets sealed with the
@@ -270,6 +266,7 @@ class Pipeline:
                 ps.add_parameter(name, to_wire(value, self._wire))
             if cmd.merge_errors:
                 ps.merge_error("output")
+        ps.is_nested = self._outer is not None
         self._ps = ps
         return ps
 
@@ -318,11 +315,13 @@ class Pipeline:
         disconnected = False
         stop_sent_at: float | None = None
         previous_ui = pool.host.ui_target
+        self._outer = outer = pool.current if pool.current is not self else None
         try:
             pool.require_opened()
             pool.current = self
             pool.set_busy(True)
-            pool.host_state.reset()
+            if outer is None:
+                pool.host_state.reset()
             if self.ui is not None:
                 pool.host.ui_target = self.ui
             pending: str | None = None
@@ -471,8 +470,8 @@ class Pipeline:
                         channel.forget(self._ps)
                 elif self.state in ("NotStarted", "Running", "Stopping"):
                     self.state = "Stopped" if self._stop_event.is_set() else "Failed"
-                pool.current = None
-                pool.set_busy(False)
+                pool.current = outer
+                pool.set_busy(outer is not None)
                 pool.lock.release()
 
     def _disconnected_by_client(self, pending: str | None) -> CommandDisconnectedError:

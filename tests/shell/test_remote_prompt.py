@@ -164,3 +164,27 @@ def test_ctrl_c_abandons_a_read_host_question(shell: Terminal) -> None:
     shell.line("'after the question'")
     screen = shell.wait_for_count(REMOTE_PROMPT, 3)
     assert "\nafter the question\n" in screen
+
+
+def test_prompt_for_choice_from_the_server_is_answered_at_the_terminal(shell: Terminal) -> None:
+    """``$host.UI.PromptForChoice`` on the server (host call 26) shows PowerShell's choice
+    line at the terminal; the typed hot key's index goes back to the script."""
+    enter(shell)
+    shell.line(
+        "$a = $host.UI.PromptForChoice('Restart', 'Restart now?', "
+        "[System.Management.Automation.Host.ChoiceDescription[]]@('&Yes','&No'), 1); \"answer=$a\""
+    )
+    screen = shell.wait_for('[Y] Yes  [N] No  [?] Help (default is "N"): ')
+    assert "\nRestart\nRestart now?\n" in screen
+    shell.line("y")
+    screen = shell.wait_for_count(REMOTE_PROMPT, 2)
+    assert "\nanswer=0\n" in screen
+    # Enter alone takes the default (index 1).
+    shell.line(
+        "$a = $host.UI.PromptForChoice('Restart', 'Restart now?', "
+        "[System.Management.Automation.Host.ChoiceDescription[]]@('&Yes','&No'), 1); \"answer=$a\""
+    )
+    shell.wait_for_count('(default is "N"): ', 2)
+    shell.line("")
+    screen = shell.wait_for_count(REMOTE_PROMPT, 3)
+    assert "\nanswer=1\n" in screen

@@ -15,12 +15,16 @@ from typing import Any
 
 from psrpcore.types import (
     ChoiceDescription,
+    Coordinates,
     ErrorCategory,
     FieldDescription,
     HostMethodIdentifier,
     PSNoteProperty,
     PSObject,
+    Size,
 )
+
+from psremoting.pslang.dotnet import register_cast
 
 from .errors import PSError, make_error_record
 from .objects import from_wire
@@ -136,8 +140,152 @@ class _Caller:
         return from_wire(io.host_call(method, args))
 
 
+def _console_color(value: Any) -> Any:
+    from psrpcore.types import ConsoleColor
+
+    value = _color(value)
+    try:
+        return ConsoleColor(int(getattr(value, "value", value)))
+    except (TypeError, ValueError):
+        return value
+
+
+def _encoded(value: Any) -> Any:
+    """A RawUI value as Windows' RemoteHostEncoder puts it in a host call: an enum as its
+    number, a Coordinates or Size struct as an object of its lower-case fields."""
+    from psrpcore.types import ConsoleColor
+
+    if isinstance(value, ConsoleColor):
+        return int(value)
+    if isinstance(value, (Coordinates, Size)):
+        fields = (
+            (("x", value.X), ("y", value.Y))
+            if isinstance(value, Coordinates)
+            else (("width", value.Width), ("height", value.Height))
+        )
+        obj = PSObject()
+        obj.PSObject.type_names = []
+        for key, number in fields:
+            obj.PSObject.extended_properties.append(PSNoteProperty(key, int(number)))
+        return obj
+    return value
+
+
+def _key_info(answer: Any) -> Any:
+    """ReadKey's answer as Windows serializes a KeyInfo struct (ControlKeyState as its text)
+    that prints as .NET's ``65,a,CapsLockOn,True``."""
+    from psrpcore.types import KeyInfo, PSChar
+
+    if isinstance(answer, PSObject) and not isinstance(answer, KeyInfo):
+        if getattr(answer, "virtualKeyCode", None) is None:
+            return answer
+        answer = KeyInfo.FromPSObjectForRemoting(answer)
+    if not isinstance(answer, KeyInfo):
+        return answer
+    state = answer.ControlKeyState
+    names = ", ".join((getattr(state, "name", None) or "0").split("|")) if int(state) else "0"
+    key = PSObject()
+    key.PSObject.type_names = [
+        "System.Management.Automation.Host.KeyInfo",
+        "System.ValueType",
+        "System.Object",
+    ]
+    for name, value in (
+        ("VirtualKeyCode", int(answer.VirtualKeyCode)),
+        ("Character", PSChar(str(answer.Character))),
+        ("ControlKeyState", names),
+        ("KeyDown", bool(answer.KeyDown)),
+    ):
+        key.PSObject.adapted_properties.append(PSNoteProperty(name, value))
+    key.PSObject.to_string = f"{answer.VirtualKeyCode},{answer.Character},{names},{answer.KeyDown}"
+    return key
+
+
+def _raw_property(name: str, setter: HostMethodIdentifier | None, convert: Any = None) -> Any:
+    """A ``$host.UI.RawUI`` property kept in the client's HostDefaultData (sent in its
+    HostInfo): reading it asks nothing, setting it updates the value and is host call
+    `setter`, as Windows' ServerRemoteHostRawUserInterface does."""
+
+    def get(self: ServerRemoteHostRawUI) -> Any:
+        data = self._data(getattr(H, f"Get{name}"))
+        value = getattr(data, name, None)
+        if convert is _console_color and value is not None:
+            return _console_color(value)
+        if isinstance(value, (Coordinates, Size)):
+            # Coordinates and Size print as "x,y" and "width,height" (their ToString).
+            pair = (value.X, value.Y) if isinstance(value, Coordinates) else (value.Width, value.Height)
+            value.PSObject.to_string = f"{pair[0]},{pair[1]}"
+        return value
+
+    def set_(self: ServerRemoteHostRawUI, value: Any) -> None:
+        assert setter is not None
+        value = convert(value) if convert is not None else value
+        data = self._data(setter)
+        if data is not None:
+            setattr(data, name, value)
+        self._call(setter, [_encoded(value)])
+
+    return property(get, set_ if setter is not None else None)
+
+
+class ServerRemoteHostRawUI(_Caller):
+    """``$host.UI.RawUI``: every property read and write is a host call to the client
+    (MS-PSRP 2.2.3.17, GetForegroundColor 27 to GetBufferContents 50)."""
+
+    ForegroundColor = _raw_property("ForegroundColor", H.SetForegroundColor, _console_color)
+    BackgroundColor = _raw_property("BackgroundColor", H.SetBackgroundColor, _console_color)
+    CursorPosition = _raw_property("CursorPosition", H.SetCursorPosition)
+    WindowPosition = _raw_property("WindowPosition", H.SetWindowPosition)
+    CursorSize = _raw_property("CursorSize", H.SetCursorSize, int)
+    BufferSize = _raw_property("BufferSize", H.SetBufferSize)
+    WindowSize = _raw_property("WindowSize", H.SetWindowSize)
+    WindowTitle = _raw_property("WindowTitle", H.SetWindowTitle, str)
+    MaxWindowSize = _raw_property("MaxWindowSize", None)
+    MaxPhysicalWindowSize = _raw_property("MaxPhysicalWindowSize", None)
+
+    def _data(self, method: HostMethodIdentifier) -> Any:
+        """The client's HostDefaultData; without one, `method` is not implemented (Windows'
+        RemoteHostExceptions.NewNotImplementedException)."""
+        io = self._engine.current_io
+        data = getattr(io, "host_data", None) if io is not None else None
+        if data is None and io is not None:
+            if not io.has_host and not method.is_void():
+                self._call(method, [])  # Windows' HostFunctionNotImplemented
+            raise _not_implemented(method)
+        return data
+
+    @property
+    def KeyAvailable(self) -> Any:
+        return self._call(H.GetKeyAvailable, [])
+
+    def ReadKey(self, options: Any = 4) -> Any:
+        # ReadKeyOptions.IncludeKeyDown (4) is the parameterless overload's.
+        answer = self._call(H.ReadKey, [int(getattr(options, "value", options) or 4)])
+        return _key_info(answer)
+
+    def FlushInputBuffer(self) -> None:
+        self._call(H.FlushInputBuffer, [])
+
+    def __str__(self) -> str:
+        return "System.Management.Automation.Internal.Host.InternalHostRawUserInterface"
+
+
+def _not_implemented(method: HostMethodIdentifier) -> PSError:
+    record = make_error_record(
+        f"Remote host method {method.name[:3].lower()}_{method.name[3:]} is not implemented.",
+        "System.Management.Automation.Remoting.PSRemotingDataStructureException",
+        ErrorCategory.NotImplemented,
+        "System.Management.Automation.Remoting.PSRemotingDataStructureException",
+    )
+    return PSError(record, terminating=True)
+
+
 class ServerRemoteHostUI(_Caller):
     """``$host.UI``."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.RawUI = ServerRemoteHostRawUI(engine)
 
     def ReadLine(self) -> Any:
         return self._call(H.ReadLine, [])
@@ -240,3 +388,14 @@ class ServerRemoteHost(_Caller):
 
     def __str__(self) -> str:
         return "System.Management.Automation.Remoting.ServerRemoteHost"
+
+
+def _to_choice(value: Any) -> Any:
+    """``[ChoiceDescription]'&Yes'``: a string becomes a choice with that label."""
+    return value if isinstance(value, ChoiceDescription) else ChoiceDescription(Label=str(value))
+
+
+register_cast(
+    ("System.Management.Automation.Host.ChoiceDescription", "Management.Automation.Host.ChoiceDescription"),
+    _to_choice,
+)
