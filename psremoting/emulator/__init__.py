@@ -79,6 +79,7 @@ class _Computer(RequestHandler):
             "commands": self.emulator._handlers,
             "logon": self.emulator._logon,
             "services": self.emulator.services,
+            "processes": self.emulator.processes,
             "allow_unencrypted": self.emulator.allow_unencrypted,
         }
         delegated = current_delegation()  # CredSSP, Kerberos delegation: for the second hop
@@ -181,6 +182,7 @@ class _Computer(RequestHandler):
                 root=self.root,
                 commands=self.emulator._handlers,
                 services=self.emulator.services,
+                processes=self.emulator.processes,
             )
 
         return make
@@ -229,6 +231,7 @@ class Emulator:
         keepalive_timeout: float = 120.0,
         configurations: Iterable[Any] = (),
         services: Iterable[Mapping[str, Any]] | None = None,
+        processes: Iterable[Mapping[str, Any]] | None = None,
         protocol_version: str = "2.3",
         ps_version: str = "5.1",
     ) -> None:
@@ -240,7 +243,7 @@ class Emulator:
         self.protocol_version = protocol_version
         #: What Microsoft.PowerShell runs: Windows PowerShell 5.1 or PowerShell 7.4 (--ps-version).
         self.ps_version = "7" if ps_version.startswith("7") else "5.1"
-        from psremoting.emulator.config import DEFAULT_SERVICES, session_configurations
+        from psremoting.emulator.config import DEFAULT_PROCESSES, DEFAULT_SERVICES, session_configurations
 
         #: The session configurations (endpoints) by lower-case name: Microsoft.PowerShell,
         #: Microsoft.PowerShell32, PowerShell.7 and those given (emulator.config).
@@ -248,6 +251,10 @@ class Emulator:
         #: The services Get-Service lists on every computer of this emulator.
         self.services: list[dict[str, Any]] = [
             dict(s) for s in (services if services is not None else DEFAULT_SERVICES)
+        ]
+        #: The processes Get-Process lists on every computer of this emulator.
+        self.processes: list[dict[str, Any]] = [
+            dict(p) for p in (processes if processes is not None else DEFAULT_PROCESSES)
         ]
         if keepalive_timeout <= 0:
             raise ValueError(
