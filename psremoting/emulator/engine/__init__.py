@@ -49,6 +49,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_formatdata,
     builtins_fs,
     builtins_host,
+    builtins_hostdata,
     builtins_json,
     builtins_pipeline,
     builtins_process,

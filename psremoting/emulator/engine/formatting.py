@@ -237,6 +237,9 @@ class OutputFormatter:
             "System.Collections.DictionaryEntry"
         ]:
             key: tuple[str, ...] = ("@hashtable",)
+        elif any(n in RENDERERS for n in names):
+            # One table for all objects the renderer's type covers (EventLogEntry#System/...).
+            key = (next(n for n in names if n in RENDERERS),)
         else:
             key = tuple(names[:1]) + tuple(_properties(obj))
         if self._group_key is not None and key != self._group_key:
