@@ -203,3 +203,26 @@ def test_cim_and_wmi_operating_system_and_disks(engine: Engine) -> None:
     ] == ["C:", "D:"]
     (error,) = run(engine, "Get-CimInstance Win32_Nope")[1].errors
     assert str(error) == 'Invalid class "Win32_Nope"'
+
+
+def test_convertto_json_never_writes_a_secret(engine: Engine) -> None:
+    script = "$c = New-Object PSCredential 'u', (ConvertTo-SecureString 'p4ss' -AsPlainText -Force); $c | ConvertTo-Json -Compress"
+    assert run(engine, script)[1].output == ['{"UserName":"u","Password":{"Length":4}}']
+
+
+def test_powershell_7_json_layout_array_enumeration_and_sorted_groups(tmp_path: Path) -> None:
+    engine = Engine(root=tmp_path / "C", version="7")
+    (text,) = run(engine, "[ordered]@{a=1,2; b=@{c=1}} | ConvertTo-Json")[1].output
+    assert text.split("\r\n") == [
+        "{",
+        '  "a": [',
+        "    1,",
+        "    2",
+        "  ],",
+        '  "b": {',
+        '    "c": 1',
+        "  }",
+        "}",
+    ]
+    assert run(engine, "('[1,2,3]' | ConvertFrom-Json | Measure-Object).Count")[1].output == [3]
+    assert [g.Name for g in run(engine, "'b','a','B' | Group-Object")[1].output] == ["a", "b"]

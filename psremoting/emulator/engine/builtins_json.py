@@ -19,6 +19,7 @@ from typing import Any
 
 from psrpcore.types import ErrorCategory
 
+from psremoting.protocol.secrets import PSCredential, SecureString
 from psremoting.pslang.binder import CommandSignature, Parameter
 from psremoting.pslang.values import PSCustom, ScriptBlock, to_string
 
@@ -77,6 +78,13 @@ def _tree(value: Any, depth: int, legacy: bool) -> Any:
         return value.isoformat()
     if isinstance(value, ScriptBlock):
         return value.text
+    if isinstance(value, SecureString):
+        # JavaScriptSerializer sees a SecureString's one public property: never its text.
+        return {"Length": value.Length} if depth >= 0 else "System.Security.SecureString"
+    if isinstance(value, PSCredential):
+        if depth < 0:
+            return "System.Management.Automation.PSCredential"
+        return {"UserName": value.username, "Password": _tree(value.password, depth - 1, legacy)}
     if isinstance(value, (list, tuple)):
         if depth < 0:
             return " ".join(to_string(v) for v in value)
