@@ -162,6 +162,8 @@ def run(args: Any) -> int:
             configurations=declared.get("configurations", ()),
             services=declared.get("services"),
             processes=declared.get("processes"),
+            registry=declared.get("registry"),
+            events=declared.get("events", ()),
             protocol_version=args.protocol_version,
             ps_version=args.ps_version,
         )

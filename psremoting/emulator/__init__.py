@@ -80,6 +80,8 @@ class _Computer(RequestHandler):
             "logon": self.emulator._logon,
             "services": self.emulator.services,
             "processes": self.emulator.processes,
+            "registry": self.emulator.registry_keys,
+            "events": self.emulator.events,
             "allow_unencrypted": self.emulator.allow_unencrypted,
         }
         delegated = current_delegation()  # CredSSP, Kerberos delegation: for the second hop
@@ -183,6 +185,8 @@ class _Computer(RequestHandler):
                 commands=self.emulator._handlers,
                 services=self.emulator.services,
                 processes=self.emulator.processes,
+                registry=self.emulator.registry_keys,
+                events=self.emulator.events,
             )
 
         return make
@@ -232,6 +236,8 @@ class Emulator:
         configurations: Iterable[Any] = (),
         services: Iterable[Mapping[str, Any]] | None = None,
         processes: Iterable[Mapping[str, Any]] | None = None,
+        registry: Mapping[str, Mapping[str, Any]] | None = None,
+        events: Iterable[Mapping[str, Any]] = (),
         protocol_version: str = "2.3",
         ps_version: str = "5.1",
     ) -> None:
@@ -256,6 +262,10 @@ class Emulator:
         self.processes: list[dict[str, Any]] = [
             dict(p) for p in (processes if processes is not None else DEFAULT_PROCESSES)
         ]
+        #: Registry keys and values Get-ItemProperty reads beside the default ones.
+        self.registry_keys: dict[str, dict[str, Any]] = {str(k): dict(v) for k, v in (registry or {}).items()}
+        #: Event log entries Get-EventLog lists first (newest first).
+        self.events: list[dict[str, Any]] = [dict(e) for e in events]
         if keepalive_timeout <= 0:
             raise ValueError(
                 f"keepalive_timeout must be a positive number of seconds, not {keepalive_timeout!r}"

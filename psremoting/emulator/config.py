@@ -1,4 +1,4 @@
-"""The emulated host's declaration: session configurations, users and synthetic data.
+r"""The emulated host's declaration: session configurations, users and synthetic data.
 
 The same settings come from a TOML file (``psremoting emulator --config FILE``,
 :func:`load_config`) or as keyword arguments of :class:`~psremoting.emulator.Emulator`
@@ -21,6 +21,16 @@ The same settings come from a TOML file (``psremoting emulator --config FILE``,
     Name = "w3wp"
     Id = 4242
     WS = 52428800                           # bytes; also Handles, PM, NPM, VM, CPU, SI, Path
+
+    [registry.'HKLM:\SOFTWARE\Contoso']     # Get-ItemProperty (beside the default keys)
+    Version = "1.2"
+
+    [[events]]                              # Get-EventLog (newest first, before the defaults)
+    LogName = "Application"
+    Source = "Contoso"
+    EventID = 100
+    EntryType = "Warning"
+    Message = "Disk almost full."
 
 A JEA configuration (``visible_cmdlets`` given) runs in NoLanguage-like restriction: only
 the listed commands (and what every JEA endpoint has: Get-Command, Get-FormatData,
@@ -171,7 +181,15 @@ def load_config(path: str | Path) -> dict[str, Any]:
     """`Emulator` keyword arguments from a TOML file (see the module docstring)."""
     with open(path, "rb") as handle:
         data = tomllib.load(handle)
-    unknown = set(data) - {"users", "configurations", "services", "processes", "computer_name"}
+    unknown = set(data) - {
+        "users",
+        "configurations",
+        "services",
+        "processes",
+        "registry",
+        "events",
+        "computer_name",
+    }
     if unknown:
         raise ValueError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     kwargs: dict[str, Any] = {}
@@ -193,4 +211,12 @@ def load_config(path: str | Path) -> dict[str, Any]:
             if "Name" not in process or "Id" not in process:
                 raise ValueError(f"{path}: process {number + 1} needs a Name and an Id")
         kwargs["processes"] = processes
+    if "registry" in data:
+        kwargs["registry"] = {str(k): dict(v) for k, v in dict(data["registry"]).items()}
+    if "events" in data:
+        events = [dict(e) for e in data["events"]]
+        for number, event in enumerate(events):
+            if "LogName" not in event or "Message" not in event:
+                raise ValueError(f"{path}: event {number + 1} needs a LogName and a Message")
+        kwargs["events"] = events
     return kwargs

@@ -121,3 +121,27 @@ def test_get_event_log_newest_entries_in_windows_table(engine: Engine) -> None:
     assert {e.EntryType for e in errors} == {"Error"} and len(errors) == 2
     (error,) = run(engine, "Get-EventLog Nope")[1].errors
     assert str(error) == "The event log 'Nope' on computer '.' does not exist."
+
+
+def test_registry_keys_and_events_come_from_the_config(tmp_path: Path) -> None:
+    from psremoting.emulator.config import load_config
+
+    config = tmp_path / "emulator.toml"
+    config.write_text(
+        "[registry.'HKLM:\\SOFTWARE\\Contoso']\nVersion = \"1.2\"\n\n"
+        '[[events]]\nLogName = "Application"\nSource = "Contoso"\nEventID = 100\nEntryType = "Warning"\n'
+        'Message = "Disk almost full."\n'
+    )
+    kwargs = load_config(config)
+    engine = Engine(root=tmp_path / "C", registry=kwargs["registry"], events=kwargs["events"])
+    assert run(engine, "(Get-ItemProperty HKLM:\\SOFTWARE\\Contoso).Version")[1].output == ["1.2"]
+    assert run(engine, f"(Get-ItemProperty {CURRENT_VERSION}).CurrentBuild")[1].output == ["17763"]
+    newest, *older = run(engine, "Get-EventLog Application")[1].output
+    assert (newest.Source, newest.EventID, newest.EntryType, newest.Message) == (
+        "Contoso",
+        100,
+        "Warning",
+        "Disk almost full.",
+    )
+    assert newest.Index == older[0].Index + 1 and len(older) == 4
+    assert len(run(engine, "Get-EventLog System")[1].output) == 13

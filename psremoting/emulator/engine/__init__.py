@@ -93,6 +93,8 @@ class Engine:
         delegated: Any = None,
         services: Iterable[Mapping[str, Any]] = (),
         processes: Iterable[Mapping[str, Any]] | None = None,
+        registry: Mapping[str, Mapping[str, Any]] | None = None,
+        events: Iterable[Mapping[str, Any]] = (),
         allowed_commands: Iterable[str] | None = None,
         virtual_account: bool = False,
         no_profile: bool = False,
@@ -111,6 +113,10 @@ class Engine:
         self.processes: list[Mapping[str, Any]] = list(
             processes if processes is not None else DEFAULT_PROCESSES
         )
+        #: Registry keys (``HKLM:\\...``) -> values beside the default ones (Get-ItemProperty).
+        self.registry: dict[str, Mapping[str, Any]] = dict(registry or {})
+        #: Declared event log entries, newest first, before the default ones (Get-EventLog).
+        self.events: list[Mapping[str, Any]] = list(events)
         #: A JEA endpoint's commands (lower-case names); None: every command exists.
         self.allowed_commands: frozenset[str] | None = (
             frozenset(c.lower() for c in allowed_commands) if allowed_commands is not None else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from psrpcore.types import ErrorCategory
@@ -88,6 +88,16 @@ def _registry_key(path: str) -> tuple[str, str] | None:
     return _HIVES[short] + text[len(hive) :], short.upper()
 
 
+def _declared_keys(ctx: CommandContext) -> dict[str, dict[str, Any]]:
+    """The emulator config's ``registry`` keys by full lower-case name."""
+    found: dict[str, dict[str, Any]] = {}
+    for path, values in (getattr(ctx.engine, "registry", None) or {}).items():
+        resolved = _registry_key(str(path))
+        if resolved is not None:
+            found[resolved[0].lower()] = dict(values)
+    return found
+
+
 def _key_name(full: str) -> str:
     """The key's name as Windows spells it (keys are matched case-insensitively)."""
     spelled = {
@@ -118,7 +128,7 @@ def _item_property(ctx: CommandContext, path: str, names: list[str] | None) -> A
     if resolved is None:
         raise _not_found(ctx, path)
     full, drive = resolved
-    values = REGISTRY.get(full.lower())
+    values = _declared_keys(ctx).get(full.lower(), REGISTRY.get(full.lower()))
     if full.lower().endswith("control\\computername\\computername") and values is not None:
         values = {"ComputerName": ctx.engine.computer_name.upper()}
     if values is None:
@@ -323,15 +333,24 @@ _LOGS = {
 }
 
 
-def event_log(name: str, computer: str, now: dt.datetime | None = None) -> list[Any] | None:
-    """The entries of log ``name``, newest first; None for a log this host lacks."""
+def event_log(
+    name: str, computer: str, now: dt.datetime | None = None, extra: Iterable[Mapping[str, Any]] = ()
+) -> list[Any] | None:
+    """The entries of log ``name``, newest first (``extra``, the declared ones, before the
+    defaults); None for a log this host lacks."""
     found = _LOGS.get(name.lower())
     if found is None:
         return None
     log, events, top = found
     now = (now or dt.datetime.now()).replace(microsecond=0)
+    declared = [
+        (str(e.get("Source", "Application")), int(e.get("EventID", 0)), int(e.get("InstanceId", e.get("EventID", 0))),
+         str(e.get("EntryType", "Information")), str(e["Message"]))
+        for e in extra if str(e.get("LogName", "")).lower() == log.lower()
+    ]  # fmt: skip
+    top += len(declared)
     entries = []
-    for number, (source, event_id, instance, kind, message) in enumerate(events):
+    for number, (source, event_id, instance, kind, message) in enumerate([*declared, *events]):
         when = local_datetime(now - dt.timedelta(minutes=37 * number + 3))
         entries.append(
             adapted_object(
@@ -378,7 +397,7 @@ def _get_event_log(ctx: CommandContext) -> Iterable[Any]:
     name = to_string(ctx.get("LogName") or "")
     if ctx.switch("List") or not name:
         return [PSCustom({"Log": log, "Entries": len(events)}) for log, events, _ in _LOGS.values()]
-    entries = event_log(name, ctx.engine.computer_name.upper())
+    entries = event_log(name, ctx.engine.computer_name.upper(), extra=getattr(ctx.engine, "events", ()))
     if entries is None:
         raise PSError(
             ctx.error(
