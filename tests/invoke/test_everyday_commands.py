@@ -42,3 +42,14 @@ def test_get_process_and_cim_reach_the_client_as_windows_objects(make_fleet: Any
     )
     (top,) = list(groups)
     assert (top.Name, top.Count) == ("svchost", 8)
+
+
+def test_the_shell_shows_get_cim_instance_with_the_servers_cim_view(make_fleet: Any) -> None:
+    make_fleet("web01")
+    with psremoting.new_pssession("web01") as session:
+        disks = psremoting.invoke_command(
+            "Get-CimInstance Win32_LogicalDisk", session=session, hide_computer_name=True
+        )
+        lines = psremoting.out_string(disks, session=session).split("\n")
+    assert lines[1].split() == ["DeviceID", "DriveType", "ProviderName", "VolumeName", "Size", "FreeSpace"]
+    assert lines[3].split() == ["C:", "3", "136912564224", "92716556288"]

@@ -201,3 +201,24 @@ def _get_wmi_object(ctx: CommandContext) -> Iterable[Any]:
             terminating=True,
         )
     return _get_instances(ctx, wmi=True)
+
+
+def _register_format_data() -> None:
+    """Get-FormatData's table views of the CIM classes, as Windows' CIM format data has them."""
+    from .builtins_formatdata import register_table_view
+
+    for class_name, key in (("Win32_OperatingSystem", "win32_operatingsystem"),
+                            ("Win32_LogicalDisk", "win32_logicaldisk")):  # fmt: skip
+        names = _TABLE_COLUMNS[key]
+        register_table_view(
+            f"Microsoft.Management.Infrastructure.CimInstance#root/cimv2/{class_name}",
+            [(n, 0, "Left", n) for n in names],
+        )
+
+
+#: The CIM table views' columns (Get-CimInstance's Out-Default and Get-FormatData).
+_TABLE_COLUMNS = {
+    "win32_operatingsystem": DISPLAY_PROPERTIES["win32_operatingsystem"],
+    "win32_logicaldisk": ("DeviceID", "DriveType", "ProviderName", "VolumeName", "Size", "FreeSpace"),
+}
+_register_format_data()
