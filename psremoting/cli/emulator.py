@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="a TOML file declaring session configurations (JEA endpoints), users and services",
+        help="a TOML file declaring session configurations (JEA endpoints), users, services and processes",
     )
     parser.add_argument(
         "--auth",
@@ -161,6 +161,9 @@ def run(args: Any) -> int:
             keepalive_timeout=args.keepalive_timeout,
             configurations=declared.get("configurations", ()),
             services=declared.get("services"),
+            processes=declared.get("processes"),
+            registry=declared.get("registry"),
+            events=declared.get("events", ()),
             protocol_version=args.protocol_version,
             ps_version=args.ps_version,
         )

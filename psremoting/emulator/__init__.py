@@ -79,6 +79,9 @@ class _Computer(RequestHandler):
             "commands": self.emulator._handlers,
             "logon": self.emulator._logon,
             "services": self.emulator.services,
+            "processes": self.emulator.processes,
+            "registry": self.emulator.registry_keys,
+            "events": self.emulator.events,
             "allow_unencrypted": self.emulator.allow_unencrypted,
         }
         delegated = current_delegation()  # CredSSP, Kerberos delegation: for the second hop
@@ -181,6 +184,9 @@ class _Computer(RequestHandler):
                 root=self.root,
                 commands=self.emulator._handlers,
                 services=self.emulator.services,
+                processes=self.emulator.processes,
+                registry=self.emulator.registry_keys,
+                events=self.emulator.events,
             )
 
         return make
@@ -229,6 +235,9 @@ class Emulator:
         keepalive_timeout: float = 120.0,
         configurations: Iterable[Any] = (),
         services: Iterable[Mapping[str, Any]] | None = None,
+        processes: Iterable[Mapping[str, Any]] | None = None,
+        registry: Mapping[str, Mapping[str, Any]] | None = None,
+        events: Iterable[Mapping[str, Any]] = (),
         protocol_version: str = "2.3",
         ps_version: str = "5.1",
     ) -> None:
@@ -240,7 +249,7 @@ class Emulator:
         self.protocol_version = protocol_version
         #: What Microsoft.PowerShell runs: Windows PowerShell 5.1 or PowerShell 7.4 (--ps-version).
         self.ps_version = "7" if ps_version.startswith("7") else "5.1"
-        from psremoting.emulator.config import DEFAULT_SERVICES, session_configurations
+        from psremoting.emulator.config import DEFAULT_PROCESSES, DEFAULT_SERVICES, session_configurations
 
         #: The session configurations (endpoints) by lower-case name: Microsoft.PowerShell,
         #: Microsoft.PowerShell32, PowerShell.7 and those given (emulator.config).
@@ -249,6 +258,14 @@ class Emulator:
         self.services: list[dict[str, Any]] = [
             dict(s) for s in (services if services is not None else DEFAULT_SERVICES)
         ]
+        #: The processes Get-Process lists on every computer of this emulator.
+        self.processes: list[dict[str, Any]] = [
+            dict(p) for p in (processes if processes is not None else DEFAULT_PROCESSES)
+        ]
+        #: Registry keys and values Get-ItemProperty reads beside the default ones.
+        self.registry_keys: dict[str, dict[str, Any]] = {str(k): dict(v) for k, v in (registry or {}).items()}
+        #: Event log entries Get-EventLog lists first (newest first).
+        self.events: list[dict[str, Any]] = [dict(e) for e in events]
         if keepalive_timeout <= 0:
             raise ValueError(
                 f"keepalive_timeout must be a positive number of seconds, not {keepalive_timeout!r}"

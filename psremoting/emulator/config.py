@@ -1,4 +1,4 @@
-"""The emulated host's declaration: session configurations, users and synthetic data.
+r"""The emulated host's declaration: session configurations, users and synthetic data.
 
 The same settings come from a TOML file (``psremoting emulator --config FILE``,
 :func:`load_config`) or as keyword arguments of :class:`~psremoting.emulator.Emulator`
@@ -16,6 +16,21 @@ The same settings come from a TOML file (``psremoting emulator --config FILE``,
     Name = "W3SVC"
     DisplayName = "World Wide Web Publishing Service"
     Status = "Stopped"
+
+    [[processes]]                           # Get-Process (replaces the default list)
+    Name = "w3wp"
+    Id = 4242
+    WS = 52428800                           # bytes; also Handles, PM, NPM, VM, CPU, SI, Path
+
+    [registry.'HKLM:\SOFTWARE\Contoso']     # Get-ItemProperty (beside the default keys)
+    Version = "1.2"
+
+    [[events]]                              # Get-EventLog (newest first, before the defaults)
+    LogName = "Application"
+    Source = "Contoso"
+    EventID = 100
+    EntryType = "Warning"
+    Message = "Disk almost full."
 
 A JEA configuration (``visible_cmdlets`` given) runs in NoLanguage-like restriction: only
 the listed commands (and what every JEA endpoint has: Get-Command, Get-FormatData,
@@ -35,6 +50,7 @@ import tomllib
 
 __all__ = [
     "DEFAULT_CONFIGURATIONS",
+    "DEFAULT_PROCESSES",
     "DEFAULT_SERVICES",
     "JEA_DEFAULT_COMMANDS",
     "SessionConfiguration",
@@ -60,6 +76,40 @@ DEFAULT_SERVICES: tuple[dict[str, Any], ...] = (
     {"Name": "W32Time", "DisplayName": "Windows Time", "Status": "Running", "StartType": "Manual"},
     {"Name": "Spooler", "DisplayName": "Print Spooler", "Status": "Running"},
     {"Name": "W3SVC", "DisplayName": "World Wide Web Publishing Service", "Status": "Running"},
+)
+
+
+def _process(name: str, pid: int, handles: int, ws_k: int, cpu: float, si: int = 0) -> dict[str, Any]:
+    return {"Name": name, "Id": pid, "Handles": handles, "WS": ws_k * 1024,
+            "PM": ws_k * 512, "NPM": 12 * 1024 + handles * 8, "CPU": cpu, "SI": si}  # fmt: skip
+
+
+#: The processes of a Windows Server Core host (no explorer) serving a remote session.
+DEFAULT_PROCESSES: tuple[dict[str, Any], ...] = (
+    {"Name": "Idle", "Id": 0, "Handles": 0, "WS": 8192, "PM": 61440, "NPM": 0, "CPU": None},
+    _process("System", 4, 1734, 140, 92.5),
+    _process("Registry", 88, 0, 31204, 1.2),
+    _process("smss", 296, 53, 1208, 0.08),
+    _process("csrss", 404, 412, 4980, 1.45),
+    _process("wininit", 480, 163, 6496, 0.11),
+    _process("csrss", 488, 150, 4340, 0.3, si=1),
+    _process("winlogon", 548, 247, 10260, 0.2, si=1),
+    _process("services", 624, 563, 9376, 6.72),
+    _process("lsass", 636, 1190, 18792, 4.98),
+    _process("svchost", 756, 834, 22472, 3.42),
+    _process("svchost", 784, 712, 13604, 2.05),
+    _process("svchost", 868, 1423, 56808, 12.67),
+    _process("svchost", 920, 412, 11620, 0.89),
+    _process("svchost", 1012, 291, 8764, 0.52),
+    _process("svchost", 1144, 533, 19124, 1.73),
+    _process("spoolsv", 1736, 402, 15452, 0.38),
+    _process("svchost", 1896, 198, 7312, 0.16),
+    _process("WmiPrvSE", 2312, 285, 17860, 0.84),
+    _process("LogonUI", 2560, 482, 39080, 0.47, si=1),
+    _process("dwm", 2596, 254, 29188, 0.61, si=1),
+    _process("svchost", 2644, 380, 16640, 1.09),
+    _process("wsmprovhost", 3488, 592, 68420, 0.94),
+    _process("conhost", 3512, 112, 10688, 0.03),
 )
 
 
@@ -131,7 +181,15 @@ def load_config(path: str | Path) -> dict[str, Any]:
     """`Emulator` keyword arguments from a TOML file (see the module docstring)."""
     with open(path, "rb") as handle:
         data = tomllib.load(handle)
-    unknown = set(data) - {"users", "configurations", "services", "computer_name"}
+    unknown = set(data) - {
+        "users",
+        "configurations",
+        "services",
+        "processes",
+        "registry",
+        "events",
+        "computer_name",
+    }
     if unknown:
         raise ValueError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     kwargs: dict[str, Any] = {}
@@ -147,4 +205,18 @@ def load_config(path: str | Path) -> dict[str, Any]:
             if "Name" not in service:
                 raise ValueError(f"{path}: a service needs a Name")
         kwargs["services"] = services
+    if "processes" in data:
+        processes = [dict(p) for p in data["processes"]]
+        for number, process in enumerate(processes):
+            if "Name" not in process or "Id" not in process:
+                raise ValueError(f"{path}: process {number + 1} needs a Name and an Id")
+        kwargs["processes"] = processes
+    if "registry" in data:
+        kwargs["registry"] = {str(k): dict(v) for k, v in dict(data["registry"]).items()}
+    if "events" in data:
+        events = [dict(e) for e in data["events"]]
+        for number, event in enumerate(events):
+            if "LogName" not in event or "Message" not in event:
+                raise ValueError(f"{path}: event {number + 1} needs a LogName and a Message")
+        kwargs["events"] = events
     return kwargs

@@ -40,16 +40,22 @@ from psremoting.pslang.evaluator import EvaluationError, ExitRequest, ReturnRequ
 from psremoting.pslang.scope import Scope
 from psremoting.pslang.values import CaseInsensitiveDict, ScriptBlock
 
+from ..config import DEFAULT_PROCESSES
 from . import (  # noqa: F401 - importing registers the built-ins
+    builtins_cim,
     builtins_commands,
     builtins_content,
     builtins_core,
     builtins_formatdata,
     builtins_fs,
     builtins_host,
+    builtins_hostdata,
+    builtins_json,
     builtins_pipeline,
+    builtins_process,
     builtins_remoting,
     builtins_system,
+    builtins_utility,
 )
 from .commands import CommandContext
 from .errors import PSError, make_error_record
@@ -86,6 +92,9 @@ class Engine:
         logon: Callable[[str, str], bool] | None = None,
         delegated: Any = None,
         services: Iterable[Mapping[str, Any]] = (),
+        processes: Iterable[Mapping[str, Any]] | None = None,
+        registry: Mapping[str, Mapping[str, Any]] | None = None,
+        events: Iterable[Mapping[str, Any]] = (),
         allowed_commands: Iterable[str] | None = None,
         virtual_account: bool = False,
         no_profile: bool = False,
@@ -100,6 +109,14 @@ class Engine:
         self.delegated = delegated
         #: The services Get-Service lists (the emulator config's ``services``).
         self.services: list[Mapping[str, Any]] = list(services)
+        #: The processes Get-Process lists (the emulator config's ``processes``).
+        self.processes: list[Mapping[str, Any]] = list(
+            processes if processes is not None else DEFAULT_PROCESSES
+        )
+        #: Registry keys (``HKLM:\\...``) -> values beside the default ones (Get-ItemProperty).
+        self.registry: dict[str, Mapping[str, Any]] = dict(registry or {})
+        #: Declared event log entries, newest first, before the default ones (Get-EventLog).
+        self.events: list[Mapping[str, Any]] = list(events)
         #: A JEA endpoint's commands (lower-case names); None: every command exists.
         self.allowed_commands: frozenset[str] | None = (
             frozenset(c.lower() for c in allowed_commands) if allowed_commands is not None else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from psrpcore.types import ErrorRecord, PSObject
@@ -22,12 +22,14 @@ from psremoting.pslang.values import PSCustom, ScriptBlock, get_member, member_n
 from .objects import type_names
 
 __all__ = [
+    "RENDERERS",
     "OutputFormatter",
     "error_view",
     "format_all",
     "format_datetime",
     "format_scalar",
     "list_lines",
+    "register_renderer",
     "table_lines",
 ]
 
@@ -52,7 +54,31 @@ _VIEWS: dict[str, list[tuple[str, int, str]]] = {
         ("Name", 18, "Name"),
         ("DisplayName", 38, "DisplayName"),
     ],
+    # Get-CimInstance's table views (CIM format data); Get-WmiObject lists the display set.
+    "Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_OperatingSystem": [
+        (n, 0, n)
+        for n in (
+            "SystemDirectory",
+            "Organization",
+            "BuildNumber",
+            "RegisteredUser",
+            "SerialNumber",
+            "Version",
+        )
+    ],
+    "Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_LogicalDisk": [
+        (n, 0, n) for n in ("DeviceID", "DriveType", "ProviderName", "VolumeName", "Size", "FreeSpace")
+    ],
 }
+
+
+#: Table renderers of types whose view computes its cells (Process: NPM(K)...), by type name.
+RENDERERS: dict[str, Callable[[list[Any]], list[str]]] = {}
+
+
+def register_renderer(type_name: str, render: Callable[[list[Any]], list[str]]) -> None:
+    """Let Out-Default render a group of objects of ``type_name`` with ``render``."""
+    RENDERERS[type_name] = render
 
 
 def _fixed_table(objects: list[Any], view: list[tuple[str, int, str]]) -> list[str]:
@@ -120,6 +146,9 @@ def _is_scalar(obj: Any) -> bool:
 
 
 def _properties(obj: Any) -> list[str]:
+    display = getattr(getattr(obj, "PSObject", None), "default_display_properties", None)
+    if display:  # PSStandardMembers' DefaultDisplayPropertySet (CIM/WMI instances)
+        return list(display)
     names = member_names(obj)
     if type_names(obj)[:1] == ["System.Management.Automation.PSCustomObject"] or isinstance(obj, PSCustom):
         return names
@@ -208,6 +237,9 @@ class OutputFormatter:
             "System.Collections.DictionaryEntry"
         ]:
             key: tuple[str, ...] = ("@hashtable",)
+        elif any(n in RENDERERS for n in names):
+            # One table for all objects the renderer's type covers (EventLogEntry#System/...).
+            key = (next(n for n in names if n in RENDERERS),)
         else:
             key = tuple(names[:1]) + tuple(_properties(obj))
         if self._group_key is not None and key != self._group_key:
@@ -230,6 +262,9 @@ class OutputFormatter:
             return _hashtable_lines(group)
         if key and key[0] == "Microsoft.PowerShell.Commands.MemberDefinition":
             return _member_lines(group)
+        render = RENDERERS.get(key[0]) if key else None
+        if render is not None:
+            return render(group)
         view = _VIEWS.get(key[0]) if key else None
         if view is not None:
             return _fixed_table(group, view)
