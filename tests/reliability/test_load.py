@@ -117,8 +117,13 @@ def test_hosts_through_psremoting_invoke(
     )
     seconds = time.monotonic() - started
     out, err = capsys.readouterr()
-    assert code == 0, err
     records = [json.loads(line) for line in out.splitlines() if line.strip()]
+    failed = [
+        (r["host"], r["status"], r.get("reason"), r["errors"][:1])
+        for r in records
+        if r["status"] != "Completed"
+    ]
+    assert code == 0, (err, failed[:5])
     assert sorted(r["host"] for r in records) == names  # one record per host, none twice
     outputs = {r["host"]: r["output"] for r in records}
     assert all(r["status"] == "Completed" and not r["errors"] for r in records)
