@@ -26,6 +26,7 @@ from .values import (
 )
 
 __all__ = [
+    "CONSOLE_COLOR_NAMES",
     "TypeName",
     "call_method",
     "cast",
@@ -110,28 +111,13 @@ _STRING_METHODS: dict[str, Callable[..., Any]] = {
 }
 
 
+#: System.ConsoleColor's names, in the enum's order (its values are their positions).
+CONSOLE_COLOR_NAMES = (
+    "Black", "DarkBlue", "DarkGreen", "DarkCyan", "DarkRed", "DarkMagenta", "DarkYellow", "Gray",
+    "DarkGray", "Blue", "Green", "Cyan", "Red", "Magenta", "Yellow", "White",
+)  # fmt: skip
 #: [System.ConsoleColor] members, as the enum's names (PowerShell prints an enum by name).
-_CONSOLE_COLORS = {
-    name.lower(): name
-    for name in [
-        "Black",
-        "DarkBlue",
-        "DarkGreen",
-        "DarkCyan",
-        "DarkRed",
-        "DarkMagenta",
-        "DarkYellow",
-        "Gray",
-        "DarkGray",
-        "Blue",
-        "Green",
-        "Cyan",
-        "Red",
-        "Magenta",
-        "Yellow",
-        "White",
-    ]
-}
+_CONSOLE_COLORS = {name.lower(): name for name in CONSOLE_COLOR_NAMES}
 
 
 class TypeName(str):

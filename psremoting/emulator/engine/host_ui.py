@@ -24,7 +24,7 @@ from psrpcore.types import (
     Size,
 )
 
-from psremoting.pslang.dotnet import register_cast
+from psremoting.pslang.dotnet import CONSOLE_COLOR_NAMES, register_cast
 
 from .errors import PSError, make_error_record
 from .objects import from_wire
@@ -32,29 +32,7 @@ from .objects import from_wire
 __all__ = ["ServerRemoteHost", "culture_info"]
 
 #: System.ConsoleColor's values by name.
-CONSOLE_COLORS = {
-    name.lower(): value
-    for value, name in enumerate(
-        [
-            "Black",
-            "DarkBlue",
-            "DarkGreen",
-            "DarkCyan",
-            "DarkRed",
-            "DarkMagenta",
-            "DarkYellow",
-            "Gray",
-            "DarkGray",
-            "Blue",
-            "Green",
-            "Cyan",
-            "Red",
-            "Magenta",
-            "Yellow",
-            "White",
-        ]
-    )
-}
+CONSOLE_COLORS = {name.lower(): value for value, name in enumerate(CONSOLE_COLOR_NAMES)}
 H = HostMethodIdentifier
 
 
