@@ -179,8 +179,9 @@ def run(args: Any) -> int:
     cut_for = float(args.cut_network_for)
 
     def cut(reason: str) -> None:
-        print(f"psremoting emulator: {reason}: network cut for {cut_for:g} s", file=sys.stderr, flush=True)
+        # Cut first, then say so: whoever reads the line finds the cut already on.
         emulator.cut_network(cut_for)
+        print(f"psremoting emulator: {reason}: network cut for {cut_for:g} s", file=sys.stderr, flush=True)
 
     def on_usr1(signum: int, frame: Any) -> None:
         threading.Thread(target=cut, args=("SIGUSR1",), daemon=True).start()

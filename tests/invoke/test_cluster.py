@@ -33,6 +33,9 @@ def dask_client() -> Any:
         silence_logs=40,
     )
     client = distributed.Client(cluster)
+    # The workers register with the scheduler on their own time; a test that deals hosts to
+    # "both workers" must find both there (under load the second can come a moment later).
+    client.wait_for_workers(2, timeout=60)
     try:
         yield client
     finally:

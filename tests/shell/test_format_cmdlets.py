@@ -96,6 +96,7 @@ def test_sessions_through_format_list_and_format_table() -> None:
     from psremoting.cmdlets import sessions
     from psremoting.console.emulator_mode import emulated_computers
 
+    sessions._reset_for_tests()  # Get-PSSession lists this process's sessions: only this one
     with emulated_computers():
         shell = Interpreter(ConsoleHostUI(stdout=io.StringIO(), stdin=io.StringIO(), color=False))
         try:
