@@ -27,6 +27,8 @@ from psrpcore._payload import PSRPMessage, create_message
 from psrpcore.types import HostMethodIdentifier, ProgressRecordType, PSInvocationState, PSRPMessageType
 from psrpcore.types._serializer import _serialize_string
 
+from psremoting.emulator.engine.wrapped import WrappedItem, wrapped_clixml
+
 
 class OutputSink(Protocol):
     """What a pipeline writes into: its shell's receive queues, under the shell's condition
@@ -140,6 +142,9 @@ class PipelineIOImpl:
             shell.cond.wait(1.0)
 
     def write_output(self, obj: Any) -> None:
+        if isinstance(obj, WrappedItem):
+            self._emit(lambda p: queue_serialized(p, wrapped_clixml(obj, p.runspace_pool._cipher)))
+            return
         clixml = fast_clixml(obj)
         if clixml is None:
             self._emit(lambda p: p.write_output(obj))

@@ -24,9 +24,6 @@ NOT_YET = {
     # RawUI's properties, ReadKey and FlushInputBuffer pass; the buffer methods need the
     # BufferCell, Rectangle and BufferCell[,] types (and 2-D indexing) in the emulator.
     "test_psrp_pshost_raw_ui_mocked_methods": "$host.UI.RawUI's SetBufferContents/ScrollBufferContents",
-    # The emulator has a WSMan: drive, but pypsrp reads the setting's Value from an object
-    # nested in the answer (property_sets[0]), a shape no recording here shows.
-    "test_psrp_jea": "the WSMan: drive's WSManConfigLeafElement in Windows' serialized shape",
 }
 
 

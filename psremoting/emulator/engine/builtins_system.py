@@ -31,9 +31,10 @@ def adapted_object(
     adapted: dict[str, Any],
     to_string_text: str,
     extended: dict[str, Any] | None = None,
+    cls: type[PSObject] = PSObject,
 ) -> PSObject:
     """A PSObject with adapted (<Props>) and note (<MS>) properties, as a .NET object serializes."""
-    obj = PSObject()
+    obj = cls()
     meta = obj.PSObject
     meta.type_names = list(type_names)
     meta.adapted_properties.extend(PSNoteProperty(k, v) for k, v in adapted.items())
