@@ -59,6 +59,41 @@ PIPELINE_SETTLE_LIMIT = 2.0
 
 REPORTS: list[RecordingReport] = []
 
+#: What the recorded Windows host had on disk before the conversation (pypsrp's tests made
+#: these files there; the replay makes them in the emulator's C:\): folders, and files with
+#: the bytes whose base64 and SHA-1 the recorded answers carry.
+RECORDED_HOST_STATE: dict[str, dict[str, bytes | None]] = {
+    # The second half of the recording ran as a domain user, whose profile is vagrant-domain.
+    "test_client_copy_file.yml": {"Users\\vagrant-domain\\Documents": None},
+    "test_client_fetch_file.yml": {"temp\\file.txt": b"abc\r\n" * 50000 + b"\r\n"},
+    "test_client_fetch_file_expand_vars.yml": {
+        "Users\\vagrant\\AppData\\Local\\Temp\\file.txt": b"abc\r\n\r\n"
+    },
+    "test_client_fetch_file_hash_mismatch.yml": {"temp\\file.txt": b"abc\r\n" * 5 + b"\r\n"},
+}
+
+
+#: Machine environment variables of the recorded hosts beyond Windows' own (Chocolatey's).
+RECORDED_HOST_ENVIRONMENT: dict[str, dict[str, str]] = {
+    "test_client_execute_ps_environment.yml": {
+        "AAA": "%ChocolateyInstall%\\bin",
+        "ChocolateyInstall": "C:\\ProgramData\\chocolatey",
+        "ChocolateyLastPathUpdate": "Tue Aug  7 12:58:19 2018",
+    },
+}
+
+
+def prepare_recorded_host(name: str, root: Path) -> None:
+    """Make the files and folders of `RECORDED_HOST_STATE` for recording ``name`` under ``root``
+    (the emulator's ``C:\\``)."""
+    for windows_path, content in RECORDED_HOST_STATE.get(name, {}).items():
+        target = root.joinpath(*windows_path.split("\\"))
+        if content is None:
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+
 
 # Recordings whose scripts sleep (Start-Sleep -Seconds 5 and such): seconds of real time.
 SLOW_RECORDINGS = {"test_psrp_disconnected_commands.yml", "test_psrp_long_running_cmdlet.yml"}
@@ -73,9 +108,19 @@ def _recording_files() -> list[Any]:
 
 
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[Emulator]:
-    """One emulated computer; its WinRM service is driven without the listener."""
-    with Emulator(computer_name="SERVER2019", root=tmp_path, users={RECORDED_USER: "unused"}) as emulator:
+def emulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """One emulated computer, with what the recorded host had on disk (the test's ``path``);
+    its WinRM service is driven without the listener."""
+    param = request.node.callspec.params.get("path") if hasattr(request.node, "callspec") else None
+    name = param.name if param is not None else ""
+    with Emulator(
+        computer_name="SERVER2019",
+        root=tmp_path,
+        users={RECORDED_USER: "unused"},
+        environment=RECORDED_HOST_ENVIRONMENT.get(name),
+    ) as emulator:
+        if param is not None:
+            prepare_recorded_host(param.name, tmp_path)
         yield emulator
 
 
