@@ -164,6 +164,7 @@ def run(args: Any) -> int:
             processes=declared.get("processes"),
             registry=declared.get("registry"),
             events=declared.get("events", ()),
+            environment=declared.get("environment"),
             protocol_version=args.protocol_version,
             ps_version=args.ps_version,
         )

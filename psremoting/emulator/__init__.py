@@ -83,6 +83,7 @@ class _Computer(RequestHandler):
             "registry": self.emulator.registry_keys,
             "events": self.emulator.events,
             "allow_unencrypted": self.emulator.allow_unencrypted,
+            "environment": self.emulator.environment,
         }
         delegated = current_delegation()  # CredSSP, Kerberos delegation: for the second hop
         if delegated is not None:
@@ -187,6 +188,7 @@ class _Computer(RequestHandler):
                 processes=self.emulator.processes,
                 registry=self.emulator.registry_keys,
                 events=self.emulator.events,
+                environment=self.emulator.environment,
             )
 
         return make
@@ -214,6 +216,8 @@ class Emulator:
     ``certfile``/``keyfile``: serve this certificate instead of a generated one (https).
     ``keepalive_timeout``: seconds an idle keep-alive connection stays open (HTTP.sys: 120);
     the client must authenticate the next connection again.
+    ``environment``: machine environment variables (name -> value) the host's sessions see
+    beside the ones every Windows host has.
     """
 
     def __init__(
@@ -238,6 +242,7 @@ class Emulator:
         processes: Iterable[Mapping[str, Any]] | None = None,
         registry: Mapping[str, Mapping[str, Any]] | None = None,
         events: Iterable[Mapping[str, Any]] = (),
+        environment: Mapping[str, str] | None = None,
         protocol_version: str = "2.3",
         ps_version: str = "5.1",
     ) -> None:
@@ -266,6 +271,8 @@ class Emulator:
         self.registry_keys: dict[str, dict[str, Any]] = {str(k): dict(v) for k, v in (registry or {}).items()}
         #: Event log entries Get-EventLog lists first (newest first).
         self.events: list[dict[str, Any]] = [dict(e) for e in events]
+        #: Machine environment variables every session's ``$env:`` has beside Windows' own.
+        self.environment: dict[str, str] = {str(k): str(v) for k, v in (environment or {}).items()}
         if keepalive_timeout <= 0:
             raise ValueError(
                 f"keepalive_timeout must be a positive number of seconds, not {keepalive_timeout!r}"

@@ -32,6 +32,9 @@ The same settings come from a TOML file (``psremoting emulator --config FILE``,
     EntryType = "Warning"
     Message = "Disk almost full."
 
+    [environment]                           # machine environment variables ($env:)
+    ChocolateyInstall = 'C:\ProgramData\chocolatey'
+
 A JEA configuration (``visible_cmdlets`` given) runs in NoLanguage-like restriction: only
 the listed commands (and what every JEA endpoint has: Get-Command, Get-FormatData,
 Select-Object, Measure-Object, Out-Default, Exit-PSSession, Get-Help) exist there; any other
@@ -188,6 +191,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
         "processes",
         "registry",
         "events",
+        "environment",
         "computer_name",
     }
     if unknown:
@@ -211,6 +215,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
             if "Name" not in process or "Id" not in process:
                 raise ValueError(f"{path}: process {number + 1} needs a Name and an Id")
         kwargs["processes"] = processes
+    if "environment" in data:
+        kwargs["environment"] = {str(k): str(v) for k, v in dict(data["environment"]).items()}
     if "registry" in data:
         kwargs["registry"] = {str(k): dict(v) for k, v in dict(data["registry"]).items()}
     if "events" in data:

@@ -57,6 +57,10 @@ MAX_FRAGMENT = 32768
 RESPONSE_OVERHEAD = 2048
 #: Room for one ``<rsp:Stream Name="stdout" CommandId="...">`` wrapper.
 STREAM_OVERHEAD = 100
+#: Windows' WinRM stops adding fragments to a ReceiveResponse once it holds this much PSRP
+#: data (128 KiB), whatever the MaxEnvelopeSize: the recordings show two 517-byte messages
+#: and four 32768-byte fragments, then four, then the rest (test_client_fetch_file).
+RECEIVE_DATA_LIMIT = 128 * 1024
 
 EngineFactory = Callable[..., Any]
 
@@ -123,6 +127,7 @@ class PSRPShell(ClientConnection, Shell):
         self._unpumped = 0
         self._running = 0
         self._active_receives = 0
+        self._taken = 0
 
     # -- psrpcore plumbing ---------------------------------------------------------------
 
@@ -145,10 +150,16 @@ class PSRPShell(ClientConnection, Shell):
         self.cond.notify_all()
 
     def pump(self, fragment_size: int) -> None:
-        """Move everything psrpcore has to send into the per-target queues, as fragments."""
+        """Move everything psrpcore has to send into the per-target queues, one fragment a
+        chunk, as Windows fragments: each message on its own (a message that fits is one
+        fragment, never cut to fill the rest of a payload), one ``rsp:Stream`` per fragment."""
         self._unpumped = 0
-        while True:
-            payload = self.pool.data_to_send(fragment_size)
+        pending = self.pool._send_buffer  # psrpcore internals (pinned <0.4): queued messages
+        while pending:
+            # Room for exactly the rest of the first message (or one fragment_size piece of
+            # it): psrpcore's data_to_send then packs nothing of the next one.
+            size = min(fragment_size, len(pending[0]) + 21)
+            payload = self.pool.data_to_send(size)
             if payload is None:
                 return
             target = payload.pipeline_id
@@ -472,6 +483,7 @@ class PSRPShell(ClientConnection, Shell):
             if self.closed:
                 raise faults.shell_not_found(self.shell_id)
             self.pump(fragment_size)
+            self._taken = 0  # PSRP data in this response (RECEIVE_DATA_LIMIT)
             chunks = self._take(target, budget)
             if chunks and command is not None and not command.finished and not self.queues.get(target):
                 # A short pipeline is usually about to end: wait a moment so that its end
@@ -533,7 +545,7 @@ class PSRPShell(ClientConnection, Shell):
         if not queue:
             return chunks
         used = 0
-        while queue:
+        while queue and self._taken < RECEIVE_DATA_LIMIT:
             cost = _chunk_cost(queue[0])
             if (chunks or not at_least_one) and used + cost > budget:
                 break
@@ -541,6 +553,7 @@ class PSRPShell(ClientConnection, Shell):
             self.queue_sizes[target] -= len(chunk)
             chunks.append(chunk)
             used += cost
+            self._taken += len(chunk)
         return chunks
 
     def take_pool_output(self) -> bytes:

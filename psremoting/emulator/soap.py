@@ -210,11 +210,23 @@ def shell_xml(shell: Shell, *, computer_name: str, extra: bool = False) -> str:
     name = f"<rsp:Name>{escape(shell.name)}</rsp:Name>" if shell.name else ""
     directory = getattr(shell, "working_directory", "")
     cwd = f"<rsp:WorkingDirectory>{escape(directory)}</rsp:WorkingDirectory>" if directory else ""
+    variables = getattr(shell, "environment", None) or {}
+    # Windows echoes the shell's environment variables after the ClientIP.
+    env = (
+        "<rsp:Environment>"
+        + "".join(
+            f'<rsp:Variable Name="{escape(k, {chr(34): "&quot;"})}">{escape(v, {chr(34): "&quot;"})}</rsp:Variable>'
+            for k, v in variables.items()
+        )
+        + "</rsp:Environment>"
+        if variables
+        else ""
+    )
     head = (
         f'<rsp:Shell xmlns:rsp="{SHELL_NS}"><rsp:ShellId>{shell.shell_id}</rsp:ShellId>{name}'
         f"<rsp:ResourceUri>{escape(shell.resource_uri)}</rsp:ResourceUri>"
         f"<rsp:Owner>{escape(computer_name.upper())}\\{escape(shell.owner)}</rsp:Owner>"
-        f"<rsp:ClientIP>{escape(shell.client_ip)}</rsp:ClientIP>{process}{cwd}"
+        f"<rsp:ClientIP>{escape(shell.client_ip)}</rsp:ClientIP>{env}{process}{cwd}"
         f"<rsp:IdleTimeOut>PT{shell.idle_timeout:.3f}S</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>{shell.input_streams}</rsp:InputStreams>"
         f"<rsp:OutputStreams>{shell.output_streams}</rsp:OutputStreams>"

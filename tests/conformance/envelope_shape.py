@@ -390,6 +390,8 @@ class RecordingReport:
             if not e.matches:
                 why = e.skipped or "; ".join(e.differences)
                 lines.append(f"  #{e.index} {e.action}: {why}")
+                if e.reasons and not e.skipped:
+                    lines.append(f"      why: {'; '.join(e.reasons)}")
         if self.recorded_psrp != self.actual_psrp:
             lines.append(
                 f"  PSRP sequence differs: recorded {self.recorded_psrp} emulator {self.actual_psrp}"

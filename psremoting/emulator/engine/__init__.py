@@ -62,9 +62,11 @@ from .errors import PSError, make_error_record
 from .filesystem import Sandbox, SandboxEscape
 from .host_ui import ServerRemoteHost
 from .io import InvocationResult, PipelineIO, PipelineStopped
+from .modules import LoadedModules
 from .objects import path_info, to_wire
 from .runtime import PipelineRun
-from .session import ExecutionContextStub, environment, version_table
+from .session import ExecutionContextStub, version_table
+from .session import environment as session_environment
 from .wsman_drive import wsman_settings
 
 __all__ = ["Engine", "Handler", "HandlerContext", "InvocationResult", "PipelineIO", "PipelineStopped"]
@@ -99,6 +101,7 @@ class Engine:
         virtual_account: bool = False,
         no_profile: bool = False,
         allow_unencrypted: bool = False,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self.computer_name = computer_name
         #: The WinRM service's settings under ``WSMan:\localhost`` (container -> name -> value).
@@ -137,6 +140,9 @@ class Engine:
         self.sandbox = Sandbox(self.root, home=self.home)
         self.commands: Mapping[str, Handler] = commands if commands is not None else {}
         self.version = version
+        #: The modules this runspace has loaded; loading one from a script writes Windows
+        #: PowerShell 5.1's "Preparing modules for first use." progress record (modules.py).
+        self.modules = LoadedModules(announce=version.startswith("5"))
         self.functions: dict[str, ScriptBlock] = CaseInsensitiveDict()
         self.errors: list[ErrorRecord] = []
         #: Errors written so far in this session (``$?`` compares it around a pipeline).
@@ -145,7 +151,7 @@ class Engine:
         self._running = threading.local()
         self._home_ready = False
         self.location = self.home + "\\Documents"
-        self.scope = Scope(env=environment(computer_name, self.username))
+        self.scope = Scope(env=session_environment(computer_name, self.username, environment))
         if no_profile:
             # WINRS_NOPROFILE: no user profile is loaded; the process sees the system profile.
             self.scope.env["USERPROFILE"] = "C:\\Windows\\system32\\config\\systemprofile"
@@ -174,12 +180,14 @@ class Engine:
 
     # -- used by built-ins ---------------------------------------------------------
     def ensure_home(self) -> None:
-        """Create ``C:\\Users\\<user>\\Documents`` in the sandbox on first use."""
+        """Create ``C:\\Users\\<user>\\Documents`` and the user's ``%TEMP%`` in the
+        sandbox on first use (a Windows profile has both)."""
         if self._home_ready:
             return
         with self._lock:
-            with contextlib.suppress(OSError, SandboxEscape):
-                self.sandbox.host_path(self.home + "\\Documents").mkdir(parents=True, exist_ok=True)
+            for folder in ("\\Documents", "\\AppData\\Local\\Temp"):
+                with contextlib.suppress(OSError, SandboxEscape):
+                    self.sandbox.host_path(self.home + folder).mkdir(parents=True, exist_ok=True)
             self._home_ready = True
 
     def set_location(self, windows_path: str) -> None:

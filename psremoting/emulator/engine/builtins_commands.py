@@ -21,31 +21,12 @@ from psremoting.pslang.values import enumerate_value, to_string
 from .commands import ALIASES, BUILTINS, Builtin, CommandContext, builtin, lookup_builtin
 from .errors import command_not_found_message
 from .filesystem import SandboxEscape
+from .modules import module_of
 from .objects import make_object
 
 __all__ = ["CompletionResultType", "complete"]
 
-_MODULES = {
-    "Management": ("ChildItem", "Content", "Item", "Location", "Path", "ItemProperty"),
-    "Core": (
-        "ForEach-Object",
-        "Where-Object",
-        "Get-Command",
-        "Exit-PSSession",
-        "Out-Default",
-        "Out-Host",
-        "Out-Null",
-        "TabExpansion2",
-    ),
-    "Security": ("Credential",),
-}
-
-
-def _module(name: str) -> str:
-    for module, nouns in _MODULES.items():
-        if any(name.lower() == n.lower() or name.lower().endswith("-" + n.lower()) for n in nouns):
-            return f"Microsoft.PowerShell.{module}"
-    return "Microsoft.PowerShell.Utility"
+_module = module_of
 
 
 @PSType(["System.Management.Automation.CompletionResultType"])

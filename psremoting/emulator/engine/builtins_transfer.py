@@ -32,6 +32,7 @@ import functools
 import hashlib
 import os
 import pkgutil
+import re
 import uuid
 import zlib
 from pathlib import Path
@@ -138,11 +139,33 @@ class TransferStage(Processor):
         except SandboxEscape as exc:
             raise _throw(f"The path '{path}' is not valid: {exc}") from exc
 
+    def _pypsrp_path(self) -> tuple[str, Path]:
+        """copy.ps1's ``dest``/fetch.ps1's ``src``: the first argument; the second says
+        whether to expand ``%VARIABLES%`` first ([Environment]::ExpandEnvironmentVariables)."""
+        path = str(self.positional[0]) if self.positional else ""
+        if len(self.positional) > 1 and self.positional[1] is True:
+            env = self.run.engine.scope.env
+            path = re.sub(
+                r"%([^%]+)%", lambda m: str(env[m.group(1)]) if m.group(1) in env else m.group(0), path
+            )
+        return self._resolve(path)
+
     def _windows(self, host: Path) -> str:
         return self.run.engine.sandbox.windows_path(host)
 
     # -- the stage -------------------------------------------------------------------
+    def _load_module(self, command_name: str) -> None:
+        """The script's first use of a cmdlet of a module not yet loaded (modules.py)."""
+        engine = self.run.engine
+        engine.modules.use(
+            command_name, self.run.io, in_script=True, preference=engine.scope.get("ProgressPreference")
+        )
+
     def begin(self) -> None:
+        # The first cmdlet of each script: New-Object (Utility), but fetch.ps1's is Test-Path
+        # and copy.ps1 calls New-Object only in its end block.
+        if self.kind != "pypsrp-copy":
+            self._load_module("Test-Path" if self.kind == "pypsrp-fetch" else "New-Object")
         if self.kind == "upload":
             self._open_upload(str(self.named.get("path", "")), exists_check=True)
         elif self.kind == "pypsrp-copy":
@@ -309,26 +332,31 @@ class TransferStage(Processor):
         expected = (self._pending or b"").decode("utf-8", "replace")
         actual = self._hash.hexdigest()
         assert self._temp is not None
+        self._load_module("New-Object")
         try:
             if actual != expected:
                 raise _throw(f"Transport failure, hash mismatch\r\nActual: {actual}\r\nExpected: {expected}")
-            dest = self.positional[0] if self.positional else ""
-            windows, host = self._resolve(str(dest))
+            windows, host = self._pypsrp_path()
             with contextlib.suppress(FileNotFoundError):
                 host.unlink()
-            os.replace(self._temp, host)
+            try:
+                os.replace(self._temp, host)
+            except OSError as exc:  # [System.IO.File]::Move into a folder that does not exist
+                raise _throw(
+                    'Exception calling "Move" with "2" argument(s): "Could not find a part of the path."'
+                ) from exc
             self._temp = None
             self.downstream(windows)
         finally:
             self._discard()
 
     def _pypsrp_fetch(self) -> None:
-        src = self.positional[0] if self.positional else ""
-        windows, host = self._resolve(str(src))
+        windows, host = self._pypsrp_path()
         if host.is_dir():
             raise _throw(f"The path at '{windows}' is a directory, src must be a file")
         if not host.exists():
             raise _throw(f"The path at '{windows}' does not exist")
+        self._load_module("New-Object")
         data = host.read_bytes()  # fetch.ps1 reads the whole file into one byte[]
         self.downstream(base64.b64encode(data).decode("ascii"))
         self.downstream(hashlib.sha1(data).hexdigest())

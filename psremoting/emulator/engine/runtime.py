@@ -353,6 +353,10 @@ class PipelineRun:
             # An alias names the command it stands for, which a handler may have replaced.
             handler = self.engine.handler_for(ALIASES[name.lower()])
         if handler is not None:
+            # A registered handler loads a module only if it says it comes from one.
+            module = getattr(handler, "module", None)
+            if module:
+                self._load_module_of(ALIASES.get(name.lower(), name), direct, str(module))
             ctx = CommandContext(self, name, name, args, params, None, evaluator, _unset, text, position)
             proc: Processor = HandlerProcessor(handler, ctx)
             return _bind_emit(proc, ctx)
@@ -376,12 +380,25 @@ class PipelineRun:
                 terminating=True,
                 script_terminating=self.in_expression > 0,
             )
+        self._load_module_of(command.name, direct)
         try:
             bound = bind(command.signature, tokens, expecting_input=expecting_input)
         except ParameterBindingError as exc:
             raise PSError(self.binding_error(command, exc, text, position), terminating=True) from exc
         ctx = CommandContext(self, command.name, name, args, params, bound, evaluator, _unset, text, position)
         return _bind_emit(CommandProcessor(command, ctx), ctx)
+
+    def _load_module_of(self, command_name: str, direct: bool, module: str | None = None) -> None:
+        """Auto-load the command's module: from a running script (not for a command the
+        client added directly, resolved as the pipeline is built) Windows PowerShell 5.1
+        writes its first-use progress record (modules.py)."""
+        self.engine.modules.use(
+            command_name,
+            self.io,
+            in_script=not direct,
+            preference=self.engine.scope.get("ProgressPreference"),
+            module=module,
+        )
 
     def binding_error(
         self, command: Builtin, exc: ParameterBindingError, text: str, position: str | None

@@ -9,6 +9,7 @@ remote ``prompt`` function reads).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from psrpcore.types import PSVersion
@@ -56,28 +57,41 @@ def version_table(version: str) -> CaseInsensitiveDict:
     )
 
 
-def environment(computer_name: str, username: str) -> CaseInsensitiveDict:
-    """The remote process environment (``$env:``) of a Windows Server session."""
+def environment(
+    computer_name: str, username: str, machine: Mapping[str, str] | None = None
+) -> CaseInsensitiveDict:
+    """The remote process environment (``$env:``) of a Windows Server session: the variables
+    a wsmprovhost.exe has (as the recordings of real hosts list them: no HOMEDRIVE/HOMEPATH
+    for a network logon), then the host's own machine variables (``machine``, the
+    emulator's ``environment``)."""
     home = f"C:\\Users\\{username}"
-    return CaseInsensitiveDict(
+    env = CaseInsensitiveDict(
         [
             ("ALLUSERSPROFILE", "C:\\ProgramData"),
             ("APPDATA", f"{home}\\AppData\\Roaming"),
             ("COMPUTERNAME", computer_name.upper()),
+            ("CommonProgramFiles", "C:\\Program Files\\Common Files"),
+            ("CommonProgramFiles(x86)", "C:\\Program Files (x86)\\Common Files"),
+            ("CommonProgramW6432", "C:\\Program Files\\Common Files"),
             ("ComSpec", "C:\\Windows\\system32\\cmd.exe"),
-            ("HOMEDRIVE", "C:"),
-            ("HOMEPATH", f"\\Users\\{username}"),
             ("LOCALAPPDATA", f"{home}\\AppData\\Local"),
             ("NUMBER_OF_PROCESSORS", str(os.cpu_count() or 2)),
             ("OS", "Windows_NT"),
             ("Path", "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\"),
             ("PATHEXT", ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC;.CPL"),
             ("PROCESSOR_ARCHITECTURE", "AMD64"),
+            ("PROCESSOR_IDENTIFIER", "Intel64 Family 6 Model 85 Stepping 7, GenuineIntel"),
+            ("PROCESSOR_LEVEL", "6"),
+            ("PROCESSOR_REVISION", "5507"),
             ("ProgramData", "C:\\ProgramData"),
             ("ProgramFiles", "C:\\Program Files"),
+            ("ProgramFiles(x86)", "C:\\Program Files (x86)"),
+            ("ProgramW6432", "C:\\Program Files"),
+            ("PROMPT", "$P$G"),
             (
                 "PSModulePath",
-                f"{home}\\Documents\\WindowsPowerShell\\Modules;C:\\Program Files\\WindowsPowerShell\\Modules",
+                f"{home}\\Documents\\WindowsPowerShell\\Modules;C:\\Program Files\\WindowsPowerShell\\Modules;"
+                "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules",
             ),
             ("PUBLIC", "C:\\Users\\Public"),
             ("SystemDrive", "C:"),
@@ -90,6 +104,9 @@ def environment(computer_name: str, username: str) -> CaseInsensitiveDict:
             ("windir", "C:\\Windows"),
         ]
     )
+    for name, value in (machine or {}).items():
+        env[str(name)] = str(value)
+    return env
 
 
 class _PathIntrinsics:
