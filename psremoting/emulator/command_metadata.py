@@ -125,8 +125,8 @@ def _parameter(name: str, type_name: str, aliases: tuple[str, ...], switch: bool
 
 def describe(engine: Any, name: str) -> tuple[CommandSignature | None, str, str]:
     """(signature, module, command type) of the command ``name`` in ``engine``."""
-    from psremoting.emulator.engine.builtins_commands import _module
     from psremoting.emulator.engine.commands import lookup_builtin
+    from psremoting.emulator.engine.modules import module_of
 
     handler = engine.handler_for(name)
     if handler is not None:
@@ -137,7 +137,7 @@ def describe(engine: Any, name: str) -> tuple[CommandSignature | None, str, str]
         )
     builtin = lookup_builtin(name)
     if builtin is not None:
-        return builtin.signature, _module(builtin.name), builtin.command_type
+        return builtin.signature, module_of(builtin.name), builtin.command_type
     return None, "", "Function"
 
 

@@ -198,6 +198,10 @@ def _duration(seconds: int) -> str:
     return f"P0DT{seconds // 3600}H{seconds // 60 % 60}M{seconds % 60}S"
 
 
+#: Also escape the quote in an attribute value.
+_QUOTE = {'"': "&quot;"}
+
+
 def shell_xml(shell: Shell, *, computer_name: str, extra: bool = False) -> str:
     """The ``rsp:Shell`` description of a shell (Create, Get and Enumerate answers).
 
@@ -215,7 +219,7 @@ def shell_xml(shell: Shell, *, computer_name: str, extra: bool = False) -> str:
     env = (
         "<rsp:Environment>"
         + "".join(
-            f'<rsp:Variable Name="{escape(k, {chr(34): "&quot;"})}">{escape(v, {chr(34): "&quot;"})}</rsp:Variable>'
+            f'<rsp:Variable Name="{escape(k, _QUOTE)}">{escape(v)}</rsp:Variable>'
             for k, v in variables.items()
         )
         + "</rsp:Environment>"

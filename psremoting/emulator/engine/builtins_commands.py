@@ -26,8 +26,6 @@ from .objects import make_object
 
 __all__ = ["CompletionResultType", "complete"]
 
-_module = module_of
-
 
 @PSType(["System.Management.Automation.CompletionResultType"])
 class CompletionResultType(PSEnumBase):
@@ -93,7 +91,7 @@ def _command_info(name: str, kind: str, command: Builtin | None) -> Any:
         "Alias": "System.Management.Automation.AliasInfo",
     }[kind]
     target = command.name if command is not None else name
-    module = "" if kind == "Function" and command is None else _module(target)
+    module = "" if kind == "Function" and command is None else module_of(target)
     definition = target if kind == "Alias" else (_syntax(command) if command is not None else "")
     shown = f"{name} -> {target}" if kind == "Alias" else name
     return make_object(

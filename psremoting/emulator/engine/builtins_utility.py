@@ -22,6 +22,7 @@ from .builtins_system import adapted_object
 from .commands import ALIASES, CommandContext, builtin, lookup_builtin
 from .errors import PSError
 from .formatting import format_scalar, register_renderer
+from .modules import module_of
 
 __all__: list[str] = []
 
@@ -195,19 +196,13 @@ def _get_help(ctx: CommandContext) -> Iterable[Any]:
                 "Component": None,
                 "Role": None,
                 "Functionality": None,
-                "ModuleName": _module(command.name),
+                "ModuleName": module_of(command.name),
                 "aliases": "\r\n".join(aliases) or "None",
                 "remarks": "Get-Help cannot find the Help files for "
                 "this cmdlet on this computer. It is displaying only partial help.",
             },
         )  # fmt: skip
     ]
-
-
-def _module(name: str) -> str:
-    from .builtins_commands import _module as module_of
-
-    return module_of(name)
 
 
 def _group_table(groups: list[Any]) -> list[str]:

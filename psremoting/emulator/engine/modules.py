@@ -17,6 +17,7 @@ started draws no progress bar); psremoting's client does the same.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from psrpcore.types import ProgressRecordType
@@ -68,13 +69,19 @@ _MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
-def module_of(name: str) -> str:
-    """The module of the built-in cmdlet ``name`` (``Microsoft.PowerShell.Utility`` by default)."""
-    lower = name.lower()
+@functools.lru_cache(maxsize=1024)
+def _module_of_lower(lower: str) -> str:
     for module, nouns in _MODULES.items():
         if any(lower == n.lower() or lower.endswith("-" + n.lower()) for n in nouns):
             return module
     return "Microsoft.PowerShell.Utility"
+
+
+def module_of(name: str) -> str:
+    """The module of the built-in cmdlet ``name`` (``Microsoft.PowerShell.Utility`` by default).
+
+    Asked for every command a pipeline runs, so each name is looked up once."""
+    return _module_of_lower(name.lower())
 
 
 class LoadedModules:
