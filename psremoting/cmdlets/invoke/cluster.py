@@ -83,7 +83,10 @@ def iter_on_cluster(
 
 
 def _workers(client: Any) -> list[str]:
-    return sorted(client.scheduler_info(n_workers=-1)["workers"])
+    """The addresses of the cluster's workers, asked of the scheduler now. Not
+    ``scheduler_info()["workers"]``: that is a cache the client's own loop refreshes every few
+    seconds without the workers, so it can read empty while every worker is there."""
+    return sorted(client.nthreads())
 
 
 def _run(
