@@ -98,6 +98,12 @@ def main() -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the traced peak-memory runs")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument(
+        "--way",
+        choices=("upload", "download", "both"),
+        default="both",
+        help="which copies to time (default both)",
+    )
+    parser.add_argument(
         "--data",
         choices=("random", "text", "both"),
         default="both",
@@ -178,6 +184,7 @@ def run_kind(kind: str, size: int, work_dir: Path, root: Path, session: Any, cli
         ),
         "pypsrp download": lambda: client.fetch("C:\\bench\\source.bin", str(down)),
     }
+    cases = {name: fn for name, fn in cases.items() if args.way == "both" or args.way in name}
     results: dict[str, dict[str, Any]] = {}
     for name, fn in cases.items():
         try:
@@ -199,6 +206,8 @@ def run_kind(kind: str, size: int, work_dir: Path, root: Path, session: Any, cli
             results[name]["peak_traced_mb"] = round(peak / 1e6, 2)
             print(f"{name:22s} peak traced memory {peak / 1e6:8.2f} MB", flush=True)
     for way in ("upload", "download"):
+        if f"pypsrp {way}" not in results or f"psremoting {way}" not in results:
+            continue
         if "error" in results[f"pypsrp {way}"] or "error" in results[f"psremoting {way}"]:
             continue
         ratio = results[f"pypsrp {way}"]["seconds"] / results[f"psremoting {way}"]["seconds"]

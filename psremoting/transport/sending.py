@@ -4,6 +4,10 @@
   InitRunspacePool) carry no identifier in their XML (the pool id is in the message header),
   so the XML serialized for one session is reused by the next one opened with the same
   settings: a fleet opens thousands of sessions with one set of options.
+- `pipeline_key`: a CreatePipeline's XML carries no identifier either (the pipeline id is in
+  the message header), and a fleet sends the same command to every host: the XML serialized
+  for one host is reused for the next when the command is made of plain values only (text,
+  numbers, booleans, None, lists and dicts of them) and the pipeline sends no host data.
 - `SendAhead`: input that comes as it is produced (a file being uploaded) is sent from a
   thread of its own, one Send ahead: the next object is read, serialized and fragmented while
   the server takes the last, in order.
@@ -19,29 +23,94 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["CreationXml", "SendAhead"]
+__all__ = ["CreationXml", "SendAhead", "pipeline_key"]
+
+_PLAIN = (str, int, float, bool, type(None), bytes)
+#: A pypsrp object's members that are its schema (the same for every instance of a class).
+_SCHEMA = ("_extended_properties", "_adapted_properties", "_property_sets", "_types")
+
+
+class _NotPlain(Exception):
+    """A value whose XML is not decided by what the key can hold (a SecureString, a host)."""
+
+
+def _freeze(value: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        raise _NotPlain()
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind.__name__, value)  # True and 1 are different values on the wire
+    if kind in (list, tuple):
+        return (kind.__name__, tuple(_freeze(v, depth + 1) for v in value))
+    if kind is dict:
+        return ("dict", tuple((_freeze(k, depth + 1), _freeze(v, depth + 1)) for k, v in value.items()))
+    module = getattr(kind, "__module__", "")
+    if module not in ("pypsrp.complex_objects", "pypsrp.messages"):
+        raise _NotPlain()
+    members = vars(value)
+    return (
+        kind.__qualname__,
+        tuple((k, _freeze(v, depth + 1)) for k, v in members.items() if k not in _SCHEMA),
+    )
+
+
+def pipeline_key(create: Any, host_info_kinds: tuple[type, ...]) -> tuple[Any, ...] | None:
+    """The cache key of a CreatePipeline message (pypsrp's), or None when its XML depends on
+    more than plain values: host data sent in full, or an argument that is an object."""
+    host_info = getattr(create, "host_info", None)
+    if type(host_info) not in host_info_kinds:
+        return None
+    saved = create.host_info
+    try:
+        create.host_info = None  # one of the data-less kinds: its class says it all
+        return ("CreatePipeline", type(saved).__qualname__, _freeze(create))
+    except _NotPlain:
+        return None
+    finally:
+        create.host_info = saved
 
 
 class CreationXml:
-    """pypsrp's serializer for the two creation messages of a pool, remembering their XML
-    for the next pool opened with the same settings (a fleet opens thousands)."""
+    """The serializer of a pool's fragmenter (pypsrp's, wrapped): the messages announced
+    with `expect` are serialized once per process and key, their XML remembered for the next
+    session (a fleet opens thousands with one set of options and sends them one command);
+    every other value goes to pypsrp's serializer as before. Safe to share between threads:
+    only the very objects announced are looked up."""
 
     _cache: dict[tuple[Any, ...], bytes] = {}
     _lock = threading.Lock()
 
-    def __init__(self, inner: Any, key: tuple[Any, ...]) -> None:
+    def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.key = key
+        self._keys: dict[int, tuple[Any, ...]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @contextlib.contextmanager
+    def expect(self, values: dict[int, tuple[Any, ...]]) -> Any:
+        """Within the block, the objects whose ids are keys of `values` are serialized
+        through the cache under the key given."""
+        with self._lock:
+            self._keys.update(values)
+        try:
+            yield
+        finally:
+            with self._lock:
+                for ident in values:
+                    self._keys.pop(ident, None)
 
     def serialize(self, value: Any, *args: Any, **kwargs: Any) -> Any:
-        key = (*self.key, type(value).__name__)
+        key = self._keys.get(id(value))
+        if key is None:
+            return self.inner.serialize(value, *args, **kwargs)
         with self._lock:
             cached = self._cache.get(key)
         if cached is None:
             element = self.inner.serialize(value, *args, **kwargs)
             cached = element if isinstance(element, bytes) else ET.tostring(element, encoding="utf-8")
             with self._lock:
-                if len(self._cache) > 64:
+                if len(self._cache) > 256:
                     self._cache.clear()
                 self._cache[key] = cached
         return cached

@@ -29,7 +29,7 @@ from psremoting.transport.errors import TransportConnectionError
 from psremoting.transport.options import ConnectionInfo
 from psremoting.transport.pipeline_input import LastInput, estimated_size
 from psremoting.transport.robust import NetworkEvent, robust_scope
-from psremoting.transport.sending import CreationXml, SendAhead
+from psremoting.transport.sending import CreationXml, SendAhead, pipeline_key
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,9 @@ class ShellChannel:
             idle_timeout=int(option.idle_timeout) if option.idle_timeout else None,
         )
         self.pool.shell.resource_uri = info.shell_uri
+        # Messages that are the same for every session (creation, a fleet's command): cached XML.
+        self._xml = CreationXml(self.pool._fragmenter.serializer)
+        self.pool._fragmenter.serializer = self._xml  # type: ignore[assignment]
         self.pool.shell.name = name
         self._robust = False
         self._listener: Callable[[NetworkEvent], None] | None = None
@@ -203,7 +206,7 @@ class ShellChannel:
             ),
         ]
         fragmenter: Any = pool._fragmenter
-        plain = fragmenter.serializer
+        keys: dict[int, tuple[Any, ...]] = {}
         if host_key is not None:
             key = (
                 host_key,
@@ -213,12 +216,9 @@ class ShellChannel:
                 pool.thread_options,
                 pool.apartment_state,
             )
-            fragmenter.serializer = CreationXml(plain, key)
-        try:
+            keys = {id(m): (*key, type(m).__name__) for m in messages}
+        with self._xml.expect(keys):
             fragments = fragmenter.fragment_multiple(messages, pool.id)
-        finally:
-            if host_key is not None:
-                fragmenter.serializer = plain
         content = ET.Element("creationXml", xmlns="http://schemas.microsoft.com/powershell")
         content.text = base64.b64encode(fragments.pop(0)).decode()
         options = OptionSet()
@@ -358,8 +358,11 @@ class ShellChannel:
             ),
             ps.is_nested,
         )
+        # The same command to many hosts (a fleet): its XML is serialized once per process.
+        key = pipeline_key(create, (_no_ui_host_info_class(), _runspace_host_info_class()))
         with self.scope():
-            ps._invoke(create)
+            with self._xml.expect({id(create): key} if key is not None else {}):
+                ps._invoke(create)
             if input is not None:
                 self._send_input(ps, input)
 

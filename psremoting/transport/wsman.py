@@ -22,6 +22,7 @@ from typing import Any
 from psremoting.protocol import safexml
 from psremoting.transport import xmlguard
 from psremoting.transport.auth import AuthSettings
+from psremoting.transport.envelope import NAMESPACES, build_envelope, wsman_class
 from psremoting.transport.errors import InvalidAnswerError, UnrelatedAnswerError
 from psremoting.transport.http import HTTPTransport, TLSSettings
 from psremoting.transport.options import ConnectionInfo
@@ -52,9 +53,7 @@ _ACTIONS = {
 
 
 def _ns() -> dict[str, str]:
-    from pypsrp.wsman import NAMESPACES
-
-    return dict(NAMESPACES)
+    return NAMESPACES
 
 
 def _tls_for(info: ConnectionInfo) -> TLSSettings | None:
@@ -75,10 +74,8 @@ def _tls_for(info: ConnectionInfo) -> TLSSettings | None:
 
 def make_wsman(info: ConnectionInfo) -> tuple[Any, HTTPTransport]:
     """pypsrp's ``WSMan`` for `info`, sending through a new `HTTPTransport` (returned too)."""
-    from pypsrp.wsman import WSMan
-
     xmlguard.harden()  # pypsrp's own parsing of what the server sends, hardened too
-    wsman = WSMan(**info.wsman_kwargs())
+    wsman = wsman_class()(**info.wsman_kwargs())  # pypsrp's, its envelopes from a template
     option = info.session_option
     cred = info.credential
     method = info.authentication
@@ -109,7 +106,7 @@ def make_wsman(info: ConnectionInfo) -> tuple[Any, HTTPTransport]:
         computer_name=info.computer_name,
         connect_retries=option.max_connection_retries,
     )
-    wsman.transport = transport  # type: ignore[assignment]  # the same interface, our connections
+    wsman.transport = transport  # the same interface, our connections
     return wsman, transport
 
 
@@ -130,19 +127,9 @@ def invoke(
     OperationTimeout plus `NETWORK_DELAY`, and never past `deadline` (``time.monotonic()``)."""
     from pypsrp.exceptions import WinRMTransportError
 
-    ns = _ns()
-    s = ns["s"]
-    envelope = ET.Element(f"{{{s}}}Envelope")
-    generated, header = wsman._create_header(action, resource_uri, option_set, selector_set, timeout)
-    wanted = message_id or f"uuid:{generated}"
-    element = header.find("wsa:MessageID", ns)
-    if element is not None:
-        element.text = wanted
-    envelope.append(header)
-    body = ET.SubElement(envelope, f"{{{s}}}Body")
-    if resource is not None:
-        body.append(resource)
-    xml = ET.tostring(envelope, encoding="utf-8", method="xml")
+    xml, wanted = build_envelope(
+        wsman, action, resource_uri, resource, option_set, selector_set, timeout, message_id=message_id
+    )
     http_timeout = (float(timeout) + NETWORK_DELAY) if timeout else None
     if deadline is not None:
         remaining = max(0.1, deadline - time.monotonic())

@@ -35,6 +35,11 @@ class HardenedElementTree(types.ModuleType):
 
     def __init__(self) -> None:
         super().__init__("xml.etree.ElementTree")
+        # ElementTree's names copied in (pypsrp looks up ET.SubElement thousands of times a
+        # session: a plain attribute, not a __getattr__ call each time).
+        for name in dir(ET):
+            if not name.startswith("__"):
+                setattr(self, name, getattr(ET, name))
         self.fromstring = fromstring
         self.XML = fromstring
 
