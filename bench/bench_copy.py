@@ -14,7 +14,8 @@ machine's CPUs). Both clients copy the same random (incompressible) file to and 
   and emulates their contract natively, exactly as it does psremoting's own scripts
   (``psremoting/emulator/engine/builtins_transfer.py``), so both run on equal terms.
 
-Each figure is the best of ``--rounds`` (MB/s = file size / wall time). Peak client memory
+Each figure is the best of ``--rounds`` (MB/s = file size / wall time), with that round's CPU
+time of the client process (all its threads) and of the emulator process (Linux /proc). Peak client memory
 is measured in a separate traced run (tracemalloc slows Python down, so it is not timed).
 """
 
@@ -71,13 +72,26 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def best_time(fn: Callable[[], object], rounds: int) -> float:
-    times = []
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def best_time(fn: Callable[[], object], rounds: int, server_pid: int) -> tuple[float, float, float]:
+    """The best wall time of `rounds`, with that round's client CPU and the emulator's CPU."""
+    runs = []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, cpu, server = time.perf_counter(), time.process_time(), process_cpu(server_pid)
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        runs.append(
+            (time.perf_counter() - start, time.process_time() - cpu, process_cpu(server_pid) - server)
+        )
+    return min(runs)
 
 
 def traced_peak(fn: Callable[[], object]) -> int:
@@ -135,7 +149,7 @@ def main() -> int:
                             auth="ntlm", cert_validation=False)  # fmt: skip
             for kind in kinds:
                 print(f"-- {kind} data, {size / 1e6:g} MB", flush=True)
-                results[kind] = run_kind(kind, size, work_dir, root, session, client, args)
+                results[kind] = run_kind(kind, size, work_dir, root, session, client, args, emulator.proc.pid)
             psremoting.remove_pssession(session)
             client.close()
         finally:
@@ -166,7 +180,7 @@ def write_data(path: Path, size: int, kind: str) -> None:
 
 
 def run_kind(kind: str, size: int, work_dir: Path, root: Path, session: Any, client: Any,
-             args: argparse.Namespace) -> dict[str, dict[str, Any]]:  # fmt: skip
+             args: argparse.Namespace, server_pid: int) -> dict[str, dict[str, Any]]:  # fmt: skip
     import psremoting
 
     local = work_dir / f"local-{kind}.bin"
@@ -188,7 +202,7 @@ def run_kind(kind: str, size: int, work_dir: Path, root: Path, session: Any, cli
     results: dict[str, dict[str, Any]] = {}
     for name, fn in cases.items():
         try:
-            seconds = best_time(fn, args.rounds)
+            seconds, client_cpu, server_cpu = best_time(fn, args.rounds, server_pid)
         except Exception as exc:
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
             print(f"{name:22s} FAILED: {type(exc).__name__}: {exc}", flush=True)
@@ -196,8 +210,10 @@ def run_kind(kind: str, size: int, work_dir: Path, root: Path, session: Any, cli
         produced = (root / "bench" / ("ours.bin" if "psremoting" in name else "theirs.bin")
                     if "upload" in name else down)  # fmt: skip
         assert sha256(produced) == expected, f"{name}: the copy differs from the source"
-        results[name] = {"seconds": round(seconds, 3), "mb_per_s": round(size / 1e6 / seconds, 2)}
-        print(f"{name:22s} {seconds:8.3f} s  {size / 1e6 / seconds:8.2f} MB/s", flush=True)
+        results[name] = {"seconds": round(seconds, 3), "mb_per_s": round(size / 1e6 / seconds, 2),
+                         "client_cpu_s": round(client_cpu, 3), "emulator_cpu_s": round(server_cpu, 3)}  # fmt: skip
+        print(f"{name:22s} {seconds:8.3f} s  {size / 1e6 / seconds:8.2f} MB/s"
+              f"  CPU: client {client_cpu:6.2f} s, emulator {server_cpu:6.2f} s", flush=True)  # fmt: skip
     if not args.no_memory:
         for name, fn in cases.items():
             if "error" in results[name]:
