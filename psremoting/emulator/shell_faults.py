@@ -11,6 +11,7 @@ from psremoting.emulator.faults import WSManFault
 __all__ = [
     "DetailedFault",
     "cmd_parameter_incorrect",
+    "get_of_a_missing_shell",
     "invalid_timeout_header",
     "unknown_command_id",
 ]
@@ -40,6 +41,8 @@ class DetailedFault(WSManFault):
         self.fault_detail = fault_detail
         self.provider = provider
         self.provider_path = provider_path
+        #: The provider's message is itself a WSManFault (the Shell provider's, WsmSvc.dll).
+        self.provider_nested = False
 
 
 def cmd_parameter_incorrect() -> DetailedFault:
@@ -78,3 +81,19 @@ def invalid_timeout_header(value: str) -> DetailedFault:
         "invalid SOAP headers. ",
         subcode="a:InvalidMessageInformationHeader",
     )
+
+
+def get_of_a_missing_shell() -> DetailedFault:
+    """A WS-Transfer Get of a shell that is gone (reaped after its IdleTimeOut, deleted), as the
+    Shell provider of WsmSvc.dll answers it (test_psrp_is_alive_invalid_selectors), 2150858843."""
+    fault = DetailedFault(
+        2150858843,
+        "The WS-Management service cannot process the request because the request contained "
+        "invalid selectors for the resource. ",
+        fault_detail=_DETAIL + "UnexpectedSelectors",
+        provider="Shell provider",
+        provider_path="%systemroot%\\system32\\WsmSvc.dll",
+        subcode="w:InvalidSelectors",
+    )
+    fault.provider_nested = True
+    return fault
