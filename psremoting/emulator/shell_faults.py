@@ -11,6 +11,7 @@ from psremoting.emulator.faults import WSManFault
 __all__ = [
     "DetailedFault",
     "cmd_parameter_incorrect",
+    "file_not_found",
     "get_of_a_missing_shell",
     "invalid_timeout_header",
     "unknown_command_id",
@@ -97,3 +98,16 @@ def get_of_a_missing_shell() -> DetailedFault:
     )
     fault.provider_nested = True
     return fault
+
+
+def file_not_found() -> DetailedFault:
+    """A Command with WINRS_SKIP_CMD_SHELL whose program is not a file's full path: WinRS starts
+    it without cmd.exe, so without a PATH search (test_winrs_no_cmd_shell), Win32 error 2."""
+    return DetailedFault(
+        2147942402,
+        "The system cannot find the file specified. ",
+        provider="Shell cmd plugin",
+        provider_path="%systemroot%\\system32\\winrscmd.dll",
+        code="s:Receiver",
+        subcode="w:InternalError",
+    )

@@ -327,6 +327,8 @@ class WSManService:
             line = (command_el.text or "").strip() if command_el is not None else ""
             parts = line.split()
             executable = parts[0] if parts else ""
+            if request.options.get("WINRS_SKIP_CMD_SHELL", "").lower() == "true":
+                shell.check_program(line)
             shell.run(command_id, executable, parts[1:] + arguments)
         return f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>"
 
