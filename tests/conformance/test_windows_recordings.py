@@ -93,10 +93,6 @@ _BUFFERED = (
     "after a Connect Windows first hands out what WinRM buffered before the disconnect, the"
     " rest in the next Receive; the emulator hands out all of it at once (not emulated)"
 )
-_METADATA = (
-    "engine: the emulator has no New-PSSession*, New-Guid, New-TemporaryFile or Get-WSMan*"
-    " commands, so GetCommandMetadata counts fewer"
-)
 _SLOW = "timing: the script sleeps longer than the replay waits before this Receive"
 #: Why an exchange cannot match (shown in the report); the others are bugs to fix.
 EXPLAINED: dict[tuple[str, int], str] = {
@@ -114,9 +110,6 @@ EXPLAINED: dict[tuple[str, int], str] = {
     ("test_psrp_disconnected_commands.yml", 19): _AFTER_CONNECT,
     ("test_psrp_disconnected_commands.yml", 21): _BUFFERED,
     ("test_psrp_disconnected_commands.yml", 22): _BUFFERED,
-    ("test_psrp_get_command_metadata.yml", 4): _METADATA,
-    ("test_psrp_get_command_metadata.yml", 6): _METADATA,
-    ("test_psrp_get_command_metadata.yml", 8): _METADATA,
     ("test_psrp_long_running_cmdlet.yml", 6): _SLOW,
     ("test_winrs_operation_timeout.yml", 2): _SLOW,
     ("test_winrs_operation_timeout.yml", 5): _SLOW,
