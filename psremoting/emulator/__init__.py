@@ -417,6 +417,13 @@ class Emulator:
         for computer in list(self._computers.values()):
             computer.registry.forget_all()
 
+    def pass_idle_time(self, seconds: float) -> None:
+        """Let ``seconds`` pass with no client request to any shell of any computer: shells
+        idle past their IdleTimeOut are reaped at once, as WinRM reaps them (a Get of one
+        then meets Windows' InvalidSelectors fault)."""
+        for computer in list(self._computers.values()):
+            computer.registry.pass_idle_time(seconds)
+
     def cut_network(self, seconds: float | None = None) -> None:
         """Reset every connection, open or new, for ``seconds`` (None: until
         :meth:`restore_network`), as a network outage or a stopped WinRM service looks to a

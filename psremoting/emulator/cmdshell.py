@@ -21,13 +21,23 @@ import psrpcore
 from psrpcore.types import HostMethodIdentifier
 
 from psremoting.emulator import faults
-from psremoting.emulator.shell_faults import cmd_parameter_incorrect, unknown_command_id
+from psremoting.emulator.shell_faults import cmd_parameter_incorrect, file_not_found, unknown_command_id
 from psremoting.emulator.shell_registry import Shell
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CmdShell", "run_cmd_script", "run_command_line"]
 
+
+#: Full paths (lower case) of the programs the emulated cmd shell runs, for a Command that
+#: skips cmd.exe (WINRS_SKIP_CMD_SHELL), which must name its program's file.
+PROGRAM_FILES = frozenset(
+    {
+        "c:\\windows\\system32\\windowspowershell\\v1.0\\powershell.exe",
+        "c:\\program files\\powershell\\7\\pwsh.exe",
+    }
+    | {f"c:\\windows\\system32\\{name}.exe" for name in ("cmd", "whoami", "hostname", "ipconfig")}
+)
 
 _PS_SWITCHES = {"-noprofile", "-nop", "-noninteractive", "-noni", "-nologo", "-mta", "-sta", "-noexit"}
 _PS_VALUED = {
@@ -105,6 +115,12 @@ class CmdShell(Shell):
         self.working_directory = working_directory
         self.no_profile = no_profile
         self.processes: dict[str, _Process] = {}
+
+    def check_program(self, executable: str) -> None:
+        """Refuse, as Windows does, a program started without cmd.exe (WINRS_SKIP_CMD_SHELL)
+        that is not the full path of one of the emulated programs: no PATH search then."""
+        if executable.strip().strip('"').lower() not in PROGRAM_FILES:
+            raise file_not_found()
 
     def run(self, command_id: str, executable: str, arguments: list[str]) -> str:
         """Start ``executable arguments`` (a cmd.exe command line); returns at once."""

@@ -141,15 +141,25 @@ def describe(engine: Any, name: str) -> tuple[CommandSignature | None, str, str]
     return None, "", "Function"
 
 
-def _parameters(signature: CommandSignature | None, command_type: str) -> _ParameterDictionary:
+def _parameters(
+    signature: CommandSignature | None, command_type: str, version: str = "5.1"
+) -> _ParameterDictionary:
     table = _ParameterDictionary()
-    if signature is not None:
-        for p in signature.parameters:
+    # WhatIf and Confirm (SupportsShouldProcess) come after the common parameters, as Windows lists them.
+    own = list(signature.parameters) if signature is not None else []
+    should_process = [p for p in own if p.name in ("WhatIf", "Confirm")]
+    for p in own:
+        if p not in should_process:
             table[p.name] = _parameter(p.name, _type_name(p.type), tuple(p.aliases), p.is_switch)
     if signature is not None and (signature.common or command_type == "Cmdlet"):
         for name, type_name, aliases in COMMON:
+            # ProgressAction is PowerShell 7.4's; Windows PowerShell 5.1 lists no such parameter.
+            if name == "ProgressAction" and not version.startswith("7"):
+                continue
             if name not in table:
                 table[name] = _parameter(name, type_name, aliases, type_name.endswith("SwitchParameter"))
+    for p in should_process:
+        table[p.name] = _parameter(p.name, _type_name(p.type), tuple(p.aliases), p.is_switch)
     return table
 
 
@@ -178,7 +188,8 @@ def command_metadata(info: Any, engine: Any = None) -> PSObject:
     add_note_property(obj, "CommandType", command_type)
     add_note_property(obj, "ResolvedCommandName", None)
     add_note_property(obj, "OutputType", _OutputTypes())
-    add_note_property(obj, "Parameters", _parameters(signature, kind))
+    version = str(getattr(engine, "version", "5.1") or "5.1")
+    add_note_property(obj, "Parameters", _parameters(signature, kind, version))
     return obj
 
 

@@ -89,9 +89,15 @@ class WSManFault(Exception):
         self.subcode = subcode
         self.action = action
         self.status = status
+        #: The MessageID and wsa:To of a request whose headers were refused (no Request yet).
+        self.relates_to: str | None = None
+        self.to: str | None = None
 
     def __repr__(self) -> str:
         return f"WSManFault({self.wsman_code}, {self.subcode}, {self.message!r})"
+
+
+_WSMANFAULT = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 
 
 def render_fault(fault: WSManFault, relates_to: str | None, machine: str) -> bytes:
@@ -103,8 +109,15 @@ def render_fault(fault: WSManFault, relates_to: str | None, machine: str) -> byt
     detail_xml = f"<w:FaultDetail>{escape(detail)}</w:FaultDetail>" if detail else ""
     provider = getattr(fault, "provider", None)
     provider_path = escape(getattr(fault, "provider_path", None) or "")
+    machine_attr = escape(machine, {chr(34): "&quot;"})
+    inner = text
+    if getattr(fault, "provider_nested", False):
+        inner = (
+            f'<f:WSManFault xmlns:f="{_WSMANFAULT}" Code="{fault.wsman_code}" Machine="{machine_attr}">'
+            f"<f:Message>{text}</f:Message></f:WSManFault>"
+        )
     message_xml = (
-        f'<f:ProviderFault provider="{escape(provider)}" path="{provider_path}">{text}</f:ProviderFault>'
+        f'<f:ProviderFault provider="{escape(provider)}" path="{provider_path}">{inner}</f:ProviderFault>'
         if provider
         else text
     )
@@ -126,8 +139,8 @@ def render_fault(fault: WSManFault, relates_to: str | None, machine: str) -> byt
         f"<s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
         "</s:Subcode></s:Code>"
         f'<s:Reason><s:Text xml:lang="en-US">{reason}</s:Text></s:Reason>'
-        f'<s:Detail>{detail_xml}<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"'
-        f' Code="{fault.wsman_code}" Machine="{escape(machine, {chr(34): "&quot;"})}">'
+        f'<s:Detail>{detail_xml}<f:WSManFault xmlns:f="{_WSMANFAULT}"'
+        f' Code="{fault.wsman_code}" Machine="{machine_attr}">'
         f"<f:Message>{message_xml}</f:Message></f:WSManFault></s:Detail>"
         "</s:Fault></s:Body></s:Envelope>"
     )

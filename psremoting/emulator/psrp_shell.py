@@ -127,6 +127,9 @@ class PSRPShell(ClientConnection, Shell):
         self._unpumped = 0
         self._running = 0
         self._active_receives = 0
+        #: Per pipeline, how many queued chunks WinRM held when the client disconnected: the
+        #: first Receive after the client is back hands out those, the rest the next one.
+        self.disconnect_marks: dict[uuid.UUID | None, int] = {}
         self._taken = 0
 
     # -- psrpcore plumbing ---------------------------------------------------------------
@@ -165,6 +168,13 @@ class PSRPShell(ClientConnection, Shell):
             target = payload.pipeline_id
             self.queues[target].append(bytes(payload.data))
             self.queue_sizes[target] += len(payload.data)
+
+    def commands_have_written(self) -> bool:
+        """Whether every command has ended or has output waiting for a Receive (a test replaying
+        recorded traffic waits for that before a Disconnect, as Windows had had the time)."""
+        with self.cond:
+            self.pump(self.fragment_size)
+            return all(c.finished or self.queue_sizes.get(c.pipeline_id) for c in self.commands.values())
 
     def queued_bytes(self, target: uuid.UUID | None) -> int:
         return self.queue_sizes.get(target, 0)
@@ -434,6 +444,7 @@ class PSRPShell(ClientConnection, Shell):
         self.pump(self.fragment_size)
         self.queues.pop(command.pipeline_id, None)
         self.queue_sizes.pop(command.pipeline_id, None)
+        self.disconnect_marks.pop(command.pipeline_id, None)
 
     def _get_command(self, command_id: str | None) -> Command:
         command = self.commands.get((command_id or "").upper())
@@ -484,7 +495,7 @@ class PSRPShell(ClientConnection, Shell):
                 raise faults.shell_not_found(self.shell_id)
             self.pump(fragment_size)
             self._taken = 0  # PSRP data in this response (RECEIVE_DATA_LIMIT)
-            chunks = self._take(target, budget)
+            chunks = self._take(target, budget, limit=self.disconnect_marks.pop(target, None))
             if chunks and command is not None and not command.finished and not self.queues.get(target):
                 # A short pipeline is usually about to end: wait a moment so that its end
                 # (CommandState Done) rides in this response instead of costing another
@@ -539,13 +550,16 @@ class PSRPShell(ClientConnection, Shell):
             more = self._take(target, budget, at_least_one=False)
         return more
 
-    def _take(self, target: uuid.UUID | None, budget: int, *, at_least_one: bool = True) -> list[bytes]:
+    def _take(
+        self, target: uuid.UUID | None, budget: int, *, at_least_one: bool = True, limit: int | None = None
+    ) -> list[bytes]:
+        """Queued chunks for ``target`` within ``budget`` bytes (and at most ``limit`` chunks)."""
         queue = self.queues.get(target)
         chunks: list[bytes] = []
         if not queue:
             return chunks
         used = 0
-        while queue and self._taken < RECEIVE_DATA_LIMIT:
+        while queue and self._taken < RECEIVE_DATA_LIMIT and (limit is None or len(chunks) < limit):
             cost = _chunk_cost(queue[0])
             if (chunks or not at_least_one) and used + cost > budget:
                 break

@@ -49,6 +49,7 @@ class ClientConnection:
     fragment_size: int
     queues: dict[uuid.UUID | None, collections.deque[bytes]]
     queue_sizes: dict[uuid.UUID | None, int]
+    disconnect_marks: dict[uuid.UUID | None, int]
     _active_receives: int
 
     if TYPE_CHECKING:  # what PSRPShell and Shell provide
@@ -109,9 +110,15 @@ class ClientConnection:
             until = time.monotonic() + DISCONNECT_DRAIN_SECONDS
             while self._active_receives and time.monotonic() < until:
                 self.cond.wait(0.05)
+            self.pump(self.fragment_size)
             if self.buffer_mode == "Drop":
-                self.pump(self.fragment_size)
                 self._drop_oldest(DISCONNECTED_BUFFER_BYTES)
+            # What WinRM holds now is what the next client's first Receive gets (the rest of
+            # the output, written while no client was there, comes in the Receive after it),
+            # as Windows answers in test_psrp_disconnected_commands.
+            self.disconnect_marks = {
+                target: len(queue) for target, queue in self.queues.items() if target is not None and queue
+            }
 
     def reconnect(self, session_id: str | None = None, command_id: str | None = None) -> None:
         """WSMan Reconnect from the client that disconnected the shell (MS-WSMV 3.1.4.16):

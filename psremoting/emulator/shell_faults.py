@@ -11,6 +11,8 @@ from psremoting.emulator.faults import WSManFault
 __all__ = [
     "DetailedFault",
     "cmd_parameter_incorrect",
+    "file_not_found",
+    "get_of_a_missing_shell",
     "invalid_timeout_header",
     "unknown_command_id",
 ]
@@ -40,6 +42,8 @@ class DetailedFault(WSManFault):
         self.fault_detail = fault_detail
         self.provider = provider
         self.provider_path = provider_path
+        #: The provider's message is itself a WSManFault (the Shell provider's, WsmSvc.dll).
+        self.provider_nested = False
 
 
 def cmd_parameter_incorrect() -> DetailedFault:
@@ -77,4 +81,33 @@ def invalid_timeout_header(value: str) -> DetailedFault:
         reason="The WS-Management service cannot process the request. The request contains one or more "
         "invalid SOAP headers. ",
         subcode="a:InvalidMessageInformationHeader",
+    )
+
+
+def get_of_a_missing_shell() -> DetailedFault:
+    """A WS-Transfer Get of a shell that is gone (reaped after its IdleTimeOut, deleted), as the
+    Shell provider of WsmSvc.dll answers it (test_psrp_is_alive_invalid_selectors), 2150858843."""
+    fault = DetailedFault(
+        2150858843,
+        "The WS-Management service cannot process the request because the request contained "
+        "invalid selectors for the resource. ",
+        fault_detail=_DETAIL + "UnexpectedSelectors",
+        provider="Shell provider",
+        provider_path="%systemroot%\\system32\\WsmSvc.dll",
+        subcode="w:InvalidSelectors",
+    )
+    fault.provider_nested = True
+    return fault
+
+
+def file_not_found() -> DetailedFault:
+    """A Command with WINRS_SKIP_CMD_SHELL whose program is not a file's full path: WinRS starts
+    it without cmd.exe, so without a PATH search (test_winrs_no_cmd_shell), Win32 error 2."""
+    return DetailedFault(
+        2147942402,
+        "The system cannot find the file specified. ",
+        provider="Shell cmd plugin",
+        provider_path="%systemroot%\\system32\\winrscmd.dll",
+        code="s:Receiver",
+        subcode="w:InternalError",
     )

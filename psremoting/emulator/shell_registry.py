@@ -124,18 +124,29 @@ class ShellRegistry:
             except Exception:
                 log.exception("closing shell %s failed", shell.shell_id)
 
+    def pass_idle_time(self, seconds: float) -> None:
+        """Let ``seconds`` pass without a client request to any shell (the shells age, those
+        past their IdleTimeOut are reaped now), so a test meets a reaped shell without the wait."""
+        with self._lock:
+            shells = list(self._shells.values())
+        for shell in shells:
+            shell.last_activity -= seconds
+        self._reap(time.monotonic())
+
     def _reap_loop(self) -> None:
         interval = max(0.05, min(5.0, self.idle_timeout / 4))
         while not self._stop.wait(interval):
-            now = time.monotonic()
-            with self._lock:
-                idle = [
-                    s
-                    for s in self._shells.values()
-                    if now - s.last_activity > (s.idle_timeout or self.idle_timeout)
-                ]
-                for shell in idle:
-                    self._shells.pop(shell.shell_id, None)
+            self._reap(time.monotonic())
+
+    def _reap(self, now: float) -> None:
+        with self._lock:
+            idle = [
+                s
+                for s in self._shells.values()
+                if now - s.last_activity > (s.idle_timeout or self.idle_timeout)
+            ]
             for shell in idle:
-                log.info("shell %s idle for more than %.0f s: closed", shell.shell_id, shell.idle_timeout)
-                shell.close()
+                self._shells.pop(shell.shell_id, None)
+        for shell in idle:
+            log.info("shell %s idle for more than %.0f s: closed", shell.shell_id, shell.idle_timeout)
+            shell.close()

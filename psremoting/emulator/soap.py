@@ -16,6 +16,7 @@ import re
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -134,6 +135,19 @@ def parse_request(data: bytes, default_envelope: int) -> Request:
         el = header.find(path, NS)
         return el.text.strip() if el is not None and el.text is not None else None
 
+    try:
+        return _request_of(root, header, text, default_envelope)
+    except faults.WSManFault as fault:
+        # A fault about a header still answers the request it names (Windows' a:RelatesTo and
+        # Machine in test_psrp_is_alive_other_wsman_error).
+        fault.relates_to = text("wsa:MessageID")
+        fault.to = text("wsa:To")
+        raise
+
+
+def _request_of(
+    root: ET.Element, header: ET.Element, text: Callable[[str], str | None], default_envelope: int
+) -> Request:
     action = text("wsa:Action") or ""
     max_env = default_envelope
     raw_max = text("wsman:MaxEnvelopeSize")
@@ -176,8 +190,13 @@ def decode_base64(text: str | None, where: str) -> bytes:
 
 def machine_name(request: Request | None, default: str) -> str:
     """The host a request was addressed to (its ``wsa:To``), as Windows names it in faults."""
-    if request is not None and request.to:
-        match = re.match(r"^\w+://\[?([^/\]]+?)\]?(?::\d+)?(/|$)", request.to)
+    return host_of(request.to if request is not None else None, default)
+
+
+def host_of(to: str | None, default: str) -> str:
+    """The host of a ``wsa:To`` address (``default`` without one)."""
+    if to:
+        match = re.match(r"^\w+://\[?([^/\]]+?)\]?(?::\d+)?(/|$)", to)
         if match:
             return match.group(1)
     return default

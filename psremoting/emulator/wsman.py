@@ -26,6 +26,7 @@ from psremoting.emulator import faults
 from psremoting.emulator.cmdshell import CmdShell, run_command_line
 from psremoting.emulator.psrp_shell import PSRPShell, fragment_size_for
 from psremoting.emulator.retransmission import AnswerCache
+from psremoting.emulator.shell_faults import get_of_a_missing_shell
 from psremoting.emulator.shell_registry import Shell, ShellRegistry
 from psremoting.emulator.soap import (
     CMD_URI,
@@ -46,6 +47,7 @@ from psremoting.emulator.soap import (
     Request,
     config_xml,
     decode_base64,
+    host_of,
     machine_name,
     parse_duration,
     parse_request,
@@ -131,9 +133,12 @@ class WSManService:
             # Unknown actions are counted together: a client cannot grow the table at will.
             self.stats.count(request.action if request.action in self._handlers else "(unknown)")
         except faults.WSManFault as known:
-            relates = request.message_id if request is not None else None
+            if request is not None:
+                return known.status, faults.render_fault(
+                    known, request.message_id, machine_name(request, self.computer_name)
+                )
             return known.status, faults.render_fault(
-                known, relates, machine_name(request, self.computer_name)
+                known, known.relates_to, host_of(known.to, self.computer_name)
             )
         parsed = request
         if parsed.message_id and parsed.action.startswith((SHELL_ACTION, TRANSFER)):
@@ -293,7 +298,13 @@ class WSManService:
             )
         if request.selectors.get("ShellId"):
             # Windows describes a shell in a Get as in an Enumerate: with MemoryUsed and ChildProcesses.
-            return self._shell_xml(self._shell(request, username), extra=True)
+            try:
+                shell = self._shell(request, username)
+            except faults.WSManFault as fault:
+                if fault.subcode != "w:InvalidSelectors":
+                    raise
+                raise get_of_a_missing_shell() from None
+            return self._shell_xml(shell, extra=True)
         raise faults.invalid_resource_uri(request.resource_uri)
 
     def _command(self, request: Request, username: str, client_ip: str) -> str:
@@ -316,6 +327,8 @@ class WSManService:
             line = (command_el.text or "").strip() if command_el is not None else ""
             parts = line.split()
             executable = parts[0] if parts else ""
+            if request.options.get("WINRS_SKIP_CMD_SHELL", "").lower() == "true":
+                shell.check_program(line)
             shell.run(command_id, executable, parts[1:] + arguments)
         return f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>"
 

@@ -160,6 +160,8 @@ def static_method(type_name: str, name: str, args: list[Any]) -> Any:
     key = (type_name.lower().removeprefix("system."), name.lower())
     if key == ("math", "round"):
         return round(to_number(args[0]), int(to_number(args[1])) if len(args) > 1 else 0)
+    if key in (("guid", "newguid"), ("guid", "parse")):
+        return uuid.uuid4() if key[1] == "newguid" else uuid.UUID(to_string(args[0]))
     if key == ("math", "max"):
         return max(to_number(a) for a in args)
     if key == ("math", "min"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -235,6 +236,8 @@ def get_member(obj: Any, name: str, default: Any = _MISSING) -> Any:
         return values[0] if len(values) == 1 else values
     if isinstance(obj, str) and lower == "length":
         return len(obj)
+    if isinstance(obj, uuid.UUID) and lower == "guid":
+        return str(obj)  # System.Guid's Guid property (types.ps1xml): its text
     if isinstance(obj, dict):
         if isinstance(obj, CaseInsensitiveDict):
             if name in obj:

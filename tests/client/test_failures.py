@@ -131,6 +131,17 @@ def test_check_alive_notices_a_lost_shell(emu: Emulator) -> None:
     assert s.state.value == "Broken"
 
 
+def test_check_alive_notices_a_shell_reaped_after_its_idle_timeout(emu: Emulator) -> None:
+    """Windows reaps a shell idle past its IdleTimeOut and answers the Get with InvalidSelectors
+    (test_psrp_is_alive_invalid_selectors); the session then says it is Broken, and why."""
+    s = psremoting.new_pssession("Server01")
+    emu.pass_idle_time(24 * 3600)
+    assert not s.check_alive()
+    assert s.state.value == "Broken"
+    with pytest.raises(SessionStateError, match="The session state is Broken"):
+        s.invoke("1")
+
+
 def test_dropped_receive_is_ridden_out(emu: Emulator) -> None:
     s = psremoting.new_pssession("Server01")
     emu.faults.drop_connection(after=1)  # the Receive after the Command is cut

@@ -42,3 +42,28 @@ def test_powershell_exe_with_a_plain_command_line(emulator: Emulator) -> None:
     result = session.run_cmd("powershell.exe", ["-NoProfile", "-NonInteractive", "Write-Output 'plain'"])
     assert result.status_code == 0
     assert result.std_out == b"plain\r\n"
+
+
+def test_a_command_without_cmd_exe_needs_the_programs_full_path(emulator: Emulator) -> None:
+    """WINRS_SKIP_CMD_SHELL starts the program without cmd.exe, so without a PATH search:
+    Windows refuses ``powershell.exe`` with InternalError 2147942402 and runs the full path
+    (test_winrs_no_cmd_shell)."""
+    from pypsrp.exceptions import WSManFaultError
+    from pypsrp.shell import Process, WinRS
+    from pypsrp.wsman import WSMan
+
+    user, password = next(iter(emulator.users.items()))
+    wsman = WSMan("127.0.0.1", port=emulator.port, ssl=False, auth="ntlm", username=user, password=password)
+    with WinRS(wsman) as shell:
+        process = Process(shell, "powershell.exe", ["Write-Output", "hi"], no_shell=True)
+        with pytest.raises(WSManFaultError) as info:
+            process.invoke()
+        assert info.value.code == 2147942402
+        assert info.value.provider_fault == "The system cannot find the file specified."
+        process.executable = r"C:\Windows\system32\WindowsPowerShell\v1.0\powershell.exe"
+        process.invoke()
+        assert process.rc == 0 and process.stdout.strip() == b"hi"
+    # Through cmd.exe the full path runs too.
+    session = winrm.Session(emulator.url, auth=(user, password), transport="basic")
+    result = session.run_cmd(r"C:\Windows\System32\hostname.exe")
+    assert result.status_code == 0 and result.std_out.strip() == emulator.computer_name.encode()

@@ -120,3 +120,54 @@ def test_metadata_answer_has_windows_shape() -> None:
     assert actual["parameter_types"] == recorded["parameter_types"]
     assert actual["parameter_props"] == recorded["parameter_props"]
     assert actual["aliases_types"] == recorded["aliases_types"]
+
+
+def _recorded_parameters() -> dict[str, list[str]]:
+    """Each command of the recording: its parameter names, in Windows' order."""
+    exchanges = yaml.safe_load(RECORDING.read_text(encoding="utf-8"))["messages"]
+    commands: dict[str, list[str]] = {}
+    for message in _messages([e["response"] for e in exchanges]):
+        text = message[40:].decode("utf-8-sig")
+        if 'N="Parameters"' not in text:
+            continue
+        top = ET.fromstring(text).find("MS")
+        assert top is not None
+        name = top.findtext("S[@N='Name']", "")
+        table = next(el for el in top if el.get("N") == "Parameters")
+        commands[name] = [en.findtext("S[@N='Key']", "") for en in table.iter("En")]
+    return commands
+
+
+@pytest.mark.skipif(not RECORDING.is_file(), reason=f"recording absent: {RECORDING}")
+def test_the_recorded_hosts_commands_are_listed_with_its_parameters() -> None:
+    """New-PSSession*, New-Guid, New-TemporaryFile and Get-WSMan* answer GetCommandMetadata as
+    the recorded Windows PowerShell 5.1 host does: the same commands per query, the same
+    parameters in the same order (common ones included, ProgressAction not: it is 7.4's)."""
+    from pypsrp.messages import GetCommandMetadata
+    from pypsrp.powershell import PowerShell, RunspacePool
+
+    recorded = _recorded_parameters()
+    queries = [
+        (["new-pssession*"], 511, None),
+        (["new-*"], 2, None),
+        (["Get-*"], 511, ["Microsoft.WSMan.Management"]),
+    ]
+    listed: dict[str, list[str]] = {}
+    with Emulator(users={"user": "pw"}, allow_unencrypted=True) as emu:
+        wsman = make_wsman(emu, "basic", username="user", password="pw")
+        with RunspacePool(wsman) as pool:
+            for names, command_type, namespace in queries:
+                ps = PowerShell(pool)
+                ps._invoke(GetCommandMetadata(names, command_type, namespace, None))
+                count, *commands = ps.end_invoke()
+                assert count.count == len(commands)
+                for command in commands:
+                    obj = ET.fromstring(command._xml)
+                    top = obj.find("MS")
+                    assert top is not None
+                    name = top.findtext("S[@N='Name']", "")
+                    table = next(el for el in top if el.get("N") == "Parameters")
+                    listed[name] = [en.findtext("S[@N='Key']", "") for en in table.iter("En")]
+    assert sorted(listed) == sorted(recorded)
+    for name, parameters in recorded.items():
+        assert listed[name] == parameters, name

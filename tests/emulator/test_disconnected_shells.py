@@ -170,3 +170,30 @@ def test_a_deleted_shell_cannot_be_connected(emulator_ntlm: Emulator) -> None:
     with pytest.raises(WSManFaultError) as info:
         other.connect()
     assert info.value.code == ERROR_WSMAN_UNEXPECTED_SELECTORS
+
+
+def test_after_a_reconnect_the_output_held_at_the_disconnect_comes_first(emulator_ntlm: Emulator) -> None:
+    """What WinRM held when the client disconnected comes in the first Receive after it is
+    back, what the pipeline wrote meanwhile in the next one, with the end (Windows' answer in
+    test_psrp_disconnected_commands); the client still gets all of it."""
+    from psremoting.emulator.psrp_shell import PSRPShell
+
+    wsman = _wsman(emulator_ntlm)
+    pool = RunspacePool(wsman)
+    pool.open()
+    ps = PowerShell(pool)
+    ps.add_script("Write-Output 'a'; Start-Sleep -Milliseconds 300; Write-Output 'b'")
+    ps.begin_invoke()
+    [shell] = [s for s in emulator_ntlm.service().registry.list() if isinstance(s, PSRPShell)]
+    deadline = time.monotonic() + 10
+    while not shell.commands_have_written() and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling the emulator's state for 'a', not hiding a race
+    pool.disconnect()
+    while emulator_ntlm.stats.running_pipelines and time.monotonic() < deadline:
+        time.sleep(0.01)  # the pipeline ends while no client is there
+    pool.connect()
+    first = pool.shell.receive("stdout", command_id=ps.id, timeout=5)
+    second = pool.shell.receive("stdout", command_id=ps.id, timeout=5)
+    assert first[0] != "Done" and b"<S>a</S>" in first[2]["stdout"] and b"<S>b</S>" not in first[2]["stdout"]
+    assert b"<S>b</S>" in second[2]["stdout"]
+    assert second[0].endswith("Done")

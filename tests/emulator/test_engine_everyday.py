@@ -226,3 +226,25 @@ def test_powershell_7_json_layout_array_enumeration_and_sorted_groups(tmp_path: 
     ]
     assert run(engine, "('[1,2,3]' | ConvertFrom-Json | Measure-Object).Count")[1].output == [3]
     assert [g.Name for g in run(engine, "'b','a','B' | Group-Object")[1].output] == ["a", "b"]
+
+
+def test_new_guid_and_new_temporary_file_work_as_on_windows(engine: Engine, tmp_path: Path) -> None:
+    """New-Guid gives a new System.Guid each time; New-TemporaryFile makes an empty
+    tmpXXXX.tmp in $env:TEMP and gives its FileInfo (-WhatIf makes none)."""
+    import uuid
+
+    first, second = run(engine, "New-Guid; (New-Guid).Guid")[1].output
+    assert isinstance(first, uuid.UUID) and uuid.UUID(str(second)) != first
+    (shown,) = run(engine, "New-Guid | Out-String")[1].output
+    assert shown.split("\r\n")[:3] == ["", "Guid", "----"] and uuid.UUID(shown.split("\r\n")[3])
+    (item,) = run(engine, "New-TemporaryFile")[1].output
+    temp = "C:\\Users\\user\\AppData\\Local\\Temp"
+    assert item.FullName.startswith(temp + "\\tmp") and item.FullName.endswith(".tmp")
+    assert item.Length == 0 and item.PSObject.type_names[0] == "System.IO.FileInfo"
+    assert run(engine, f"Test-Path '{item.FullName}'")[1].output == [True]
+    listed = run(
+        engine, f"(Get-ChildItem '{temp}').Count; New-TemporaryFile -WhatIf; (Get-ChildItem '{temp}').Count"
+    )
+    assert listed[1].output[0] == listed[1].output[-1] == 1
+    _, rec = run(engine, "New-PSSessionOption -IdleTimeout 60000")
+    assert "does not implement New-PSSessionOption" in str(rec.errors[0])

@@ -13,6 +13,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from psremoting.emulator import Emulator
 
 WSManFor = Callable[..., Any]
+WSMANFAULT = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
     "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
@@ -49,6 +50,27 @@ def test_get_config_without_sockets(emulator: Emulator) -> None:
     assert root.findtext("s:Header/a:Action", "", NS).endswith("/transfer/GetResponse")
     assert root.findtext("s:Body/cfg:Config/cfg:MaxEnvelopeSizekb", "", NS) == "500"
     assert root.findtext("s:Body/cfg:Config/cfg:Winrs/cfg:MaxShellsPerUser", "", NS) == "30"
+
+
+def test_a_refused_header_still_relates_the_fault_to_the_request(emulator: Emulator) -> None:
+    """Windows answers an OperationTimeout of PT-1S with a fault that names the request
+    (a:RelatesTo) and the host it was sent to (test_psrp_is_alive_other_wsman_error)."""
+    message_id, request = _request(
+        "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get",
+        "http://schemas.microsoft.com/wbem/wsman/1/config",
+    )
+    request = request.replace(b"</s:Header>", b"<w:OperationTimeout>PT-1S</w:OperationTimeout></s:Header>")
+    status, response = emulator.service().handle(request, username="user")
+    assert status == 500
+    root = ET.fromstring(response)
+    assert root.findtext("s:Header/a:RelatesTo", "", NS) == message_id
+    assert (
+        root.findtext("s:Body/s:Fault/s:Code/s:Subcode/s:Value", "", NS)
+        == "a:InvalidMessageInformationHeader"
+    )
+    fault = root.find("s:Body/s:Fault/s:Detail/f:WSManFault", {**NS, "f": WSMANFAULT})
+    assert fault is not None and fault.get("Machine") == "server01"
+    assert "invalid timeout field in the SOAP header: PT-1S" in "".join(fault.itertext())
 
 
 def test_enumerate_and_pull_shells_of_the_user(emulator: Emulator, wsman_for: WSManFor) -> None:

@@ -46,6 +46,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_commands,
     builtins_content,
     builtins_core,
+    builtins_described,
     builtins_formatdata,
     builtins_fs,
     builtins_host,

@@ -104,7 +104,7 @@ def _command_info(name: str, kind: str, command: Builtin | None) -> Any:
             "Source": module,
             "ModuleName": module,
             "Visibility": "Public",
-            "HelpUri": "",
+            "HelpUri": command.help_uri if command is not None else "",
         },
         shown,
     )

@@ -26,6 +26,11 @@ PowerShellRunner = Callable[[list[str], Any], tuple[str, str, int]]
 
 NOT_RECOGNIZED = 9009
 
+#: The folders of the programs cmd.exe runs by full path (System32, PowerShell's), lower case.
+_PROGRAM_DIRS = re.compile(
+    r"c:\\windows\\system32\\(windowspowershell\\v1\.0\\)?[^\\]+$|c:\\program files\\powershell\\7\\[^\\]+$"
+)
+
 
 @dataclass
 class CmdResult:
@@ -189,13 +194,14 @@ class CmdExe:
 
     # -- commands ------------------------------------------------------------------------
     def _command(self, text: str, stdin: Any, out: CmdResult) -> int:
-        match = re.match(r'\s*("[^"]*"|[^\s/.]+(?:\.[A-Za-z]+)?)', text)
+        match = re.match(r'\s*("[^"]*"|[A-Za-z]:\\[^\s"]*|[^\s/.]+(?:\.[A-Za-z]+)?)', text)
         if not match or not match.group(1):
             return 0
         name = match.group(1).strip('"')
         rest = text[match.end() :]
         key = name.lower()
-        bare = key[:-4] if key.endswith((".exe", ".com")) else key
+        program = key.rsplit("\\", 1)[-1] if _PROGRAM_DIRS.match(key) else key
+        bare = program[:-4] if program.endswith((".exe", ".com")) else program
         if key in ("echo", "echo.") or (key == "echo" and rest.startswith(".")):
             return self._echo(rest, out)
         if key == "set":

@@ -191,6 +191,8 @@ class Builtin:
     fqid_suffix: str | None = None
     #: Shown by Get-Command: Cmdlet or Function.
     command_type: str = "Cmdlet"
+    #: Get-Command's HelpUri (the command's online help), "" for none.
+    help_uri: str = ""
 
     @property
     def name(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -76,9 +77,20 @@ _VIEWS: dict[str, list[tuple[str, int, str]]] = {
 RENDERERS: dict[str, Callable[[list[Any]], list[str]]] = {}
 
 
+_GUID_TYPES = ["System.Guid", "System.ValueType", "System.Object"]
+
+
+def _guid_table(guids: list[Any]) -> list[str]:
+    """System.Guid's table view (New-Guid): one Guid column."""
+    return ["", "Guid", "----", *(str(g) for g in guids), "", ""]
+
+
 def register_renderer(type_name: str, render: Callable[[list[Any]], list[str]]) -> None:
     """Let Out-Default render a group of objects of ``type_name`` with ``render``."""
     RENDERERS[type_name] = render
+
+
+register_renderer("System.Guid", _guid_table)
 
 
 def _fixed_table(objects: list[Any], view: list[tuple[str, int, str]]) -> list[str]:
@@ -217,7 +229,7 @@ class OutputFormatter:
 
     def feed(self, obj: Any) -> list[str]:
         """Lines to write now for ``obj`` (possibly none: it may be kept for a table)."""
-        names = type_names(obj)
+        names = type_names(obj) or (_GUID_TYPES if isinstance(obj, uuid.UUID) else [])
         if names[:1] and names[0] in _FILE_TYPES:
             return self.flush_group() + self._file_row(obj)
         lines = self._close_directory()
