@@ -127,8 +127,7 @@ class PSRPShell(ClientConnection, Shell):
         self._unpumped = 0
         self._running = 0
         self._active_receives = 0
-        #: Per pipeline, how many queued chunks WinRM held when the client disconnected: the
-        #: first Receive after the client is back hands out those, the rest the next one.
+        #: Per pipeline, the chunks held at a Disconnect: the first Receive after it hands out those.
         self.disconnect_marks: dict[uuid.UUID | None, int] = {}
         self._taken = 0
 
@@ -142,8 +141,7 @@ class PSRPShell(ClientConnection, Shell):
         return self._engine
 
     def note_written(self) -> None:
-        """A message was queued in psrpcore: move it to the receive queues now and then (at
-        once while disconnected in Drop mode, which then discards the oldest output)."""
+        """A message was queued in psrpcore: move it to the receive queues now and then."""
         self._unpumped += 1
         if self.state == "Disconnected" and self.buffer_mode == "Drop":
             self.pump(self.fragment_size)
@@ -170,8 +168,7 @@ class PSRPShell(ClientConnection, Shell):
             self.queue_sizes[target] += len(payload.data)
 
     def commands_have_written(self) -> bool:
-        """Whether every command has ended or has output waiting for a Receive (a test replaying
-        recorded traffic waits for that before a Disconnect, as Windows had had the time)."""
+        """Whether every command has ended or has output waiting (a replay waits for it before a Disconnect)."""
         with self.cond:
             self.pump(self.fragment_size)
             return all(c.finished or self.queue_sizes.get(c.pipeline_id) for c in self.commands.values())
@@ -497,18 +494,15 @@ class PSRPShell(ClientConnection, Shell):
             self._taken = 0  # PSRP data in this response (RECEIVE_DATA_LIMIT)
             chunks = self._take(target, budget, limit=self.disconnect_marks.pop(target, None))
             if chunks and command is not None and not command.finished and not self.queues.get(target):
-                # A short pipeline is usually about to end: wait a moment so that its end
-                # (CommandState Done) rides in this response instead of costing another
-                # round trip, as Windows batches it. Not when output is still queued: this
-                # response is full and the client will Receive again at once.
+                # A short pipeline is about to end: wait a moment so that its CommandState Done
+                # rides in this response, as Windows batches it (not while output is queued).
                 chunks += self._linger(command, target, budget - _cost(chunks), fragment_size)
             done = command is not None and command.finished and not self.queues.get(target)
             if chunks or done:
                 self.cond.notify_all()  # a worker may wait for room
                 return ReceiveResult(chunks, done, command.exit_code if command is not None else 0)
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.state == "Disconnected":
-                # Disconnected while this Receive waited: it answers with what there was.
+            if remaining <= 0 or self.state == "Disconnected":  # (disconnected while it waited)
                 raise faults.operation_timed_out()
             self.cond.wait(remaining)
             if self.state != "Disconnected":
@@ -553,7 +547,6 @@ class PSRPShell(ClientConnection, Shell):
     def _take(
         self, target: uuid.UUID | None, budget: int, *, at_least_one: bool = True, limit: int | None = None
     ) -> list[bytes]:
-        """Queued chunks for ``target`` within ``budget`` bytes (and at most ``limit`` chunks)."""
         queue = self.queues.get(target)
         chunks: list[bytes] = []
         if not queue:
