@@ -21,6 +21,7 @@ import psrpcore
 from psrpcore.types import HostMethodIdentifier
 
 from psremoting.emulator import faults
+from psremoting.emulator.engine.cmd_exe import PROGRAM_FILES
 from psremoting.emulator.shell_faults import cmd_parameter_incorrect, file_not_found, unknown_command_id
 from psremoting.emulator.shell_registry import Shell
 
@@ -28,16 +29,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CmdShell", "run_cmd_script", "run_command_line"]
 
-
-#: Full paths (lower case) of the programs the emulated cmd shell runs, for a Command that
-#: skips cmd.exe (WINRS_SKIP_CMD_SHELL), which must name its program's file.
-PROGRAM_FILES = frozenset(
-    {
-        "c:\\windows\\system32\\windowspowershell\\v1.0\\powershell.exe",
-        "c:\\program files\\powershell\\7\\pwsh.exe",
-    }
-    | {f"c:\\windows\\system32\\{name}.exe" for name in ("cmd", "whoami", "hostname", "ipconfig")}
-)
 
 _PS_SWITCHES = {"-noprofile", "-nop", "-noninteractive", "-noni", "-nologo", "-mta", "-sta", "-noexit"}
 _PS_VALUED = {

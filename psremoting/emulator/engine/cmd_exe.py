@@ -26,9 +26,14 @@ PowerShellRunner = Callable[[list[str], Any], tuple[str, str, int]]
 
 NOT_RECOGNIZED = 9009
 
-#: The folders of the programs cmd.exe runs by full path (System32, PowerShell's), lower case.
-_PROGRAM_DIRS = re.compile(
-    r"c:\\windows\\system32\\(windowspowershell\\v1\.0\\)?[^\\]+$|c:\\program files\\powershell\\7\\[^\\]+$"
+#: Full paths (lower case) of the programs cmd.exe runs by path, and the only ones a Command
+#: that skips cmd.exe (WINRS_SKIP_CMD_SHELL) can start: it must name its program's file.
+PROGRAM_FILES = frozenset(
+    {
+        "c:\\windows\\system32\\windowspowershell\\v1.0\\powershell.exe",
+        "c:\\program files\\powershell\\7\\pwsh.exe",
+    }
+    | {f"c:\\windows\\system32\\{name}.exe" for name in ("cmd", "whoami", "hostname", "ipconfig")}
 )
 
 
@@ -200,7 +205,7 @@ class CmdExe:
         name = match.group(1).strip('"')
         rest = text[match.end() :]
         key = name.lower()
-        program = key.rsplit("\\", 1)[-1] if _PROGRAM_DIRS.match(key) else key
+        program = key.rsplit("\\", 1)[-1] if key in PROGRAM_FILES else key
         bare = program[:-4] if program.endswith((".exe", ".com")) else program
         if key in ("echo", "echo.") or (key == "echo" and rest.startswith(".")):
             return self._echo(rest, out)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -75,9 +74,6 @@ _VIEWS: dict[str, list[tuple[str, int, str]]] = {
 
 #: Table renderers of types whose view computes its cells (Process: NPM(K)...), by type name.
 RENDERERS: dict[str, Callable[[list[Any]], list[str]]] = {}
-
-
-_GUID_TYPES = ["System.Guid", "System.ValueType", "System.Object"]
 
 
 def _guid_table(guids: list[Any]) -> list[str]:
@@ -229,7 +225,7 @@ class OutputFormatter:
 
     def feed(self, obj: Any) -> list[str]:
         """Lines to write now for ``obj`` (possibly none: it may be kept for a table)."""
-        names = type_names(obj) or (_GUID_TYPES if isinstance(obj, uuid.UUID) else [])
+        names = type_names(obj)
         if names[:1] and names[0] in _FILE_TYPES:
             return self.flush_group() + self._file_row(obj)
         lines = self._close_directory()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import stat
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,8 @@ def type_names(obj: Any) -> list[str]:
         return [PSCREDENTIAL_TYPE, "System.Object"]
     if isinstance(obj, NetworkCredential):
         return [NETWORK_CREDENTIAL_TYPE, "System.Object"]
+    if isinstance(obj, uuid.UUID):
+        return ["System.Guid", "System.ValueType", "System.Object"]
     return []
 
 
