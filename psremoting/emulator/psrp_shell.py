@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psrpcore
-from psrpcore.types import (
-    PSInvocationState,
-)
+from psrpcore.types import PSInvocationState
 
 from psremoting.emulator import faults
 from psremoting.emulator.command_metadata import command_metadata, wanted
@@ -72,10 +70,6 @@ LINGER_SECONDS = 0.03
 def _chunk_cost(chunk: bytes) -> int:
     """Bytes one chunk takes in a Receive response: its base64 plus the Stream wrapper."""
     return (len(chunk) + 2) // 3 * 4 + STREAM_OVERHEAD
-
-
-def _cost(chunks: list[bytes]) -> int:
-    return sum(_chunk_cost(c) for c in chunks)
 
 
 def fragment_size_for(max_envelope_size: int) -> int:
@@ -339,14 +333,20 @@ class PSRPShell(ClientConnection, Shell):
 
     def _wait_for_runspace(self, io: Any, nested: bool = False) -> bool:
         """Hold a pipeline until one of the pool's MaxRunspaces runspaces is free, as Windows
-        queues them (the engine of a pool then never runs more pipelines than that at once).
-        A nested pipeline (IsNested, MS-PSRP 2.2.3.11) runs in the runspace of the pipeline
-        that is running, so it does not wait."""
+        queues them. A nested pipeline (IsNested, MS-PSRP 2.2.3.11) runs in the runspace of the
+        pipeline that is running, so it does not wait."""
         with self.cond:
-            while self._running >= max(1, self.pool.max_runspaces) and not (nested and self._running):
-                if io.stopping.is_set() or self.closed:
-                    return False
-                self.cond.wait(1.0)
+            queued = 0  # counted in Stats.queued_pipelines while it waits
+            try:
+                while self._running >= max(1, self.pool.max_runspaces) and not (nested and self._running):
+                    if io.stopping.is_set() or self.closed:
+                        return False
+                    if not queued:
+                        queued = 1
+                        self._stats.pipeline_queued(1)
+                    self.cond.wait(1.0)
+            finally:
+                self._stats.pipeline_queued(-queued)
             if io.stopping.is_set() or self.closed:
                 return False
             self._running += 1
@@ -496,7 +496,7 @@ class PSRPShell(ClientConnection, Shell):
             if chunks and command is not None and not command.finished and not self.queues.get(target):
                 # A short pipeline is about to end: wait a moment so that its CommandState Done
                 # rides in this response, as Windows batches it (not while output is queued).
-                chunks += self._linger(command, target, budget - _cost(chunks), fragment_size)
+                chunks += self._linger(command, target, budget - sum(map(_chunk_cost, chunks)), fragment_size)
             done = command is not None and command.finished and not self.queues.get(target)
             if chunks or done:
                 self.cond.notify_all()  # a worker may wait for room

@@ -20,7 +20,8 @@ def short_action(action: str) -> str:
 
 
 class Stats:
-    """Counters a test can read: requests per action, open shells, peak running pipelines."""
+    """Counters a test can read: requests per action, open shells, running, queued and peak
+    running pipelines."""
 
     def __init__(
         self, open_shells: Callable[[], int] | None = None, open_connections: Callable[[], int] | None = None
@@ -30,6 +31,7 @@ class Stats:
         self.running_pipelines = 0
         self.peak_running_pipelines = 0
         self.pipelines_started = 0
+        self.queued_pipelines = 0
         self._open_shells = open_shells or (lambda: 0)
         self._open_connections = open_connections or (lambda: 0)
 
@@ -46,6 +48,11 @@ class Stats:
     def pipeline_ended(self) -> None:
         with self._lock:
             self.running_pipelines -= 1
+
+    def pipeline_queued(self, change: int) -> None:
+        """A pipeline begins (+1) or ends (-1) waiting for a free runspace of its pool."""
+        with self._lock:
+            self.queued_pipelines += change
 
     @property
     def open_shells(self) -> int:

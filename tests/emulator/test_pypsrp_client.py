@@ -258,8 +258,16 @@ def test_pool_survives_2000_sequential_commands(emulator: Emulator, wsman_for: W
 def test_pipelines_of_a_pool_run_at_most_max_runspaces_at_once(
     emulator: Emulator, wsman_for: WSManFor, max_runspaces: int
 ) -> None:
+    stats = emulator.stats
+    started_before = stats.pipelines_started
+
     def nap(ctx: Any) -> list[str]:
-        ctx.io.stopping.wait(0.3)
+        # The first pipeline rests until the second one is either running beside it (two
+        # runspaces) or queued behind it (one): a state, so the outcome cannot depend on timing.
+        deadline = time.monotonic() + 30
+        while stats.pipelines_started - started_before < 2 and not stats.queued_pipelines:
+            assert time.monotonic() < deadline, f"the second pipeline never arrived: {stats}"
+            ctx.io.stopping.wait(0.005)
         return ["rested"]
 
     emulator.register("Take-Nap", nap)
@@ -273,7 +281,8 @@ def test_pipelines_of_a_pool_run_at_most_max_runspaces_at_once(
         for ps in shells:
             ps.end_invoke()
             assert ps.output == ["rested"]
-    assert emulator.stats.peak_running_pipelines == max_runspaces
+    assert stats.peak_running_pipelines == max_runspaces
+    assert stats.queued_pipelines == 0
 
 
 def test_get_command_metadata(emulator: Emulator, wsman_for: WSManFor) -> None:
