@@ -91,8 +91,38 @@ class RequestHandler:
         return False
 
 
+def _could_be_a_method(start: bytearray) -> bool:
+    """Whether what arrived so far can begin a request line: HTTP.sys answers at once when the
+    first bytes are no method token (a TLS ClientHello sent to the HTTP port starts 0x16)."""
+    verb = bytes(start[:64]).lstrip(b"\r\n").split(b" ", 1)[0]
+    return all(c in _TOKEN_CHARS for c in verb)
+
+
+_TOKEN_CHARS = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
 class _BadRequest(Exception):
-    pass
+    def response(self) -> HTTPResponse:
+        return HTTPResponse(
+            400, str(self).encode(), [("Content-Type", "text/plain; charset=utf-8")], close=True
+        )
+
+
+class _InvalidVerb(_BadRequest):
+    """HTTP.sys's answer to bytes that are no HTTP request (its error page, as Windows sends it)."""
+
+    def response(self) -> HTTPResponse:
+        page = (
+            '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
+            "<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n"
+            '<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
+            "<BODY><h2>Bad Request - Invalid Verb</h2>\r\n"
+            "<hr><p>HTTP Error 400. The request verb is invalid.</p>\r\n"
+            "</BODY></HTML>\r\n"
+        )
+        return HTTPResponse(
+            400, page.encode("ascii"), [("Content-Type", "text/html; charset=us-ascii")], close=True
+        )
 
 
 class Listener:
@@ -212,15 +242,8 @@ class Listener:
                 try:
                     request = reader.read_request(client_ip)
                 except _BadRequest as exc:
-                    _send(
-                        conn,
-                        HTTPResponse(
-                            400,
-                            str(exc).encode(),
-                            [("Content-Type", "text/plain; charset=utf-8")],
-                            close=True,
-                        ),
-                    )
+                    with contextlib.suppress(OSError):
+                        _send(conn, exc.response())
                     return
                 except (OSError, ValueError):
                     return
@@ -320,6 +343,8 @@ class _Reader:
                 break
             if len(self._buf) > MAX_HEADER_BYTES:
                 raise _BadRequest("request headers too large")
+            if not _could_be_a_method(self._buf):
+                raise _InvalidVerb()
             if not self._fill():
                 if self._buf.strip():
                     raise _BadRequest("connection closed inside the request headers")

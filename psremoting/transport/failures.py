@@ -63,6 +63,14 @@ def _certificate_error(name: str, info: ConnectionInfo, chain: list[BaseExceptio
             "trust this server, connect with -SkipCACheck (--skip-ca-check, SessionOption(skip_ca_check=True)).",
         )
     detail = printable(next((str(e) for e in chain if isinstance(e, ssl.SSLError)), str(chain[0])), 200)
+    if any(getattr(e, "reason", None) == "WRONG_VERSION_NUMBER" for e in chain):
+        # What OpenSSL reads when a plain HTTP listener (HTTP.sys's 400 page) answers the ClientHello.
+        return CertificateError(
+            name,
+            f"The TLS handshake with the destination computer ({where}) failed: the server answered in plain "
+            f"HTTP ({detail}). Port {info.port} is an HTTP listener: drop -UseSSL (--ssl, use_ssl=True) "
+            "to connect over HTTP with message encryption, or connect to WinRM's HTTPS listener (5986).",
+        )
     return CertificateError(
         name,
         f"The TLS handshake with the destination computer ({where}) failed: {detail}. Check that the port is "

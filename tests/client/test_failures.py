@@ -85,6 +85,35 @@ def test_untrusted_certificate(emulator_https: Emulator) -> None:
     assert psremoting.new_pssession("Server01", session_option=skipping).invoke("1").output == [1]
 
 
+def test_https_to_the_http_port_fails_at_once_and_says_so(emu: Emulator) -> None:
+    """HTTP.sys answers a ClientHello on WinRM's HTTP port with its 400 page at once; the
+    client names the mistake instead of waiting for the open timeout."""
+    user, password = credentials(emu)
+    http_url = emu.url_for("Server01")
+    set_endpoint_override(
+        lambda name: EndpointOverride(http_url.replace("http://", "https://"), user, password, "basic")
+    )
+    with pytest.raises(CertificateError) as info:
+        psremoting.new_pssession("Server01", session_option=SessionOption(open_timeout=300))
+    text = str(info.value)
+    port = http_url.split(":")[2].split("/")[0]
+    assert "the server answered in plain HTTP" in text and f"Port {port} is an HTTP listener" in text
+    assert psremoting.get_pssession() == []
+
+
+def test_the_http_listener_answers_bytes_that_are_no_request_as_http_sys_does(emu: Emulator) -> None:
+    host, port = emu.url_for("Server01").split("/")[2].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as raw:
+        raw.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a TLS ClientHello begins so
+        answer = b""
+        while chunk := raw.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"Server: Microsoft-HTTPAPI/2.0" in head and b"Connection: close" in head
+    assert b"<h2>Bad Request - Invalid Verb</h2>" in body
+
+
 def test_unknown_configuration_name(emu: Emulator) -> None:
     with pytest.raises(InvalidConfigurationNameError) as info:
         psremoting.new_pssession("Server01", configuration_name="NoSuchEndpoint")
