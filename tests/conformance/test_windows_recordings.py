@@ -263,8 +263,20 @@ def _wait_for_idle_pipelines(service: WSManService, limit: float = PIPELINE_SETT
     recorded requests; a pipeline that needs longer (Start-Sleep, a host prompt) is left running."""
     deadline = time.monotonic() + limit
     settled = threading.Event()
-    while service.stats.running_pipelines > 0 and time.monotonic() < deadline:
+    while _pipeline_threads_alive(service) and time.monotonic() < deadline:
         settled.wait(0.005)
+
+
+def _pipeline_threads_alive(service: WSManService) -> bool:
+    """Whether a command's pipeline thread still runs. (Stats.running_pipelines would miss one
+    whose thread has been started by the Command but has not reached its runspace yet.)"""
+    for shell in service.registry.list():
+        if isinstance(shell, PSRPShell):
+            with shell.cond:
+                threads = [command.thread for command in shell.commands.values()]
+            if any(thread is not None and thread.is_alive() for thread in threads):
+                return True
+    return False
 
 
 def _wait_for_first_output(service: WSManService, limit: float = DISCONNECT_SETTLE_LIMIT) -> None:
