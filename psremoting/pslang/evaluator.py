@@ -17,6 +17,7 @@ from .dotnet import TypeName, call_method, cast, index_value, static_member, sta
 from .flow import EvaluationError, ExitRequest, FlowControl, ReturnRequest, ThrowRequest
 from .operators import OperatorError, binary, unary
 from .scope import Scope
+from .typenames import PSObjectView
 from .values import (
     CaseInsensitiveDict,
     ScriptBlock,
@@ -313,6 +314,8 @@ class Evaluator:
         name = expr.name if isinstance(expr.name, str) else to_string(self.evaluate(expr.name))
         if expr.static and isinstance(expr.target, A.TypeLiteral):
             return static_member(expr.target.name, name)
+        if name.lower() == "psobject" and obj is not None:
+            return PSObjectView(obj)
         return get_member(obj, name)
 
     def _e_MethodCall(self, expr: A.MethodCall) -> Any:

@@ -307,7 +307,10 @@ class ExpressionBuilder:
         inner = text[text.index("{") + 1 : text.rindex("}")] if "{" in text and "}" in text else ""
         if block is None:
             return A.ScriptBlockExpr(inner, A.Script((), inner), (), outer.start_byte)
-        param_block = next((c for c in block.named_children if c.type == "param_block"), None)
+        # `{ param($n) ... }`: the grammar hangs the param block on the expression, beside the body.
+        param_block = next(
+            (c for c in (*outer.named_children, *block.named_children) if c.type == "param_block"), None
+        )
         params = self._parameter_names(param_block) if param_block is not None else ()
         return A.ScriptBlockExpr(inner, self.script(block, inner, params), params, outer.start_byte)
 

@@ -11,6 +11,7 @@ import fnmatch
 import re
 from typing import Any
 
+from .typenames import convert_as, is_type
 from .values import CaseInsensitiveDict, to_bool, to_number, to_string
 
 __all__ = ["OperatorError", "binary", "unary"]
@@ -185,8 +186,10 @@ def binary(op: str, left: Any, right: Any) -> Any:
     if op == "-f":
         args = list(right) if isinstance(right, (list, tuple)) else [right]
         return format_string(to_string(left), args)
-    if op in ("-is", "-isnot", "-as"):
-        raise OperatorError(f"The '{op}' operator is not supported by this PowerShell subset.")
+    if op in ("-is", "-isnot"):
+        return is_type(left, to_string(right)) == (op == "-is")
+    if op == "-as":
+        return convert_as(left, to_string(right))
     if op in ("-band", "-bor", "-bxor"):
         m, n = int(to_number(left)), int(to_number(right))
         return m & n if op == "-band" else m | n if op == "-bor" else m ^ n

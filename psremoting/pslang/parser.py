@@ -389,7 +389,11 @@ class _Builder(ExpressionBuilder):
                 name = self.src(child)
             elif kind == "command_name_expr":
                 inner = child.named_children[0] if child.named_children else child
-                name = self.src(inner) if inner.type == "command_name" else self.expr(inner)
+                if inner.type == "path_command_name":  # `& $f` (a variable) or `& .\run.ps1` (a path)
+                    parts = inner.named_children
+                    inner = parts[0] if len(parts) == 1 and parts[0].type == "variable" else inner
+                plain = inner.type in ("command_name", "path_command_name")
+                name = self.src(inner) if plain else self.expr(inner)
             elif kind == "command_elements":
                 elements, redirections = self.command_elements(child)
         if isinstance(name, str) and invocation is None and not elements:

@@ -228,6 +228,8 @@ def get_member(obj: Any, name: str, default: Any = _MISSING) -> Any:
     PowerShell returns $null in non-strict mode.
     """
     lower = name.lower()
+    if obj is None:
+        return 0 if lower in ("count", "length") else (None if default is _MISSING else default)
     if isinstance(obj, (list, tuple)):
         if lower in ("count", "length"):
             return len(obj)

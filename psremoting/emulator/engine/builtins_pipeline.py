@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from psremoting.pslang.binder import CommandSignature, Parameter
+from psremoting.pslang.dotnet import call_method
 from psremoting.pslang.evaluator import invoke_script_block
+from psremoting.pslang.flow import EvaluationError
 from psremoting.pslang.operators import binary
 from psremoting.pslang.values import (
     PSCustom,
@@ -48,6 +50,7 @@ class _ForEachObject(Builtin):
             ),
             Parameter("End", "scriptblock", sets=("ScriptBlockSet",)),
             Parameter("MemberName", "string", position=0, mandatory=True, sets=("PropertyAndMethodSet",)),
+            Parameter("ArgumentList", "object[]", sets=("PropertyAndMethodSet",)),
         ),
         default_set="ScriptBlockSet",
     )
@@ -61,9 +64,9 @@ class _ForEachObject(Builtin):
     def process(self, ctx: CommandContext, item: Any) -> None:
         ctx.check_stopped()
         ctx.state["seen"] = True
-        member = ctx.get("MemberName")
+        member, args = _member_form(ctx)
         if member is not None:
-            for value in enumerate_value(get_member(item, member, None)):
+            for value in enumerate_value(_member_value(item, member, args)):
                 ctx.emit(value)
             return
         for block in _blocks(ctx.get("Process")):
@@ -72,7 +75,7 @@ class _ForEachObject(Builtin):
     def end(self, ctx: CommandContext) -> None:
         if ctx.bound is not None and "InputObject" in ctx.bound:
             self.process(ctx, ctx.bound["InputObject"])
-        elif not ctx.state.get("seen") and ctx.get("MemberName") is None:
+        elif not ctx.state.get("seen") and _member_form(ctx)[0] is None:
             # Without pipeline input the process block runs once, with $_ = $null.
             for block in _blocks(ctx.get("Process")):
                 _run_block(ctx, block, None)
@@ -81,12 +84,41 @@ class _ForEachObject(Builtin):
             _run_block(ctx, end, None)
 
 
-def _blocks(value: Any) -> list[ScriptBlock]:
+def _member_form(ctx: CommandContext) -> tuple[str | None, list[Any]]:
+    """``ForEach-Object Name [args]``: a member name and a method's arguments. PowerShell binds a
+    first positional that is no script block to -MemberName (the PropertyAndMethodSet)."""
+    member = ctx.get("MemberName")
+    if member is not None:
+        return to_string(member), list(enumerate_value(ctx.get("ArgumentList")))
+    process = ctx.get("Process")
+    flat = _flatten(process) if process is not None else []
+    if flat and isinstance(flat[0], str) and not any(isinstance(b, ScriptBlock) for b in flat):
+        return flat[0], flat[1:]
+    return None, []
+
+
+def _member_value(item: Any, name: str, args: list[Any]) -> Any:
+    """A property's value, else the result of the method of that name (nothing if neither)."""
+    if not args:
+        value = get_member(item, name, None)
+        if value is not None and not callable(value):
+            return value
+    try:
+        return call_method(item, name, args)
+    except EvaluationError:
+        return None
+
+
+def _flatten(value: Any) -> list[Any]:
     items = value if isinstance(value, list) else [value]
     flat: list[Any] = []
     for item in items:
         flat.extend(item if isinstance(item, list) else [item])
-    return [b for b in flat if isinstance(b, ScriptBlock)]
+    return flat
+
+
+def _blocks(value: Any) -> list[ScriptBlock]:
+    return [b for b in _flatten(value) if isinstance(b, ScriptBlock)]
 
 
 register_builtin(_ForEachObject())

@@ -49,9 +49,11 @@ def _invoke_command(ctx: CommandContext) -> Iterable[Any]:
     block = ctx.get("ScriptBlock")
     if not isinstance(block, ScriptBlock):
         return []
-    computers = [to_string(c) for c in enumerate_value(ctx.get("ComputerName"))] or ["localhost"]
+    computers = [to_string(c) for c in enumerate_value(ctx.get("ComputerName"))]
     credential = ctx.get("Credential")
     arguments = list(enumerate_value(ctx.get("ArgumentList")))
+    if not computers:  # no -ComputerName: the block runs here, in this session, without remoting
+        return list(enumerate_value(invoke_script_block(ctx.evaluator, block, arguments)))
     results: list[Any] = []
     for computer in computers:
         user = _logon(ctx, computer, credential)

@@ -275,7 +275,8 @@ class PipelineRun:
         else:
             value = evaluator.evaluate(command.name)
             if isinstance(value, ScriptBlock):
-                stage = FunctionStage(self, evaluator, value, self._plain_args(evaluator, command), {})
+                args, params = _split_arguments(self._tokens(evaluator, command))
+                stage = FunctionStage(self, evaluator, value, args, params)
                 stage.expecting_input = expecting_input
                 if command.redirections:  # & { ... } 2>&1
                     targets = [
@@ -285,13 +286,7 @@ class PipelineRun:
                     return Redirected(self, stage, None, targets)
                 return stage
             name = to_string(value)
-        tokens: list[Any] = []
-        for element in command.elements:
-            if isinstance(element, A.CommandParameter):
-                argument = NO_VALUE if element.argument is None else evaluator.evaluate(element.argument)
-                tokens.append(ParameterToken(element.name, argument))
-            else:
-                tokens.append(evaluator.evaluate(element))
+        tokens = self._tokens(evaluator, command)
         proc = self.make_processor(name, tokens, evaluator, command.text, command.pos, expecting_input)
         if command.redirections:
             targets = [
@@ -311,8 +306,16 @@ class PipelineRun:
         write_text_file(self, to_string(path), "\r\n".join(lines) + ("\r\n" if lines else ""), append)
 
     @staticmethod
-    def _plain_args(evaluator: Evaluator, command: A.Command) -> list[Any]:
-        return [evaluator.evaluate(e) for e in command.elements if not isinstance(e, A.CommandParameter)]
+    def _tokens(evaluator: Evaluator, command: A.Command) -> list[Any]:
+        """The command's arguments evaluated, parameters as ParameterTokens (to bind later)."""
+        tokens: list[Any] = []
+        for element in command.elements:
+            if isinstance(element, A.CommandParameter):
+                argument = NO_VALUE if element.argument is None else evaluator.evaluate(element.argument)
+                tokens.append(ParameterToken(element.name, argument))
+            else:
+                tokens.append(evaluator.evaluate(element))
+        return tokens
 
     def make_processor(
         self,
