@@ -149,6 +149,7 @@ class InteractiveSession:
                 merge_errors=True,
                 ui=target,
                 annotate_output=False,
+                add_to_history=True,  # as Enter-PSSession: the server's Get-History lists typed lines
             )
             with self._lock:
                 self._pipeline = pipeline

@@ -50,7 +50,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ast
-from .ast import Command, CommandParameter, Script
+from .ast import Command, CommandParameter, Script, Splat
 from .binder import (
     NO_VALUE,
     BoundParameters,
@@ -121,6 +121,14 @@ def arguments_from_command(evaluator: Evaluator, command: Command) -> list[Any]:
         if isinstance(element, CommandParameter):
             value = NO_VALUE if element.argument is None else evaluator.evaluate(element.argument)
             out.append(ParameterToken(element.name, value))
+        elif isinstance(element, Splat):
+            splatted = evaluator.scope.lookup(element.name)
+            if isinstance(splatted, dict):
+                out.extend(ParameterToken(str(name), value) for name, value in splatted.items())
+            elif isinstance(splatted, (list, tuple)):
+                out.extend(splatted)
+            elif splatted is not None:
+                out.append(splatted)
         else:
             out.append(evaluator.evaluate(element))
     return out

@@ -73,6 +73,15 @@ class Variable:
 
 
 @dataclass(frozen=True)
+class Splat:
+    """``@name`` among a command's arguments: a hashtable's entries as named parameters, an
+    array's items as positional arguments."""
+
+    name: str
+    pos: int = 0
+
+
+@dataclass(frozen=True)
 class Member:
     """``target.name`` (``static`` for ``[Type]::name``); ``name`` may be an expression (``$x.$p``)."""
 
@@ -192,6 +201,7 @@ Expr = (
     Constant
     | ExpandableString
     | Variable
+    | Splat
     | Member
     | MethodCall
     | Index

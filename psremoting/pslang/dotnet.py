@@ -14,6 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from .datetimes import datetime_method
 from .flow import EvaluationError
 from .values import (
     CaseInsensitiveDict,
@@ -196,6 +197,8 @@ def call_method(
         return TypeName(type_name_of(obj))
     if isinstance(obj, str) and lower in _STRING_METHODS:
         return _STRING_METHODS[lower](obj, *args)
+    if isinstance(obj, _dt.datetime) and datetime_method(lower) is not None:
+        return datetime_method(lower)(obj, *args)  # type: ignore[misc]
     if isinstance(obj, dict) and lower in ("containskey", "contains"):
         return args[0] in obj
     if isinstance(obj, dict) and lower == "add":

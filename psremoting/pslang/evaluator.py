@@ -287,6 +287,9 @@ class Evaluator:
             out.append(part if isinstance(part, str) else to_string(self.evaluate(part)))
         return "".join(out)
 
+    def _e_Splat(self, expr: A.Splat) -> Any:
+        return self.scope.lookup(expr.name)  # outside a command's arguments: the variable's value
+
     def _e_Variable(self, expr: A.Variable) -> Any:
         name, scope = expr.name, expr.scope
         lower = name.lower()

@@ -179,7 +179,10 @@ class ExpressionBuilder:
     x_real_literal = x_integer_literal
 
     def x_variable(self, node: Node, named: list[Node]) -> A.Expr:
-        name, scope = self._variable_name(self.src(node))
+        text = self.src(node)
+        name, scope = self._variable_name(text)
+        if text.startswith("@") and scope is None:
+            return A.Splat(name, node.start_byte)
         return A.Variable(name, scope, node.start_byte)
 
     @staticmethod

@@ -7,6 +7,7 @@ hashtables; ``-f`` formats with .NET-style ``{0}`` placeholders.
 
 from __future__ import annotations
 
+import datetime as _dt
 import fnmatch
 import re
 from typing import Any
@@ -152,6 +153,8 @@ def binary(op: str, left: Any, right: Any) -> Any:
         return _compare(op, left, right)
     if op == "+":
         return _add(left, right)
+    if op == "-" and isinstance(left, _dt.datetime) and isinstance(right, (_dt.datetime, _dt.timedelta)):
+        return left - right  # a TimeSpan between two dates, or a date earlier by a TimeSpan
     if op in ("-", "*", "/", "%"):
         if op == "*" and isinstance(left, str):
             return left * int(to_number(right))
@@ -197,6 +200,8 @@ def binary(op: str, left: Any, right: Any) -> Any:
 
 
 def _add(left: Any, right: Any) -> Any:
+    if isinstance(left, (_dt.datetime, _dt.timedelta)) and isinstance(right, _dt.timedelta):
+        return left + right
     if isinstance(left, str):
         return left + to_string(right)
     if isinstance(left, (list, tuple)):

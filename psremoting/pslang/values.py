@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -220,6 +220,28 @@ def member_names(obj: Any) -> list[str]:
     return [n for n in getattr(obj, "__dict__", {}) if not n.startswith("_")]
 
 
+def _whole(span: _dt.timedelta, unit: float, modulo: int) -> int:
+    """A TimeSpan component (Hours, Minutes...): truncated toward zero, as .NET's."""
+    total = span.total_seconds() / unit
+    return int(total) % modulo if total >= 0 else -(int(-total) % modulo)
+
+
+#: System.TimeSpan's properties, by lower-case name.
+_TIMESPAN_MEMBERS: dict[str, Callable[[_dt.timedelta], float]] = {
+    "days": lambda s: int(s.total_seconds() / 86400),
+    "hours": lambda s: _whole(s, 3600, 24),
+    "minutes": lambda s: _whole(s, 60, 60),
+    "seconds": lambda s: _whole(s, 1, 60),
+    "milliseconds": lambda s: _whole(s, 0.001, 1000),
+    "ticks": lambda s: (s.days * 86400 + s.seconds) * 10_000_000 + s.microseconds * 10,
+    "totaldays": lambda s: s.total_seconds() / 86400,
+    "totalhours": lambda s: s.total_seconds() / 3600,
+    "totalminutes": lambda s: s.total_seconds() / 60,
+    "totalseconds": lambda s: s.total_seconds(),
+    "totalmilliseconds": lambda s: s.total_seconds() * 1000,
+}
+
+
 def get_member(obj: Any, name: str, default: Any = _MISSING) -> Any:
     """``obj.name`` as PowerShell resolves it: case-insensitive, over dicts, PSObjects and Python objects.
 
@@ -238,6 +260,8 @@ def get_member(obj: Any, name: str, default: Any = _MISSING) -> Any:
         return values[0] if len(values) == 1 else values
     if isinstance(obj, str) and lower == "length":
         return len(obj)
+    if isinstance(obj, _dt.timedelta) and lower in _TIMESPAN_MEMBERS:
+        return _TIMESPAN_MEMBERS[lower](obj)
     if isinstance(obj, uuid.UUID) and lower == "guid":
         return str(obj)  # System.Guid's Guid property (types.ps1xml): its text
     if isinstance(obj, dict):

@@ -267,6 +267,10 @@ class Pipeline:
             if cmd.merge_errors:
                 ps.merge_error("output")
         ps.is_nested = self._outer is not None
+        if self.add_to_history and self.commands:
+            # The line as typed is what the server's Get-History shows (MS-PSRP's History), not
+            # the pipeline with its Out-Default.
+            ps.history_string = self.commands[0].text
         self._ps = ps
         return ps
 

@@ -62,6 +62,20 @@ def test_lines_run_with_out_default_through_the_host(emu: Emulator) -> None:
     assert (s.state.value, s.availability.value) == ("Opened", "Available")
 
 
+def test_typed_lines_are_the_remote_history_as_typed(emu: Emulator) -> None:
+    """Enter-PSSession runs each line with AddToHistory and the line itself as its History
+    (MS-PSRP), so the server's Get-History lists what was typed, not "... | Out-Default"."""
+    ui = BufferedHostUI()
+    entered = psremoting.enter_pssession("Server01", ui=ui)
+    entered.run("hostname")
+    entered.run("1 + 1")
+    ui.clear()
+    entered.run("Get-History")
+    assert ui.lines == ["", "  Id CommandLine", "  -- -----------", "   1 hostname", "   2 1 + 1", "", ""]
+    assert entered.session.invoke("(Get-History).Count").output == [3]  # invoke adds none
+    entered.run("exit")
+
+
 def test_read_host_is_answered_by_the_ui(emu: Emulator) -> None:
     ui = BufferedHostUI(["Ada"])
     entered = psremoting.enter_pssession("Server01", ui=ui)

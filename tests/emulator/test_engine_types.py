@@ -80,3 +80,47 @@ def test_a_script_block_binds_its_param_block_by_position_and_by_name(engine: En
 def test_invoke_command_without_a_computer_name_runs_the_block_in_the_session(engine: Engine) -> None:
     recorded = run(engine, "Invoke-Command { param($n) $n * 2 } -ArgumentList 3")[1]
     assert recorded.output == [6] and recorded.errors == []
+
+
+def test_splatting_passes_a_hashtable_as_named_parameters_and_an_array_as_positional(engine: Engine) -> None:
+    script = (
+        "$named = @{Path = 'C:\\'; Force = $true}; (Get-ChildItem @named).Name;"
+        " $positional = @('C:\\Users'); (Get-Item @positional).Name"
+    )
+    assert run(engine, script)[1].output == ["Users", "Users"]
+
+
+def test_a_calculated_property_runs_its_expression_for_each_object(engine: Engine) -> None:
+    script = "1, 2 | Select-Object @{Name = 'Double'; Expression = { $_ * 2 }}, @{l = 'Len'; e = 'Length'}"
+    output = run(engine, script + ' | ForEach-Object { "$($_.Double) $($_.Len)" }')[1].output
+    assert output == ["2 1", "4 1"]
+
+
+def test_get_command_without_a_name_lists_cmdlets_functions_and_aliases_not_programs(engine: Engine) -> None:
+    output = run(engine, "Get-Command")[1].output
+    kinds = {command.CommandType.name for command in output}
+    assert len(output) > 100 and kinds <= {"Alias", "Function", "Filter", "Cmdlet"}
+    (program,) = run(engine, "Get-Command hostname")[1].output
+    assert (program.CommandType.name, program.Name, program.Source) == (
+        "Application", "hostname.exe", "C:\\Windows\\system32\\hostname.exe"
+    )  # fmt: skip
+
+
+def test_datetime_methods_and_timespans(engine: Engine) -> None:
+    script = (
+        "$d = [datetime]'2024-01-31T10:05:00'; $d.AddMonths(1).ToShortDateString(); $d.AddDays(-1).Day;"
+        " $d.ToShortTimeString(); $d.ToLongDateString(); ($d.AddDays(2) - $d).TotalHours;"
+        " ($d.AddSeconds(3725) - $d).Minutes; ($d - $d.AddMinutes(90)).Minutes; ($d + ($d.AddHours(5) - $d)).Hour"
+    )
+    assert run(engine, script)[1].output == [
+        "2/29/2024", 30, "10:05 AM", "Wednesday, January 31, 2024", 48.0, 2, -30, 15,
+    ]  # fmt: skip
+
+
+def test_get_member_lists_what_windows_lists_for_an_int32(engine: Engine) -> None:
+    (names,) = run(engine, "(5 | Get-Member -MemberType Method).Name -join ','")[1].output
+    assert names.split(",") == [
+        "CompareTo", "Equals", "GetHashCode", "GetType", "GetTypeCode", "ToBoolean", "ToByte", "ToChar",
+        "ToDateTime", "ToDecimal", "ToDouble", "ToInt16", "ToInt32", "ToInt64", "ToSByte", "ToSingle",
+        "ToString", "ToType", "ToUInt16", "ToUInt32", "ToUInt64",
+    ]  # fmt: skip

@@ -53,6 +53,7 @@ class _CommandTypes(PSEnumBase):
     Function = 2
     Filter = 4
     Cmdlet = 8
+    Application = 32
 
 
 def _known_commands(ctx: CommandContext) -> dict[str, tuple[str, Builtin | None]]:
@@ -89,11 +90,15 @@ def _command_info(name: str, kind: str, command: Builtin | None) -> Any:
         "Cmdlet": "System.Management.Automation.CmdletInfo",
         "Function": "System.Management.Automation.FunctionInfo",
         "Alias": "System.Management.Automation.AliasInfo",
+        "Application": "System.Management.Automation.ApplicationInfo",
     }[kind]
     target = command.name if command is not None else name
-    module = "" if kind == "Function" and command is None else module_of(target)
+    module = "" if kind in ("Function", "Application") and command is None else module_of(target)
     definition = target if kind == "Alias" else (_syntax(command) if command is not None else "")
     shown = f"{name} -> {target}" if kind == "Alias" else name
+    if kind == "Application":  # a program in System32, as Windows lists it
+        exe = name if name.lower().endswith(".exe") else f"{name}.exe"
+        shown, definition, module = exe, f"C:\\Windows\\system32\\{exe}", f"C:\\Windows\\system32\\{exe}"
     return make_object(
         [type_name, "System.Management.Automation.CommandInfo", "System.Object"],
         {
@@ -137,8 +142,11 @@ def _syntax(command: Builtin) -> str:
     aliases=("gcm",),
 )
 def _get_command(ctx: CommandContext) -> Iterator[Any]:
-    names = [to_string(n) for n in enumerate_value(ctx.get("Name"))] or ["*"]
+    names = [to_string(n) for n in enumerate_value(ctx.get("Name"))]
     types = {t.lower() for t in ctx.get("CommandType") or []}
+    if not names:  # without -Name: the aliases, functions and cmdlets, not the programs on the path
+        names = ["*"]
+        types = types or {"alias", "function", "filter", "cmdlet"}
     known = (
         _known_commands(ctx)
         if any(c in n for n in names for c in "*?[")

@@ -176,14 +176,33 @@ class _WhereObject(Builtin):
 register_builtin(_WhereObject())
 
 
-def _selected(obj: Any, properties: list[Any]) -> Any:
+def _calculated(ctx: CommandContext, prop: dict[Any, Any], obj: Any) -> tuple[str, Any]:
+    """A calculated property ``@{Name=...; Expression=...}``: its label and its value for `obj`.
+    As in PowerShell, a key may be any prefix of Name, Label or Expression (``n``, ``l``, ``e``)."""
+    label: Any = None
+    expression: Any = None
+    for key, value in prop.items():
+        word = to_string(key).lower()
+        if word and ("name".startswith(word) or "label".startswith(word)):
+            label = value
+        elif word and "expression".startswith(word):
+            expression = value
+    if isinstance(expression, ScriptBlock):
+        value = invoke_script_block(ctx.evaluator, expression, [], dollar_under=obj, use_under=True)
+    else:
+        value = get_member(obj, to_string(expression), None) if expression is not None else None
+    if label is None:
+        label = expression.text.strip() if isinstance(expression, ScriptBlock) else to_string(expression)
+    return to_string(label), value
+
+
+def _selected(ctx: CommandContext, obj: Any, properties: list[Any]) -> Any:
     out = PSCustom()
     names: list[str] = []
     for prop in properties:
         if isinstance(prop, dict):
-            label = prop.get("Name") or prop.get("Label") or prop.get("n") or prop.get("l")
-            expr = prop.get("Expression") or prop.get("e")
-            out[str(label)] = get_member(obj, expr, None) if isinstance(expr, str) else None
+            label, value = _calculated(ctx, prop, obj)
+            out[label] = value
             continue
         pattern = str(prop)
         for name in member_names(obj):
@@ -233,7 +252,7 @@ def _select_object(ctx: CommandContext) -> Iterable[Any]:
         if expand:
             out.extend(enumerate_value(get_member(item, expand, None)))
         elif props:
-            out.append(_selected(item, list(props)))
+            out.append(_selected(ctx, item, list(props)))
         else:
             out.append(item)
     return _unique(out) if ctx.switch("Unique") else out
@@ -324,7 +343,7 @@ def _format_selection(ctx: CommandContext) -> list[Any]:
         items.append(ctx.bound["InputObject"])
     if not props:
         return items
-    return [_selected(item, list(props)) for item in items]
+    return [_selected(ctx, item, list(props)) for item in items]
 
 
 _FORMAT_PARAMS = (
@@ -365,6 +384,27 @@ _OBJECT_METHODS = [
     ("GetType", "type GetType()"),
     ("ToString", "string ToString()"),
 ]
+_CONVERTIBLE = "System.IFormatProvider provider"
+#: System.Int32's methods as Windows PowerShell 5.1's ``5 | Get-Member`` lists them.
+_INT32_METHODS = [
+    ("CompareTo", "int CompareTo(System.Object value), int CompareTo(int value), "
+                  "int IComparable.CompareTo(System.Object obj), int IComparable[int].CompareTo(int other)"),
+    ("Equals", "bool Equals(System.Object obj), bool Equals(int obj), bool IEquatable[int].Equals(int other)"),
+    ("GetHashCode", "int GetHashCode()"),
+    ("GetType", "type GetType()"),
+    ("GetTypeCode", "System.TypeCode GetTypeCode(), System.TypeCode IConvertible.GetTypeCode()"),
+    *(
+        (f"To{name}", f"{short} IConvertible.To{name}({_CONVERTIBLE})")
+        for name, short in (("Boolean", "bool"), ("Byte", "byte"), ("Char", "char"), ("DateTime", "datetime"),
+                            ("Decimal", "decimal"), ("Double", "double"), ("Int16", "int16"), ("Int32", "int"),
+                            ("Int64", "long"), ("SByte", "sbyte"), ("Single", "float"))
+    ),
+    ("ToString", "string ToString(), string ToString(string format), string ToString(System.IFormatProvider "
+                 "provider), string ToString(string format, System.IFormatProvider provider), "
+                 f"string IConvertible.ToString({_CONVERTIBLE})"),
+    ("ToType", f"System.Object IConvertible.ToType(type conversionType, {_CONVERTIBLE})"),
+    *((f"To{name}", f"{name.lower()} IConvertible.To{name}({_CONVERTIBLE})") for name in ("UInt16", "UInt32", "UInt64")),
+]  # fmt: skip
 _STRING_METHODS = [
     ("Contains", "bool Contains(string value)"),
     ("EndsWith", "bool EndsWith(string value)"),
@@ -425,6 +465,8 @@ def _members(obj: Any) -> tuple[str, list[tuple[str, str, str]]]:
             ("Add", "Method", "void Add(System.Object key, System.Object value)"),
             ("ContainsKey", "Method", "bool ContainsKey(System.Object key)"),
         ]
+    elif isinstance(obj, int) and not isinstance(obj, bool) and type_name == "System.Int32":
+        members = [(n, "Method", d) for n, d in _INT32_METHODS]
     elif isinstance(obj, str):
         members += [(n, "Method", d) for n, d in _STRING_METHODS] + [
             ("Length", "Property", "int Length {get;}")

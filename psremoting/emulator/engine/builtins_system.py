@@ -15,10 +15,11 @@ from psrpcore.types import ErrorCategory, PSNoteProperty, PSObject
 
 from psremoting.protocol.secrets import SecureString
 from psremoting.pslang.binder import CommandSignature, Parameter
-from psremoting.pslang.values import enumerate_value, to_string
+from psremoting.pslang.values import enumerate_value, get_member, to_string
 
 from .commands import CommandContext, builtin
 from .errors import PSError
+from .formatting import register_renderer
 
 __all__ = ["adapted_object", "service_object"]
 
@@ -253,3 +254,12 @@ def _get_variable(ctx: CommandContext) -> Iterator[Any]:
                      "Module": None, "ModuleName": "", "Options": "None", "Attributes": []},
                     name,
                 )  # fmt: skip
+
+
+def _history_table(entries: list[Any]) -> list[str]:
+    """HistoryInfo's table view (PowerShellCore.format.ps1xml): Id right-aligned in 4, CommandLine."""
+    rows = [f"{get_member(e, 'Id', ''):>4} {get_member(e, 'CommandLine', '')}" for e in entries]
+    return ["", "  Id CommandLine", "  -- -----------", *rows, "", ""]
+
+
+register_renderer("Microsoft.PowerShell.Commands.HistoryInfo", _history_table)

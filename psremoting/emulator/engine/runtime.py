@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from psrpcore.types import ErrorCategory, ErrorRecord, PipelineResultTypes
 
+from psremoting.pslang import arguments_from_command
 from psremoting.pslang import ast as A
 from psremoting.pslang.binder import NO_VALUE, ParameterBindingError, ParameterToken, bind
 from psremoting.pslang.evaluator import (
@@ -308,14 +309,7 @@ class PipelineRun:
     @staticmethod
     def _tokens(evaluator: Evaluator, command: A.Command) -> list[Any]:
         """The command's arguments evaluated, parameters as ParameterTokens (to bind later)."""
-        tokens: list[Any] = []
-        for element in command.elements:
-            if isinstance(element, A.CommandParameter):
-                argument = NO_VALUE if element.argument is None else evaluator.evaluate(element.argument)
-                tokens.append(ParameterToken(element.name, argument))
-            else:
-                tokens.append(evaluator.evaluate(element))
-        return tokens
+        return arguments_from_command(evaluator, command)
 
     def make_processor(
         self,
