@@ -18,6 +18,7 @@ from .datetimes import datetime_method
 from .flow import EvaluationError
 from .values import (
     CaseInsensitiveDict,
+    MultiDimArray,
     PSCustom,
     ScriptBlock,
     get_member,
@@ -32,6 +33,7 @@ __all__ = [
     "call_method",
     "cast",
     "register_cast",
+    "register_enum",
     "index_value",
     "static_member",
     "static_method",
@@ -47,6 +49,17 @@ def register_cast(names: tuple[str, ...], convert: Callable[[Any], Any]) -> None
     """Let ``[Name]value`` (and ``[Name[]]@(...)``) build a host's own type with `convert`."""
     for name in names:
         _EXTRA_CASTS[name.lower().removeprefix("system.")] = convert
+
+
+#: Enums a host of the language adds: lower-case type name -> lower-case member -> value.
+_EXTRA_ENUMS: dict[str, dict[str, Any]] = {}
+
+
+def register_enum(names: tuple[str, ...], members: dict[str, Any]) -> None:
+    """Let ``[Name]::Member`` answer a host's own enum's `members` (by name, any case)."""
+    table = {key.lower(): value for key, value in members.items()}
+    for name in names:
+        _EXTRA_ENUMS[name.lower().removeprefix("system.")] = table
 
 
 def cast(type_name: str, value: Any) -> Any:
@@ -152,6 +165,8 @@ def static_member(type_name: str, name: str) -> Any:
         return 2**31 - 1
     if lower[0] == "consolecolor" and lower[1] in _CONSOLE_COLORS:
         return _CONSOLE_COLORS[lower[1]]
+    if lower[1] in _EXTRA_ENUMS.get(lower[0], {}):
+        return _EXTRA_ENUMS[lower[0]][lower[1]]
     raise EvaluationError(
         f"The property '{name}' of [{type_name}] is not supported by this PowerShell subset."
     )
@@ -227,6 +242,11 @@ def call_method(
 
 def index_value(obj: Any, index: Any) -> Any:
     """``obj[index]``: lists (negative and list indexes), strings, dicts and PSObjects."""
+    if isinstance(obj, MultiDimArray):
+        try:
+            return obj[index]
+        except IndexError as exc:
+            raise EvaluationError("Index was outside the bounds of the array.", 0, "IndexOutOfRange") from exc
     if isinstance(index, (list, tuple)):
         return [index_value(obj, i) for i in index]
     if obj is None:
@@ -250,6 +270,8 @@ def type_name_of(obj: Any) -> str:
         return "null"
     if isinstance(obj, bool):
         return "System.Boolean"
+    if isinstance(obj, MultiDimArray):
+        return str(obj)
     if isinstance(obj, (list, tuple)):
         return "System.Object[]"  # an array arrives as an array (rehydrated), as on Windows
     wire_names = getattr(getattr(obj, "PSObject", None), "type_names", None)

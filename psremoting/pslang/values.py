@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CaseInsensitiveDict",
     "InputEnumerator",
+    "MultiDimArray",
     "PSCustom",
     "ScriptBlock",
     "enumerate_value",
@@ -190,10 +191,64 @@ class InputEnumerator:
         return "System.Collections.ArrayList+ArrayListEnumeratorSimple"
 
 
+class MultiDimArray:
+    """A .NET array of more than one dimension (``New-Object 'T[,]' -ArgumentList 2,2``):
+    `lengths` per dimension, the elements row-major in `items`; ``$a[1,0]`` reads and writes
+    one element, and a pipeline enumerates every element, as .NET's ``Array`` does."""
+
+    def __init__(
+        self, element_type: str, lengths: list[int], default: Callable[[], Any] | None = None
+    ) -> None:
+        self.element_type = element_type
+        self.lengths = list(lengths)
+        count = 1
+        for n in self.lengths:
+            count *= n
+        self.items: list[Any] = [default() if default is not None else None for _ in range(count)]
+
+    def _offset(self, index: Any) -> int:
+        indices = list(index) if isinstance(index, (list, tuple)) else [index]
+        if len(indices) != len(self.lengths):
+            raise IndexError(index)
+        offset = 0
+        for i, n in zip(indices, self.lengths, strict=True):
+            i = int(to_number(i))
+            if not 0 <= i < n:
+                raise IndexError(index)
+            offset = offset * n + i
+        return offset
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[self._offset(index)]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.items[self._offset(index)] = value
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def Length(self) -> int:
+        return len(self.items)
+
+    @property
+    def Rank(self) -> int:
+        return len(self.lengths)
+
+    def GetLength(self, dimension: Any) -> int:
+        return self.lengths[int(to_number(dimension))]
+
+    def __str__(self) -> str:
+        return f"{self.element_type}[{',' * (len(self.lengths) - 1)}]"
+
+
 def enumerate_value(value: Any) -> Iterator[Any]:
     """What a pipeline does with a value: lists (and ``$input``) are unrolled, everything else
     is one object."""
-    if isinstance(value, (list, tuple, InputEnumerator)):
+    if isinstance(value, (list, tuple, InputEnumerator, MultiDimArray)):
         yield from value
     elif value is not None:
         yield value

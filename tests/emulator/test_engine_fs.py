@@ -181,3 +181,29 @@ def test_the_wsman_drive_shows_the_service_settings_the_emulator_runs_with(tmp_p
     assert "Cannot find path 'WSMan:\\localhost\\Service\\NoSuchSetting' because it does not exist." in str(
         rec.errors[0]
     )
+
+
+def test_a_new_host_has_a_default_windows_servers_folders(tmp_path: Path) -> None:
+    """A fresh emulated host's C:\\ is a default Windows Server's: Get-ChildItem lists what
+    Windows lists (ProgramData is hidden: -Force shows it, with its 'h' mode), System32 has the
+    programs the cmd shell runs, and the user's profile is under C:\\Users."""
+    engine = Engine(computer_name="server01", username="jdoe", root=tmp_path / "C")
+    _, rec = run(
+        engine,
+        "(Get-ChildItem C:\\).Name; Test-Path C:\\Windows\\System32; Test-Path C:\\Windows\\Temp; "
+        "Test-Path $env:ProgramData; Test-Path $env:ProgramFiles; Test-Path C:\\temp",
+    )
+    assert rec.errors == []
+    assert rec.output == [
+        "PerfLogs", "Program Files", "Program Files (x86)", "Users", "Windows", True, True, True, True, False,
+    ]  # fmt: skip
+    hidden = run(engine, "(Get-ChildItem C:\\ -Force | Where-Object Name -eq ProgramData).Mode")[1]
+    assert hidden.output == ["d--h--"]
+    assert run(engine, "(Get-ChildItem C:\\ -Hidden).Name")[1].output == ["ProgramData"]
+    programs = run(
+        engine,
+        "(Get-ChildItem C:\\Windows\\System32 -Filter *.exe).Name; "
+        "Test-Path C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+    )[1]
+    assert programs.output == ["cmd.exe", "hostname.exe", "ipconfig.exe", "whoami.exe", True]
+    assert run(engine, "(Get-ChildItem C:\\Users).Name")[1].output == ["jdoe", "Public"]

@@ -173,3 +173,81 @@ def test_tab_expansion_completes_variables(engine: Engine) -> None:
         "$env:COMPUTERNAME"
     ]
     assert "$PSVersionTable" in [m.CompletionText for m in complete(engine, "$PSVer").CompletionMatches]
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    """A host call argument's note properties (the MS-PSRP 2.2.6 encoding), by name (a Char
+    as its text)."""
+    from psrpcore.types import PSChar
+
+    values = {p.name: getattr(obj, p.name) for p in obj.PSObject.extended_properties}
+    return {k: str(v) if isinstance(v, PSChar) else v for k, v in values.items()}
+
+
+RAW_UI_BUFFER_SCRIPT = """
+$H = 'System.Management.Automation.Host'
+$fill = New-Object "$H.BufferCell" -ArgumentList 'Z', ([System.ConsoleColor]::Red), ([System.ConsoleColor]::Green), ([System.Management.Automation.Host.BufferCellType]::Complete)
+$rect = New-Object "$H.Rectangle" -ArgumentList 1, 2, 3, 4
+$origin = New-Object "$H.Coordinates" -ArgumentList 15, 15
+$host.UI.RawUI.SetBufferContents($rect, $fill)
+$cells = New-Object -TypeName "$H.BufferCell[,]" -ArgumentList 2, 3
+$cells[0,2] = New-Object "$H.BufferCell" -ArgumentList 'B', Black, White, Leading
+$cells[1,0] = New-Object "$H.BufferCell" -ArgumentList 'C', Black, White, Trailing
+$host.UI.RawUI.SetBufferContents($origin, $cells)
+$host.UI.RawUI.ScrollBufferContents($rect, $origin, $rect, $fill)
+$cells.GetType().FullName; $cells.Rank; $cells.GetLength(1); $cells[1,0].Character
+$read = $host.UI.RawUI.GetBufferContents($rect)
+"$($read[0,1].Character)$($read[0,1].ForegroundColor)"
+"""
+
+
+def test_raw_ui_buffer_methods_are_host_calls_in_ms_psrp_shapes(engine: Engine) -> None:
+    """SetBufferContents (both overloads), ScrollBufferContents and GetBufferContents reach
+    the client as Windows' RemoteHostEncoder sends them: structs as objects of lower-case
+    fields, a BufferCell[,] as its elements row-major (mae) and its lengths (mal)."""
+    from psrpcore.types import PSChar, PSNoteProperty, PSObject
+
+    def cell(char: str, fg: int) -> PSObject:
+        obj = PSObject()
+        for name, value in (("character", PSChar(char)), ("foregroundColor", fg)):
+            obj.PSObject.extended_properties.append(PSNoteProperty(name, value))
+        for name in ("backgroundColor", "bufferCellType"):
+            obj.PSObject.extended_properties.append(PSNoteProperty(name, 0))
+        return obj
+
+    answer = PSObject()
+    answer.PSObject.extended_properties.append(PSNoteProperty("mae", [cell("x", 1), cell("y", 14)]))
+    answer.PSObject.extended_properties.append(PSNoteProperty("mal", [1, 2]))
+    result, rec = run(engine, RAW_UI_BUFFER_SCRIPT, answers={H.GetBufferContents: answer})
+    assert result.failed is None and rec.errors == []
+    assert [str(o) for o in rec.output] == [
+        "System.Management.Automation.Host.BufferCell[,]", "2", "3", "C", "yYellow",
+    ]  # fmt: skip
+    calls = dict(rec.host_calls)
+    assert list(calls) == [
+        H.SetBufferContents1,
+        H.SetBufferContents2,
+        H.ScrollBufferContents,
+        H.GetBufferContents,
+    ]
+    rect = {"left": 1, "top": 2, "right": 3, "bottom": 4}
+    fill = {"character": "Z", "foregroundColor": 12, "backgroundColor": 10, "bufferCellType": 0}
+    assert [_fields(a) for a in calls[H.SetBufferContents1]] == [rect, fill]
+    origin, cells = calls[H.SetBufferContents2]
+    assert _fields(origin) == {"x": 15, "y": 15}
+    assert _fields(cells)["mal"] == [2, 3]
+    elements = [_fields(c) for c in _fields(cells)["mae"]]
+    assert [(e["character"], e["bufferCellType"]) for e in elements] == [
+        ("\0", 0), ("\0", 0), ("B", 1), ("C", 2), ("\0", 0), ("\0", 0),
+    ]  # fmt: skip
+    assert [_fields(a) for a in calls[H.ScrollBufferContents]] == [rect, {"x": 15, "y": 15}, rect, fill]
+    assert [_fields(a) for a in calls[H.GetBufferContents]] == [rect]
+
+
+def test_a_two_dimensional_index_out_of_bounds_fails_as_on_windows(engine: Engine) -> None:
+    result, rec = run(
+        engine,
+        "$c = New-Object 'System.Management.Automation.Host.BufferCell[,]' 2,2; $c[2,0] = $null; 'after'",
+    )
+    assert "Index was outside the bounds of the array." in str(rec.errors[0])
+    assert rec.output == ["after"]

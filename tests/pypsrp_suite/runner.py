@@ -67,7 +67,6 @@ def sdist_dir() -> Path:
 def _emulator(https: bool, root: Path) -> Emulator:
     from psremoting.emulator.suite_config import pypsrp_suite_config
 
-    (root / "Windows" / "System32").mkdir(parents=True, exist_ok=True)  # test_psrp's Get-Item C:\Windows
     return Emulator(
         https=https,
         users=dict(SUITE_USERS),

@@ -20,11 +20,7 @@ from tests.pypsrp_suite.runner import REPO
 CANNOT_PASS: dict[str, str] = {}
 
 #: Emulator gaps still open (issue 14): test -> what is missing.
-NOT_YET = {
-    # RawUI's properties, ReadKey and FlushInputBuffer pass; the buffer methods need the
-    # BufferCell, Rectangle and BufferCell[,] types (and 2-D indexing) in the emulator.
-    "test_psrp_pshost_raw_ui_mocked_methods": "$host.UI.RawUI's SetBufferContents/ScrollBufferContents",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def _results(junit: Path) -> dict[str, str]:

@@ -79,10 +79,12 @@ def test_upload_writes_verified_file(engine: Engine) -> None:
 
 
 def test_upload_mismatch_removes_the_temporary_file(engine: Engine) -> None:
+    engine.ensure_home()  # the Windows skeleton (C:\\Windows\\System32\\cmd.exe ...) is there before
+    before = {p for p in engine.root.rglob("*") if p.is_file()}
     result, rec = invoke(engine, "upload", [b"\x00abc", "0" * 64], Path="C:\\u.bin")
     assert "does not match the source" in message(result)
     assert result.failed.CategoryInfo.Category.name == "OperationStopped"
-    assert [p.name for p in engine.root.rglob("*") if p.is_file()] == []  # no target, no temporary file
+    assert {p for p in engine.root.rglob("*") if p.is_file()} == before  # no target, no temporary file
 
 
 def test_download_emits_chunks_then_the_hash(engine: Engine) -> None:

@@ -58,9 +58,10 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_system,
     builtins_utility,
 )
+from .cmd_exe import PROGRAM_FILES
 from .commands import CommandContext
 from .errors import PSError, make_error_record
-from .filesystem import Sandbox, SandboxEscape
+from .filesystem import SYSTEM_FOLDERS, Sandbox, SandboxEscape
 from .host_ui import ServerRemoteHost
 from .io import InvocationResult, PipelineIO, PipelineStopped
 from .modules import LoadedModules
@@ -181,14 +182,23 @@ class Engine:
 
     # -- used by built-ins ---------------------------------------------------------
     def ensure_home(self) -> None:
-        """Create ``C:\\Users\\<user>\\Documents`` and the user's ``%TEMP%`` in the
-        sandbox on first use (a Windows profile has both)."""
+        """Create, on first use, a default Windows Server's skeleton in the sandbox: its
+        folders (`SYSTEM_FOLDERS`), the programs the cmd shell runs (C:\\Windows\\System32\\
+        cmd.exe ..., `cmd_exe.PROGRAM_FILES`), ``C:\\Users\\<user>\\Documents`` and the
+        user's ``%TEMP%``. What is already there is left as it is."""
         if self._home_ready:
             return
         with self._lock:
-            for folder in ("\\Documents", "\\AppData\\Local\\Temp"):
+            folders = [*SYSTEM_FOLDERS, self.home + "\\Documents", self.home + "\\AppData\\Local\\Temp"]
+            for folder in folders:
                 with contextlib.suppress(OSError, SandboxEscape):
-                    self.sandbox.host_path(self.home + folder).mkdir(parents=True, exist_ok=True)
+                    self.sandbox.host_path(folder).mkdir(parents=True, exist_ok=True)
+            for program in sorted(PROGRAM_FILES):
+                with contextlib.suppress(OSError, SandboxEscape):
+                    target = self.sandbox.host_path(program)
+                    if not target.exists():
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(b"MZ")  # a PE image's first bytes; never run
             self._home_ready = True
 
     def set_location(self, windows_path: str) -> None:

@@ -22,7 +22,7 @@ from psremoting.pslang.values import enumerate_value, get_member, to_string
 
 from .commands import CommandContext, builtin
 from .errors import PSError
-from .filesystem import SandboxEscape
+from .filesystem import SandboxEscape, is_hidden
 from .objects import file_item, make_object, path_info
 from .wsman_drive import is_wsman_path, wsman_items
 
@@ -293,6 +293,8 @@ def _get_child_item(ctx: CommandContext) -> Iterator[Any]:
             return False
         if ctx.switch("Directory") and not host.is_dir():
             return False
+        if not ctx.switch("Force") and is_hidden(win) != ctx.switch("Hidden"):
+            return False  # hidden items only with -Force; -Hidden lists only them
         return not (ctx.switch("File") and host.is_dir())
 
     def emit(win: str, host: Path, base: str) -> Any:

@@ -20,6 +20,7 @@ from psremoting.pslang.values import enumerate_value, get_member, to_string
 from .commands import CommandContext, builtin
 from .errors import PSError
 from .formatting import register_renderer
+from .host_ui import new_host_value
 
 __all__ = ["adapted_object", "service_object"]
 
@@ -156,7 +157,7 @@ def _convert_to_secure_string(ctx: CommandContext) -> Iterable[Any]:
 
 def _new_object_value(type_name: str, args: list[Any]) -> Any:
     """An instance of ``type_name`` built from ``args`` (the types scripts create over PSRP)."""
-    from psrpcore.types import ChoiceDescription, Coordinates, FieldDescription, ProgressRecord, Size
+    from psrpcore.types import ChoiceDescription, FieldDescription, ProgressRecord
 
     from psremoting.protocol.secrets import PSCredential
     from psremoting.pslang.values import CaseInsensitiveDict, PSCustom
@@ -173,10 +174,9 @@ def _new_object_value(type_name: str, args: list[Any]) -> Any:
             Activity=text[1] if len(text) > 1 else "",
             StatusDescription=text[2] if len(text) > 2 else "",
         )
-    if name in ("management.automation.host.coordinates", "coordinates"):
-        return Coordinates(X=int(args[0]) if args else 0, Y=int(args[1]) if len(args) > 1 else 0)
-    if name in ("management.automation.host.size", "size"):
-        return Size(Width=int(args[0]) if args else 0, Height=int(args[1]) if len(args) > 1 else 0)
+    host_value = new_host_value(type_name, args)
+    if host_value is not None:
+        return host_value
     if name in ("management.automation.pscredential", "pscredential") and len(args) == 2:
         return PSCredential(text[0], args[1] if isinstance(args[1], SecureString) else SecureString(text[1]))
     if name in (

@@ -18,6 +18,8 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .filesystem import is_hidden
+
 __all__ = ["CmdExe", "CmdResult", "split_arguments", "join_arguments"]
 
 #: ``run_powershell(arguments, stdin)`` -> (stdout, stderr, exit code); ``stdin`` is the
@@ -335,6 +337,8 @@ class CmdExe:
             return 1
         lines += [f" Directory of {windows}", ""]
         entries = sorted(os.scandir(host), key=lambda e: e.name.lower()) if host.is_dir() else []
+        # dir without /a leaves hidden folders (C:\ProgramData) out, as on Windows.
+        entries = [e for e in entries if not is_hidden(windows.rstrip("\\") + "\\" + e.name)]
         files = dirs = total = 0
         for entry in entries:
             stamp = _dt.datetime.fromtimestamp(entry.stat().st_mtime).strftime("%m/%d/%Y  %I:%M %p")

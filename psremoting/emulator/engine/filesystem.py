@@ -13,7 +13,28 @@ import ntpath
 import os
 from pathlib import Path
 
-__all__ = ["Sandbox", "SandboxEscape"]
+__all__ = ["HIDDEN_FOLDERS", "SYSTEM_FOLDERS", "Sandbox", "SandboxEscape", "is_hidden"]
+
+#: The folders of a default Windows Server's C:\ that the sandbox has from a session's first
+#: use (``Test-Path C:\Windows\System32`` is True; scripts find C:\Windows\Temp and
+#: C:\ProgramData), spelt as Windows spells them.
+SYSTEM_FOLDERS = (
+    "C:\\PerfLogs",
+    "C:\\Program Files\\PowerShell\\7",
+    "C:\\Program Files (x86)",
+    "C:\\ProgramData",
+    "C:\\Users\\Public",
+    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0",
+    "C:\\Windows\\Temp",
+)
+#: Folders with the Hidden attribute: ``Get-ChildItem`` lists them only with -Force or
+#: -Hidden, as on Windows (lower-case Windows paths).
+HIDDEN_FOLDERS = frozenset({"c:\\programdata"})
+
+
+def is_hidden(windows_path: str) -> bool:
+    """Whether ``windows_path`` (absolute) has the Hidden attribute on a Windows Server."""
+    return windows_path.rstrip("\\").lower() in HIDDEN_FOLDERS
 
 
 class SandboxEscape(Exception):

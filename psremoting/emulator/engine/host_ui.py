@@ -14,22 +14,27 @@ from __future__ import annotations
 from typing import Any
 
 from psrpcore.types import (
+    BufferCell,
+    BufferCellType,
     ChoiceDescription,
     Coordinates,
     ErrorCategory,
     FieldDescription,
     HostMethodIdentifier,
+    PSChar,
     PSNoteProperty,
     PSObject,
+    Rectangle,
     Size,
 )
 
-from psremoting.pslang.dotnet import CONSOLE_COLOR_NAMES, register_cast
+from psremoting.pslang.dotnet import CONSOLE_COLOR_NAMES, register_cast, register_enum
+from psremoting.pslang.values import MultiDimArray, to_number, to_string
 
 from .errors import PSError, make_error_record
 from .objects import from_wire
 
-__all__ = ["ServerRemoteHost", "culture_info"]
+__all__ = ["ServerRemoteHost", "culture_info", "new_host_value"]
 
 #: System.ConsoleColor's values by name.
 CONSOLE_COLORS = {name.lower(): value for value, name in enumerate(CONSOLE_COLOR_NAMES)}
@@ -130,11 +135,23 @@ def _console_color(value: Any) -> Any:
 
 def _encoded(value: Any) -> Any:
     """A RawUI value as Windows' RemoteHostEncoder puts it in a host call: an enum as its
-    number, a Coordinates or Size struct as an object of its lower-case fields."""
+    number, a Coordinates, Size, Rectangle or BufferCell struct as an object of its
+    lower-case fields, an array of two dimensions as an object of its elements (``mae``,
+    row-major) and lengths (``mal``) (MS-PSRP 2.2.6)."""
     from psrpcore.types import ConsoleColor
 
     if isinstance(value, ConsoleColor):
         return int(value)
+    if isinstance(value, Rectangle):
+        return Rectangle.ToPSObjectForRemoting(value, for_host=True)
+    if isinstance(value, BufferCell):
+        return BufferCell.ToPSObjectForRemoting(value, for_host=True)
+    if isinstance(value, MultiDimArray):
+        obj = PSObject()
+        obj.PSObject.type_names = []
+        obj.PSObject.extended_properties.append(PSNoteProperty("mae", [_encoded(v) for v in value.items]))
+        obj.PSObject.extended_properties.append(PSNoteProperty("mal", list(value.lengths)))
+        return obj
     if isinstance(value, (Coordinates, Size)):
         fields = (
             (("x", value.X), ("y", value.Y))
@@ -244,8 +261,120 @@ class ServerRemoteHostRawUI(_Caller):
     def FlushInputBuffer(self) -> None:
         self._call(H.FlushInputBuffer, [])
 
+    def SetBufferContents(self, where: Any, contents: Any) -> None:
+        """``(Rectangle, BufferCell)`` fills a region (SetBufferContents1); ``(Coordinates,
+        BufferCell[,])`` writes cells from an origin (SetBufferContents2)."""
+        if isinstance(where, Rectangle):
+            self._call(H.SetBufferContents1, [_encoded(where), _encoded(_buffer_cell(contents))])
+            return
+        if not isinstance(where, Coordinates) or not isinstance(contents, MultiDimArray):
+            raise _argument_error("SetBufferContents", 2)
+        self._call(H.SetBufferContents2, [_encoded(where), _encoded(contents)])
+
+    def GetBufferContents(self, rectangle: Any) -> Any:
+        answer = self._call(H.GetBufferContents, [_encoded(rectangle)])
+        return _cells_from_host(answer)
+
+    def ScrollBufferContents(self, source: Any, destination: Any, clip: Any, fill: Any) -> None:
+        args = [_encoded(source), _encoded(destination), _encoded(clip), _encoded(_buffer_cell(fill))]
+        self._call(H.ScrollBufferContents, args)
+
     def __str__(self) -> str:
         return "System.Management.Automation.Internal.Host.InternalHostRawUserInterface"
+
+
+def _argument_error(method: str, count: int) -> PSError:
+    record = make_error_record(
+        f'Cannot find an overload for "{method}" and the argument count: "{count}".',
+        "System.Management.Automation.MethodException",
+        ErrorCategory.NotSpecified,
+        "MethodCountCouldNotFindBest",
+    )
+    return PSError(record, terminating=True)
+
+
+def _buffer_cell_type(value: Any) -> BufferCellType:
+    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+        for name, member in BufferCellType.__members__.items():
+            if name.lower() == value.strip().lower():
+                return member
+        raise ValueError(value)
+    return BufferCellType(int(to_number(getattr(value, "value", value))))
+
+
+def _buffer_cell(value: Any) -> Any:
+    return value if isinstance(value, BufferCell) or value is None else _new_buffer_cell([value])
+
+
+def _new_buffer_cell(args: list[Any]) -> BufferCell:
+    """``New-Object BufferCell -ArgumentList char, fg, bg, type`` (no arguments: .NET's
+    default struct, a NUL character, black on black, Complete)."""
+    text = to_string(args[0]) if args else "\0"
+    colors = [_console_color(a) for a in args[1:3]] + [_console_color(0)] * (2 - len(args[1:3]))
+    return BufferCell(
+        Character=PSChar(text[:1] or "\0"),
+        ForegroundColor=colors[0],
+        BackgroundColor=colors[1],
+        BufferCellType=_buffer_cell_type(args[3]) if len(args) > 3 else BufferCellType.Complete,
+    )
+
+
+def _new_rectangle(args: list[Any]) -> Rectangle:
+    """``Rectangle(left, top, right, bottom)`` or ``Rectangle(Coordinates, Coordinates)``."""
+    if len(args) == 2 and all(isinstance(a, Coordinates) for a in args):
+        numbers = [args[0].X, args[0].Y, args[1].X, args[1].Y]
+    else:
+        numbers = [int(to_number(a)) for a in args] + [0] * (4 - len(args))
+    return Rectangle(Left=numbers[0], Top=numbers[1], Right=numbers[2], Bottom=numbers[3])
+
+
+def _new_pair(kind: type[Any]) -> Any:
+    fields = ("X", "Y") if kind is Coordinates else ("Width", "Height")
+    return lambda a: kind(**{f: int(to_number(a[i])) if len(a) > i else 0 for i, f in enumerate(fields)})
+
+
+#: The host structs New-Object builds, by lower-case name: (.NET name, constructor).
+_HOST_STRUCTS: dict[str, tuple[str, Any]] = {
+    "buffercell": ("BufferCell", _new_buffer_cell),
+    "rectangle": ("Rectangle", _new_rectangle),
+    "coordinates": ("Coordinates", _new_pair(Coordinates)),
+    "size": ("Size", _new_pair(Size)),
+}
+
+
+def new_host_value(type_name: str, args: list[Any]) -> Any:
+    """``New-Object`` of a System.Management.Automation.Host struct (BufferCell, Rectangle,
+    Coordinates, Size) or of an array of one of them with two or more dimensions
+    (``'...BufferCell[,]' -ArgumentList 2,2``: default cells); None for another type."""
+    name = type_name.lower().removeprefix("system.").removeprefix("management.automation.host.")
+    rank = 0
+    if name.endswith("]") and "[" in name:
+        name, dims = name[:-1].split("[", 1)
+        if dims.strip(",").strip():
+            return None
+        rank = dims.count(",") + 1
+    known = _HOST_STRUCTS.get(name)
+    if known is None or rank == 1:
+        return None
+    element, make = known
+    if not rank:
+        return make(args)
+    lengths = [int(to_number(a)) for a in args]
+    if len(lengths) != rank:
+        return None
+    return MultiDimArray(f"System.Management.Automation.Host.{element}", lengths, lambda: make([]))
+
+
+def _cells_from_host(answer: Any) -> Any:
+    """GetBufferContents' answer (an object of ``mae`` and ``mal``) as a BufferCell[,]."""
+    elements = getattr(answer, "mae", None)
+    lengths = getattr(answer, "mal", None)
+    if not isinstance(elements, list) or not isinstance(lengths, list):
+        return answer
+    cells = MultiDimArray("System.Management.Automation.Host.BufferCell", [int(n) for n in lengths])
+    for i, cell in enumerate(elements[: len(cells.items)]):
+        cells.items[i] = BufferCell.FromPSObjectForRemoting(cell) if isinstance(cell, PSObject) else cell
+    return cells
 
 
 def _not_implemented(method: HostMethodIdentifier) -> PSError:
@@ -376,4 +505,9 @@ def _to_choice(value: Any) -> Any:
 register_cast(
     ("System.Management.Automation.Host.ChoiceDescription", "Management.Automation.Host.ChoiceDescription"),
     _to_choice,
+)
+
+register_enum(
+    ("System.Management.Automation.Host.BufferCellType", "Management.Automation.Host.BufferCellType"),
+    {name: name for name in BufferCellType.__members__},
 )

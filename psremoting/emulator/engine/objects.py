@@ -36,6 +36,8 @@ from psremoting.protocol.secrets import (
 )
 from psremoting.pslang.values import CaseInsensitiveDict, PSCustom, ScriptBlock
 
+from .filesystem import is_hidden
+
 __all__ = [
     "PROVIDER_PREFIX",
     "file_item",
@@ -95,9 +97,10 @@ def local_datetime(value: dt.datetime | float) -> PSDateTime:
     )
 
 
-def _mode(is_dir: bool, st: Any) -> str:
+def _mode(is_dir: bool, st: Any, hidden: bool = False) -> str:
     readonly = not (st.st_mode & stat.S_IWUSR)
-    return ("d" if is_dir else "-") + ("-" if is_dir else "a") + ("r" if readonly else "-") + "---"
+    flags = ("-" if is_dir else "a") + ("r" if readonly else "-") + ("h" if hidden else "-")
+    return ("d" if is_dir else "-") + flags + "--"
 
 
 def file_item(host: Path, windows_path: str) -> PSObject:
@@ -119,7 +122,7 @@ def file_item(host: Path, windows_path: str) -> PSObject:
         "PSDrive": "C",
         "PSProvider": "Microsoft.PowerShell.Core\\FileSystem",
         "PSIsContainer": is_dir,
-        "Mode": _mode(is_dir, st),
+        "Mode": _mode(is_dir, st, is_hidden(windows_path)),
         "BaseName": (base if dot and not is_dir else name),
         "Target": [],
         "LinkType": None,
@@ -133,7 +136,8 @@ def file_item(host: Path, windows_path: str) -> PSObject:
         "LastAccessTimeUtc": PSDateTime.fromtimestamp(st.st_atime, dt.timezone.utc),
         "LastWriteTime": written,
         "LastWriteTimeUtc": PSDateTime.fromtimestamp(st.st_mtime, dt.timezone.utc),
-        "Attributes": "Directory" if is_dir else "Archive",
+        "Attributes": ("Hidden, " if is_hidden(windows_path) else "")
+        + ("Directory" if is_dir else "Archive"),
     }
     if is_dir:
         props["Parent"] = parent.rsplit("\\", 1)[-1] if parent else None
