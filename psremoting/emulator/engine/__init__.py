@@ -55,6 +55,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_pipeline,
     builtins_process,
     builtins_remoting,
+    builtins_services,
     builtins_system,
     builtins_utility,
 )
@@ -173,6 +174,8 @@ class Engine:
         s.set("DebugPreference", "SilentlyContinue")
         s.set("InformationPreference", "SilentlyContinue")
         s.set("ProgressPreference", "Continue")
+        s.set("ConfirmPreference", "High")
+        s.set("WhatIfPreference", False)
         s.set("LASTEXITCODE", 0)
         s.set("?", True)
         s.set("Error", self.errors)

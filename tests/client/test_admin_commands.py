@@ -1,0 +1,48 @@
+"""The commands an admin types first, through psremoting's client against the emulator over
+real loopback HTTP: service control with ShouldProcess."""
+
+from __future__ import annotations
+
+import psremoting
+from psremoting.emulator import Emulator
+from psremoting.runspace.host_ui import BufferedHostUI
+
+W3SVC = '"World Wide Web Publishing Service (W3SVC)"'
+
+
+def test_restart_service_what_if_and_stop_service_change_what_every_session_sees(emu: Emulator) -> None:
+    session = psremoting.new_pssession("Server01")
+    ui = BufferedHostUI()
+    result = session.invoke("Restart-Service W3SVC -WhatIf", ui=ui)
+    assert result.output == [] and result.state == "Completed"
+    assert ui.lines == [f'What if: Performing the operation "Restart-Service" on target {W3SVC}.']
+
+    assert session.invoke("Stop-Service W3SVC -Confirm:$false").output == []
+    # the service's state is the host's: another session sees it stopped
+    other = psremoting.new_pssession("Server01")
+    assert other.invoke("(Get-Service W3SVC).Status").output == ["Stopped"]
+    assert next(s for s in emu.services if s["Name"] == "W3SVC")["Status"] == "Stopped"
+
+
+def test_confirm_is_a_prompt_the_client_answers(emu: Emulator) -> None:
+    session = psremoting.new_pssession("Server01")
+    ui = BufferedHostUI(choices=[2])  # No
+    session.invoke("Stop-Service W3SVC -Confirm", ui=ui)
+    assert ui.prompts == [
+        f'Are you sure you want to perform this action?\nPerforming the operation "Stop-Service" on target {W3SVC}.'
+    ]
+    assert session.invoke("(Get-Service W3SVC).Status").output == ["Running"]
+    ui = BufferedHostUI(choices=[0])  # Yes
+    result = session.invoke("Stop-Service W3SVC -Confirm -PassThru", ui=ui)
+    (controller,) = result.output
+    assert controller.Status == "Stopped"
+
+
+def test_unknown_service_is_windows_error(emu: Emulator) -> None:
+    session = psremoting.new_pssession("Server01")
+    result = session.invoke("Restart-Service nope")
+    (error,) = result.error
+    assert str(error) == "Cannot find any service with service name 'nope'."
+    assert error.fully_qualified_error_id == (
+        "NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.RestartServiceCommand"
+    )
