@@ -46,3 +46,17 @@ def test_unknown_service_is_windows_error(emu: Emulator) -> None:
     assert error.fully_qualified_error_id == (
         "NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.RestartServiceCommand"
     )
+
+
+def test_modules_as_a_51_host_has_them(emu: Emulator) -> None:
+    session = psremoting.new_pssession("Server01")
+    result = session.invoke("Import-Module Nope; Import-Module ServerManager; Get-Module ServerManager")
+    (error,) = result.error
+    assert (
+        error.fully_qualified_error_id
+        == "Modules_ModuleNotFound,Microsoft.PowerShell.Commands.ImportModuleCommand"
+    )
+    (module,) = result.output
+    assert module.Name == "ServerManager" and module.ModuleType == "Manifest"
+    available = session.invoke("Get-Module -ListAvailable | ForEach-Object { $_.Name }").output
+    assert "Microsoft.PowerShell.Management" in available and "PSReadline" in available

@@ -52,6 +52,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_host,
     builtins_hostdata,
     builtins_json,
+    builtins_modules,
     builtins_pipeline,
     builtins_process,
     builtins_remoting,

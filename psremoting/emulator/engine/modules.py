@@ -92,6 +92,14 @@ class LoadedModules:
         self.announce = announce
         self._loaded: set[str] = {CORE_MODULE.lower()}
 
+    def names(self) -> list[str]:
+        """The loaded modules' names (lower-case)."""
+        return sorted(self._loaded)
+
+    def load(self, module: str) -> None:
+        """Mark ``module`` loaded (Import-Module), without the first-use progress record."""
+        self._loaded.add(module.lower())
+
     def use(
         self,
         command_name: str,
