@@ -60,3 +60,11 @@ def test_modules_as_a_51_host_has_them(emu: Emulator) -> None:
     assert module.Name == "ServerManager" and module.ModuleType == "Manifest"
     available = session.invoke("Get-Module -ListAvailable | ForEach-Object { $_.Name }").output
     assert "Microsoft.PowerShell.Management" in available and "PSReadline" in available
+
+
+def test_get_win_event_with_a_filter_hashtable(emu: Emulator) -> None:
+    session = psremoting.new_pssession("Server01")
+    result = session.invoke("Get-WinEvent -FilterHashtable @{LogName='System'; Id=7036} -MaxEvents 2")
+    assert [r.Id for r in result.output] == [7036, 7036]
+    assert {r.ProviderName for r in result.output} == {"Service Control Manager"}
+    assert result.output[0].Message.endswith("service entered the running state.")

@@ -59,6 +59,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_services,
     builtins_system,
     builtins_utility,
+    builtins_winevent,
 )
 from .commands import CommandContext
 from .errors import PSError, make_error_record

@@ -65,6 +65,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "History",
     ),
     "Microsoft.PowerShell.Security": ("Credential",),
+    "Microsoft.PowerShell.Diagnostics": ("WinEvent", "Counter"),
     "Microsoft.WSMan.Management": ("WSManCredSSP", "WSManInstance", "WSManQuickConfig", "WSManAction"),
 }
 
