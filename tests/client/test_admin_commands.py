@@ -68,3 +68,12 @@ def test_get_win_event_with_a_filter_hashtable(emu: Emulator) -> None:
     assert [r.Id for r in result.output] == [7036, 7036]
     assert {r.ProviderName for r in result.output} == {"Service Control Manager"}
     assert result.output[0].Message.endswith("service entered the running state.")
+
+
+def test_a_background_job_inside_the_remote_session(emu: Emulator) -> None:
+    session = psremoting.new_pssession("Server01")
+    (job,) = session.invoke("Start-Job { Get-Service W3SVC | % Status; 6 * 7 }").output
+    assert (job.Id, job.Name, job.PSJobTypeName) == (1, "Job1", "BackgroundJob")
+    # the job lives in the session: a later command waits for it and takes its output
+    assert session.invoke("Wait-Job -Id 1 | Receive-Job").output == ["Running", 42]
+    assert session.invoke("(Get-Job -Id 1).State").output == ["Completed"]

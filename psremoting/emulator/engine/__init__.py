@@ -51,6 +51,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_fs,
     builtins_host,
     builtins_hostdata,
+    builtins_jobs,
     builtins_json,
     builtins_modules,
     builtins_pipeline,
@@ -61,6 +62,7 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_utility,
     builtins_winevent,
 )
+from .builtins_jobs import JobTable
 from .commands import CommandContext
 from .errors import PSError, make_error_record
 from .filesystem import Sandbox, SandboxEscape
@@ -152,6 +154,8 @@ class Engine:
         #: Errors written so far in this session (``$?`` compares it around a pipeline).
         self.error_count = 0
         self._lock = threading.Lock()
+        #: The session's background jobs (Start-Job).
+        self.jobs = JobTable()
         self._running = threading.local()
         self._home_ready = False
         self.location = self.home + "\\Documents"
