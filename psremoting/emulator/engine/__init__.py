@@ -51,13 +51,18 @@ from . import (  # noqa: F401 - importing registers the built-ins
     builtins_fs,
     builtins_host,
     builtins_hostdata,
+    builtins_jobs,
     builtins_json,
+    builtins_modules,
     builtins_pipeline,
     builtins_process,
     builtins_remoting,
+    builtins_services,
     builtins_system,
     builtins_utility,
+    builtins_winevent,
 )
+from .builtins_jobs import JobTable
 from .cmd_exe import PROGRAM_FILES
 from .commands import CommandContext
 from .errors import PSError, make_error_record
@@ -150,6 +155,8 @@ class Engine:
         #: Errors written so far in this session (``$?`` compares it around a pipeline).
         self.error_count = 0
         self._lock = threading.Lock()
+        #: The session's background jobs (Start-Job).
+        self.jobs = JobTable()
         self._running = threading.local()
         self._home_ready = False
         self.location = self.home + "\\Documents"
@@ -174,6 +181,8 @@ class Engine:
         s.set("DebugPreference", "SilentlyContinue")
         s.set("InformationPreference", "SilentlyContinue")
         s.set("ProgressPreference", "Continue")
+        s.set("ConfirmPreference", "High")
+        s.set("WhatIfPreference", False)
         s.set("LASTEXITCODE", 0)
         s.set("?", True)
         s.set("Error", self.errors)

@@ -8,7 +8,7 @@ Objects carry Windows' type names and, where Windows serializes them as adapted 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from psrpcore.types import ErrorCategory, PSNoteProperty, PSObject
@@ -45,7 +45,7 @@ def adapted_object(
     return obj
 
 
-def service_object(service: dict[str, Any]) -> PSObject:
+def service_object(service: Mapping[str, Any]) -> PSObject:
     """A ServiceController as Get-Service returns it (Name also as the alias property)."""
     name = str(service["Name"])
     adapted = {

@@ -46,6 +46,7 @@ _EXCEPTION_BASES: dict[str, list[str]] = {
         "System.SystemException",
     ],
     "Microsoft.PowerShell.Commands.WriteErrorException": ["System.SystemException"],
+    "Microsoft.PowerShell.Commands.ServiceCommandException": ["System.SystemException"],
     "System.Management.Automation.RuntimeException": ["System.SystemException"],
 }
 

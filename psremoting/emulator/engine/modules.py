@@ -65,6 +65,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "History",
     ),
     "Microsoft.PowerShell.Security": ("Credential",),
+    "Microsoft.PowerShell.Diagnostics": ("WinEvent", "Counter"),
     "Microsoft.WSMan.Management": ("WSManCredSSP", "WSManInstance", "WSManQuickConfig", "WSManAction"),
 }
 
@@ -91,6 +92,14 @@ class LoadedModules:
         #: Whether loading writes the first-use progress record (Windows PowerShell 5.1).
         self.announce = announce
         self._loaded: set[str] = {CORE_MODULE.lower()}
+
+    def names(self) -> list[str]:
+        """The loaded modules' names (lower-case)."""
+        return sorted(self._loaded)
+
+    def load(self, module: str) -> None:
+        """Mark ``module`` loaded (Import-Module), without the first-use progress record."""
+        self._loaded.add(module.lower())
 
     def use(
         self,
