@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import uuid
 from typing import Any
 
 from psremoting.console.cmdlets import CmdletSpec, Param
@@ -115,7 +116,7 @@ def _type_of(param: Param) -> Any:
     return kind
 
 
-def _exact(param: Param, value: Any) -> bool:
+def exact(param: Param, value: Any) -> bool:
     """Whether `value` already has the parameter's type (such parameter sets are tried first)."""
     kind = param.kind.removesuffix("[]")
     items = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -130,7 +131,9 @@ def _exact(param: Param, value: Any) -> bool:
     if kind == "int":
         return all(isinstance(v, int) and not isinstance(v, bool) for v in items)
     if kind == "string":
-        return all(isinstance(v, str) for v in items)
+        # InstanceId is a [Guid] in PowerShell (the shell keeps it as text): a Guid fits it as is
+        guid = param.name == "InstanceId"
+        return all(isinstance(v, str) or (guid and isinstance(v, uuid.UUID)) for v in items)
     if kind == "scriptblock":
         return all(isinstance(v, ScriptBlock) for v in items)
     return False
@@ -148,6 +151,7 @@ def signature_of(spec: CmdletSpec) -> CommandSignature:
             mandatory=p.mandatory,
             sets=p.sets,
             value_from_pipeline=p.pipeline,
+            value_from_pipeline_by_property_name=p.by_property_name,
             value_from_remaining_arguments=spec.remaining == p.name,
             help=p.help,
         )
@@ -166,16 +170,18 @@ def _set_order(
         order += [s for s in signature.set_names if any(p.pipeline and s in p.sets for p in spec.params)]
     if positional and len(signature.set_names) > 1:
         first = positional[0]
-        exact: list[str | None] = []
+        fitting: list[str | None] = []
         for set_name in signature.set_names:
             slots = sorted(
                 (p for p in spec.params if p.position is not None and (not p.sets or set_name in p.sets)),
                 key=lambda p: p.position or 0,
             )
-            if slots and _exact(slots[0], first):
-                exact.append(set_name)
+            if slots and exact(slots[0], first):
+                fitting.append(set_name)
         order = (
-            [s for s in exact if s == spec.default_set] + [s for s in exact if s != spec.default_set] + order
+            [s for s in fitting if s == spec.default_set]
+            + [s for s in fitting if s != spec.default_set]
+            + order
         )
     seen: list[str | None] = []
     for s in order:

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from psremoting.console import filecmds, formatcmds, implicit_cmds, jobcmds
 from psremoting.console.cmdlet_types import COMMON_PARAMS, NOT_ON_THIS_CLIENT, CmdletSpec, Param, refused
+from psremoting.console.option_spec import SESSION_OPTION_SPEC
 
 __all__ = ["COMMON_PARAMS", "CmdletSpec", "Param", "SPECS", "all_names", "lookup", "parameters_of", "refused"]
 
@@ -22,7 +23,12 @@ __all__ = ["COMMON_PARAMS", "CmdletSpec", "Param", "SPECS", "all_names", "lookup
 _ADDRESS: tuple[Param, ...] = (
     Param("Port", "int", help="The port on the remote computer (default 5985, or 5986 with -UseSSL)."),
     Param("UseSSL", "switch", help="Use HTTPS."),
-    Param("ApplicationName", "string", help="The application name in the URI (default WSMAN)."),
+    Param(
+        "ApplicationName",
+        "string",
+        help="The application name in the URI (default WSMAN).",
+        by_property_name=True,
+    ),
 )
 
 #: How to log on, with -ComputerName or -ConnectionUri.
@@ -37,7 +43,12 @@ _LOGON: tuple[Param, ...] = (
         "string",
         help="Default, Basic, Negotiate, NegotiateWithImplicitCredential, Kerberos, CredSSP.",
     ),
-    Param("ConfigurationName", "string", help="The session configuration (default Microsoft.PowerShell)."),
+    Param(
+        "ConfigurationName",
+        "string",
+        help="The session configuration (default Microsoft.PowerShell).",
+        by_property_name=True,
+    ),
     Param("SessionOption", "option", help="Advanced options, from New-PSSessionOption."),
     Param(
         "CertificatePath",
@@ -56,8 +67,12 @@ _LOGON: tuple[Param, ...] = (
 _CONNECTION: tuple[Param, ...] = _ADDRESS + _LOGON
 
 
-def _in_sets(params: tuple[Param, ...], *sets: str) -> tuple[Param, ...]:
-    return tuple(replace(p, sets=sets) for p in params)
+def _in_sets(params: tuple[Param, ...], *sets: str, piped: bool = False) -> tuple[Param, ...]:
+    """`params` in these sets; `piped`: -Credential takes pipeline input ByPropertyName too."""
+    return tuple(
+        replace(p, sets=sets, by_property_name=p.by_property_name or (piped and p.name == "Credential"))
+        for p in params
+    )
 
 
 SPECS: tuple[CmdletSpec, ...] = (
@@ -73,9 +88,17 @@ SPECS: tuple[CmdletSpec, ...] = (
                 pipeline=True,
                 help="The computers to connect to.",
                 sets=("ComputerName",),
+                by_property_name=True,
             ),
             Param(
-                "Session", "session[]", (), 0, help="Creates new sessions like these ones.", sets=("Session",)
+                "Session",
+                "session[]",
+                (),
+                0,
+                pipeline=True,
+                help="Creates new sessions like these ones.",
+                sets=("Session",),
+                by_property_name=True,
             ),
             Param(
                 "ConnectionUri",
@@ -85,11 +108,12 @@ SPECS: tuple[CmdletSpec, ...] = (
                 True,
                 help="URIs of the connection endpoints.",
                 sets=("Uri",),
+                by_property_name=True,
             ),
             Param("Name", "string[]", help="Friendly names for the sessions."),
             Param("ThrottleLimit", "int"),
             *_in_sets(_ADDRESS, "ComputerName"),
-            *_in_sets(_LOGON, "ComputerName", "Uri"),
+            *_in_sets(_LOGON, "ComputerName", "Uri", piped=True),
             *NOT_ON_THIS_CLIENT,
             refused(
                 "UseWindowsPowerShell",
@@ -106,9 +130,13 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Gets the PowerShell sessions on local and remote computers.",
         (
             Param(
-                "Name", "string[]", help="Session names; wildcards allowed.", sets=("Name", "ComputerName")
+                "Name",
+                "string[]",
+                help="Session names; wildcards allowed.",
+                sets=("Name", "ComputerName"),
+                by_property_name=True,
             ),
-            Param("Id", "int[]", (), 0, True, help="Session ids.", sets=("Id",)),
+            Param("Id", "int[]", (), 0, True, help="Session ids.", sets=("Id",), by_property_name=True),
             Param(
                 "InstanceId",
                 "string[]",
@@ -126,9 +154,10 @@ SPECS: tuple[CmdletSpec, ...] = (
                 True,
                 help="Ask these computers for this user's sessions (disconnected ones included).",
                 sets=("ComputerName",),
+                by_property_name=True,
             ),
             Param("State", "string"),
-            Param("ConfigurationName", "string", sets=("ComputerName",)),
+            Param("ConfigurationName", "string", sets=("ComputerName",), by_property_name=True),
             *_in_sets(tuple(p for p in _CONNECTION if p.name != "ConfigurationName"), "ComputerName"),
         ),
         ("gsn",),
@@ -148,9 +177,27 @@ SPECS: tuple[CmdletSpec, ...] = (
                 True,
                 help="The computer to connect to.",
                 sets=("ComputerName",),
+                by_property_name=True,
             ),
-            Param("Session", "session", (), 0, pipeline=True, help="The session to use.", sets=("Session",)),
-            Param("Id", "int", (), 0, help="The id of a session from Get-PSSession.", sets=("Id",)),
+            Param(
+                "Session",
+                "session",
+                (),
+                0,
+                pipeline=True,
+                help="The session to use.",
+                sets=("Session",),
+                by_property_name=True,
+            ),
+            Param(
+                "Id",
+                "int",
+                (),
+                0,
+                help="The id of a session from Get-PSSession.",
+                sets=("Id",),
+                by_property_name=True,
+            ),
             Param(
                 "Name",
                 "string",
@@ -159,6 +206,7 @@ SPECS: tuple[CmdletSpec, ...] = (
                 True,
                 help="The name of a session from Get-PSSession.",
                 sets=("Name",),
+                by_property_name=True,
             ),
             Param(
                 "InstanceId",
@@ -168,6 +216,7 @@ SPECS: tuple[CmdletSpec, ...] = (
                 True,
                 help="The instance id of a session from Get-PSSession.",
                 sets=("InstanceId",),
+                by_property_name=True,
             ),
             Param(
                 "ConnectionUri",
@@ -176,9 +225,10 @@ SPECS: tuple[CmdletSpec, ...] = (
                 1,
                 help="The URI of the connection endpoint.",
                 sets=("Uri",),
+                by_property_name=True,
             ),
             *_in_sets(_ADDRESS, "ComputerName"),
-            *_in_sets(_LOGON, "ComputerName", "Uri"),
+            *_in_sets(_LOGON, "ComputerName", "Uri", piped=True),
             *NOT_ON_THIS_CLIENT,
         ),
         ("etsn",),
@@ -196,16 +246,29 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Remove-PSSession",
         "Closes one or more PowerShell sessions (PSSessions).",
         (
-            Param("Id", "int[]", (), 0, True, help="Session ids.", sets=("Id",)),
+            Param("Id", "int[]", (), 0, True, help="Session ids.", sets=("Id",), by_property_name=True),
             Param(
-                "Session", "session[]", (), 0, True, True, help="The sessions to close.", sets=("Session",)
+                "Session",
+                "session[]",
+                (),
+                0,
+                True,
+                True,
+                help="The sessions to close.",
+                sets=("Session",),
+                by_property_name=True,
             ),
             Param(
-                "Name", "string[]", (), None, True, help="Session names; wildcards allowed.", sets=("Name",)
+                "Name",
+                "string[]",
+                (),
+                None,
+                True,
+                help="Session names.",
+                sets=("Name",),
+                by_property_name=True,
             ),
-            Param(
-                "InstanceId", "string[]", (), None, True, help="Session instance ids.", sets=("InstanceId",)
-            ),
+            Param("InstanceId", "string[]", (), None, True, sets=("InstanceId",), by_property_name=True),
             Param(
                 "ComputerName",
                 "string[]",
@@ -214,6 +277,7 @@ SPECS: tuple[CmdletSpec, ...] = (
                 True,
                 help="Sessions connected to these computers.",
                 sets=("ComputerName",),
+                by_property_name=True,
             ),
             Param("WhatIf", "switch", ("wi",)),
             Param("Confirm", "switch", ("cf",)),
@@ -283,7 +347,7 @@ SPECS: tuple[CmdletSpec, ...] = (
             Param("AsJob", "switch", help="Run as a background job (Get-Job, Receive-Job)."),
             Param("JobName", "string", help="A friendly name for the job (with -AsJob)."),
             *_in_sets(_ADDRESS, "ComputerName", "FilePathComputerName"),
-            *_in_sets(_LOGON, "ComputerName", "FilePathComputerName", "Uri", "FilePathUri"),
+            *_in_sets(_LOGON, "ComputerName", "FilePathComputerName", "Uri", "FilePathUri", piped=True),
             *NOT_ON_THIS_CLIENT,
             refused(
                 "NoNewScope",
@@ -302,120 +366,7 @@ SPECS: tuple[CmdletSpec, ...] = (
         api="invoke_command",
         default_set="ComputerName",
     ),
-    CmdletSpec(
-        "New-PSSessionOption",
-        "Creates an object that contains advanced options for a PSSession.",
-        (
-            Param(
-                "SkipCACheck",
-                "switch",
-                help="Do not check that a certificate authority signed the certificate.",
-            ),
-            Param(
-                "SkipCNCheck", "switch", help="Do not check the certificate's name against the computer name."
-            ),
-            Param(
-                "SkipRevocationCheck",
-                "switch",
-                help="Do not check the certificate against the CRL it names.",
-            ),
-            Param(
-                "CertificateFingerprint",
-                "string",
-                help="psremoting extension: accept only the HTTPS certificate with this SHA-256 fingerprint.",
-            ),
-            Param(
-                "ServicePrincipalName",
-                "string",
-                help="psremoting extension: the server's Kerberos principal (SERVICE/HOST), if not host/<name>.",
-            ),
-            Param(
-                "KerberosDelegate",
-                "switch",
-                help="psremoting extension: forward the Kerberos ticket to the server (the second hop).",
-            ),
-            Param("NoEncryption", "switch", help="Allow unencrypted HTTP (Basic over HTTP)."),
-            Param(
-                "NoCompression", "switch", help="Do not compress (this client never compresses PSRP data)."
-            ),
-            Param("NoMachineProfile", "switch", help="Do not load the user's profile on the server."),
-            Param(
-                "OpenTimeout",
-                "int",
-                ("OpenTimeoutMSec",),
-                help="Milliseconds to wait for the session to open.",
-            ),
-            Param(
-                "OperationTimeout",
-                "int",
-                ("OperationTimeoutMSec",),
-                help="Milliseconds one WS-Management operation may take.",
-            ),
-            Param("CancelTimeout", "int", ("CancelTimeoutMSec",), help="Milliseconds to wait for a stop."),
-            Param(
-                "IdleTimeout",
-                "int",
-                ("IdleTimeoutMSec",),
-                help="Milliseconds the server keeps an idle session.",
-            ),
-            Param("MaxConnectionRetryCount", "int", help="Retries of a failed connection attempt."),
-            Param("Culture", "string", help="The culture (WS-Management DataLocale), e.g. de-DE."),
-            Param("UICulture", "string", help="The UI culture (WS-Management Locale), e.g. fr-FR."),
-            Param("ApplicationArguments", "object", help="A hashtable the server sees in $PSSenderInfo."),
-            Param(
-                "MaximumRedirection",
-                "int",
-                help="0 only: this client does not follow redirections (-AllowRedirection is not supported).",
-            ),
-            Param(
-                "ProxyAccessType",
-                "string",
-                help="None (proxies from the environment) or NoProxyServer; the Windows settings are not available.",
-            ),
-            refused(
-                "ProxyAuthentication",
-                "string",
-                "give the proxy as a URL with its credentials instead (psremoting --proxy, or "
-                "SessionOption(proxy=...) in Python)",
-            ),
-            refused(
-                "ProxyCredential",
-                "credential",
-                "give the proxy as a URL with its credentials instead (psremoting --proxy, or "
-                "SessionOption(proxy=...) in Python)",
-            ),
-            refused(
-                "UseUTF16",
-                "switch",
-                "this client always sends its requests in UTF-8, which every WinRM server accepts",
-            ),
-            refused(
-                "IncludePortInSPN",
-                "switch",
-                "this client asks Kerberos for the service name without the port; connect to the "
-                "default port or register that name for the server",
-            ),
-            refused(
-                "MaximumReceivedDataSizePerCommand",
-                "int",
-                "this client caps each answer from the server itself (see the psremoting "
-                "documentation) and has no per-command limit yet",
-            ),
-            refused(
-                "MaximumReceivedObjectSize",
-                "int",
-                "this client caps each answer from the server itself (see the psremoting "
-                "documentation) and has no per-object limit yet",
-            ),
-            refused(
-                "OutputBufferingMode",
-                "string",
-                "the output buffering mode of disconnected sessions cannot be chosen on this client yet",
-            ),
-        ),
-        (),
-        api="SessionOption",
-    ),
+    SESSION_OPTION_SPEC,
     CmdletSpec(
         "Get-Credential",
         "Gets a credential object based on a user name and password.",
@@ -430,10 +381,10 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Disconnect-PSSession",
         "Disconnects from a session.",
         (
-            Param("Session", "session[]", (), 0, True, True, sets=("Session",)),
-            Param("Id", "int[]", (), 0, True, sets=("Id",)),
-            Param("Name", "string[]", (), None, True, sets=("Name",)),
-            Param("InstanceId", "string[]", (), None, True, sets=("InstanceId",)),
+            Param("Session", "session[]", (), 0, True, True, sets=("Session",), by_property_name=True),
+            Param("Id", "int[]", (), 0, True, sets=("Id",), by_property_name=True),
+            Param("Name", "string[]", (), None, True, sets=("Name",), by_property_name=True),
+            Param("InstanceId", "string[]", (), None, True, sets=("InstanceId",), by_property_name=True),
             Param("IdleTimeoutSec", "int", help="How long the server keeps the session (at least 60 s)."),
             Param(
                 "OutputBufferingMode",
@@ -450,8 +401,8 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Connect-PSSession",
         "Reconnects to disconnected sessions.",
         (
-            Param("Session", "session[]", (), 0, True, True, sets=("Session",)),
-            Param("Id", "int[]", (), 0, True, sets=("Id",)),
+            Param("Session", "session[]", (), 0, True, True, sets=("Session",), by_property_name=True),
+            Param("Id", "int[]", (), 0, True, sets=("Id",), by_property_name=True),
             Param("Name", "string[]", (), None, sets=("Name", "ComputerName")),
             Param("InstanceId", "string[]", (), None, sets=("InstanceId", "ComputerName")),
             Param("ComputerName", "string[]", ("Cn",), 0, True, sets=("ComputerName",)),
@@ -466,11 +417,27 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Receive-PSSession",
         "Gets results of commands in disconnected sessions.",
         (
-            Param("Session", "session", (), 0, True, True, sets=("Session",)),
-            Param("Id", "int", (), 0, True, sets=("Id",)),
-            Param("Name", "string", (), None, sets=("Name", "ComputerName")),
-            Param("InstanceId", "string", (), None, sets=("InstanceId", "ComputerName")),
-            Param("ComputerName", "string", ("Cn",), 0, True, sets=("ComputerName",)),
+            Param("Session", "session", (), 0, True, True, sets=("Session",), by_property_name=True),
+            Param("Id", "int", (), 0, True, True, sets=("Id",), by_property_name=True),
+            Param(
+                "Name",
+                "string",
+                (),
+                None,
+                pipeline=True,
+                sets=("Name", "ComputerName"),
+                by_property_name=True,
+            ),
+            Param(
+                "InstanceId",
+                "string",
+                (),
+                None,
+                pipeline=True,
+                sets=("InstanceId", "ComputerName"),
+                by_property_name=True,
+            ),
+            Param("ComputerName", "string", ("Cn",), 0, True, sets=("ComputerName",), by_property_name=True),
             Param("OutTarget", "string"),
             *_in_sets(_CONNECTION, "ComputerName"),
         ),
@@ -493,13 +460,13 @@ SPECS: tuple[CmdletSpec, ...] = (
     CmdletSpec(
         "Get-Command",
         "Lists the commands the local shell runs.",
-        (Param("Name", "string[]", (), 0, by_property_name=True),),
+        (Param("Name", "string[]", (), 0, pipeline=True, by_property_name=True),),
         ("gcm",),
     ),
     CmdletSpec(
         "Set-Location",
         "Sets the local working folder.",
-        (Param("Path", "string", ("PSPath", "LiteralPath"), 0, by_property_name=True),),
+        (Param("Path", "string", ("PSPath", "LiteralPath", "LP"), 0, pipeline=True, by_property_name=True),),
         ("cd", "sl", "chdir"),
     ),
     CmdletSpec("Get-Location", "Gets the local working folder.", (), ("gl", "pwd")),
@@ -515,7 +482,7 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Write-Host",
         "Writes text to the screen.",
         (
-            Param("Object", "object[]", (), 0, pipeline=True),
+            Param("Object", "object[]", ("Msg", "Message"), 0, pipeline=True),
             Param("NoNewline", "switch"),
             Param("ForegroundColor", "string"),
             Param("BackgroundColor", "string"),
@@ -524,7 +491,12 @@ SPECS: tuple[CmdletSpec, ...] = (
         (),
         remaining="Object",
     ),
-    CmdletSpec("Get-History", "Lists the commands typed at this prompt.", (), ("h", "history", "ghy")),
+    CmdletSpec(
+        "Get-History",
+        "Lists the commands typed at this prompt.",
+        (Param("Id", "int[]", (), 0, pipeline=True), Param("Count", "int", (), 1)),
+        ("h", "history", "ghy"),
+    ),
 )
 
 SPECS = SPECS + jobcmds.SPECS + filecmds.SPECS + formatcmds.SPECS + implicit_cmds.SPECS

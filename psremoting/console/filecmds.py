@@ -32,7 +32,15 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Copies files and folders to and from PowerShell sessions (-ToSession, -FromSession).",
         (
             Param(
-                "Path", "string[]", (), 0, True, True, help="The files or folders to copy.", sets=("Path",)
+                "Path",
+                "string[]",
+                (),
+                0,
+                True,
+                True,
+                help="The files or folders to copy.",
+                sets=("Path",),
+                by_property_name=True,
             ),
             Param(
                 "LiteralPath",
@@ -42,8 +50,16 @@ SPECS: tuple[CmdletSpec, ...] = (
                 True,
                 help="The files or folders, without wildcards.",
                 sets=("LiteralPath",),
+                by_property_name=True,
             ),
-            Param("Destination", "string", (), 1, help="Where to copy them (a remote path with -ToSession)."),
+            Param(
+                "Destination",
+                "string",
+                (),
+                1,
+                help="Where to copy them (a remote path with -ToSession).",
+                by_property_name=True,
+            ),
             Param("ToSession", "session", help="Copy to this session's computer."),
             Param("FromSession", "session", help="Copy from this session's computer."),
             Param("Recurse", "switch", help="Copy folders with everything in them."),

@@ -83,7 +83,7 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Import-Module",
         "Loads a module written by Export-PSSession (or, with -PSSession, a server's module).",
         (
-            Param("Name", "string[]", (), 0, True, help="The module folder or .psm1 file."),
+            Param("Name", "string[]", (), 0, True, True, help="The module folder or .psm1 file."),
             Param("PSSession", "session", help="Import the named modules of this session's server instead."),
             Param("Prefix", "string", help="A prefix for the nouns of the imported commands."),
             Param("PassThru", "switch", help="Write the module."),

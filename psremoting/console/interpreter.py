@@ -30,7 +30,7 @@ from psremoting.console import (
 from psremoting.console.binding import bind
 from psremoting.console.common_params import CommonSettings
 from psremoting.console.errors import CommandNotSupported, ShellError, describe
-from psremoting.console.pipeline_binding import bind_each, binds_as_a_whole
+from psremoting.console.pipeline_binding import NOT_BOUND, dispatch, not_bound_record
 from psremoting.pslang import ast as A
 from psremoting.pslang.evaluator import EvaluationError, Evaluator, ExitRequest, FlowControl, ThrowRequest
 from psremoting.pslang.parser import ParseError, parse
@@ -223,16 +223,15 @@ class Interpreter:
         own = cmdlets.parameters_of(spec)
         result: Iterable[Any]
         try:
-            if data and proxy is None and not binds_as_a_whole(spec, own):
-                run = implementation
-                result = list(
-                    bind_each(
-                        own,
-                        params,
-                        data,
-                        lambda bound: run(builtins.Call(spec.name, bound, [], self, common)),
-                        call.write_error,
-                    )
+            if data and proxy is None:
+                run = implementation  # each input object bound; output streams as it comes
+                result = dispatch(
+                    spec,
+                    own,
+                    params,
+                    data,
+                    lambda bound, items: run(builtins.Call(spec.name, bound, items, self, common)),
+                    lambda item: call.write_error(NOT_BOUND, not_bound_record(spec, item)),
                 )
             else:
                 result = implementation(call)

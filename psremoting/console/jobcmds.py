@@ -21,13 +21,50 @@ from psremoting.console.should_process import confirmed
 
 __all__ = ["IMPLEMENTATIONS", "SPECS"]
 
-_JOB = Param("Job", "job[]", (), 0, True, True, help="The jobs (from Get-Job or -AsJob).", sets=("Job",))
-_ID = Param("Id", "int[]", (), 0, True, help="Job ids.", sets=("Id",))
-_NAME = Param("Name", "string[]", (), 0, True, help="Job names; wildcards allowed.", sets=("Name",))
-_INSTANCE = Param(
-    "InstanceId", "string[]", (), 0, True, help="Job instance ids (GUIDs).", sets=("InstanceId",)
+_JOB = Param(
+    "Job",
+    "job[]",
+    (),
+    0,
+    True,
+    True,
+    help="The jobs (from Get-Job or -AsJob).",
+    sets=("Job",),
+    by_property_name=True,
 )
-_STATE = Param("State", "string", (), None, True, help="Jobs in this state.", sets=("State",))
+# Pipeline input as JobCmdletBase (RemoveJob.cs) declares it: -Job ByValue and ByPropertyName,
+# -Id, -Name, -InstanceId, -State, -Command ByPropertyName.
+_ID = Param("Id", "int[]", (), 0, True, help="Job ids.", sets=("Id",), by_property_name=True)
+_NAME = Param(
+    "Name",
+    "string[]",
+    (),
+    0,
+    True,
+    help="Job names; wildcards allowed.",
+    sets=("Name",),
+    by_property_name=True,
+)
+_INSTANCE = Param(
+    "InstanceId",
+    "string[]",
+    (),
+    0,
+    True,
+    help="Job instance ids (GUIDs).",
+    sets=("InstanceId",),
+    by_property_name=True,
+)
+_STATE = Param(
+    "State", "string", (), None, True, help="Jobs in this state.", sets=("State",), by_property_name=True
+)
+_COMMAND = Param(
+    "Command",
+    "string[]",
+    help="Jobs whose command matches; wildcards allowed.",
+    sets=("Command",),
+    by_property_name=True,
+)
 _FILTER = refused(
     "Filter",
     "object",
@@ -39,16 +76,16 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Get-Job",
         "Gets PowerShell background jobs that are running in the current session.",
         (
-            Param("Id", "int[]", (), 0, help="Job ids.", sets=("Id",)),
-            Param("Name", "string[]", (), 0, help="Job names; wildcards allowed.", sets=("Name",)),
-            Param("InstanceId", "string[]", (), 0, help="Job instance ids (GUIDs).", sets=("InstanceId",)),
-            Param("State", "string", help="Jobs in this state (Running, Completed, Failed, Stopped...)."),
+            Param("Id", "int[]", (), 0, help="Job ids.", sets=("Id",), by_property_name=True),
+            Param("Name", "string[]", (), 0, help="Job names.", sets=("Name",), by_property_name=True),
+            Param("InstanceId", "string[]", (), 0, sets=("InstanceId",), by_property_name=True),
             Param(
-                "Command",
-                "string[]",
-                help="Jobs whose command matches; wildcards allowed.",
-                sets=("Command",),
+                "State",
+                "string",
+                help="Jobs in this state (Running, Completed, Failed, Stopped...).",
+                by_property_name=True,
             ),
+            _COMMAND,
             Param("IncludeChildJob", "switch", help="List the child jobs too."),
             Param("HasMoreData", "bool", help="Jobs that have (or have not) results to receive."),
             Param("Newest", "int", help="The most recently started jobs, this many."),
@@ -70,8 +107,8 @@ SPECS: tuple[CmdletSpec, ...] = (
         "Gets the results of the PowerShell background jobs in the current session.",
         (
             _JOB,
-            Param("Id", "int[]", (), 0, True, help="Job ids.", sets=("Id",)),
-            Param("Name", "string[]", (), 0, True, help="Job names.", sets=("Name",)),
+            _ID,
+            _NAME,
             _INSTANCE,
             Param("Keep", "switch", help="Keep the results in the job (receive them again later)."),
             Param("Wait", "switch", help="Write the results as they come until the job finished."),
@@ -79,7 +116,13 @@ SPECS: tuple[CmdletSpec, ...] = (
                 "AutoRemoveJob", "switch", help="With -Wait: delete the job once its results are received."
             ),
             Param("Location", "string[]", help="Only the results from these computers."),
-            Param("ComputerName", "string[]", ("Cn",), help="Only the results from these computers."),
+            Param(
+                "ComputerName",
+                "string[]",
+                ("Cn",),
+                help="Only the results from these computers.",
+                by_property_name=True,
+            ),
             Param("NoRecurse", "switch", help="Only the parent job's own results (none for remote jobs)."),
             Param("Force", "switch", help="With -Wait: wait even for a suspended or disconnected job."),
             Param("WriteJobInResults", "switch", help="Write the job object before its results."),
@@ -140,12 +183,7 @@ SPECS: tuple[CmdletSpec, ...] = (
             _NAME,
             _INSTANCE,
             _STATE,
-            Param(
-                "Command",
-                "string[]",
-                help="Jobs whose command matches; wildcards allowed.",
-                sets=("Command",),
-            ),
+            _COMMAND,
             Param("Force", "switch", ("F",), help="Delete running jobs too (they are stopped first)."),
             Param("WhatIf", "switch", ("wi",)),
             Param("Confirm", "switch", ("cf",)),

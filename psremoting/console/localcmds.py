@@ -121,9 +121,18 @@ def write_host(call: Call) -> list[Any]:
 
 
 def get_history(call: Call) -> list[Any]:
-    lines = call.context.history()
-    width = len(str(len(lines)))
-    body = [f"{str(i).rjust(max(2, width))} {line}" for i, line in enumerate(lines, 1)]
+    """Get-History [-Id N[,..]] [-Count N]: the entries typed at this prompt (ids from 1); an id
+    can come down the pipeline (`1, 3 | Get-History`), as PowerShell's -Id is ValueFromPipeline."""
+    lines = list(enumerate(call.context.history(), 1))
+    if call.has("Id"):
+        wanted = [int(i) for i in call.get("Id") or []]
+        for missing in (i for i in wanted if not 1 <= i <= len(lines)):
+            call.write_error(f"Cannot locate history for Id {missing}.")
+        lines = [entry for entry in lines if entry[0] in wanted]
+    if call.has("Count"):
+        lines = lines[-int(call.get("Count")) :] if int(call.get("Count")) > 0 else []
+    width = len(str(lines[-1][0])) if lines else 1
+    body = [f"{str(i).rjust(max(2, width))} {line}" for i, line in lines]
     return ["\n  Id CommandLine\n  -- -----------\n" + "\n".join(body) + "\n"] if body else []
 
 
