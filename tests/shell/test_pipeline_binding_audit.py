@@ -299,9 +299,13 @@ def test_history_ids_come_down_the_pipeline(shell: Console) -> None:
     assert shell.run("2 | Get-History") == "\n  Id CommandLine\n  -- -----------\n 2 Get-PSSession\n\n"
 
 
-def test_a_guid_piped_to_receive_pssession_is_its_instance_id(
+def test_a_guid_piped_to_receive_pssession_is_its_instance_id_and_a_string_its_name(
     shell: Console, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _out, recorder = _run(shell, monkeypatch, "Receive-PSSession", "'Session1' | Receive-PSSession")
-    assert [params.get("Name") for params, _ in recorder.calls] == ["Session1"]  # a string is a -Name
-    assert isinstance(shell.interpreter.scope.lookup("g"), uuid.UUID)
+    guid = shell.interpreter.scope.lookup("g")
+    assert isinstance(guid, uuid.UUID)
+    _out, recorder = _run(shell, monkeypatch, "Receive-PSSession", "$g, 'Session1' | Receive-PSSession")
+    assert [(params.get("InstanceId"), params.get("Name")) for params, _ in recorder.calls] == [
+        (str(guid), None),
+        (None, "Session1"),
+    ]
