@@ -162,9 +162,13 @@ def not_bound_record(spec: CmdletSpec, item: Any) -> RemoteErrorRecord:
 
 @dataclass
 class _Run:
+    """One run of the cmdlet: its parameters and its input objects."""
+
     params: dict[str, Any]
     input: list[Any] = field(default_factory=list)
-    gather: str | None = None  # the array parameter the ByValue objects go to together
+
+
+_INPUT = ""  # the key of the run whose objects go to the cmdlet as its input
 
 
 def dispatch(
@@ -195,16 +199,16 @@ def dispatch(
             runs.append(_Run({**given, **values}, [item] if object_input else []))
             continue
         if param is not None and param.kind in ("object", "object[]"):
-            key = "\0input"
+            key = _INPUT
         elif param is not None and param.kind.endswith("[]"):
             key = param.name
         else:
             runs.append(_Run({**given, **bound.values}))
             continue
         if key not in together:
-            together[key] = _Run(dict(given), gather=None if key == "\0input" else key)
+            together[key] = _Run(dict(given))
             runs.append(together[key])
-        if key == "\0input":
+        if key == _INPUT:
             together[key].input.append(item)
         else:
             together[key].params.setdefault(key, []).extend(bound.values[key])

@@ -287,6 +287,12 @@ def test_sessions_are_removed_by_the_id_property_of_piped_objects(shell: Console
     assert shell.run("[pscustomobject]@{ Id = $t.Id } | Remove-PSSession; $t.State") == "Closed\n"
 
 
+def test_objects_with_a_computername_property_open_sessions(shell: Console) -> None:
+    out = shell.run("$m = [pscustomobject]@{ ComputerName = 'Server03' } | New-PSSession; $m.ComputerName")
+    assert out == "Server03\n"
+    shell.run("Remove-PSSession $m")
+
+
 def test_a_session_piped_to_new_pssession_opens_one_like_it(shell: Console) -> None:
     out = shell.run("$n = $s | New-PSSession; $n.ComputerName; $n.Id -ne $s.Id")
     assert out == "Server01\nTrue\n"
