@@ -1,7 +1,8 @@
-"""The progress bar drawn for Write-Progress, one line per activity at the cursor.
+"""The progress bar drawn for Write-Progress, a block of lines per activity at the cursor.
 
 PowerShell draws progress records as a bar that updates in place and disappears when the
-activity completes. Here the bar is one terminal line (per activity still running), kept
+activity completes. Here each activity still running is drawn as Windows PowerShell 5.1's
+console draws it (activity, status, `[ooo   ]` bar, current operation), kept
 below the output: the host UI erases it before printing text and draws it again after.
 The record is whatever the client hands to `HostUI.write_progress` (a psrpcore
 ProgressRecord, a dict, or an object with snake_case attributes), read by `fields_of`.
@@ -11,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-_BAR_WIDTH = 30
 
 
 @dataclass
@@ -66,19 +65,32 @@ def fields_of(record: Any) -> tuple[ProgressState, bool]:
     return state, completed
 
 
-def render(state: ProgressState, width: int) -> str:
-    """One line for `state`: `Activity [ooooooo          ] 35% Status`, cut to `width`."""
-    parts = [state.activity]
-    if 0 <= state.percent <= 100:
-        filled = round(_BAR_WIDTH * state.percent / 100)
-        parts.append(f"[{'o' * filled}{' ' * (_BAR_WIDTH - filled)}] {state.percent}%")
-    if state.status:
-        parts.append(state.status)
-    if state.seconds_remaining >= 0:
-        parts.append(f"({state.seconds_remaining}s remaining)")
-    line = " ".join(p for p in parts if p)
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width]
+
+
+def render(state: ProgressState, width: int) -> list[str]:
+    """The lines of `state` as the Windows PowerShell 5.1 console draws an activity (its "full"
+    style): the activity, the status indented under it, the bar of `o` cells in brackets sized
+    to the console, the time remaining, then a blank line and the current operation. Each line
+    is cut to one column less than `width` (so the terminal never wraps it)."""
     limit = max(10, width - 1)
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    indent = " " * 3
+    lines = [f" {state.activity}"]
+    if state.status:
+        lines.append(f" {indent}{state.status}")
+    if state.percent >= 0:
+        cells = max(3, limit - len(indent) - 9)
+        filled = min(state.percent, 100) * cells // 100
+        if state.percent < 100 and filled == cells:
+            filled -= 1  # never look complete before it is
+        lines.append(f" {indent}[{'o' * filled}{' ' * (cells - filled)}]")
+    if state.seconds_remaining >= 0:
+        hours, rest = divmod(state.seconds_remaining, 3600)
+        lines.append(f" {indent}{hours:02d}:{rest // 60:02d}:{rest % 60:02d} remaining.")
+    if state.operation:
+        lines += ["", f" {indent}{state.operation}"]
+    return [_cut(line, limit) for line in lines]
 
 
 class ProgressBoard:
@@ -100,7 +112,7 @@ class ProgressBoard:
         self._states.clear()
 
     def lines(self, width: int) -> list[str]:
-        return [render(s, width) for s in self._states.values()]
+        return [line for s in self._states.values() for line in render(s, width)]
 
     def __bool__(self) -> bool:
         return bool(self._states)

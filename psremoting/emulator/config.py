@@ -38,7 +38,9 @@ The same settings come from a TOML file (``psremoting emulator --config FILE``,
 A JEA configuration (``visible_cmdlets`` given) runs in NoLanguage-like restriction: only
 the listed commands (and what every JEA endpoint has: Get-Command, Get-FormatData,
 Select-Object, Measure-Object, Out-Default, Exit-PSSession, Get-Help) exist there; any other
-command is "not recognized" as on Windows, and Get-Command lists the allowed ones. With
+command is "not recognized" as on Windows, and Get-Command lists the allowed ones.
+``format_data = false`` takes Get-FormatData away too: a client then formats with its
+built-in views. With
 ``run_as_virtual_account`` the session's user is the WinRM virtual account.
 """
 
@@ -126,12 +128,16 @@ class SessionConfiguration:
     #: The commands a JEA role allows; None: a full-language endpoint.
     visible_cmdlets: tuple[str, ...] | None = None
     run_as_virtual_account: bool = False
+    #: False: the role lacks Get-FormatData too (an endpoint that refuses to describe its
+    #: views, as a restricted endpoint whose startup script removed it does); JEA only.
+    format_data: bool = True
 
     def engine_options(self) -> dict[str, Any]:
         """Keyword arguments of the engine of a session on this endpoint."""
         options: dict[str, Any] = {"version": self.ps_version}
         if self.visible_cmdlets is not None:
-            options["allowed_commands"] = (*self.visible_cmdlets, *JEA_DEFAULT_COMMANDS)
+            defaults = [c for c in JEA_DEFAULT_COMMANDS if self.format_data or c != "Get-FormatData"]
+            options["allowed_commands"] = (*self.visible_cmdlets, *defaults)
         if self.run_as_virtual_account:
             options["virtual_account"] = True
         return options
@@ -147,7 +153,7 @@ DEFAULT_CONFIGURATIONS = (
 def _configuration(value: SessionConfiguration | Mapping[str, Any]) -> SessionConfiguration:
     if isinstance(value, SessionConfiguration):
         return value
-    unknown = set(value) - {"name", "ps_version", "visible_cmdlets", "run_as_virtual_account"}
+    unknown = set(value) - {"name", "ps_version", "visible_cmdlets", "run_as_virtual_account", "format_data"}
     if unknown:
         raise ValueError(f"unknown session configuration setting(s): {', '.join(sorted(unknown))}")
     if not value.get("name"):
@@ -156,11 +162,15 @@ def _configuration(value: SessionConfiguration | Mapping[str, Any]) -> SessionCo
     if version not in ("5.1", "7", "7.4"):
         raise ValueError(f"ps_version must be 5.1 or 7.4, not {version!r}")
     cmdlets = value.get("visible_cmdlets")
+    format_data = bool(value.get("format_data", True))
+    if not format_data and cmdlets is None:
+        raise ValueError("format_data = false is a JEA setting: give visible_cmdlets too")
     return SessionConfiguration(
         name=str(value["name"]),
         ps_version="7" if version.startswith("7") else "5.1",
         visible_cmdlets=tuple(str(c) for c in cmdlets) if cmdlets is not None else None,
         run_as_virtual_account=bool(value.get("run_as_virtual_account", False)),
+        format_data=format_data,
     )
 
 

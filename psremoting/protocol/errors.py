@@ -278,9 +278,12 @@ class RemoteErrorRecord:
         return self.message
 
     def format(self) -> str:
-        """The record as PowerShell's console shows a remote error."""
+        """The record as PowerShell's console shows a remote error: the message, CategoryInfo,
+        FullyQualifiedErrorId and PSComputerName. The 5.1 console shows no position for an
+        error that came from a remote computer (Receive-Job's and about_Language_Modes'
+        examples); a record without a computer keeps its "At line:..." lines."""
         lines = [self.message]
-        if self.position_message:
+        if self.position_message and not self.computer_name:
             lines.append(self.position_message)
         lines.append(f"    + CategoryInfo          : {self.category_info}")
         lines.append(f"    + FullyQualifiedErrorId : {self.fully_qualified_error_id}")

@@ -266,6 +266,9 @@ def _write_progress(ctx: CommandContext) -> None:
         ctx.get("PercentComplete", -1),
         ctx.get("Id", 0),
         record_type,
+        current_operation=ctx.get("CurrentOperation"),
+        parent_activity_id=ctx.get("ParentId", -1),
+        seconds_remaining=ctx.get("SecondsRemaining", -1),
     )
 
 
