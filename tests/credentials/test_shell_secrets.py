@@ -63,8 +63,13 @@ def test_an_entered_session_shows_a_remote_credential_as_windows_does() -> None:
     assert f"Password\n{SECRET}\n" in shown
 
 
+ENDED = "Get-Credential: Cannot read an answer: the input ended"
+
+
 def _time_to_error(args: list[str], script: str) -> tuple[float, str, int]:
-    """Seconds from the `User: ` prompt to the end of the process, its output, its exit code."""
+    """Seconds from the `User: ` prompt to the error that the input ended, the whole output
+    and the exit code. (Not to the end of the process: closing the session comes after, and
+    takes what the machine's load makes it.)"""
     proc = subprocess.Popen(
         [sys.executable, "-m", "psremoting", *args],
         stdin=subprocess.PIPE,
@@ -77,16 +82,19 @@ def _time_to_error(args: list[str], script: str) -> tuple[float, str, int]:
     proc.stdin.write(script)
     proc.stdin.close()
     seen = ""
+    asked = None
     deadline = time.monotonic() + 60
-    while "User: " not in seen and time.monotonic() < deadline:
+    while ENDED not in seen and time.monotonic() < deadline:
         chunk = proc.stdout.read(1)
         if not chunk:
             break
         seen += chunk
-    asked = time.monotonic()
+        if asked is None and seen.endswith("User: "):
+            asked = time.monotonic()
+    answered = time.monotonic()
     rest = proc.stdout.read()  # to the end of the output: the process ended
     code = proc.wait(timeout=30)
-    return time.monotonic() - asked, seen + rest, code
+    return answered - (asked if asked is not None else answered), seen + rest, code
 
 
 @pytest.mark.parametrize(
@@ -101,6 +109,8 @@ def test_get_credential_at_the_end_of_input_fails_at_once(args: list[str]) -> No
         else "Enter-PSSession server01\nGet-Credential\n"
     )
     elapsed, out, code = _time_to_error(args, script)
-    assert "Get-Credential: Cannot read an answer: the input ended" in out
+    assert ENDED in out
     assert out.count("User: ") == 1  # asked once, not again and again
-    assert code == 0 and elapsed < 1.0, (elapsed, out[-500:])
+    # At once: no read timeout or retry is waited out (the smallest would be seconds; the
+    # bound leaves a loaded machine room, where the old 1 s to the process' end did not).
+    assert code == 0 and elapsed < 5.0, (elapsed, out[-500:])
