@@ -120,3 +120,114 @@ def _the_files_the_docs_use(cwd: Path) -> None:
     (site / "index.html").write_text("<h1>hello</h1>\n", encoding="utf-8")
     (site / "css" / "site.css").write_text("h1 { color: red }\n", encoding="utf-8")
     (cwd / "fleet.txt").write_text("vm1\nvm2\nvm3\n", encoding="utf-8")
+
+
+# -- shell sessions ------------------------------------------------------------------------
+# A block (```, ```powershell or ```console) whose lines start with a prompt (`PS C:\>`,
+# `PS /home/me>`, `[Server01]: PS C:\Users\...>`) shows a `psremoting` shell session: the
+# text after each prompt is what was typed, every other line what the shell printed. The
+# typed lines are piped into a real `psremoting --emulator` (every computer name served by
+# the embedded emulator), which echoes each prompt and line as it reads them, and the whole
+# transcript is compared line by line (trailing spaces aside, blank lines at the ends
+# dropped). Normalised on both sides, and only these: the local folder of the `PS ...>`
+# prompt (the doc's is the reader's, the run's a temporary folder), GUIDs, and dates and
+# times in en-US form, which differ from run to run.
+
+SHELL_DOCS = [ROOT / "README.md", *DOCS]
+_PROMPT = re.compile(r"^(?P<prompt>(?:\[[^\]\n]+\]: )?PS (?P<path>[^>\n]*)> ?)(?P<typed>.*)$")
+_GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}(?: +\d{1,2}:\d{2}(?::\d{2})?(?: [AP]M)?)?")
+
+
+@dataclass(frozen=True)
+class ShellBlock:
+    doc: Path
+    line: int
+    lines: tuple[str, ...]
+    not_run: str | None
+
+    @property
+    def typed(self) -> list[str]:
+        return [m.group("typed") for m in map(_PROMPT.match, self.lines) if m]
+
+    @property
+    def local_folder(self) -> str | None:
+        """The folder of the first local prompt (`PS /home/me>`), the reader's own."""
+        for line in self.lines:
+            m = _PROMPT.match(line)
+            if m and not m.group("prompt").startswith("["):
+                return m.group("path")
+        return None
+
+
+def _shell_blocks(doc: Path) -> list[ShellBlock]:
+    """The fenced blocks of `doc` that open with a prompt, fences paired line by line."""
+    lines = doc.read_text(encoding="utf-8").split("\n")
+    found = []
+    i = 0
+    while i < len(lines):
+        fence = lines[i].strip()
+        if not fence.startswith("```"):
+            i += 1
+            continue
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), len(lines))
+        body = tuple(lines[i + 1 : end])
+        if fence in ("```", "```powershell", "```console") and body and _PROMPT.match(body[0]):
+            before = lines[i - 1] if i else ""
+            mark = re.match(r"\s*<!--\s*not run:\s*(.*?)\s*-->", before)
+            found.append(ShellBlock(doc, i + 1, body, mark.group(1) if mark else None))
+        i = end + 1
+    return found
+
+
+SHELL_BLOCKS = [b for doc in SHELL_DOCS for b in _shell_blocks(doc)]
+KNOWN_SHELL_NOT_RUN: list[tuple[str, str | None]] = []
+
+
+def _normalised(lines: list[str], local: str | None, folder: str) -> list[str]:
+    out = []
+    for line in lines:
+        line = line.rstrip()
+        m = _PROMPT.match(line)
+        if m and local is not None and not m.group("prompt").startswith("[") and m.group("path") == folder:
+            line = f"PS {local}> {m.group('typed')}".rstrip()
+        out.append(_DATE.sub("<date>", _GUID.sub("<guid>", line)))
+    while out and not out[0]:
+        out.pop(0)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def test_the_doc_shell_sessions_are_found() -> None:
+    assert len(SHELL_BLOCKS) >= 1
+    assert all(b.typed for b in SHELL_BLOCKS)
+    assert sorted((b.doc.name, b.not_run) for b in SHELL_BLOCKS if b.not_run) == sorted(KNOWN_SHELL_NOT_RUN)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b for b in SHELL_BLOCKS if b.not_run is None],
+    ids=lambda b: f"{b.doc.name}:{b.line}",
+)
+def test_the_doc_shell_sessions_print_as_shown(block: ShellBlock, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "120", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "psremoting", "--emulator"],
+        input="".join(line + "\n" for line in block.typed),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    local = block.local_folder
+    printed = _normalised(done.stdout.replace("\r\n", "\n").split("\n"), local, str(tmp_path))
+    shown = _normalised(list(block.lines), local, local or "")
+    assert printed == shown, (
+        f"{block.doc.name}:{block.line}: the shell printed (stderr: {done.stderr!r}):\n" + "\n".join(printed)
+    )
