@@ -51,7 +51,7 @@ def console() -> Iterator[Console]:
 
 
 TABLE_ROW = re.compile(
-    r"^ *(\d+) (Session\d+) +WSMan +(\S+) +RemoteMachine +(\w+) +Microsoft\.PowerShell +(\w+)$", re.M
+    r"^ *(\d+) (\S+) +WSMan +(\S+) +RemoteMachine +(\w+) +Microsoft\.PowerShell +(\w+)$", re.M
 )
 
 
@@ -71,13 +71,15 @@ def test_unique_prefixes_and_positional_parameters(console: Console) -> None:
     console.run("$a = New-PSSession -comp Server01 -Name first")
     console.run("$b = New-PSSession Server02")
     listing = console.run("Get-PSSession -Name first")
-    assert [r[1] for r in TABLE_ROW.findall(listing)] == ["Session1"] or "first" in listing
+    assert [(r[0], r[1], r[2]) for r in TABLE_ROW.findall(listing)] == [("1", "first", "Server01")], listing
     assert console.run("(Get-PSSession 2).ComputerName") == "Server02\n"
-    console.run("Remove-PSSession -Id 1")
-    remaining = TABLE_ROW.findall(console.run("Get-PSSession"))
-    assert [r[2] for r in remaining] == ["Server02"]
+    removal = console.run("Remove-PSSession -Id 1")
+    assert removal == ""
+    listing = console.run("Get-PSSession")
+    assert [(r[0], r[2], r[3]) for r in TABLE_ROW.findall(listing)] == [("2", "Server02", "Opened")], listing
     assert console.run("$a.State") == "Closed\n"
-    console.run("$b | rsn")
+    removal = console.run("$b | rsn")
+    assert removal == ""
     assert console.run("Get-PSSession") == ""
 
 
