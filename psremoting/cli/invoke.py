@@ -172,7 +172,11 @@ def run(
     elif args.output == "jsonl":
         writer = JsonLinesWriter(stdout)
     else:
-        writer = TextWriter(stdout, stderr, hide_computer_name=args.hide_computer_name)
+        from psremoting.cmdlets.invoke.views import FanOutViews
+
+        writer = TextWriter(
+            stdout, stderr, hide_computer_name=args.hide_computer_name, views=FanOutViews(request)
+        )
 
     from psremoting.cmdlets.invoke.command import iter_spread
     from psremoting.protocol.errors import InvalidOptionError

@@ -9,7 +9,7 @@ import datetime
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from psremoting.cmdlets.invoke.results import (
     HostResult,
@@ -17,6 +17,9 @@ from psremoting.cmdlets.invoke.results import (
     InvokeEvent,
 )
 from psremoting.protocol.errors import RemoteErrorRecord
+
+if TYPE_CHECKING:
+    from psremoting.cmdlets.invoke.views import FanOutViews
 
 # Exit codes of `psremoting invoke` (documented in --help and docs/ci-guide.md).
 EXIT_OK = 0
@@ -126,17 +129,26 @@ class TextWriter:
     """
 
     def __init__(
-        self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, *, hide_computer_name: bool = False
+        self,
+        out: TextIO = sys.stdout,
+        err: TextIO = sys.stderr,
+        *,
+        hide_computer_name: bool = False,
+        views: FanOutViews | None = None,
     ) -> None:
+        """`views`: the servers' own views of types without a built-in one (Get-FormatData)."""
         self.out = out
         self.err = err
         self.hide_computer_name = hide_computer_name
+        self.views = views
         import shutil
 
+        from psremoting.cmdlets.formatting.engine import FormatRequest
         from psremoting.cmdlets.formatting.stream import OutDefault
 
         self.width = max(shutil.get_terminal_size((120, 24)).columns - 1, 40)
-        self._out = OutDefault(self.width)  # a table streams once its first rows laid it out
+        # a table streams once its first rows laid it out
+        self._out = OutDefault(self.width, request=FormatRequest(view_source=views))
 
     def event(self, event: InvokeEvent) -> None:
         kind = event.kind
@@ -180,6 +192,8 @@ class TextWriter:
             return
         if self.hide_computer_name and hasattr(value, "set_property"):
             value.set_property("PSShowComputerName", False)
+        if self.views is not None:
+            self.views.host = computer_name
         self._lines(self._out.add(value))
 
 

@@ -167,9 +167,21 @@ def _formatted(value: Any) -> bool:
     return not isinstance(value, str) and view_for(type_names_of(value)) is not None and not is_session(value)
 
 
+#: The view source of the last Invoke-Command that ran on temporary sessions (-ComputerName).
+_temporary_views: Any = None
+
+
+def views_of_temporary_sessions(views: Any) -> None:
+    """Ask `views` (a `cmdlets.invoke.views.FanOutViews`) for objects whose session is gone:
+    those of the Invoke-Command -ComputerName that is starting."""
+    global _temporary_views
+    _temporary_views = views
+
+
 def server_views(obj: Any) -> list[Any]:
     """The views the session `obj` came from (its RunspaceId) has for its type: Get-FormatData
-    asked once per type and session (`psremoting.cmdlets.formatting.server_views`)."""
+    asked once per type and session (`psremoting.cmdlets.formatting.server_views`); for an
+    object of a temporary session, its computer's, asked on a session of its own."""
     from psremoting.cmdlets.formatting.server_views import session_views
     from psremoting.cmdlets.formatting.values import prop
     from psremoting.cmdlets.sessions import all_sessions
@@ -180,7 +192,11 @@ def server_views(obj: Any) -> list[Any]:
     for session in all_sessions():
         if str(session.instance_id) == str(runspace) and session.state.value == "Opened":
             return list(session_views(session).views(obj))
-    return []
+    computer = prop(obj, "PSComputerName")
+    if _temporary_views is None or not computer:
+        return []
+    _temporary_views.host = str(computer)
+    return list(_temporary_views(obj))
 
 
 def console_width() -> int:

@@ -103,6 +103,11 @@ def invoke_command(call: Call) -> Iterable[Any]:
         return [run(as_job=True, job_name=name, **kwargs)]
     from psremoting.cmdlets.invoke.command import iter_invoke_command
 
+    if "session" not in kwargs:  # temporary sessions: their servers' views are asked afresh
+        from psremoting.cmdlets.invoke.views import FanOutViews
+        from psremoting.console import display
+
+        display.views_of_temporary_sessions(FanOutViews(kwargs))
     # At the prompt the remote Read-Host and Get-Credential ask the user, as in a PowerShell
     # console; a background job (-AsJob) has nobody to ask.
     return relay_events(call, iter_invoke_command(ui=call.context.ui, **kwargs))

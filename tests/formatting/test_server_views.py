@@ -85,12 +85,24 @@ def test_a_type_only_the_server_defines_prints_with_the_servers_view(session: An
 
 def test_types_the_server_has_no_view_for_are_asked_once_and_fall_back(session: Any) -> None:
     objects = psremoting.invoke_command(
-        "[pscustomobject]@{A=1; B=2}", session=session, hide_computer_name=True
+        "[pscustomobject]@{PSTypeName='Contoso.NoView'; A=1; B=2}", session=session, hide_computer_name=True
     )
+    assert objects[0].type_names[0] == "Contoso.NoView"
     first = psremoting.out_string(objects, session=session)
     assert first == psremoting.out_string(objects)
     psremoting.out_string(objects, session=session)
-    assert len(session_views(session).asked) == 1
+    assert session_views(session).asked == [["Contoso.NoView"]]
+
+
+def test_types_windows_has_no_format_data_for_cost_no_question(session: Any) -> None:
+    # a PSCustomObject, Select-Object's Selected.* copies, System.Object: nothing to ask
+    objects = psremoting.invoke_command(
+        "[pscustomobject]@{A=1; B=2}; Get-Widget | Select-Object Serial",
+        session=session,
+        hide_computer_name=True,
+    )
+    psremoting.out_string(objects, session=session)
+    assert session_views(session).asked == []
 
 
 def test_a_list_control_from_the_server_gives_a_list_view() -> None:

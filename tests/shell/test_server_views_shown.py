@@ -96,3 +96,25 @@ def test_format_table_wrap_wraps_inside_the_servers_column_widths(
         "with long",
         "teeth",
     ]
+
+
+def test_invoke_command_on_a_computer_name_asks_that_computer_for_its_view(
+    shell: tuple[Interpreter, io.StringIO],
+) -> None:
+    # The temporary session is closed when the output is shown: the computer is asked on a
+    # session of its own, once for both computers.
+    lines = [line.rstrip() for line in _run(shell, "icm -cn Server01, Server02 { Get-Widget }").split("\n")]
+    assert lines[1:3] == [
+        "Model           Stock Serial No PSComputerName",
+        "-----           ----- --------- --------------",
+    ]
+    rows = sorted(line.split() for line in lines[3:] if line)
+    assert rows == [
+        ["Gear", "7", "W-1002", "Server01"],
+        ["Gear", "7", "W-1002", "Server02"],
+        ["Sprocket", "12", "W-1001", "Server01"],
+        ["Sprocket", "12", "W-1001", "Server02"],
+    ]
+    from psremoting.console import display
+
+    assert display._temporary_views.asked == [[WIDGET]]

@@ -23,7 +23,7 @@ from typing import Any
 from psremoting.cmdlets.formatting.values import prop, type_names_of
 from psremoting.cmdlets.formatting.views import BUILTIN_VIEWS, Column, View
 
-__all__ = ["ServerViews", "session_views", "views_from_format_data"]
+__all__ = ["ServerViews", "ask_format_data", "session_views", "views_from_format_data"]
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class ServerViews:
 
     def views(self, obj: Any) -> list[View]:
         names = [n.removeprefix("Deserialized.") for n in type_names_of(obj)]
-        names = [n for n in names if n and n not in BUILTIN_VIEWS and n != "System.Object"]
+        names = [n for n in names if n and n not in BUILTIN_VIEWS and not _never_has_views(n)]
         if not names:
             return []
         with self._lock:
@@ -173,19 +173,28 @@ class ServerViews:
     __call__ = views
 
 
+def _never_has_views(type_name: str) -> bool:
+    """Types Windows ships no format data for: asking about them costs a round trip for nothing
+    (System.Object, a PSCustomObject, Select-Object's ``Selected.`` copies)."""
+    return type_name in ("System.Object", "System.Management.Automation.PSCustomObject") or (
+        type_name.startswith("Selected.")
+    )
+
+
+def ask_format_data(session: Any, type_names: list[str]) -> list[Any]:
+    """Get-FormatData on `session` (a PSSession) for `type_names`: ExtendedTypeDefinition objects."""
+    result = session.invoke("param($n) Get-FormatData -TypeName $n", arguments=[type_names])
+    return list(getattr(result, "output", result) or [])
+
+
 _BY_SESSION: weakref.WeakKeyDictionary[Any, ServerViews] = weakref.WeakKeyDictionary()
 _BY_SESSION_LOCK = threading.Lock()
 
 
 def session_views(session: Any) -> ServerViews:
     """The view cache of `session` (a PSSession: anything with ``invoke(script, arguments=...)``)."""
-
-    def ask(type_names: list[str]) -> Sequence[Any]:
-        result = session.invoke("param($n) Get-FormatData -TypeName $n", arguments=[type_names])
-        return list(getattr(result, "output", result) or [])
-
     with _BY_SESSION_LOCK:
         cached = _BY_SESSION.get(session)
         if cached is None:
-            cached = _BY_SESSION[session] = ServerViews(ask)
+            cached = _BY_SESSION[session] = ServerViews(lambda names: ask_format_data(session, names))
         return cached
