@@ -327,6 +327,31 @@ d-----       11/18/2022   1:37 PM                SQLEXPR_2019
         "Evil-WinRM transcript of `ls` in C:\\SQLServer on Windows Server (5.1)",
     ),
     (
+        "Get-Item C:\\SQLServer\\sqlexpress.exe",
+        r"""
+    Directory: C:\SQLServer
+
+
+Mode                LastWriteTime         Length Name
+----                -------------         ------ ----
+-a----       11/18/2022   1:35 PM        6379936 sqlexpress.exe
+""",
+        "the row of the same transcript: Get-Item gives the FileInfo `ls` listed, in the same view",
+    ),
+    (
+        "Get-ChildItem C:\\SQLServer -File | Sort-Object -Property Length -Descending",
+        r"""
+    Directory: C:\SQLServer
+
+
+Mode                LastWriteTime         Length Name
+----                -------------         ------ ----
+-a----       11/18/2022   1:36 PM      268090448 SQLEXPR_x64_ENU.exe
+-a----       11/18/2022   1:35 PM        6379936 sqlexpress.exe
+""",
+        "the file rows of the same transcript, in the order Sort-Object -Descending gives them",
+    ),
+    (
         "Get-Service | Where-Object Status -eq Stopped | Select-Object -First 10",
         """
 Status   Name               DisplayName
