@@ -480,6 +480,9 @@ def _strict_ok(parameter: Parameter, value: Any) -> bool:
         return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
     if kind in ("int", "double"):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "int[]":
+        items = value if isinstance(value, list) else [value]
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in items)
     if kind in ("switch", "bool"):
         return isinstance(value, bool)
     if kind == "scriptblock":

@@ -1,5 +1,6 @@
 """System.DateTime's methods that scripts call: ``(Get-Date).AddDays(-7)``, ``.Subtract()``,
-``.ToShortDateString()`` (en-US, as the emulated host's culture)."""
+``.ToShortDateString()``, ``.ToString('yyyy-MM-dd')`` (en-US, as the emulated host's culture),
+and .NET's date format strings (`format_net_date`, also Get-Date -Format's)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from .values import to_number
 
-__all__ = ["datetime_method"]
+__all__ = ["datetime_method", "format_net_date"]
 
 
 def _add_months(value: _dt.datetime, months: Any) -> _dt.datetime:
@@ -36,7 +37,104 @@ def _span(**unit: Any) -> Callable[[_dt.datetime, Any], _dt.datetime]:
     return lambda value, amount: value + _dt.timedelta(**{name: float(to_number(amount)) * scale})
 
 
+_NET_TOKENS = [
+    ("dddd", "%A"),
+    ("ddd", "%a"),
+    ("dd", "%d"),
+    ("d", "{d}"),
+    ("MMMM", "%B"),
+    ("MMM", "%b"),
+    ("MM", "%m"),
+    ("M", "{M}"),
+    ("yyyy", "%Y"),
+    ("yy", "%y"),
+    ("HH", "%H"),
+    ("H", "{H}"),
+    ("hh", "%I"),
+    ("h", "{h}"),
+    ("mm", "%M"),
+    ("m", "{m}"),
+    ("ss", "%S"),
+    ("s", "{s}"),
+    ("fff", "{fff}"),
+    ("ff", "{ff}"),
+    ("f", "{f}"),
+    ("tt", "%p"),
+    ("zzz", "{zzz}"),
+    ("K", "{K}"),
+]
+_STANDARD = {
+    "d": "M/d/yyyy",
+    "D": "dddd, MMMM d, yyyy",
+    "t": "h:mm tt",
+    "T": "h:mm:ss tt",
+    "g": "M/d/yyyy h:mm tt",
+    "G": "M/d/yyyy h:mm:ss tt",
+    "f": "dddd, MMMM d, yyyy h:mm tt",
+    "F": "dddd, MMMM d, yyyy h:mm:ss tt",
+    "s": "yyyy-MM-ddTHH:mm:ss",
+    "u": "yyyy-MM-dd HH:mm:ssZ",
+    "o": "yyyy-MM-ddTHH:mm:ss.fffffffK",
+    "O": "yyyy-MM-ddTHH:mm:ss.fffffffK",
+}
+
+
+def format_net_date(value: _dt.datetime, fmt: str) -> str:
+    """A .NET date format string (``yyyy-MM-dd``, ``o``, ``D``...) applied to ``value``."""
+    fmt = _STANDARD.get(fmt, fmt)
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] in "'\"":
+            end = fmt.find(fmt[i], i + 1)
+            end = len(fmt) if end < 0 else end
+            out.append(fmt[i + 1 : end])
+            i = end + 1
+            continue
+        if fmt.startswith("fffffff", i):
+            out.append(f"{value.microsecond:06d}0")
+            i += 7
+            continue
+        for token, repl in _NET_TOKENS:
+            if fmt.startswith(token, i):
+                out.append(_apply_token(value, repl))
+                i += len(token)
+                break
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
+
+
+def _apply_token(value: _dt.datetime, repl: str) -> str:
+    simple = {
+        "{d}": str(value.day),
+        "{M}": str(value.month),
+        "{H}": str(value.hour),
+        "{h}": str(value.hour % 12 or 12),
+        "{m}": str(value.minute),
+        "{s}": str(value.second),
+        "{fff}": f"{value.microsecond // 1000:03d}",
+        "{ff}": f"{value.microsecond // 10000:02d}",
+        "{f}": str(value.microsecond // 100000),
+    }
+    if repl in simple:
+        return simple[repl]
+    if repl in ("{zzz}", "{K}"):
+        offset = value.astimezone().utcoffset() or _dt.timedelta()
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return value.strftime(repl)
+
+
+def _to_string(value: _dt.datetime, fmt: Any = None, *_provider: Any) -> str:
+    """ToString(format): an empty or absent format is the general "G" one (M/d/yyyy h:mm:ss tt)."""
+    return format_net_date(value, str(fmt) if fmt else "G")
+
+
 _METHODS: dict[str, Callable[..., Any]] = {
+    "tostring": _to_string,
     "adddays": _span(days=1),
     "addhours": _span(hours=1),
     "addminutes": _span(minutes=1),

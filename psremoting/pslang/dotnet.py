@@ -206,7 +206,7 @@ def call_method(
 ) -> Any:
     """``obj.Name(args)``: common .NET methods on strings and collections, else the Python method."""
     lower = name.lower()
-    if lower == "tostring" and not args:
+    if lower == "tostring" and not args and not isinstance(obj, _dt.datetime):  # a date: its culture's "G"
         return to_string(obj)
     if lower == "gettype" and not args:
         return TypeName(type_name_of(obj))

@@ -146,7 +146,7 @@ def to_string(value: Any) -> str:
         return "@{" + "; ".join(f"{k}={to_string(v)}" for k, v in value.items()) + "}"
     if isinstance(value, dict):
         return "System.Collections.Hashtable"
-    if isinstance(value, _dt.datetime) and type(value).__str__ is _dt.datetime.__str__:
+    if isinstance(value, _dt.datetime):  # invariant culture, as "$date" is on every host
         return value.strftime("%m/%d/%Y %H:%M:%S")
     return str(value)
 

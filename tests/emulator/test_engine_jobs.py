@@ -86,3 +86,10 @@ def test_stop_and_remove_job(engine: Engine) -> None:
     assert run(engine, "Stop-Job -Id 1 -PassThru | ForEach-Object { $_.State }")[1].output == ["Stopped"]
     run(engine, "Remove-Job -Id 1")
     assert run(engine, "Get-Job")[1].output == []
+
+
+def test_a_job_given_by_position_binds_the_job_parameter_and_a_number_the_id(engine: Engine) -> None:
+    # Windows' -Id, -Name and -Job all take position 0: the set whose type fits the argument wins
+    script = "$j = Start-Job { 1 + 1 }; Wait-Job $j | Out-Null; Receive-Job $j; (Get-Job 1).Name; (Get-Job Job1).Id"
+    result = run(engine, script)[1]
+    assert (result.output, result.errors) == ([2, "Job1", 1], [])

@@ -9,6 +9,7 @@ from typing import Any
 from psrpcore.types import ErrorCategory, ErrorRecord, HostMethodIdentifier, ProgressRecordType
 
 from psremoting.pslang.binder import CommandSignature, Parameter
+from psremoting.pslang.datetimes import format_net_date
 from psremoting.pslang.values import enumerate_value, to_string
 
 from .commands import Builtin, CommandContext, builtin, register_builtin
@@ -357,97 +358,6 @@ def _exit_pssession(ctx: CommandContext) -> None:
 
 
 # -- Get-Date ----------------------------------------------------------------------
-_NET_TOKENS = [
-    ("dddd", "%A"),
-    ("ddd", "%a"),
-    ("dd", "%d"),
-    ("d", "{d}"),
-    ("MMMM", "%B"),
-    ("MMM", "%b"),
-    ("MM", "%m"),
-    ("M", "{M}"),
-    ("yyyy", "%Y"),
-    ("yy", "%y"),
-    ("HH", "%H"),
-    ("H", "{H}"),
-    ("hh", "%I"),
-    ("h", "{h}"),
-    ("mm", "%M"),
-    ("m", "{m}"),
-    ("ss", "%S"),
-    ("s", "{s}"),
-    ("fff", "{fff}"),
-    ("ff", "{ff}"),
-    ("f", "{f}"),
-    ("tt", "%p"),
-    ("zzz", "{zzz}"),
-    ("K", "{K}"),
-]
-_STANDARD = {
-    "d": "M/d/yyyy",
-    "D": "dddd, MMMM d, yyyy",
-    "t": "h:mm tt",
-    "T": "h:mm:ss tt",
-    "g": "M/d/yyyy h:mm tt",
-    "G": "M/d/yyyy h:mm:ss tt",
-    "f": "dddd, MMMM d, yyyy h:mm tt",
-    "F": "dddd, MMMM d, yyyy h:mm:ss tt",
-    "s": "yyyy-MM-ddTHH:mm:ss",
-    "u": "yyyy-MM-dd HH:mm:ssZ",
-    "o": "yyyy-MM-ddTHH:mm:ss.fffffffK",
-    "O": "yyyy-MM-ddTHH:mm:ss.fffffffK",
-}
-
-
-def format_net_date(value: dt.datetime, fmt: str) -> str:
-    """A .NET date format string (``yyyy-MM-dd``, ``o``, ``D``...) applied to ``value``."""
-    fmt = _STANDARD.get(fmt, fmt)
-    out: list[str] = []
-    i = 0
-    while i < len(fmt):
-        if fmt[i] in "'\"":
-            end = fmt.find(fmt[i], i + 1)
-            end = len(fmt) if end < 0 else end
-            out.append(fmt[i + 1 : end])
-            i = end + 1
-            continue
-        if fmt.startswith("fffffff", i):
-            out.append(f"{value.microsecond:06d}0")
-            i += 7
-            continue
-        for token, repl in _NET_TOKENS:
-            if fmt.startswith(token, i):
-                out.append(_apply_token(value, repl))
-                i += len(token)
-                break
-        else:
-            out.append(fmt[i])
-            i += 1
-    return "".join(out)
-
-
-def _apply_token(value: dt.datetime, repl: str) -> str:
-    simple = {
-        "{d}": str(value.day),
-        "{M}": str(value.month),
-        "{H}": str(value.hour),
-        "{h}": str(value.hour % 12 or 12),
-        "{m}": str(value.minute),
-        "{s}": str(value.second),
-        "{fff}": f"{value.microsecond // 1000:03d}",
-        "{ff}": f"{value.microsecond // 10000:02d}",
-        "{f}": str(value.microsecond // 100000),
-    }
-    if repl in simple:
-        return simple[repl]
-    if repl in ("{zzz}", "{K}"):
-        offset = value.astimezone().utcoffset() or dt.timedelta()
-        minutes = int(offset.total_seconds() // 60)
-        sign = "+" if minutes >= 0 else "-"
-        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    return value.strftime(repl)
-
-
 _DATE_FORMATS = (
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %I:%M:%S %p",

@@ -232,14 +232,17 @@ def _selected(ctx: CommandContext, *, all_if_none: bool) -> list[BackgroundJob]:
     return chosen
 
 
+# Windows' sets: `[-Id] <Int32[]>`, `[-Name] <String[]>` and `[-Job] <Job[]>` all at position 0,
+# so `Wait-Job $job` binds the job and `Get-Job 3` the id (the set whose type fits).
+_BY_ID = "SessionIdParameterSet"
 _SELECT = (
-    Parameter("Id", "int[]", position=0),
-    Parameter("Name", "string[]"),
-    Parameter("Job", "object[]", value_from_pipeline=True),
+    Parameter("Id", "int[]", position=0, sets=(_BY_ID,)),
+    Parameter("Name", "string[]", position=0, sets=("NameParameterSet",)),
+    Parameter("Job", "object[]", position=0, value_from_pipeline=True, sets=("JobParameterSet",)),
 )
 
 
-@builtin(CommandSignature("Get-Job", _SELECT[:2] + (Parameter("State", "string"),)), aliases=("gjb",))
+@builtin(CommandSignature("Get-Job", _SELECT[:2] + (Parameter("State", "string"),), _BY_ID), aliases=("gjb",))
 def _get_job(ctx: CommandContext) -> Iterable[Any]:
     jobs = _selected(ctx, all_if_none=True)
     state = ctx.get("State")
@@ -247,7 +250,7 @@ def _get_job(ctx: CommandContext) -> Iterable[Any]:
 
 
 @builtin(
-    CommandSignature("Wait-Job", (*_SELECT, Parameter("Timeout", "int"), Parameter("Any", "switch"))),
+    CommandSignature("Wait-Job", (*_SELECT, Parameter("Timeout", "int"), Parameter("Any", "switch")), _BY_ID),
     aliases=("wjb",),
 )
 def _wait_job(ctx: CommandContext) -> Iterable[Any]:
@@ -277,6 +280,7 @@ def _wait_job(ctx: CommandContext) -> Iterable[Any]:
             Parameter("Wait", "switch"),
             Parameter("AutoRemoveJob", "switch"),
         ),
+        _BY_ID,
     ),
     aliases=("rcjb",),
 )
@@ -300,7 +304,9 @@ def _receive_job(ctx: CommandContext) -> Iterable[Any]:
 
 
 @builtin(
-    CommandSignature("Remove-Job", (*_SELECT, Parameter("Force", "switch"), Parameter("State", "string"))),
+    CommandSignature(
+        "Remove-Job", (*_SELECT, Parameter("Force", "switch"), Parameter("State", "string")), _BY_ID
+    ),
     aliases=("rjb",),
 )
 def _remove_job(ctx: CommandContext) -> Iterable[Any]:
@@ -322,7 +328,7 @@ def _remove_job(ctx: CommandContext) -> Iterable[Any]:
     return []
 
 
-@builtin(CommandSignature("Stop-Job", (*_SELECT, Parameter("PassThru", "switch"))), aliases=("spjb",))
+@builtin(CommandSignature("Stop-Job", (*_SELECT, Parameter("PassThru", "switch")), _BY_ID), aliases=("spjb",))
 def _stop_job(ctx: CommandContext) -> Iterable[Any]:
     jobs = _selected(ctx, all_if_none=False)
     for job in jobs:
