@@ -123,7 +123,7 @@ def test_datetime_methods_and_timespans(engine: Engine) -> None:
 def test_a_date_prints_with_its_format_string_its_culture_and_invariant_in_a_string(engine: Engine) -> None:
     script = (
         "$d = Get-Date '2020-03-04 15:06:07'; $d.AddDays(1).ToString('yyyy-MM-dd');"
-        " $d.ToString('dddd, MMM d, h:mm tt'); $d.ToString(); \"$d\"; \"$(Get-Date 2020-03-04)\""
+        ' $d.ToString(\'dddd, MMM d, h:mm tt\'); $d.ToString(); "$d"; "$(Get-Date 2020-03-04)"'
     )
     assert run(engine, script)[1].output == [
         "2020-03-05", "Wednesday, Mar 4, 3:06 PM", "3/4/2020 3:06:07 PM", "03/04/2020 15:06:07",
