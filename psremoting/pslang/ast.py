@@ -357,9 +357,20 @@ Statement = Pipeline | Assignment | Flow | If | Foreach | While | For | Try | Fu
 
 
 @dataclass(frozen=True)
+class ParamSpec:
+    """A parameter declared by ``param(...)`` or a function's ``($a = 1)``: its name, its
+    ``[type]`` (the type literal among its attributes, if any) and its default value."""
+
+    name: str
+    type_name: str | None = None
+    default: Expr | None = None
+
+
+@dataclass(frozen=True)
 class Script:
-    """A parsed script: its statements in order, and the text they came from."""
+    """A parsed script: its statements in order, the text they came from, its parameters."""
 
     statements: tuple[Statement, ...]
     text: str = ""
     param_names: tuple[str, ...] = field(default=())
+    param_specs: tuple[ParamSpec, ...] = field(default=())

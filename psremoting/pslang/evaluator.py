@@ -404,6 +404,51 @@ class Evaluator:
             ) from exc
 
 
+#: The [type]s a declared parameter is converted to (others keep the value as given).
+_PARAMETER_TYPES = frozenset(
+    {"string", "int", "int32", "int64", "long", "double", "bool", "boolean", "switch", "string[]", "int[]"}
+)
+
+
+_NET_NAMES = {"int": "System.Int32", "int32": "System.Int32", "int64": "System.Int64", "long": "System.Int64",
+              "double": "System.Double"}  # fmt: skip
+
+
+def bind_parameters(
+    evaluator: Evaluator, scope: Scope, script: A.Script, args: list[Any], named: dict[str, Any] | None = None
+) -> list[Any]:
+    """Set the parameters `script` declares in `scope`, as PowerShell binds them: by name (from
+    `named`), else by position (from `args`), else the default value, evaluated in `scope` so
+    that it can use the parameters before it; then converted to the parameter's [type]
+    (``[int]$n`` unset is 0). Returns the arguments left over, for ``$args``."""
+    positional = list(args)
+    given = {k.lower(): v for k, v in (named or {}).items()}
+    inner = evaluator.child(scope)
+    for spec in script.param_specs or tuple(A.ParamSpec(n) for n in script.param_names):
+        kind = (spec.type_name or "").lower().removeprefix("system.")
+        if spec.name.lower() in given:
+            value = given.pop(spec.name.lower())
+        elif positional and kind != "switch":
+            value = positional.pop(0)
+        else:
+            value = inner.evaluate(spec.default) if spec.default is not None else None
+        if kind in _PARAMETER_TYPES:
+            try:
+                value = cast(kind, value)
+            except (ValueError, TypeError, EvaluationError) as exc:
+                base = kind.removesuffix("[]")
+                net = _NET_NAMES.get(base, base) + ("[]" if kind.endswith("[]") else "")
+                raise EvaluationError(
+                    f"Cannot process argument transformation on parameter '{spec.name}'. Cannot convert "
+                    f'value "{to_string(value)}" to type "{net}". Error: "Input string was not in a '
+                    'correct format."',
+                    0,
+                    "ParameterArgumentTransformationError",
+                ) from exc
+        scope.set(spec.name, value)
+    return positional
+
+
 def invoke_script_block(
     evaluator: Evaluator,
     block: ScriptBlock,
@@ -414,9 +459,7 @@ def invoke_script_block(
     """Run a script block in a child scope with ``param()`` bound from ``args``; its output (unwrapped)."""
     parent = block.closure if isinstance(block.closure, Scope) else evaluator.scope
     scope = parent.child()
-    for i, pname in enumerate(block.params):
-        scope.set(pname, args[i] if i < len(args) else None)
-    scope.set("args", list(args[len(block.params) :]))
+    scope.set("args", bind_parameters(evaluator, scope, block.script, args))
     if use_under:
         scope.set("_", dollar_under)
         scope.set("PSItem", dollar_under)

@@ -109,7 +109,7 @@ class ExpressionBuilder:
     def src(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8")
 
-    def script(self, node: Node, text: str, params: tuple[str, ...] = ()) -> A.Script:
+    def script(self, node: Node, text: str, params: tuple[A.ParamSpec, ...] = ()) -> A.Script:
         raise NotImplementedError
 
     def statement(self, node: Node) -> A.Statement:
@@ -314,19 +314,41 @@ class ExpressionBuilder:
         param_block = next(
             (c for c in (*outer.named_children, *block.named_children) if c.type == "param_block"), None
         )
-        params = self._parameter_names(param_block) if param_block is not None else ()
-        return A.ScriptBlockExpr(inner, self.script(block, inner, params), params, outer.start_byte)
+        specs = self.parameters(param_block) if param_block is not None else ()
+        script = self.script(block, inner, specs)
+        return A.ScriptBlockExpr(inner, script, script.param_names, outer.start_byte)
 
-    def _parameter_names(self, node: Node) -> tuple[str, ...]:
-        """Names declared in a ``param(...)`` block or a function's ``($a, $b)``."""
-        names: list[str] = []
+    def parameters(self, node: Node) -> tuple[A.ParamSpec, ...]:
+        """The parameters declared in a ``param(...)`` block or a function's ``($a, $b = 2)``."""
+        specs: list[A.ParamSpec] = []
         plist = next((c for c in node.named_children if c.type == "parameter_list"), None)
-        if plist is not None:
-            for p in plist.named_children:
-                var = next((c for c in p.named_children if c.type == "variable"), None)
-                if var is not None:
-                    names.append(self._variable_name(self.src(var))[0])
-        return tuple(names)
+        for p in plist.named_children if plist is not None else ():
+            var = next((c for c in p.named_children if c.type == "variable"), None)
+            if var is None:
+                continue
+            default = next((c for c in p.named_children if c.type == "script_parameter_default"), None)
+            value = default.named_children[-1] if default is not None and default.named_children else None
+            specs.append(
+                A.ParamSpec(
+                    self._variable_name(self.src(var))[0],
+                    self._declared_type(p),
+                    self.expr(value) if value is not None else None,
+                )
+            )
+        return tuple(specs)
+
+    def _declared_type(self, parameter: Node) -> str | None:
+        """``[int]`` of ``[Parameter()][int]$n``: the attribute that is a bare type literal."""
+        attributes = next((c for c in parameter.named_children if c.type == "attribute_list"), None)
+        for attribute in attributes.named_children if attributes is not None else ():
+            kinds = [c.type for c in attribute.named_children]
+            if kinds == ["type_literal"]:
+                spec = next(
+                    (c for c in attribute.named_children[0].named_children if c.type == "type_spec"), None
+                )
+                if spec is not None:
+                    return self.src(spec)
+        return None
 
     def x_member_access(self, node: Node, named: list[Node]) -> A.Expr:
         target = self.expr(named[0])

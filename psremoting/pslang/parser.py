@@ -22,6 +22,7 @@ from . import ast as A
 from .expressions import GLUED_REDIRECTION, PASS_THROUGH, ExpressionBuilder, ParseFailure, number, unescape
 from .recovery import (
     COMMAND_DASH,
+    break_after_param_blocks,
     call_keyword_commands,
     first_error,
     is_incomplete,
@@ -131,7 +132,7 @@ def _parse_uncached(text: str) -> A.Script:
             builder = _Builder(data)
             builder.renames = renames
             param_block = next((c for c in root.named_children if c.type == "param_block"), None)
-            params = builder._parameter_names(param_block) if param_block is not None else ()
+            params = builder.parameters(param_block) if param_block is not None else ()
             try:
                 return builder.script(root, text, params)
             except ParseFailure as exc:
@@ -139,6 +140,8 @@ def _parse_uncached(text: str) -> A.Script:
         if root.type == "ERROR" and root.children and all(c.type == "comment" for c in root.children):
             return A.Script((), text)
         patched = quote_barewords_before_commas(root, data)
+        if patched is None:
+            patched = break_after_param_blocks(root, data)
         if patched is None:
             patched = lowercase_number_multipliers(root, data)
         if patched is None:
@@ -196,10 +199,10 @@ class _Builder(ExpressionBuilder):
         return self.data[node.start_byte : node.end_byte].decode("utf-8")
 
     # -- statements ----------------------------------------------------------------
-    def script(self, node: Node, text: str, params: tuple[str, ...] = ()) -> A.Script:
+    def script(self, node: Node, text: str, params: tuple[A.ParamSpec, ...] = ()) -> A.Script:
         statements: list[A.Statement] = []
         self._collect_statements(node, statements)
-        return A.Script(tuple(statements), text, params)
+        return A.Script(tuple(statements), text, tuple(p.name for p in params), params)
 
     def _collect_statements(self, node: Node, out: list[A.Statement]) -> None:
         for child in node.named_children:
@@ -291,9 +294,10 @@ class _Builder(ExpressionBuilder):
             )
             decl = next((c for c in node.named_children if c.type == "function_parameter_declaration"), None)
             if decl is not None:
-                names = self._parameter_names(decl) + body.params
+                specs = self.parameters(decl) + body.body.param_specs
+                names = tuple(p.name for p in specs)
                 body = A.ScriptBlockExpr(
-                    body.text, A.Script(body.body.statements, body.body.text, names), names, body.pos
+                    body.text, A.Script(body.body.statements, body.body.text, names, specs), names, body.pos
                 )
             return A.FunctionDef(self.src(name_node), body, node.start_byte)
         if kind in PASS_THROUGH or kind.endswith("_expression") or kind.endswith("_literal"):

@@ -6,6 +6,9 @@
 - :func:`quote_barewords_before_commas` patches a gap of the grammar: PowerShell reads
   ``-ComputerName a,b`` as the array ``'a','b'`` but tree-sitter-powershell rejects it, so
   such bare words are quoted (which does not change their meaning) and the text is parsed again.
+- :func:`break_after_param_blocks` patches a third: in a function's body the grammar takes
+  ``param($x)`` only at the end of a line (``function f { param($x) "x=$x" }`` fails), so the
+  space after such a block becomes a line break (the same byte count, so positions hold).
 - :func:`lowercase_number_multipliers` patches another: the grammar knows the numeric
   multipliers (``40mb``) only in lower case, while PowerShell's are case-insensitive
   (``'x' * 40MB``); they are lowered and the text parsed again.
@@ -22,6 +25,7 @@ from tree_sitter import Node
 
 __all__ = [
     "COMMAND_DASH",
+    "break_after_param_blocks",
     "call_keyword_commands",
     "first_error",
     "is_incomplete",
@@ -53,6 +57,30 @@ def lowercase_number_multipliers(root: Node, data: bytes) -> str | None:
     out = bytearray(data)
     for start in set(spans):
         out[start : start + 2] = bytes(out[start : start + 2]).lower()
+    return bytes(out).decode("utf-8")
+
+
+def break_after_param_blocks(root: Node, data: bytes) -> str | None:
+    """Put a line break after each ``param(...)`` the grammar could not place (one inside an
+    ERROR node, followed on its line by a statement); None if there is none."""
+    ends: list[int] = []
+
+    def walk(node: Node, in_error: bool) -> None:
+        if (
+            node.type == "param_block"
+            and in_error
+            and data[node.end_byte : node.end_byte + 1] in (b" ", b"\t")
+        ):
+            ends.append(node.end_byte)
+        for child in node.children:
+            walk(child, in_error or node.type == "ERROR")
+
+    walk(root, False)
+    if not ends:
+        return None
+    out = bytearray(data)
+    for end in ends:
+        out[end : end + 1] = b"\n"
     return bytes(out).decode("utf-8")
 
 

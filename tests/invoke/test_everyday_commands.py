@@ -53,3 +53,11 @@ def test_the_shell_shows_get_cim_instance_with_the_servers_cim_view(make_fleet: 
         lines = psremoting.out_string(disks, session=session).split("\n")
     assert lines[1].split() == ["DeviceID", "DriveType", "ProviderName", "VolumeName", "Size", "FreeSpace"]
     assert lines[3].split() == ["C:", "3", "136912564224", "92716556288"]
+
+
+def test_a_scripts_parameters_take_their_defaults_and_types_across_the_wire(make_fleet: Any) -> None:
+    make_fleet("web01")
+    script = "param([int]$Count = 3, [string]$Label = 'item') 1..$Count | ForEach-Object { \"$Label $_\" }"
+    assert list(psremoting.invoke_command(script, computer_name="web01")) == ["item 1", "item 2", "item 3"]
+    given = psremoting.invoke_command(script, computer_name="web01", argument_list=["2", "disk"])
+    assert list(given) == ["disk 1", "disk 2"]

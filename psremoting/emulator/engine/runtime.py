@@ -276,7 +276,7 @@ class PipelineRun:
         else:
             value = evaluator.evaluate(command.name)
             if isinstance(value, ScriptBlock):
-                args, params = _split_arguments(self._tokens(evaluator, command))
+                args, params = _split_arguments(self._tokens(evaluator, command), _switches(value))
                 stage = FunctionStage(self, evaluator, value, args, params)
                 stage.expecting_input = expecting_input
                 if command.redirections:  # & { ... } 2>&1
@@ -359,6 +359,7 @@ class PipelineRun:
             return _bind_emit(proc, ctx)
         function = self.engine.functions.get(name)
         if function is not None:
+            args, params = _split_arguments(tokens, _switches(function))
             stage = FunctionStage(self, evaluator, function, args, {k: v for k, v in params.items()})
             stage.expecting_input = expecting_input
             return stage
@@ -443,8 +444,20 @@ def _bind_emit(proc: Processor, ctx: CommandContext) -> Processor:
     return proc
 
 
-def _split_arguments(tokens: list[Any]) -> tuple[list[Any], dict[str, Any]]:
-    """Positional and named arguments for an unbound handler: ``-Name value``, ``-Switch`` as True."""
+def _switches(block: ScriptBlock) -> frozenset[str]:
+    """The ``[switch]`` parameters a script block or function declares (lower-case)."""
+    return frozenset(
+        p.name.lower()
+        for p in block.script.param_specs
+        if (p.type_name or "").lower() in ("switch", "management.automation.switchparameter")
+    )
+
+
+def _split_arguments(
+    tokens: list[Any], switches: frozenset[str] = frozenset()
+) -> tuple[list[Any], dict[str, Any]]:
+    """Positional and named arguments for an unbound handler: ``-Name value``, ``-Switch`` as
+    True (as is a declared ``switches`` parameter, which takes no value after it)."""
     params: dict[str, Any] = CaseInsensitiveDict()
     args: list[Any] = []
     i = 0
@@ -456,7 +469,11 @@ def _split_arguments(tokens: list[Any]) -> tuple[list[Any], dict[str, Any]]:
             continue
         if token.value is not NO_VALUE:
             params[token.name] = token.value
-        elif i < len(tokens) and not isinstance(tokens[i], ParameterToken):
+        elif (
+            i < len(tokens)
+            and not isinstance(tokens[i], ParameterToken)
+            and token.name.lower() not in switches
+        ):
             params[token.name] = tokens[i]
             i += 1
         else:

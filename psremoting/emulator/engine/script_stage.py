@@ -18,7 +18,7 @@ from typing import Any
 
 from psremoting.pslang import ast as A
 from psremoting.pslang.blocks import NamedBlocks, named_blocks
-from psremoting.pslang.evaluator import Evaluator, ReturnRequest
+from psremoting.pslang.evaluator import Evaluator, ReturnRequest, bind_parameters
 from psremoting.pslang.values import InputEnumerator, ScriptBlock
 
 from .io import PipelineStopped
@@ -105,13 +105,8 @@ class ScriptStage(Processor):
             # blocks runs in its own scope ($_ and $input stay there).
             scope = evaluator.scope.child()
             positional = [value for name, value in parameters if name is None]
-            named = {name.lower(): value for name, value in parameters if name is not None}
-            for pname in self.script.param_names:
-                if pname.lower() in named:
-                    scope.set(pname, named.pop(pname.lower()))
-                else:
-                    scope.set(pname, positional.pop(0) if positional else None)
-            scope.set("args", positional)
+            named = {name: value for name, value in parameters if name is not None}
+            scope.set("args", bind_parameters(evaluator, scope, self.script, positional, named))
             evaluator = evaluator.child(scope)
             self._own_scope = True
         return BlockRunner(evaluator, self.script, self.run.io.stopping)
@@ -175,14 +170,9 @@ class FunctionStage(Processor):
 
     def begin(self) -> None:
         scope = self.evaluator.scope.child()
-        positional = list(self.args)
-        lowered = {k.lower(): v for k, v in self.params.items()}
-        for pname in self.block.params:
-            if pname.lower() in lowered:
-                scope.set(pname, lowered[pname.lower()])
-            else:
-                scope.set(pname, positional.pop(0) if positional else None)
-        scope.set("args", positional)
+        scope.set(
+            "args", bind_parameters(self.evaluator, scope, self.block.script, list(self.args), self.params)
+        )
         self._runner = BlockRunner(self.evaluator.child(scope), self.block.script, self.run.io.stopping)
         self._runner.begin(self.downstream)
 
