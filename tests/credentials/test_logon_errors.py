@@ -148,10 +148,12 @@ def test_an_unknown_kerberos_user(kerberos: Emulator) -> None:
 
 
 def test_clock_skew_against_the_kdc(kerberos: Emulator, realm: object) -> None:
-    """This computer's clock an hour ahead of the KDC's: MIT keeps the offset it uses in the
+    """This computer's clock half an hour ahead of the KDC's: MIT keeps the offset it uses in the
     credential cache header (the KDC time offset, tag 1 of a version 4 FILE cache), so writing
-    +3600 s there is the client's clock being wrong, for this process only. The real KDC then
-    refuses the TGS request's authenticator: KRB_AP_ERR_SKEW."""
+    +1800 s there is the client's clock being wrong, for this process only. The real KDC then
+    refuses the TGS request's authenticator: KRB_AP_ERR_SKEW. (Not +3600: the realm's tickets
+    live one hour, so the client would find its ticket expired once a second had passed since
+    kinit, which made this test fail one run in three.)"""
     import struct
 
     realm.kinit(PRINCIPAL, PASSWORD)  # type: ignore[attr-defined]
@@ -159,7 +161,7 @@ def test_clock_skew_against_the_kdc(kerberos: Emulator, realm: object) -> None:
     data = cache.read_bytes()
     assert data[:2] == b"\x05\x04"  # MIT FILE cache, version 4
     (header_length,) = struct.unpack(">H", data[2:4])
-    offset = struct.pack(">HHii", 1, 8, 3600, 0)  # tag 1 (KDC time offset), 8 bytes: seconds, microseconds
+    offset = struct.pack(">HHii", 1, 8, 1800, 0)  # tag 1 (KDC time offset), 8 bytes: seconds, microseconds
     cache.write_bytes(data[:2] + struct.pack(">H", len(offset)) + offset + data[4 + header_length :])
     text = _refused(computer_name="Server01", authentication="kerberos")
     assert "the clocks of this computer and the domain controller differ" in text and "timedatectl" in text
