@@ -25,6 +25,8 @@ deploy.ps1 prints, once; a sessions table lists the host's disconnected session;
 where it was sent, each file printed; an emulator line (a server) is started, its first line
 read (`# listening on URL` says which) and stopped. Lines that cannot run here are pinned
 below with a reason: marking one more fails `test_the_lines_not_run_are_the_known_ones`.
+The ```yaml CI jobs of docs/ci-guide.md run in test_docs_ci_blocks, on this module's emulator
+and reader setup.
 """
 
 from __future__ import annotations
@@ -137,6 +139,13 @@ def drive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
     for folder in ("Deploy", "dest", "inetpub"):
         (root / folder).mkdir()
     (root / "file").write_text("a remote file\r\n", encoding="utf-8")
+    with emulator(root) as url:
+        yield url, root
+
+
+@contextlib.contextmanager
+def emulator(root: Path) -> Iterator[str]:
+    """A `psremoting emulator` process accepting USER/PASSWORD, its C:\\ at `root`: its URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "psremoting", "emulator", "--user", USER, "--root", str(root)],
         stdout=subprocess.PIPE,
@@ -148,7 +157,7 @@ def drive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("listening on http://127.0.0.1:"), line
-        yield line.split()[-1], root
+        yield line.split()[-1]
     finally:
         _stop(proc)
 
@@ -171,8 +180,9 @@ def _stop(proc: subprocess.Popen[str], group: bool = False) -> None:
         proc.wait(timeout=10)
 
 
-def _reader_setup(tmp: Path, url: str) -> tuple[Path, dict[str, str]]:
-    """The reader's folder (the files the examples name) and environment."""
+def _reader_setup(tmp: Path, url: str, routes: dict[str, str] | None = None) -> tuple[Path, dict[str, str]]:
+    """The reader's folder (the files the examples name) and environment; every host name is
+    sent to `url`, except those `routes` sends elsewhere."""
     cwd, bin_dir, site = tmp / "cwd", tmp / "bin", tmp / "site"
     for folder in (cwd, bin_dir, site):
         folder.mkdir()
@@ -188,7 +198,8 @@ def _reader_setup(tmp: Path, url: str) -> tuple[Path, dict[str, str]]:
     (bin_dir / "psremoting").chmod(0o755)
     (site / "sitecustomize.py").write_text(
         "from psremoting.transport.options import EndpointOverride, set_endpoint_override\n\n"
-        f"set_endpoint_override(lambda name: EndpointOverride(url={url!r}, authentication='ntlm'))\n",
+        f"ROUTES = {routes or {}!r}\n"
+        f"set_endpoint_override(lambda name: EndpointOverride(url=ROUTES.get(name, {url!r}), authentication='ntlm'))\n",
         encoding="utf-8",
     )
     env = {
