@@ -76,6 +76,25 @@ def test_typed_lines_are_the_remote_history_as_typed(emu: Emulator) -> None:
     entered.run("exit")
 
 
+def test_a_version_prints_as_windows_prints_it_in_an_entered_session(emu: Emulator) -> None:
+    """The server formats what an entered session shows (Out-Default on the host): a
+    System.Version is its Major/Minor/Build/Revision table (about_PowerShell_Editions and the
+    $PSVersionTable examples of Microsoft's docs), a part not given is -1 as in .NET."""
+    ui = BufferedHostUI()
+    entered = psremoting.enter_pssession("Server01", ui=ui)
+    entered.run('$PSVersionTable.PSVersion; [version]"1.2"')
+    assert [line.rstrip() for line in ui.lines] == [
+        "",
+        "Major  Minor  Build  Revision",
+        "-----  -----  -----  --------",
+        "5      1      20348  2849",
+        "1      2      -1     -1",
+        "",
+        "",
+    ]
+    entered.run("exit")
+
+
 def test_read_host_is_answered_by_the_ui(emu: Emulator) -> None:
     ui = BufferedHostUI(["Ada"])
     entered = psremoting.enter_pssession("Server01", ui=ui)

@@ -131,6 +131,13 @@ def test_a_date_prints_with_its_format_string_its_culture_and_invariant_in_a_str
     ]  # fmt: skip
 
 
+def test_version_literals_convert_compare_and_print(engine: Engine) -> None:
+    script = (
+        '([version]"10.0.17763.1").Build; $PSVersionTable.PSVersion -ge [version]"5.1"; "$([version]"1.2")"'
+    )
+    assert run(engine, script)[1].output == [17763, True, "1.2"]
+
+
 def test_get_member_lists_what_windows_lists_for_an_int32(engine: Engine) -> None:
     (names,) = run(engine, "(5 | Get-Member -MemberType Method).Name -join ','")[1].output
     assert names.split(",") == [

@@ -88,8 +88,32 @@ def register_renderer(type_name: str, render: Callable[[list[Any]], list[str]]) 
 
 register_renderer("System.Guid", _guid_table)
 
+_VERSION_VIEW = [
+    ("Major", 6, "Major"),
+    ("Minor", 6, "Minor"),
+    ("Build", 6, "Build"),
+    ("Revision", 8, "Revision"),
+]
+
+
+def _version_table(versions: list[Any]) -> list[str]:
+    """System.Version's table view; a Build or Revision not given is -1, as .NET has it."""
+    parts = [
+        {
+            name: -1 if get_member(v, name, None) is None else get_member(v, name, None)
+            for _, _, name in _VERSION_VIEW
+        }
+        for v in versions
+    ]
+    return _fixed_table(parts, _VERSION_VIEW)
+
+
+register_renderer("System.Version", _version_table)
+
 
 def _fixed_table(objects: list[Any], view: list[tuple[str, int, str]]) -> list[str]:
+    """Rows of `view`'s properties under its headers, each column `width` wide (0: as wide as
+    its widest cell)."""
     if all(width == 0 for _, width, _ in view):
         rows = [[format_scalar(get_member(o, prop, None)) for _, _, prop in view] for o in objects]
         return _table(rows, [h for h, _, _ in view], [False] * len(view))

@@ -14,11 +14,20 @@ from typing import Any
 
 from psrpcore.types import PSVersion
 
-from psremoting.pslang.values import CaseInsensitiveDict
+from psremoting.pslang.dotnet import register_cast
+from psremoting.pslang.values import CaseInsensitiveDict, to_string
 
 from .objects import path_info
 
 __all__ = ["ExecutionContextStub", "HostStub", "environment", "version_table"]
+
+
+def _to_version(value: Any) -> PSVersion:
+    """``[version]'5.1.2'``: a System.Version (what $PSVersionTable.PSVersion is)."""
+    return value if isinstance(value, PSVersion) else PSVersion(to_string(value))
+
+
+register_cast(("System.Version", "Version"), _to_version)
 
 
 def version_table(version: str) -> CaseInsensitiveDict:
