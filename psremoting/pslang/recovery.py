@@ -6,12 +6,12 @@
 - :func:`quote_barewords_before_commas` patches a gap of the grammar: PowerShell reads
   ``-ComputerName a,b`` as the array ``'a','b'`` but tree-sitter-powershell rejects it, so
   such bare words are quoted (which does not change their meaning) and the text is parsed again.
-- :func:`break_after_param_blocks` patches a third: in a function's body the grammar takes
-  ``param($x)`` only at the end of a line (``function f { param($x) "x=$x" }`` fails), so the
-  space after such a block becomes a line break (the same byte count, so positions hold).
 - :func:`lowercase_number_multipliers` patches another: the grammar knows the numeric
   multipliers (``40mb``) only in lower case, while PowerShell's are case-insensitive
   (``'x' * 40MB``); they are lowered and the text parsed again.
+- :func:`break_after_param_blocks` patches a third: in a function's body the grammar takes
+  ``param($x)`` only at the end of a line (``function f { param($x) "x=$x" }`` fails), so the
+  space after such a block becomes a line break (the same byte count, so positions hold).
 
 These only look at delimiters and the tokens tree-sitter found; the grammar itself is
 tree-sitter's.
