@@ -99,13 +99,13 @@ _VERSION_VIEW = [
 def _version_table(versions: list[Any]) -> list[str]:
     """System.Version's table view; a Build or Revision not given is -1, as .NET has it."""
     parts = [
-        {
-            name: -1 if get_member(v, name, None) is None else get_member(v, name, None)
-            for _, _, name in _VERSION_VIEW
-        }
-        for v in versions
+        {name: _or_minus_one(get_member(v, name, None)) for _, _, name in _VERSION_VIEW} for v in versions
     ]
     return _fixed_table(parts, _VERSION_VIEW)
+
+
+def _or_minus_one(part: Any) -> Any:
+    return -1 if part is None else part
 
 
 register_renderer("System.Version", _version_table)
