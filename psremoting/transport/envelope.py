@@ -6,7 +6,9 @@ more than anything else a short command does on the client. Here the header is o
 template filled with the request's values (escaped), and the body (pypsrp's element: Send,
 Receive, Command, Signal...) is written by a small serializer that knows the WS-Management
 prefixes. The document is the one pypsrp sends: the same elements, attributes, text and
-namespaces, in the same order (tests/client/test_envelope.py compares them).
+namespaces, in the same order (tests/client/test_envelope.py compares them). A Send of
+stream data (`SendBody`) is written straight to bytes, its base64 by pybase64: it is most of
+an upload's Send, and the element-and-string path would encode and copy it four times.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pybase64
+
 __all__ = [
+    "SendBody",
     "build_envelope",
     "element_xml",
     "escape_attribute",
@@ -147,11 +152,30 @@ def _declarations(used: dict[str, str]) -> str:
     )
 
 
+class SendBody:
+    """The body of a Send of `data` to one stream (``rsp:Send/rsp:Stream``), as pypsrp's
+    ``WinRS.send`` builds it: Name, then CommandId, the data in base64."""
+
+    __slots__ = ("command_id", "data", "stream")
+
+    def __init__(self, stream: str, data: bytes, command_id: str | None = None) -> None:
+        self.stream = stream
+        self.data = data
+        self.command_id = command_id
+
+    def xml(self) -> bytes:
+        command = f' CommandId="{escape_attribute(self.command_id)}"' if self.command_id is not None else ""
+        opening = f'<rsp:Send><rsp:Stream Name="{escape_attribute(self.stream)}"{command}'
+        if not self.data:
+            return f"{opening} /></rsp:Send>".encode()
+        return b"".join((opening.encode(), b">", pybase64.b64encode(self.data), b"</rsp:Stream></rsp:Send>"))
+
+
 def build_envelope(
     wsman: Any,
     action: str,
     resource_uri: str,
-    resource: ET.Element | None,
+    resource: ET.Element | SendBody | None,
     option_set: Any = None,
     selector_set: Any = None,
     timeout: Any = None,
@@ -167,6 +191,10 @@ def build_envelope(
         sets += element_xml(option_set.pack(), used)
     if selector_set is not None:
         sets += element_xml(selector_set.pack(), used)
+    raw_body = b""
+    if isinstance(resource, SendBody):
+        used[NAMESPACES["rsp"]] = "rsp"
+        raw_body, resource = resource.xml(), None
     body = element_xml(resource, used) if resource is not None else ""
     wanted = message_id or f"uuid:{str(uuid.uuid4()).upper()}"
     header = _HEADER.format(
@@ -181,9 +209,11 @@ def build_envelope(
         to=escape_text(str(wsman.transport.endpoint)),
         sets=sets,
     )
+    start = f"<s:Envelope{_declarations(used)}>{header}"
+    if raw_body:
+        return b"".join((start.encode(), b"<s:Body>", raw_body, b"</s:Body></s:Envelope>")), wanted
     body = f"<s:Body>{body}</s:Body>" if body else "<s:Body />"
-    text = f"<s:Envelope{_declarations(used)}>{header}{body}</s:Envelope>"
-    return text.encode("utf-8"), wanted
+    return f"{start}{body}</s:Envelope>".encode(), wanted
 
 
 _EMPTY_UUID = "00000000-0000-0000-0000-000000000000"
@@ -233,7 +263,7 @@ def wsman_class() -> type:
                 self,
                 action: str,
                 resource_uri: str,
-                resource: ET.Element | None,
+                resource: ET.Element | SendBody | None,
                 option_set: Any = None,
                 selector_set: Any = None,
                 timeout: int | None = None,

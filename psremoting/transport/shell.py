@@ -23,13 +23,15 @@ from typing import Any
 
 from psremoting.protocol.clixml import UNREADABLE_DATA
 from psremoting.protocol.errors import MalformedAnswerError
+from psremoting.protocol.fragments import fragment_messages
 from psremoting.protocol.wsman import OPERATION_TIMED_OUT, SIGNAL_PS_STOP, SIGNAL_TERMINATE
 from psremoting.transport import wsman as ws
+from psremoting.transport.envelope import SendBody
 from psremoting.transport.errors import TransportConnectionError
 from psremoting.transport.options import ConnectionInfo
 from psremoting.transport.pipeline_input import LastInput, estimated_size
 from psremoting.transport.robust import NetworkEvent, robust_scope
-from psremoting.transport.sending import CreationXml, SendAhead, pipeline_key
+from psremoting.transport.sending import CreationXml, SendAhead, input_messages, pipeline_key
 
 log = logging.getLogger(__name__)
 
@@ -369,24 +371,27 @@ class ShellChannel:
     def _send_input(self, ps: Any, input: Iterator[Any]) -> None:
         """Send the pipeline's input, read from `input` one object at a time, as it comes
         (see `psremoting.transport.pipeline_input`); only about one Send's worth is held."""
-        from pypsrp.messages import EndOfPipelineInput, PipelineInput
-
         rpool = self.pool
         fragmenter = rpool._fragmenter
         budget = max(1024, int(fragmenter.max_size))
         packable = bool(getattr(input, "packable", False))
         batch: list[Any] = []
         size = 0
+        shell = rpool.shell
 
         def send(fragment: bytes) -> None:
-            rpool.shell.send("stdin", fragment, command_id=ps._command_id)
+            body = SendBody("stdin", fragment, ps._command_id)
+            shell.wsman.send(shell.resource_uri, body, selector_set=shell._selector_set)
 
         # Input as it comes (a file being uploaded): the next object is read, serialized and
         # fragmented while the previous Send is in flight (one Send ahead, in order).
         ahead = SendAhead(send) if not packable else None
 
-        def flush(messages: list[Any]) -> None:
-            for fragment in fragmenter.fragment_multiple(messages, rpool.id, ps.id):
+        def flush(values: list[Any], *, end: bool = False) -> None:
+            messages = input_messages(values, rpool.id, ps.id, fragmenter.serializer, end=end)
+            first = fragmenter.outgoing_counter  # the pool's object ids, shared with pypsrp
+            fragmenter.outgoing_counter += len(messages)
+            for fragment in fragment_messages(messages, first, fragmenter.max_size):
                 if ahead is not None:
                     ahead.put(fragment)
                 else:
@@ -399,14 +404,14 @@ class ShellChannel:
                     break
                 cost = estimated_size(value)
                 if batch and (not packable or size + cost > budget):
-                    flush([PipelineInput(data=d) for d in batch])
+                    flush(batch)
                     batch, size = [], 0
                 batch.append(value)
                 size += cost
                 if not packable:
-                    flush([PipelineInput(data=value)])
+                    flush(batch)
                     batch, size = [], 0
-            flush([PipelineInput(data=d) for d in batch] + [EndOfPipelineInput()])
+            flush(batch, end=True)
             if ahead is not None:
                 ahead.finish()
         finally:

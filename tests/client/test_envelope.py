@@ -12,7 +12,7 @@ import pytest
 from pypsrp.wsman import NAMESPACES, OptionSet, SelectorSet, WSMan
 
 from psremoting.transport.envelope import NAMESPACES as OURS
-from psremoting.transport.envelope import build_envelope, wsman_class
+from psremoting.transport.envelope import SendBody, build_envelope, wsman_class
 from psremoting.transport.reading import read_headers
 from psremoting.transport.sending import pipeline_key
 
@@ -82,6 +82,28 @@ def test_template_envelope_is_the_one_pypsrp_builds(case: int) -> None:
     )
     assert ours == expected
     assert used == message_id
+
+
+@pytest.mark.parametrize(
+    ("data", "command_id"), [(bytes(range(256)) * 1500, "1A2B-C3"), (b"", None), (b"\x00&<", 'a"b')]
+)
+def test_a_send_of_stream_data_is_the_one_pypsrp_builds(data: bytes, command_id: str | None) -> None:
+    """The bytes written straight for an upload's Send are pypsrp's ``WinRS.send`` element."""
+    import base64
+
+    wsman = _wsman()
+    selectors = SelectorSet()
+    selectors.add_option("ShellId", "1234-ABCD")
+    send = ET.Element(f"{{{RSP}}}Send")
+    stream = ET.SubElement(send, f"{{{RSP}}}Stream", Name="stdin")
+    if command_id is not None:
+        stream.attrib["CommandId"] = command_id
+    stream.text = base64.b64encode(data).decode()
+    action, uri = f"{RSP}/Send", "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
+    expected, message_id = _pypsrp_bytes(wsman, action, uri, send, None, selectors, None)
+    body = SendBody("stdin", data, command_id)
+    ours, _ = build_envelope(wsman, action, uri, body, None, selectors, None, message_id=message_id)
+    assert ours == expected
 
 
 @pytest.mark.parametrize("size", [153600, 512000, 2048000])

@@ -6,6 +6,8 @@
   out as pypsrp's own deserializer reads them.
 - Fragments of big objects, interleaved with small ones, reassemble byte for byte; a gap
   in the fragment ids is an error, not silent corruption.
+- Pipeline input is packed and cut into the very fragments pypsrp's ``fragment_multiple``
+  makes (an upload's byte arrays written straight to ``<BA>``), with the same object ids.
 - Against the emulator: pre-serialized output (the benchmark knob) streams in order, a
   multi-megabyte string crosses several Receives intact, pipeline input (with $null in it)
   arrives, and a pipeline uses the pool's host unless the host's data changed since open.
@@ -255,6 +257,37 @@ def test_a_missing_fragment_is_an_error() -> None:
     defrag = _Defragmenter()
     with pytest.raises(PSRemotingError, match="out of order"):
         list(defrag.feed(b"".join([frags[0], frags[2]])))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_input_fragments_are_pypsrps(seed: int) -> None:
+    import random
+    import uuid
+
+    from pypsrp.messages import EndOfPipelineInput, PipelineInput
+    from pypsrp.powershell import Fragmenter
+    from pypsrp.serializer import TaggedValue
+
+    from psremoting.protocol.fragments import fragment_messages
+    from psremoting.transport.sending import input_messages
+
+    rng = random.Random(seed)
+    size = rng.choice([120, 300, 4096, 512_000])
+    theirs, ours = Fragmenter(size, Serializer()), Fragmenter(size, Serializer())
+    theirs.outgoing_counter = ours.outgoing_counter = rng.randint(1, 1000)
+    pool, pipeline = str(uuid.uuid4()), str(uuid.uuid4())
+    values: list[Any] = [
+        rng.choice([TaggedValue("BA", rng.randbytes(rng.choice([0, 1, 90, 5000, 400_000]))),
+                    "text & <more>", TaggedValue("I32", 7), None])
+        for _ in range(rng.randint(1, 6))
+    ]  # fmt: skip
+    end = rng.random() < 0.5
+    expected = theirs.fragment_multiple(
+        [PipelineInput(data=v) for v in values] + ([EndOfPipelineInput()] if end else []), pool, pipeline
+    )
+    messages = input_messages(values, pool, pipeline, ours.serializer, end=end)
+    assert fragment_messages(messages, ours.outgoing_counter, ours.max_size) == expected
+    assert ours.outgoing_counter + len(messages) == theirs.outgoing_counter
 
 
 # --- against the emulator -------------------------------------------------------------------
