@@ -378,10 +378,11 @@ class ShellChannel:
         batch: list[Any] = []
         size = 0
         shell = rpool.shell
+        wsman: Any = shell.wsman  # the template WSMan (`transport.envelope`): it takes a SendBody
 
         def send(fragment: bytes) -> None:
             body = SendBody("stdin", fragment, ps._command_id)
-            shell.wsman.send(shell.resource_uri, body, selector_set=shell._selector_set)
+            wsman.send(shell.resource_uri, body, selector_set=shell._selector_set)
 
         # Input as it comes (a file being uploaded): the next object is read, serialized and
         # fragmented while the previous Send is in flight (one Send ahead, in order).
