@@ -28,9 +28,11 @@ import contextlib
 import functools
 import http.client
 import logging
+import os
 import select
 import socket
 import ssl
+import sys
 import threading
 import time
 import urllib.request
@@ -96,6 +98,35 @@ class _Connection:
         return bool(readable)  # an idle keep-alive connection has nothing to read: EOF or junk
 
 
+def environment_proxy(scheme: str, host: str) -> str | None:
+    """The proxy the environment names for `scheme` and `host`, as urllib's ``getproxies``
+    and ``proxy_bypass`` read it on Linux (``http_proxy`` before ``HTTP_PROXY``, an empty
+    lower-case name unsets, ``no_proxy``, HTTP_PROXY ignored in a CGI request), in a few
+    lookups instead of urllib's four walks over the whole environment (~0.5 ms a session,
+    a fleet's to pay per host). Windows and macOS read the system's settings: urllib's."""
+    if sys.platform in ("win32", "darwin"):
+        if urllib.request.proxy_bypass(host):
+            return None
+        return urllib.request.getproxies().get(scheme)
+    env = os.environ
+
+    def named(kind: str) -> str | None:
+        lower = env.get(f"{kind}_proxy")
+        if lower is not None:
+            return lower or None
+        if kind == "http" and "REQUEST_METHOD" in env:
+            return None
+        return env.get(f"{kind.upper()}_PROXY") or None
+
+    proxy = named(scheme)
+    if proxy is None:
+        return None
+    no_proxy = named("no")
+    if no_proxy and urllib.request.proxy_bypass_environment(host, {"no": no_proxy}):  # type: ignore[attr-defined]
+        return None
+    return proxy
+
+
 class HTTPTransport:
     """The connections of one session to one endpoint (see the module docstring).
 
@@ -159,10 +190,7 @@ class HTTPTransport:
 
     # -- settings --------------------------------------------------------------------------------
     def _environment_proxy(self) -> str | None:
-        scheme = "https" if self.use_ssl else "http"
-        if urllib.request.proxy_bypass(self.host):
-            return None
-        return urllib.request.getproxies().get(scheme)
+        return environment_proxy("https" if self.use_ssl else "http", self.host)
 
     @property
     def _ssl_context(self) -> ssl.SSLContext | None:

@@ -32,6 +32,7 @@ from psremoting.transport.options import ConnectionInfo
 from psremoting.transport.pipeline_input import LastInput, estimated_size
 from psremoting.transport.robust import NetworkEvent, robust_scope
 from psremoting.transport.sending import CreationXml, SendAhead, input_messages, pipeline_key
+from psremoting.transport.state_messages import QuickMessages
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +155,10 @@ class ShellChannel:
             idle_timeout=int(option.idle_timeout) if option.idle_timeout else None,
         )
         self.pool.shell.resource_uri = info.shell_uri
-        # Messages that are the same for every session (creation, a fleet's command): cached XML.
-        self._xml = CreationXml(self.pool._fragmenter.serializer)
+        # Messages that are the same for every session (creation, a fleet's command): cached XML;
+        # the small state messages every session and command receive: read on a fast path.
+        self._quick = QuickMessages(self.pool._serializer)
+        self._xml = CreationXml(QuickMessages(self.pool._fragmenter.serializer))
         self.pool._fragmenter.serializer = self._xml  # type: ignore[assignment]
         self.pool.shell.name = name
         self._robust = False
@@ -458,7 +461,7 @@ class ShellChannel:
     # -- messages ------------------------------------------------------------------------------
     def unpack(self, data: bytes) -> Any:
         """One reassembled PSRP message (pypsrp's ``Message``, its data deserialized)."""
-        return unpack_message(data, self.pool._serializer)
+        return unpack_message(data, self._quick)
 
     def answer_host_call(self, message: Any, ps: Any | None) -> None:
         """Run a host call through the pool's host and send its answer (as pypsrp does)."""

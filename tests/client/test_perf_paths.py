@@ -6,6 +6,9 @@
   out as pypsrp's own deserializer reads them.
 - Fragments of big objects, interleaved with small ones, reassemble byte for byte; a gap
   in the fragment ids is an error, not silent corruption.
+- The small state messages (SessionCapability, RunspacePoolState, PipelineState) read on the
+  fast path are the objects pypsrp's serializer makes; any other shape goes to pypsrp;
+  ApplicationPrivateData is read when first asked for, to the same data.
 - Pipeline input is packed and cut into the very fragments pypsrp's ``fragment_multiple``
   makes (an upload's byte arrays written straight to ``<BA>``), with the same object ids.
 - Against the emulator: pre-serialized output (the benchmark knob) streams in order, a
@@ -288,6 +291,51 @@ def test_input_fragments_are_pypsrps(seed: int) -> None:
     messages = input_messages(values, pool, pipeline, ours.serializer, end=end)
     assert fragment_messages(messages, ours.outgoing_counter, ours.max_size) == expected
     assert ours.outgoing_counter + len(messages) == theirs.outgoing_counter
+
+
+_STATE_MESSAGES = [
+    ("SessionCapability", '<Obj RefId="0"><MS><Version N="PSVersion">2.0</Version><Version N="protocolversion">2.3'
+     '</Version><Version N="SerializationVersion">1.1.0.1</Version></MS></Obj>'),
+    ("SessionCapability", '<Obj RefId="0"><MS><Version N="protocolversion">2.2</Version><Version N="PSVersion">2.0'
+     '</Version><Version N="SerializationVersion">1.1.0.1</Version><BA N="TimeZone">AAEAAA==</BA></MS></Obj>'),
+    ("RunspacePoolStateMessage", '<Obj RefId="0"><MS><I32 N="RunspaceState">2</I32></MS></Obj>'),
+    ("RunspacePoolStateMessage", '<Obj RefId="0"><MS><I32 N="RunspaceState">-1</I32></MS></Obj>'),
+    ("PipelineState", '<Obj RefId="3"><MS><I32 N="PipelineState">4</I32></MS></Obj>'),
+    ("PipelineState", '<Obj RefId="0"><MS><I32 N="PipelineState">3</I32><Obj N="ExceptionAsErrorRecord" RefId="1">'
+     '<ToString>stopped</ToString><MS><S N="FullyQualifiedErrorId">PipelineStopped</S></MS></Obj></MS></Obj>'),
+    ("PipelineState", '<Obj RefId="0"><MS><I32 N="PipelineState">4</I32><I32 N="PipelineState">5</I32></MS></Obj>'),
+    ("PipelineState", '<Obj RefId="0"><MS><I32 N="Other">4</I32></MS></Obj>'),
+    ("ApplicationPrivateData", '<Obj RefId="0"><MS><Obj RefId="1" N="ApplicationPrivateData"><TN RefId="0">'
+     "<T>System.Management.Automation.PSPrimitiveDictionary</T><T>System.Collections.Hashtable</T><T>System.Object</T>"
+     '</TN><DCT><En><S N="Key">PSVersionTable</S><Obj RefId="2" N="Value"><TN RefId="1"><T>System.Collections.Hashtable'
+     '</T><T>System.Object</T></TN><DCT><En><S N="Key">PSRemotingProtocolVersion</S><Version N="Value">2.3</Version>'
+     "</En></DCT></Obj></En></DCT></Obj></MS></Obj>"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "xml"), _STATE_MESSAGES)
+def test_state_messages_read_as_pypsrp_reads_them(kind: str, xml: str) -> None:
+    from pypsrp import messages
+    from pypsrp.serializer import ObjectMeta
+
+    from psremoting.transport.state_messages import QuickMessages
+
+    cls = getattr(messages, kind)
+    try:
+        expected = Serializer().deserialize(xml, ObjectMeta("Obj", object=cls))
+    except Exception as exc:  # a shape pypsrp refuses: refused the same way
+        with pytest.raises(type(exc)):
+            QuickMessages(Serializer()).deserialize(xml, ObjectMeta("Obj", object=cls))
+        return
+    got = QuickMessages(Serializer()).deserialize(xml, ObjectMeta("Obj", object=cls))
+    assert isinstance(got, cls)
+    names = [name for name, _ in expected._extended_properties]
+    assert [getattr(got, n) for n in names if n != "error_record"] == [
+        getattr(expected, n) for n in names if n != "error_record"
+    ]
+    if "error_record" in names:
+        assert type(got.error_record) is type(expected.error_record)
+        assert str(got.error_record) == str(expected.error_record)
 
 
 # --- against the emulator -------------------------------------------------------------------
