@@ -10,7 +10,6 @@ XML, a bad MaxEnvelopeSize); :func:`response_envelope`, :func:`shell_xml` and
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 import time
@@ -20,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from psremoting.emulator import faults
+from psremoting.emulator import b64, faults
 from psremoting.emulator.cmdshell import CmdShell
 from psremoting.emulator.shell_registry import Shell
 from psremoting.protocol import wsman as _codes
@@ -183,7 +182,7 @@ def _request_of(
 def decode_base64(text: str | None, where: str) -> bytes:
     """The bytes of a base64 element; anything but clean base64 is a WSMan fault naming ``where``."""
     try:
-        return base64.b64decode((text or "").strip(), validate=True)
+        return b64.decode_strict((text or "").strip())
     except (binascii.Error, ValueError):
         raise faults.bad_base64(where) from None
 

@@ -15,14 +15,13 @@ faults, and nothing a request contains can kill the service.
 
 from __future__ import annotations
 
-import base64
 import logging
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
-from psremoting.emulator import faults
+from psremoting.emulator import b64, faults
 from psremoting.emulator.cmdshell import CmdShell, run_command_line
 from psremoting.emulator.psrp_shell import PSRPShell, fragment_size_for
 from psremoting.emulator.retransmission import AnswerCache
@@ -369,9 +368,7 @@ class WSManService:
             parts = []
             for name, data in (("stdout", stdout), ("stderr", stderr)):
                 if data:
-                    parts.append(
-                        f'<rsp:Stream Name="{name}"{attr}>{base64.b64encode(data).decode()}</rsp:Stream>'
-                    )
+                    parts.append(f'<rsp:Stream Name="{name}"{attr}>{b64.encode(data)}</rsp:Stream>')
                 if done:
                     parts.append(f'<rsp:Stream Name="{name}"{attr} End="true"></rsp:Stream>')
             state = (
@@ -383,8 +380,7 @@ class WSManService:
         assert isinstance(shell, PSRPShell)
         result = shell.receive(cid, request.max_envelope_size, request.operation_timeout)
         streams = "".join(
-            f'<rsp:Stream Name="stdout"{attr}>{base64.b64encode(chunk).decode()}</rsp:Stream>'
-            for chunk in result.chunks
+            f'<rsp:Stream Name="stdout"{attr}>{b64.encode(chunk)}</rsp:Stream>' for chunk in result.chunks
         )
         state = ""
         if result.done:
@@ -473,7 +469,7 @@ class WSManService:
         return (
             "<rsp:ConnectResponse><rsp:InputStreams>stdin pr</rsp:InputStreams>"
             "<rsp:OutputStreams>stdout</rsp:OutputStreams>"
-            f'<connectResponseXml xmlns="{NS["pwsh"]}">{base64.b64encode(answer).decode()}'
+            f'<connectResponseXml xmlns="{NS["pwsh"]}">{b64.encode(answer)}'
             "</connectResponseXml></rsp:ConnectResponse>"
         )
 

@@ -26,7 +26,6 @@ with the file (apart from what the PSRP layer queues).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import hashlib
@@ -40,6 +39,7 @@ from typing import Any
 
 from psrpcore.types import ErrorCategory
 
+from psremoting.emulator import b64
 from psremoting.protocol.transfer_scripts import MARKER_PREFIX
 
 from .errors import PSError, make_error_record
@@ -197,7 +197,7 @@ class TransferStage(Processor):
             if self._pending is not None:
                 self._hash.update(self._pending)
                 self._stream.write(self._pending)
-            self._pending = base64.b64decode(str(item or ""))
+            self._pending = b64.decode_lenient(str(item or ""))
 
     def end(self) -> None:
         try:
@@ -358,5 +358,5 @@ class TransferStage(Processor):
             raise _throw(f"The path at '{windows}' does not exist")
         self._load_module("New-Object")
         data = host.read_bytes()  # fetch.ps1 reads the whole file into one byte[]
-        self.downstream(base64.b64encode(data).decode("ascii"))
+        self.downstream(b64.encode(data))
         self.downstream(hashlib.sha1(data).hexdigest())
