@@ -118,12 +118,7 @@ class Request:
 
 def parse_request(data: bytes, default_envelope: int) -> Request:
     """Parse one SOAP envelope; hostile or malformed input raises a :class:`WSManFault`."""
-    if _HOSTILE.search(data):
-        raise faults.malformed_xml("Document type definitions and entity declarations are not allowed.")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise faults.malformed_xml(f"Line {exc.position[0]}, column {exc.position[1]}: {exc.msg}.") from None
+    root = _parse_envelope(data)
     if root.tag != f"{{{NS['s']}}}Envelope":
         raise faults.malformed_xml("The root element is not a SOAP 1.2 Envelope.")
     header = root.find("s:Header", NS)
@@ -142,6 +137,119 @@ def parse_request(data: bytes, default_envelope: int) -> Request:
         fault.relates_to = text("wsa:MessageID")
         fault.to = text("wsa:To")
         raise
+
+
+#: Element text longer than this is lifted out before the parse (:func:`_lift_long_texts`).
+LIFT_MIN_BYTES = 4096
+#: What stands in for a lifted text, its index after it: plain text, no markup.
+_PLACEHOLDER = "psremoting-lifted-text-1f6b0c3e-"
+_DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_UTF8_BOM = b"\xef\xbb\xbf"
+#: At most this many ``>`` are looked past for long texts (a Send has a few dozen elements):
+#: a document of many tiny elements costs no more than its parse.
+_LIFT_MAX_GAPS = 256
+
+
+def _parse_envelope(data: bytes) -> ET.Element:
+    """The element tree of a request, refused with the faults of a hostile or malformed one.
+
+    A Send's ``rsp:Stream`` (an upload: ~500 KB of base64) would have expat scan every byte
+    of its text. :func:`_lift_long_texts` first takes such texts out (found with
+    ``bytes.find``), the small rest is parsed, with the same hostile-document check, and
+    each text is put back on its element. Anything the lifting cannot vouch for is parsed
+    whole, as it always was, so the tree and every fault (malformed XML with its line and
+    column, a DTD) are the ones the whole parse gives.
+
+    The hostile-document check of the lifted document is the check of the whole one: a
+    match of ``<!DOCTYPE`` / ``<!ENTITY`` starts with ``<`` and holds no ``>``, and a lifted
+    text is what lies between a ``>`` and the next ``<``, so no match can start inside it or
+    reach into it from before; the placeholder, holding neither character, cannot make one.
+    """
+    lifted = _lift_long_texts(data)
+    if lifted is not None:
+        small, texts = lifted
+        _refuse_hostile(small)
+        try:
+            root: ET.Element | None = ET.fromstring(small)
+        except ET.ParseError:
+            root = None  # the whole parse words the fault, with its line and column
+        if root is not None and _put_back(root, texts):
+            return root
+    _refuse_hostile(data)
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise faults.malformed_xml(f"Line {exc.position[0]}, column {exc.position[1]}: {exc.msg}.") from None
+
+
+def _refuse_hostile(data: bytes) -> None:
+    if _HOSTILE.search(data):
+        raise faults.malformed_xml("Document type definitions and entity declarations are not allowed.")
+
+
+def _lift_long_texts(data: bytes) -> tuple[bytes, list[str]] | None:
+    """``data`` with each long run between a ``>`` and the next ``<`` replaced by a
+    placeholder, and the texts of those runs; None when there is none to lift.
+
+    Only a run of nothing but clean base64 (its alphabet and padding, ``b64.is_clean``) is
+    lifted: no reference (``&``), no markup character, no carriage return (which expat would
+    rewrite), no character XML forbids, all ASCII, so as an element's text it is exactly its
+    bytes. Nothing is lifted from a document that declares an encoding other than UTF-8 or
+    ASCII (there bytes are not characters one to one).
+    """
+    if len(data) <= LIFT_MIN_BYTES:
+        return None
+    declared = _DECLARATION.match(data, len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0)
+    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+        return None
+    pieces: list[bytes] = []
+    texts: list[str] = []
+    start = 0
+    pos = data.find(b">")
+    for _ in range(_LIFT_MAX_GAPS):
+        if pos < 0:
+            break
+        end = data.find(b"<", pos + 1)
+        if end < 0:
+            break
+        if end - pos - 1 > LIFT_MIN_BYTES:
+            run = data[pos + 1 : end]
+            if b64.is_clean(run):
+                pieces.append(data[start : pos + 1])
+                pieces.append(f"{_PLACEHOLDER}{len(texts)}".encode("ascii"))
+                texts.append(run.decode("ascii"))
+                start = end
+        pos = data.find(b">", end + 1)
+    if not texts:
+        return None
+    pieces.append(data[start:])
+    return b"".join(pieces), texts
+
+
+def _put_back(root: ET.Element, texts: list[str]) -> bool:
+    """Give each placeholder's element its lifted text back; False (parse it whole) unless
+    each placeholder is found exactly once, as the whole text of an element, and nowhere
+    else (in an attribute or a tail; in a comment or a processing instruction it is gone)."""
+    wanted = {f"{_PLACEHOLDER}{number}": number for number in range(len(texts))}
+    found: dict[int, ET.Element] = {}
+    for el in root.iter():
+        text = el.text
+        if text is not None and _PLACEHOLDER in text:
+            number = wanted.get(text)
+            if number is None or number in found:
+                return False
+            found[number] = el
+        if el.tail is not None and _PLACEHOLDER in el.tail:
+            return False
+        if _PLACEHOLDER in el.tag or any(
+            _PLACEHOLDER in k or _PLACEHOLDER in v for k, v in el.attrib.items()
+        ):
+            return False
+    if len(found) != len(texts):
+        return False
+    for number, el in found.items():
+        el.text = texts[number]
+    return True
 
 
 def _request_of(
