@@ -18,7 +18,7 @@ import binascii
 
 import pybase64
 
-__all__ = ["decode_lenient", "decode_strict", "encode", "is_clean"]
+__all__ = ["decode_clean", "decode_lenient", "decode_strict", "encode", "is_clean"]
 
 
 def decode_strict(data: str | bytes) -> bytes:
@@ -44,11 +44,16 @@ def encode(data: bytes) -> str:
     return pybase64.b64encode_as_string(data)
 
 
-def is_clean(data: bytes) -> bool:
-    """Whether ``data`` is nothing but base64 that decodes: the alphabet ``A-Z a-z 0-9 + /``
-    and its ``=`` padding, no whitespace, no other byte."""
+def decode_clean(data: bytes) -> bytes | None:
+    """The bytes of ``data`` if it is nothing but base64 that decodes (the alphabet
+    ``A-Z a-z 0-9 + /`` and its ``=`` padding, no whitespace, no other byte), else None.
+    Where it decodes, the stdlib's strict and lenient decoders give these same bytes."""
     try:
-        pybase64.b64decode(data, validate=True)
+        return pybase64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        return False
-    return True
+        return None
+
+
+def is_clean(data: bytes) -> bool:
+    """Whether ``data`` is nothing but base64 that decodes (see :func:`decode_clean`)."""
+    return decode_clean(data) is not None

@@ -1,17 +1,16 @@
 """The PowerShell shell: a psrpcore ServerRunspacePool per WinRS shell, its pipelines and receive queues.
 
 One :class:`PSRPShell` is what Windows runs behind a ``Create`` on
-``http://schemas.microsoft.com/powershell/<configuration>``: a runspace pool (psrpcore's
-server role), one command :class:`~psremoting.emulator.engine.Engine` holding the session
-state, and a pipeline per WSMan ``Command``. Each pipeline runs in its own worker thread;
-everything it sends goes through :class:`PipelineIOImpl` into psrpcore and from there, cut
-into fragments, into per-target queues that long-poll ``Receive`` requests drain.
+``http://schemas.microsoft.com/powershell/<configuration>``: a runspace pool (psrpcore's server
+role, ``server_pool.ServerPool``), one command :class:`~psremoting.emulator.engine.Engine`
+holding the session state, and a pipeline per WSMan ``Command``. Each pipeline runs in its own
+worker thread; everything it sends goes through :class:`PipelineIOImpl` into psrpcore and from
+there, cut into fragments, into per-target queues that long-poll ``Receive`` requests drain.
 
-psrpcore is not thread-safe, so every touch of the pool or a pipeline happens under the
-shell's lock; the same lock's condition wakes waiting Receives and host calls.
-The cmd shell (``windows/shell/cmd``, what pywinrm uses) is in ``cmdshell.py``; both kinds
-derive from :class:`~psremoting.emulator.shell_registry.Shell` and live in the same
-:class:`~psremoting.emulator.shell_registry.ShellRegistry` (quota, idle reaper).
+psrpcore is not thread-safe, so every touch of the pool or a pipeline happens under the shell's
+lock; the same lock's condition wakes waiting Receives and host calls. The cmd shell (pywinrm's
+``windows/shell/cmd``) is in ``cmdshell.py``; both kinds derive from ``shell_registry.Shell``
+and live in the same :class:`~psremoting.emulator.shell_registry.ShellRegistry` (quota, idle reaper).
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ from psremoting.emulator.pipelines import (
     split_messages,
     wire_text,
 )
+from psremoting.emulator.server_pool import ServerPool
 from psremoting.emulator.session_info import record_history, set_sender_info
 from psremoting.emulator.shell_connection import DISCONNECTED_BUFFER_BYTES, ClientConnection
 from psremoting.emulator.shell_faults import unknown_command_id
@@ -103,7 +103,7 @@ class PSRPShell(ClientConnection, Shell):
         stats: Any,
     ) -> None:
         super().__init__(shell_id, resource_uri, owner, client_ip)
-        self.pool = psrpcore.ServerRunspacePool()
+        self.pool = ServerPool()
         self.queues: dict[uuid.UUID | None, collections.deque[bytes]] = collections.defaultdict(
             collections.deque
         )
