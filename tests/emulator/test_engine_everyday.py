@@ -248,3 +248,35 @@ def test_new_guid_and_new_temporary_file_work_as_on_windows(engine: Engine, tmp_
     assert listed[1].output[0] == listed[1].output[-1] == 1
     _, rec = run(engine, "New-PSSessionOption -IdleTimeout 60000")
     assert "does not implement New-PSSessionOption" in str(rec.errors[0])
+
+
+def test_get_file_hash_hashes_files_as_windows_does(engine: Engine, tmp_path: Path) -> None:
+    """SHA256 by default, upper-case hex, the path as given resolved; -Algorithm from 5.1's
+    ValidateSet; the FileHash table view (15, 70, rest); a missing path is Windows' error."""
+    import hashlib
+
+    folder = tmp_path / "C" / "Deploy"
+    folder.mkdir(parents=True)
+    (folder / "app.zip").write_bytes(b"payload" * 1000)
+    (item,) = run(engine, "Get-FileHash C:\\Deploy\\app.zip")[1].output
+    assert item.PSObject.type_names[0] == "Microsoft.Powershell.Utility.FileHash"
+    assert run(engine, "(Get-Command Get-FileHash).CommandType")[1].output[0].name == "Function"
+    assert (item.Algorithm, item.Path) == ("SHA256", "C:\\Deploy\\app.zip")
+    assert item.Hash == hashlib.sha256(b"payload" * 1000).hexdigest().upper()
+    (md5,) = run(engine, "(Get-FileHash -LiteralPath C:\\Deploy\\app.zip -Algorithm md5).Hash")[1].output
+    assert md5 == hashlib.md5(b"payload" * 1000).hexdigest().upper()
+    lines = run(engine, "Get-FileHash C:\\Deploy\\app.zip", out_default=True)[1].lines
+    assert lines[1:4] == [
+        "Algorithm       Hash                                                                   Path",
+        "---------       ----                                                                   ----",
+        f"SHA256          {item.Hash}       C:\\Deploy\\app.zip",
+    ]
+    _, rec = run(
+        engine, "Get-FileHash C:\\Deploy\\missing.zip; Get-FileHash C:\\Deploy\\app.zip -Algorithm SHA3"
+    )
+    missing, bad = rec.errors
+    assert str(missing) == "Cannot find path 'C:\\Deploy\\missing.zip' because it does not exist."
+    assert (
+        'The argument "SHA3" does not belong to the set "SHA1,SHA256,SHA384,SHA512,MACTripleDES,MD5,RIPEMD160"'
+        in str(bad)
+    )

@@ -61,3 +61,22 @@ def test_a_scripts_parameters_take_their_defaults_and_types_across_the_wire(make
     assert list(psremoting.invoke_command(script, computer_name="web01")) == ["item 1", "item 2", "item 3"]
     given = psremoting.invoke_command(script, computer_name="web01", argument_list=["2", "disk"])
     assert list(given) == ["disk 1", "disk 2"]
+
+
+def test_a_copy_checked_with_get_file_hash_matches_the_local_file(make_fleet: Any, tmp_path: Any) -> None:
+    """What a user types after Copy-Item -ToSession: the server's Get-FileHash of the copy is
+    the local file's SHA-256, shown in Windows' FileHash table."""
+    import hashlib
+    import os
+
+    make_fleet("web01")
+    local = tmp_path / "app.zip"
+    local.write_bytes(os.urandom(3_000_000))
+    with psremoting.new_pssession("web01") as session:
+        psremoting.copy_item(str(local), "C:\\app.zip", to_session=session)
+        (remote,) = psremoting.invoke_command("Get-FileHash C:\\app.zip", session=session)
+    assert remote.Hash == hashlib.sha256(local.read_bytes()).hexdigest().upper()
+    table = out_string(remote).splitlines()
+    assert table[1].split() == ["Algorithm", "Hash", "Path", "PSComputerName"]
+    assert table[1].index("Hash") == 16 and table[1].index("Path") == 87
+    assert table[3].split() == ["SHA256", remote.Hash, "C:\\app.zip", "web01"]

@@ -254,6 +254,14 @@ _PSSESSION_7 = View(
         Column("Availability", "Availability", 13, "right"),
     ),
 )
+_FILE_HASH = View(
+    "table",
+    (
+        Column("Algorithm", "Algorithm", 15, "left"),
+        Column("Hash", "Hash", 70, "left"),
+        Column("Path", "Path"),
+    ),
+)
 _HISTORY = View("table", (Column("Id", "Id", 4, "right"), Column("CommandLine", "CommandLine")))
 _PATH = View("table", (Column("Path", "Path"),))
 _TEXT_MEASURE = View(
@@ -292,6 +300,8 @@ BUILTIN_VIEWS: dict[str, list[View]] = {
     "Microsoft.PowerShell.Commands.HistoryInfo": [_HISTORY],
     "System.Management.Automation.PathInfo": [_PATH],
     "Microsoft.PowerShell.Commands.TextMeasureInfo": [_TEXT_MEASURE],
+    "Microsoft.Powershell.Utility.FileHash": [_FILE_HASH],
+    "Microsoft.PowerShell.Commands.FileHashInfo": [_FILE_HASH],  # PowerShell 7's
 }
 
 #: DefaultDisplayPropertySet of types without a view (types.ps1xml).

@@ -1,4 +1,5 @@
-"""Content built-ins over the sandbox: Get-Content, Set-Content, Add-Content, ``> file``; path strings.
+"""Content built-ins over the sandbox: Get-Content, Set-Content, Add-Content, Get-FileHash,
+``> file``; path strings.
 
 Text is written as Windows PowerShell 5.1's Set-Content/Out-File do on a default system here:
 UTF-8, lines ended by CRLF.
@@ -6,6 +7,7 @@ UTF-8, lines ended by CRLF.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +20,7 @@ from .builtins_fs import _LITERAL, _PATH, _each_path, _paths_param, resolve_path
 from .commands import CommandContext, builtin
 from .errors import PSError
 from .filesystem import SandboxEscape
+from .objects import make_object
 
 __all__ = ["write_text_file"]
 
@@ -63,6 +66,60 @@ def _get_content(ctx: CommandContext) -> Iterator[Any]:
         if ctx.get("Tail") is not None:
             lines = lines[-ctx.get("Tail") :] if ctx.get("Tail") else []
         yield from lines
+
+
+#: Get-FileHash's -Algorithm (its ValidateSet in 5.1's Microsoft.PowerShell.Utility) -> hashlib's name.
+_HASHES = {"SHA1": "sha1", "SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512",
+           "MACTripleDES": "", "MD5": "md5", "RIPEMD160": "ripemd160"}  # fmt: skip
+FILE_HASH_TYPE = "Microsoft.Powershell.Utility.FileHash"
+
+
+@builtin(
+    CommandSignature(
+        "Get-FileHash",
+        (
+            Parameter("Path", "string[]", position=0, mandatory=True, sets=("Path",)),
+            Parameter("LiteralPath", "string[]", ("PSPath",), mandatory=True, sets=("LiteralPath",),
+                      value_from_pipeline_by_property_name=True),
+            Parameter("Algorithm", "string", choices=tuple(_HASHES)),
+        ),
+        default_set="Path",
+    ),
+    command_type="Function",  # a function of 5.1's Microsoft.PowerShell.Utility module
+)  # fmt: skip
+def _get_file_hash(ctx: CommandContext) -> Iterator[Any]:
+    """A file's hash as 5.1's Get-FileHash function gives it: Algorithm (upper case), Hash
+    (upper-case hex), Path, typed Microsoft.Powershell.Utility.FileHash for its table view.
+    MACTripleDES (a random key per call on Windows) and RIPEMD160 are refused."""
+    chosen = next(
+        (a for a in _HASHES if a.lower() == str(ctx.get("Algorithm") or "SHA256").lower()), "SHA256"
+    )
+    try:
+        hasher = hashlib.new(_HASHES[chosen]) if _HASHES[chosen] else None
+    except ValueError:
+        hasher = None
+    if hasher is None:
+        ctx.write_error(
+            ctx.error(
+                f"The endpoint emulator does not compute {chosen} hashes.",
+                "System.NotImplementedException",
+                ErrorCategory.NotImplemented,
+                "NotImplemented",
+                chosen,
+            )
+        )
+        return
+    for win, host in _each_path(ctx):
+        if host.is_dir():
+            continue  # 5.1 hashes the files a path resolves to, and skips folders silently
+        digest = hasher.copy()
+        with open(host, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+        values = {"Algorithm": chosen.upper(), "Hash": digest.hexdigest().upper(), "Path": win}
+        text = "@{" + "; ".join(f"{k}={v}" for k, v in values.items()) + "}"
+        yield make_object([FILE_HASH_TYPE, "System.Management.Automation.PSCustomObject", "System.Object"],
+                          values, text)  # fmt: skip
 
 
 def _write_content(ctx: CommandContext, append: bool) -> None:

@@ -224,9 +224,11 @@ class _FunctionBuiltin(Builtin):
         signature: CommandSignature,
         fn: Callable[[CommandContext], Iterable[Any] | None],
         aliases: tuple[str, ...],
+        command_type: str,
     ) -> None:
         self.signature = signature
         self.aliases = aliases
+        self.command_type = command_type
         self._fn = fn
 
     def run(self, ctx: CommandContext) -> Iterable[Any] | None:
@@ -242,16 +244,17 @@ def register_builtin(command: Builtin) -> Builtin:
 
 
 def builtin(
-    signature: CommandSignature, aliases: tuple[str, ...] = ()
+    signature: CommandSignature, aliases: tuple[str, ...] = (), command_type: str = "Cmdlet"
 ) -> Callable[
     [Callable[[CommandContext], Iterable[Any] | None]], Callable[[CommandContext], Iterable[Any] | None]
 ]:
-    """Decorator: register ``fn(ctx) -> iterable`` as a simple built-in."""
+    """Decorator: register ``fn(ctx) -> iterable`` as a simple built-in (`command_type`:
+    what Get-Command calls it on Windows, a Cmdlet or, for the script modules', a Function)."""
 
     def wrap(
         fn: Callable[[CommandContext], Iterable[Any] | None],
     ) -> Callable[[CommandContext], Iterable[Any] | None]:
-        register_builtin(_FunctionBuiltin(signature, fn, aliases))
+        register_builtin(_FunctionBuiltin(signature, fn, aliases, command_type))
         return fn
 
     return wrap

@@ -47,6 +47,12 @@ _VIEWS: dict[str, list[tuple[str, int, str]]] = {
     "System.Management.Automation.FunctionInfo": _COMMAND_VIEW,
     "System.Management.Automation.AliasInfo": _COMMAND_VIEW,
     "System.Net.NetworkCredential": [("UserName", 0, "UserName"), ("Domain", 0, "Domain")],
+    # Get-FileHash (PowerShellCore_format_ps1xml: Microsoft.Powershell.Utility.FileHash).
+    "Microsoft.Powershell.Utility.FileHash": [
+        ("Algorithm", 15, "Algorithm"),
+        ("Hash", 70, "Hash"),
+        ("Path", 0, "Path"),
+    ],
     "System.Management.Automation.PSVariable": [("Name", 0, "Name"), ("Value", 0, "Value")],
     # Get-Service (System.ServiceProcess.ServiceController's table view): every column fixed.
     "System.ServiceProcess.ServiceController": [
