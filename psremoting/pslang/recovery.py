@@ -5,7 +5,8 @@
   wrong one, as PowerShell's IncompleteParseException does, so a shell can ask for more.
 - :func:`quote_barewords_before_commas` patches a gap of the grammar: PowerShell reads
   ``-ComputerName a,b`` as the array ``'a','b'`` but tree-sitter-powershell rejects it, so
-  such bare words are quoted (which does not change their meaning) and the text is parsed again.
+  such bare words are quoted (which does not change their meaning) and the text is parsed again;
+  a word after ``, `` runs on past a dash (``a, b-c`` is 'a','b-c', not a parameter ``-c``).
 - :func:`lowercase_number_multipliers` patches another: the grammar knows the numeric
   multipliers (``40mb``) only in lower case, while PowerShell's are case-insensitive
   (``'x' * 40MB``); they are lowered and the text parsed again.
@@ -101,6 +102,10 @@ def quote_barewords_before_commas(root: Node, data: bytes) -> str | None:
             and node.parent.type == "ERROR"
             and data[:start].rstrip(b" \t").endswith(b",")
         ):
+            # The grammar stops the name at a dash (``a, b-c``); the bare word goes on to the
+            # next blank, comma or closing character, as PowerShell reads it.
+            while end < len(data) and data[end : end + 1] not in _BAREWORD_ENDS:
+                end += 1
             spans[start] = end
         for child in node.children:
             walk(child)
@@ -115,6 +120,9 @@ def quote_barewords_before_commas(root: Node, data: bytes) -> str | None:
         quoted = ",".join(_quote_word(p) for p in pieces)
         out = out[:start] + quoted.encode("utf-8") + out[end:]
     return out.decode("utf-8")
+
+
+_BAREWORD_ENDS = frozenset(bytes([c]) for c in b" \t\r\n,;|)}")
 
 
 def _quote_word(word: str) -> str:

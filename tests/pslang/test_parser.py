@@ -73,6 +73,21 @@ def test_bareword_lists_with_and_without_spaces(text: str) -> None:
     assert [i.value for i in items.items] == ["a", "b", "c"]  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("f -cn a, b-c, d", ["a", "b-c", "d"]),
+        ("f Get-FileHash, New-Guid", ["Get-FileHash", "New-Guid"]),
+        ("f a, web-01.corp.example", ["a", "web-01.corp.example"]),
+    ],
+)
+def test_a_dash_inside_a_listed_bareword_is_part_of_it(text: str, words: list[str]) -> None:
+    """``a, b-c`` is the two words 'a' and 'b-c', not 'a', 'b' and a parameter -c."""
+    cmd = only_command(text)
+    items = [e for e in cmd.elements if isinstance(e, A.ArrayLiteral)][0]
+    assert [i.value for i in items.items] == words  # type: ignore[union-attr]
+
+
 def test_colon_bound_parameter_value() -> None:
     cmd = only_command("Invoke-Command -ComputerName:srv -ScriptBlock:{ hostname }")
     cn, sb = cmd.elements
