@@ -157,8 +157,9 @@ class ShellChannel:
         self.pool.shell.resource_uri = info.shell_uri
         # Messages that are the same for every session (creation, a fleet's command): cached XML;
         # the small state messages every session and command receive: read on a fast path.
+        # (pypsrp's pool and its fragmenter share one serializer.)
         self._quick = QuickMessages(self.pool._serializer)
-        self._xml = CreationXml(QuickMessages(self.pool._fragmenter.serializer))
+        self._xml = CreationXml(self._quick)
         self.pool._fragmenter.serializer = self._xml  # type: ignore[assignment]
         self.pool.shell.name = name
         self._robust = False

@@ -12,7 +12,7 @@ and the envelopes). `QuickMessages` wraps the pool's serializer:
   client never asks: it is only there to be handed on);
 - anything else goes to pypsrp's serializer as before.
 
-tests/client/test_perf_paths.py compares the objects with pypsrp's, on Windows' recordings too.
+tests/client/test_perf_paths.py compares the objects with pypsrp's, shape by shape.
 """
 
 from __future__ import annotations

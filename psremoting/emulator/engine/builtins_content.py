@@ -14,7 +14,7 @@ from typing import Any
 from psrpcore.types import ErrorCategory
 
 from psremoting.pslang.binder import CommandSignature, Parameter
-from psremoting.pslang.values import enumerate_value, to_string
+from psremoting.pslang.values import PSCustom, enumerate_value, to_string
 
 from .builtins_fs import _LITERAL, _PATH, _each_path, _paths_param, resolve_paths
 from .commands import CommandContext, builtin
@@ -117,9 +117,8 @@ def _get_file_hash(ctx: CommandContext) -> Iterator[Any]:
             while block := fh.read(1 << 20):
                 digest.update(block)
         values = {"Algorithm": chosen.upper(), "Hash": digest.hexdigest().upper(), "Path": win}
-        text = "@{" + "; ".join(f"{k}={v}" for k, v in values.items()) + "}"
         yield make_object([FILE_HASH_TYPE, "System.Management.Automation.PSCustomObject", "System.Object"],
-                          values, text)  # fmt: skip
+                          values, to_string(PSCustom(values)))  # fmt: skip
 
 
 def _write_content(ctx: CommandContext, append: bool) -> None:
