@@ -155,9 +155,8 @@ class ShellChannel:
             idle_timeout=int(option.idle_timeout) if option.idle_timeout else None,
         )
         self.pool.shell.resource_uri = info.shell_uri
-        # Messages that are the same for every session (creation, a fleet's command): cached XML;
-        # the small state messages every session and command receive: read on a fast path.
-        # (pypsrp's pool and its fragmenter share one serializer.)
+        # Cached XML for what every session sends alike; a fast path for the small state messages
+        # every session receives (pypsrp's pool and its fragmenter share one serializer).
         self._quick = QuickMessages(self.pool._serializer)
         self._xml = CreationXml(self._quick)
         self.pool._fragmenter.serializer = self._xml  # type: ignore[assignment]
